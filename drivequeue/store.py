@@ -1,0 +1,112 @@
+"""The storage interface the queue runs on: a flat folder of files addressed by key.
+
+A store offers only what both a local folder and a Google Drive folder can do
+reliably (no append, no rename, no locks, no compare-and-swap):
+
+* keys are handed out up front by ``new_keys`` (random names on a folder,
+  ``files.generateIds`` on Drive), and ``create`` on such a key succeeds once;
+* files are read and overwritten whole, by key; a reader never sees half a file;
+* ``list`` is for discovery only and may lag behind writes (Drive's name
+  listings do), so anything that must be found reliably is reached by key.
+
+Every file also has a *name* (``job``, ``claim``, ``worker``...) so that a
+listing can be filtered by what the files hold. Keys and names use only
+``[A-Za-z0-9_-]``; anything else is rejected with ``InvalidKey`` before it
+touches the folder.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+from .errors import InvalidKey, NotFound
+
+KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,100}")
+NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,30}")
+
+
+def check_key(key: object) -> str:
+    """Return ``key`` if it is a well-formed store key, else raise ``InvalidKey``."""
+    if not isinstance(key, str) or not KEY_PATTERN.fullmatch(key):
+        raise InvalidKey("malformed key")
+    return key
+
+
+def check_name(name: object) -> str:
+    """Return ``name`` if it is a well-formed file name, else raise ``InvalidKey``."""
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
+        raise InvalidKey("malformed file name")
+    return name
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One file seen in a listing."""
+
+    key: str
+    name: str
+
+
+class Store(ABC):
+    """A folder of whole files, addressed by keys the store hands out.
+
+    Errors: ``NotFound`` for a missing key, ``KeyExists`` when ``create`` meets
+    an existing key, ``InvalidKey`` for a malformed key or name,
+    ``StoreUnavailable`` when the backend cannot be reached (callers back off
+    and retry).
+    """
+
+    #: the URL this store was opened from (``file:///...`` or ``drive://id:...``)
+    url: str
+
+    @abstractmethod
+    def new_keys(self, name: str, n: int = 1) -> list[str]:
+        """Reserve ``n`` fresh keys for files that will be called ``name``.
+
+        A reserved key does not exist until ``create`` is called with it.
+        """
+
+    @abstractmethod
+    def create(self, key: str, name: str, data: bytes) -> None:
+        """Create the file ``key`` holding ``data``; ``KeyExists`` if it exists.
+
+        Of several concurrent creates of one key, exactly one succeeds, and
+        retrying a create that may have succeeded is safe: it either succeeds or
+        raises ``KeyExists``.
+        """
+
+    @abstractmethod
+    def read(self, key: str) -> bytes:
+        """Return the whole content of ``key``; ``NotFound`` if it does not exist."""
+
+    @abstractmethod
+    def write(self, key: str, data: bytes) -> None:
+        """Replace the content of the existing file ``key`` atomically.
+
+        ``NotFound`` if it does not exist. The last writer wins.
+        """
+
+    @abstractmethod
+    def delete(self, key: str) -> None:
+        """Remove ``key``; deleting a missing key is not an error."""
+
+    @abstractmethod
+    def list(self, name: str | None = None) -> list[Entry]:
+        """Files in the folder, only those called ``name`` if given.
+
+        For discovery only: a listing may miss recent creates or still show
+        recent deletes.
+        """
+
+    def exists(self, key: str) -> bool:
+        """Whether ``key`` exists (a read that only asks)."""
+        try:
+            self.read(key)
+        except NotFound:
+            return False
+        return True
+
+    def close(self) -> None:
+        """Release whatever the store holds open (nothing by default)."""
