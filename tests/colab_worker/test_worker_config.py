@@ -1,0 +1,44 @@
+"""The worker's settings from the environment, with clear errors for bad values."""
+
+from pathlib import Path
+
+import pytest
+
+from colab_worker.config import ConfigError, WorkerConfig
+
+
+def test_defaults_without_environment():
+    config = WorkerConfig.from_env({})
+    assert config.model == "default"
+    assert config.device == "auto"
+    assert config.max_batch == 32
+
+
+def test_values_from_environment():
+    config = WorkerConfig.from_env(
+        {
+            "DRIVEQUEUE_URL": "/tmp/q",
+            "COLAB_WORKER_MODEL": "grimm",
+            "COLAB_WORKER_DEVICE": "cuda:1",
+            "COLAB_WORKER_MAX_BATCH": "8",
+            "COLAB_WORKER_DRAIN": "2.5",
+            "COLAB_WORKER_CACHE": "/tmp/models",
+        }
+    )
+    assert (config.queue_url, config.model, config.device) == ("/tmp/q", "grimm", "cuda:1")
+    assert (config.max_batch, config.drain_seconds) == (8, 2.5)
+    assert config.cache_dir == Path("/tmp/models")
+
+
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        ({"COLAB_WORKER_MAX_BATCH": "many"}, "COLAB_WORKER_MAX_BATCH must be a number"),
+        ({"COLAB_WORKER_MAX_BATCH": "0"}, "max batch"),
+        ({"COLAB_WORKER_DEVICE": "tpu"}, "device"),
+        ({"COLAB_WORKER_DRAIN": "-1"}, "drain"),
+    ],
+)
+def test_bad_values_name_the_setting(env, message):
+    with pytest.raises(ConfigError, match=message):
+        WorkerConfig.from_env(env)
