@@ -1,0 +1,56 @@
+"""The story web app: a page where a story grows line by line, and the JSON API behind it.
+
+``create_app()`` reads its settings from the environment (``webapp/config.py``);
+gunicorn runs it as ``webapp:create_app()`` (see ``Procfile``).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+
+from drivequeue.queue import Queue
+from drivequeue.urls import open_store
+
+from . import api, pages
+from .config import Config, ConfigError
+from .errors import install_error_handlers
+from .limits import install_rate_limits
+from .security import install_security
+from .stories import Stories
+from .story_ids import StoryIdConverter
+
+__all__ = ["create_app", "Config", "ConfigError"]
+
+ROOT = Path(__file__).resolve().parent.parent
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config: Config | None = None, *, queue: Queue | None = None) -> Flask:
+    """Build the app from ``config`` (default: the environment) on ``queue`` (default: its URL)."""
+    config = config if config is not None else Config.from_env()
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.update(config.flask_settings())
+    app.url_map.converters["story_id"] = StoryIdConverter
+    if queue is None:
+        queue = Queue(open_store(config.queue_url))
+    app.extensions["webapp_config"] = config
+    app.extensions["stories"] = Stories(queue, config)
+
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    install_security(app, config, json_only=api.bp)
+    install_error_handlers(app)
+    install_rate_limits(app, config)
+    log.info("web app ready (%s) on the queue at %s", config.environment, queue.store.url)
+    return app

@@ -1,0 +1,27 @@
+"""Gunicorn settings for Heroku, or any host that says where to listen in $PORT.
+
+Run with: gunicorn --config gunicorn.conf.py 'webapp:create_app()'
+"""
+
+import os
+
+# Every address, IPv4 and IPv6, on the port the platform gives.
+bind = ["[::]:" + os.environ.get("PORT", "8000")]
+
+# Heroku sets WEB_CONCURRENCY from the dyno's memory.
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+
+# Browsers poll once a second and most polls are answered from memory, so
+# threads (not processes) carry the many small waiting requests.
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+
+# Heroku's router gives up on a request after 30 s and kills a dyno 30 s after
+# SIGTERM: a stuck request is ended first, and in-flight ones finish in time.
+timeout = 20
+graceful_timeout = 20
+keepalive = 5
+
+# Heroku's router already logs every request; the app logs its own events.
+accesslog = None
+errorlog = "-"

@@ -1,0 +1,60 @@
+"""Settings from the environment: safe in production, clear when they are not."""
+
+import pytest
+
+from webapp.config import Config, ConfigError
+
+
+def test_production_without_secret_key_refuses_with_a_clear_message():
+    with pytest.raises(ConfigError, match="SECRET_KEY is not set"):
+        Config.from_env({})
+
+
+def test_development_makes_up_a_secret_key_and_allows_plain_http():
+    config = Config.from_env({"WEBAPP_ENV": "development"})
+    assert len(config.secret_key) >= 32
+    assert config.flask_settings()["SESSION_COOKIE_SECURE"] is False
+
+
+def test_production_cookies_are_secure_httponly_and_samesite():
+    settings = Config.from_env({"SECRET_KEY": "s" * 40}).flask_settings()
+    assert settings["SESSION_COOKIE_SECURE"] is True
+    assert settings["SESSION_COOKIE_HTTPONLY"] is True
+    assert settings["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+@pytest.mark.parametrize("url", ["", "var/queue", "file:///tmp/queue", "/app/var/queue"])
+def test_heroku_refuses_a_queue_on_the_dynos_temporary_disk(url):
+    environ = {"DYNO": "web.1", "SECRET_KEY": "s" * 40, "DRIVEQUEUE_URL": url}
+    with pytest.raises(ConfigError, match="Heroku wipes"):
+        Config.from_env(environ)
+
+
+def test_heroku_with_a_drive_queue_trusts_exactly_one_proxy():
+    config = Config.from_env(
+        {"DYNO": "web.1", "SECRET_KEY": "s" * 40, "DRIVEQUEUE_URL": "drive://id:abc123"}
+    )
+    assert config.queue_url == "drive://id:abc123"
+    assert config.trusted_proxies == 1
+    assert Config.from_env({"SECRET_KEY": "s" * 40}).trusted_proxies == 0
+
+
+def test_secrets_stay_out_of_the_repr():
+    config = Config.from_env({"SECRET_KEY": "top-secret-key", "WEBAPP_ACCESS_KEY": "letmein"})
+    assert "top-secret-key" not in repr(config)
+    assert "letmein" not in repr(config)
+
+
+def test_numbers_are_checked():
+    with pytest.raises(ConfigError, match="WEBAPP_MAX_QUEUED must be a number"):
+        Config.from_env({"SECRET_KEY": "k", "WEBAPP_MAX_QUEUED": "many"})
+    with pytest.raises(ConfigError, match="WEBAPP_ENV"):
+        Config.from_env({"SECRET_KEY": "k", "WEBAPP_ENV": "staging"})
+
+
+def test_limits_come_from_the_environment():
+    config = Config.from_env(
+        {"SECRET_KEY": "k", "WEBAPP_CREATE_LIMIT": "2 per hour", "WEBAPP_MAX_QUEUED": "3"}
+    )
+    assert config.create_limit == "2 per hour"
+    assert config.max_queued == 3

@@ -1,0 +1,124 @@
+"""Settings of the web app, read once from the environment.
+
+Every variable the web app reads is named here; nothing else looks at
+``os.environ``. The queue's own variables (``DRIVEQUEUE_TOKEN``, timing) are
+read by ``drivequeue`` itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+DEFAULT_QUEUE_URL = "var/queue"
+
+
+class ConfigError(ValueError):
+    """The environment does not describe a web app that can run safely."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """What the web app needs to know about its deployment."""
+
+    #: signs the session cookie and the CSRF tokens
+    secret_key: str = field(repr=False)
+    #: where the queue lives: a folder (``var/queue``, ``file:///...``) or ``drive://id:FOLDER``
+    queue_url: str = DEFAULT_QUEUE_URL
+    #: ``production`` (secure cookies, HSTS) or ``development`` (plain HTTP on this machine)
+    environment: str = "production"
+    #: when set, required to create or continue stories
+    access_key: str | None = field(default=None, repr=False)
+    #: stories and continuations one client may ask for (Flask-Limiter syntax)
+    create_limit: str = "10 per minute;100 per day"
+    #: every other request of one client, page views and polling included
+    read_limit: str = "600 per minute"
+    #: where rate-limit counters live (``memory://`` is per process)
+    ratelimit_storage: str = "memory://"
+    #: no new stories while this many wait for a worker
+    max_queued: int = 50
+    #: requests with a bigger body are refused with 413
+    max_body_bytes: int = 64 * 1024
+    #: a story is read from the queue at most once per this many seconds per process
+    poll_interval: float = 1.0
+    #: reverse proxies in front of the app whose X-Forwarded-* headers are trusted
+    trusted_proxies: int = 0
+
+    @property
+    def production(self) -> bool:
+        return self.environment == "production"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> Config:
+        """Read the settings; ``ConfigError`` says what to change when they are unsafe."""
+        on_heroku = "DYNO" in environ
+        environment = environ.get("WEBAPP_ENV", "production")
+        if environment not in ("production", "development"):
+            raise ConfigError("WEBAPP_ENV must be 'production' or 'development'")
+        secret_key = environ.get("SECRET_KEY", "")
+        if not secret_key:
+            if environment == "production":
+                raise ConfigError(
+                    "SECRET_KEY is not set. Set it to a long random string "
+                    "(python -c 'import secrets; print(secrets.token_hex(32))'), "
+                    "or set WEBAPP_ENV=development to run on this machine only."
+                )
+            secret_key = secrets.token_hex(32)
+        queue_url = environ.get("DRIVEQUEUE_URL", "").strip() or DEFAULT_QUEUE_URL
+        if on_heroku and not queue_url.startswith("drive://"):
+            raise ConfigError(
+                f"DRIVEQUEUE_URL is {queue_url!r}, a folder on this dyno's disk, which Heroku "
+                "wipes at every restart (stories would be lost and no worker could reach them). "
+                "Set DRIVEQUEUE_URL to the drive://id:FOLDER_ID printed by `drivequeue auth`."
+            )
+        values = {
+            "secret_key": secret_key,
+            "queue_url": queue_url,
+            "environment": environment,
+            "access_key": environ.get("WEBAPP_ACCESS_KEY") or None,
+            "trusted_proxies": _number(environ, "WEBAPP_TRUSTED_PROXIES", int, 1 if on_heroku else 0),
+            "max_queued": _number(environ, "WEBAPP_MAX_QUEUED", int, cls.max_queued),
+            "max_body_bytes": _number(environ, "WEBAPP_MAX_BODY_BYTES", int, cls.max_body_bytes),
+            "poll_interval": _number(environ, "WEBAPP_POLL_INTERVAL", float, cls.poll_interval),
+        }
+        for name, variable in (
+            ("create_limit", "WEBAPP_CREATE_LIMIT"),
+            ("read_limit", "WEBAPP_READ_LIMIT"),
+            ("ratelimit_storage", "WEBAPP_RATELIMIT_STORAGE"),
+        ):
+            if environ.get(variable):
+                values[name] = environ[variable]
+        return cls(**values)
+
+    def replace(self, **changes) -> Config:
+        """A copy with some settings changed (tests and benchmarks shrink limits)."""
+        return dataclasses.replace(self, **changes)
+
+    def flask_settings(self) -> dict:
+        """The Flask and extension settings these values imply."""
+        return {
+            "SECRET_KEY": self.secret_key,
+            "MAX_CONTENT_LENGTH": self.max_body_bytes,
+            "MAX_FORM_MEMORY_SIZE": self.max_body_bytes,
+            "SESSION_COOKIE_SECURE": self.production,
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "PREFERRED_URL_SCHEME": "https" if self.production else "http",
+            "WTF_CSRF_TIME_LIMIT": None,  # a tab left open overnight can still continue its story
+        }
+
+
+def _number(environ: Mapping[str, str], name: str, kind: type, default):
+    raw = environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, not {raw!r}") from None
+    if value < 0:
+        raise ConfigError(f"{name} must not be negative")
+    return value

@@ -1,0 +1,85 @@
+"""The web app's side of the queue: stories read through the cache, work submitted with checks."""
+
+from __future__ import annotations
+
+from drivequeue.queue import Queue
+from drivequeue.errors import InvalidKey, InvalidPayload, NotFound
+
+from .config import Config
+from .errors import QueueFull
+from .read_cache import ReadThroughCache
+from .story_messages import describe
+
+#: the worker list and the queue length change slowly and cost a listing each
+SLOW_READ_SECONDS = 5.0
+
+
+class Stories:
+    """Submit, continue, cancel and read stories; reads cost the store at most one per interval."""
+
+    def __init__(self, queue: Queue, config: Config) -> None:
+        self.queue = queue
+        self.max_queued = config.max_queued
+        self.statuses: ReadThroughCache[dict] = ReadThroughCache(config.poll_interval)
+        self.listings: ReadThroughCache[list] = ReadThroughCache(
+            max(config.poll_interval, SLOW_READ_SECONDS)
+        )
+
+    def view(self, story_id: str, after: int = 0) -> dict:
+        """What the API serves for ``story_id``: its state, the lines after ``after``, a message."""
+        full = self.statuses.get(story_id, lambda: self.queue.status(story_id))
+        view = dict(full, lines=full["lines"][after:], after=after)
+        view["message"] = describe(full, self.workers())
+        return view
+
+    def text(self, story_id: str) -> str:
+        """The whole story as plain text: the seed, then one generated line per line."""
+        view = self.view(story_id)
+        return "\n".join([view["payload"]["seed"], *view["lines"]]) + "\n"
+
+    def workers(self) -> list[dict]:
+        """The workers the queue knows about, online or not."""
+        return self.listings.get("workers", self.queue.workers)
+
+    def models(self) -> list[str]:
+        """Models offered by online workers (all known workers' if none is online)."""
+        workers = self.workers()
+        online = [w for w in workers if w.get("online")] or workers
+        return sorted({model for worker in online for model in worker.get("models", [])})
+
+    def new_story_id(self) -> str:
+        """An id for a form to submit with, so that sending it twice starts one story."""
+        return self.queue.new_job_id()
+
+    def submit(self, payload: dict, story_id: str | None = None) -> str:
+        """Queue a new story (``InvalidPayload`` for bad input, ``QueueFull`` when busy)."""
+        parent = payload.get("parent")
+        if parent is not None:
+            try:
+                self.view(parent)  # the parent must exist and its link must be right
+            except (NotFound, InvalidKey):
+                raise InvalidPayload("parent is not a valid story id") from None
+        self._check_room()
+        story_id = self.queue.submit("story", payload, job_id=story_id)
+        self.statuses.forget(story_id)
+        self.listings.forget("queued")
+        return story_id
+
+    def continue_story(self, story_id: str, payload: dict) -> None:
+        """Ask for more lines (``JobStateError`` while it is still being written)."""
+        self._check_room()
+        self.queue.continue_job(story_id, payload)
+        self.statuses.forget(story_id)
+        self.listings.forget("queued")
+
+    def cancel(self, story_id: str) -> None:
+        """Stop the story after the line being written."""
+        self.queue.cancel(story_id)
+        self.statuses.forget(story_id)
+
+    def _check_room(self) -> None:
+        queued = self.listings.get(
+            "queued", lambda: sum(1 for job in self.queue.jobs() if job["status"] == "queued")
+        )
+        if queued >= self.max_queued:
+            raise QueueFull()

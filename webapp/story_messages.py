@@ -1,0 +1,57 @@
+"""What the story page says about a story's state, in one sentence a visitor can trust.
+
+The same sentence is rendered by the server and served by the API, so the page
+and a script never disagree.
+"""
+
+from __future__ import annotations
+
+import time
+
+
+def describe(view: dict, workers: list[dict], now: float | None = None) -> str:
+    """One honest sentence about ``view`` (a queue status) given the known ``workers``."""
+    status = view["status"]
+    if status == "queued":
+        return _queued(view, workers, time.time() if now is None else now)
+    if status == "running":
+        return _running(view)
+    if status == "done":
+        count = view["line_count"]
+        return f"Done: {count} line{'s' if count != 1 else ''} written."
+    if status == "failed":
+        return f"Failed: {view.get('error') or 'the worker gave no reason'}."
+    if status == "cancelled":
+        return "Cancelled: no more lines will be written."
+    return f"State: {status}."
+
+
+def _queued(view: dict, workers: list[dict], now: float) -> str:
+    ahead = (view.get("queue_position") or 1) - 1
+    if ahead:
+        where = f"Queued: {ahead} {'story is' if ahead == 1 else 'stories are'} ahead of yours."
+    else:
+        where = "Queued: yours is next."
+    if view.get("attempt", 1) > 1:
+        where += f" The worker that took it stopped; it will be attempt {view['attempt']}."
+    if any(worker.get("online") for worker in workers):
+        return where
+    seen = [w["last_seen"] for w in workers if w.get("last_seen")]
+    if not seen:
+        return where + " No worker has connected yet: it starts when the owner runs the notebook."
+    minutes = max(0, int((now - max(seen)) // 60))
+    if minutes < 1:
+        return where + " No worker is online right now (the last one left under a minute ago)."
+    return where + f" No worker has been online for {minutes} minute{'s' if minutes != 1 else ''}."
+
+
+def _running(view: dict) -> str:
+    progress = view.get("progress") or {}
+    worker = view.get("worker") or {}
+    line, of = progress.get("line"), progress.get("of")
+    doing = f"Writing line {line} of {of}" if line and of else "Writing"
+    if worker.get("host"):
+        doing += f" on {worker['host']}"
+        if worker.get("device"):
+            doing += f" ({worker['device']})"
+    return doing + "."
