@@ -24,5 +24,29 @@ class StoreUnavailable(DriveQueueError):
     """The backend could not be reached or kept failing; back off and retry later."""
 
 
+class CredentialsError(StoreUnavailable):
+    """Google credentials are missing, malformed or refused; the message says how to fix it."""
+
+
 class BadStoreURL(DriveQueueError, ValueError):
     """A queue URL that names no store this package knows."""
+
+
+class ConfigError(DriveQueueError, ValueError):
+    """A setting read from the environment is malformed."""
+
+
+class InvalidPayload(DriveQueueError, ValueError):
+    """A job request is malformed; the message says what to fix and can be shown to a user."""
+
+
+class CorruptRecord(DriveQueueError):
+    """A file in the queue does not hold what the protocol says it should."""
+
+
+class JobStateError(DriveQueueError):
+    """The job is not in a state that allows this (e.g. continuing a running job)."""
+
+
+class LeaseLost(DriveQueueError):
+    """This worker no longer holds the claim (its lease expired or another worker took over)."""

@@ -18,6 +18,7 @@ touches the folder.
 from __future__ import annotations
 
 import re
+import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
@@ -107,6 +108,15 @@ class Store(ABC):
         except NotFound:
             return False
         return True
+
+    def wait(self, timeout: float) -> bool:
+        """Block up to ``timeout`` seconds; a store that can see changes returns early.
+
+        Returns True when something in the folder may have changed, False when
+        the time simply ran out. This default only sleeps.
+        """
+        time.sleep(max(0.0, timeout))
+        return False
 
     def close(self) -> None:
         """Release whatever the store holds open (nothing by default)."""

@@ -1,0 +1,219 @@
+"""Job kinds and their payloads: what a request may hold, checked before it is queued.
+
+Each kind has a versioned payload (``"v"`` inside the payload) with typed,
+bounded fields and defaults. ``validate`` returns the normalized payload that
+is stored; anything wrong raises ``InvalidPayload`` with a message meant for the
+person who typed it. Payloads are checked again when a job is read, so a file
+from a newer producer fails that job with a reason instead of being misread.
+
+Adding a kind: build a ``JobKind`` and ``register`` it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import InvalidKey, InvalidPayload
+from .records import parse_job_id
+
+MODEL_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
+FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+MAX_SEED_CHARS = 4000
+
+REQUIRED = object()
+
+
+@dataclass(frozen=True)
+class Field:
+    """One payload field: a checker that returns the clean value, and a default."""
+
+    check: Callable[[str, Any], Any]
+    default: Any = REQUIRED
+
+
+@dataclass(frozen=True)
+class JobKind:
+    """A kind of job.
+
+    ``needs_model``: the payload's ``model`` must be one the claiming worker serves.
+    ``continue_fields``: fields of a ``continue`` request (None: cannot be continued).
+    ``max_lines``: cap on ``lines`` summed over all segments.
+    """
+
+    name: str
+    version: int
+    fields: Mapping[str, Field]
+    continue_fields: Mapping[str, Field] | None = None
+    needs_model: bool = False
+    max_lines: int | None = None
+
+    def validate(self, payload: object) -> dict[str, Any]:
+        return _check_fields(self, self.fields, payload)
+
+    def validate_continue(self, payload: object) -> dict[str, Any]:
+        if self.continue_fields is None:
+            raise InvalidPayload(f"{self.name} jobs cannot be continued")
+        return _check_fields(self, self.continue_fields, payload)
+
+
+def _check_fields(kind: JobKind, fields: Mapping[str, Field], payload: object) -> dict[str, Any]:
+    if not isinstance(payload, Mapping):
+        raise InvalidPayload(f"a {kind.name} request must be a JSON object")
+    version = payload.get("v", kind.version)
+    if version != kind.version or isinstance(version, bool):
+        raise InvalidPayload(f"unknown {kind.name} payload version {version!r} (this program knows {kind.version})")
+    unknown = sorted(str(name) for name in payload if name != "v" and name not in fields)
+    if unknown:
+        raise InvalidPayload(f"unknown field {unknown[0]!r} in a {kind.name} request")
+    clean: dict[str, Any] = {"v": kind.version}
+    for name, spec in fields.items():
+        value = payload.get(name)
+        if value is None:
+            if spec.default is REQUIRED:
+                raise InvalidPayload(f"{name} is required")
+            clean[name] = spec.default
+        else:
+            clean[name] = spec.check(name, value)
+    return clean
+
+
+# -- field checkers -------------------------------------------------------------------
+
+
+def integer(lo: int, hi: int) -> Callable[[str, Any], int]:
+    def check(name: str, value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+            raise InvalidPayload(f"{name} must be a whole number from {lo} to {hi}")
+        return value
+
+    return check
+
+
+def number(lo: float, hi: float, *, above_lo: bool = False) -> Callable[[str, Any], float]:
+    def check(name: str, value: Any) -> float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        if ok:
+            value = float(value)
+            ok = (lo < value if above_lo else lo <= value) and value <= hi
+        if not ok:
+            low = f"above {lo:g}" if above_lo else f"from {lo:g}"
+            raise InvalidPayload(f"{name} must be a number {low} to {hi:g}")
+        return value
+
+    return check
+
+
+def matching(pattern: re.Pattern[str], what: str) -> Callable[[str, Any], str]:
+    def check(name: str, value: Any) -> str:
+        if not isinstance(value, str) or not pattern.fullmatch(value):
+            raise InvalidPayload(f"{name} must be {what}")
+        return value
+
+    return check
+
+
+def story_text(name: str, value: Any) -> str:
+    """Any readable text: valid Unicode, no control characters, not blank, not too long."""
+    if not isinstance(value, str):
+        raise InvalidPayload(f"{name} must be text")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidPayload(f"{name} is not valid UTF-8 text") from None
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    if any(ch not in "\n\t" and unicodedata.category(ch) == "Cc" for ch in value):
+        raise InvalidPayload(f"{name} contains control characters")
+    if not value.strip():
+        raise InvalidPayload(f"{name} is empty")
+    if len(value) > MAX_SEED_CHARS:
+        raise InvalidPayload(f"{name} is longer than {MAX_SEED_CHARS} characters")
+    return value
+
+
+def job_id(name: str, value: Any) -> str:
+    try:
+        parse_job_id(value)
+    except InvalidKey:
+        raise InvalidPayload(f"{name} is not a valid story id") from None
+    return value
+
+
+def model_name(name: str, value: Any) -> str:
+    return matching(MODEL_NAME, "a model name: lowercase letters, digits, - and _ (at most 40)")(name, value)
+
+
+def new_model_name(name: str, value: Any) -> str:
+    value = model_name(name, value)
+    if value == "default":
+        raise InvalidPayload(f"{name} 'default' is the shipped model; choose another name")
+    return value
+
+
+random_seed = integer(0, 2**32 - 1)
+
+SAMPLING = {
+    "temperature": Field(number(0.1, 2.0), 0.8),
+    "top_k": Field(integer(0, 200), 0),
+    "top_p": Field(number(0.0, 1.0, above_lo=True), 1.0),
+}
+
+STORY = JobKind(
+    name="story",
+    version=1,
+    fields={
+        "seed": Field(story_text),
+        "lines": Field(integer(1, 100), 10),
+        **SAMPLING,
+        "model": Field(model_name, "default"),
+        "random_seed": Field(random_seed, None),
+        "max_line_chars": Field(integer(20, 1000), 200),
+        "parent": Field(job_id, None),
+    },
+    # knobs left out of a continue keep the first segment's values
+    continue_fields={
+        "lines": Field(integer(1, 100), 10),
+        **{name: Field(spec.check, None) for name, spec in SAMPLING.items()},
+    },
+    needs_model=True,
+    max_lines=1000,
+)
+
+TRAIN = JobKind(
+    name="train",
+    version=1,
+    fields={
+        "corpus": Field(matching(FILE_NAME, "the name of a pushed file")),
+        "model": Field(new_model_name),
+        "steps": Field(integer(1, 100_000), 2000),
+        "hidden_size": Field(integer(32, 2048), 256),
+        "layers": Field(integer(1, 4), 2),
+        "seq_len": Field(integer(16, 1024), 128),
+        "batch_size": Field(integer(1, 512), 32),
+        "learning_rate": Field(number(1e-5, 1.0), 2e-3),
+        "random_seed": Field(random_seed, None),
+    },
+)
+
+KINDS: dict[str, JobKind] = {}
+
+
+def register(kind: JobKind) -> JobKind:
+    KINDS[kind.name] = kind
+    return kind
+
+
+def get_kind(name: object) -> JobKind:
+    """The registered kind ``name``; ``InvalidPayload`` if there is none."""
+    kind = KINDS.get(name) if isinstance(name, str) else None
+    if kind is None:
+        raise InvalidPayload(f"unknown job kind {name!r}")
+    return kind
+
+
+register(STORY)
+register(TRAIN)

@@ -1,0 +1,212 @@
+"""``LocalStore``: the queue on a local folder (the demo, the tests, a GPU box you own).
+
+A file ``<key>`` in the folder holds one record; a key is ``<name>-<random>``,
+so the name of a file is part of its key and a listing needs no reads.
+Writes go to a temporary file in ``.tmp/`` that is fsynced and then renamed
+over the target (``os.replace``), or hard-linked to it for ``create`` (the
+link fails if the key exists), so a reader sees the previous whole file or the
+new whole file, never a mix. Keys are validated before any path is built, so
+nothing outside the folder can be reached.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import secrets
+import time
+from pathlib import Path
+
+from .errors import InvalidKey, KeyExists, NotFound, StoreUnavailable
+from .store import Entry, Store, check_key, check_name
+
+try:
+    import inotify_simple
+except ImportError:  # not Linux: waiting falls back to sleeping
+    inotify_simple = None
+
+TMP_DIR = ".tmp"
+#: temporary files older than this were left by a process that died mid-write
+STALE_TMP_SECONDS = 3600.0
+
+
+def _name_of(key: str) -> str | None:
+    name, sep, rest = key.partition("-")
+    if not sep or not rest:
+        return None
+    try:
+        return check_name(name)
+    except InvalidKey:
+        return None
+
+
+class LocalStore(Store):
+    """A store on the folder ``root`` (created if missing)."""
+
+    def __init__(self, root: str | os.PathLike[str]):
+        self.root = Path(root).absolute()
+        self.url = self.root.as_uri()
+        self._tmp = self.root / TMP_DIR
+        try:
+            self._tmp.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot use {self.root} as a queue folder: {exc.strerror}") from None
+        self._inotify = None
+        self._remove_stale_temporaries()
+
+    def __repr__(self) -> str:
+        return f"LocalStore({str(self.root)!r})"
+
+    # -- the Store interface -------------------------------------------------
+
+    def new_keys(self, name: str, n: int = 1) -> list[str]:
+        check_name(name)
+        return [f"{name}-{secrets.token_urlsafe(16)}" for _ in range(n)]
+
+    def create(self, key: str, name: str, data: bytes) -> None:
+        path = self._path(key)
+        if _name_of(key) != check_name(name):
+            raise InvalidKey(f"key was not reserved for a {name!r} file")
+        tmp = self._write_temporary(data)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            raise KeyExists(key) from None
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot create {key}: {exc.strerror}") from None
+        finally:
+            _unlink_quietly(tmp)
+        self._sync_folder()
+
+    def read(self, key: str) -> bytes:
+        path = self._path(key)
+        try:
+            with open(path, "rb") as f:
+                return f.read()
+        except FileNotFoundError:
+            raise NotFound(f"no file {key}") from None
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot read {key}: {exc.strerror}") from None
+
+    def write(self, key: str, data: bytes) -> None:
+        path = self._path(key)
+        if not path.exists():
+            raise NotFound(f"no file {key}")
+        tmp = self._write_temporary(data)
+        try:
+            os.replace(tmp, path)
+        except OSError as exc:
+            _unlink_quietly(tmp)
+            raise StoreUnavailable(f"cannot write {key}: {exc.strerror}") from None
+        self._sync_folder()
+
+    def delete(self, key: str) -> None:
+        path = self._path(key)
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot delete {key}: {exc.strerror}") from None
+
+    def list(self, name: str | None = None) -> list[Entry]:
+        if name is not None:
+            check_name(name)
+        entries = []
+        try:
+            with os.scandir(self.root) as it:
+                for item in it:
+                    file_name = _name_of(item.name)
+                    if file_name is None or (name is not None and file_name != name):
+                        continue
+                    entries.append(Entry(item.name, file_name))
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot list {self.root}: {exc.strerror}") from None
+        return entries
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).exists()
+
+    def wait(self, timeout: float) -> bool:
+        """Wait for a file to appear, change or vanish (inotify), at most ``timeout`` seconds.
+
+        The watch is set up on the first call and kept, so changes made between
+        two calls are not missed.
+        """
+        watcher = self._watcher()
+        if watcher is None:
+            return super().wait(timeout)
+        events = watcher.read(timeout=max(0, int(timeout * 1000)))
+        return bool(events)
+
+    def close(self) -> None:
+        if self._inotify is not None:
+            self._inotify.close()
+            self._inotify = None
+
+    # -- helpers -----------------------------------------------------------------
+
+    def _path(self, key: str) -> Path:
+        return self.root / check_key(key)
+
+    def _write_temporary(self, data: bytes) -> str:
+        """Write ``data`` to a new fsynced file in ``.tmp/`` and return its path."""
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError("store data must be bytes")
+        tmp = os.path.join(self._tmp, secrets.token_hex(12))
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot write to {self.root}: {exc.strerror}") from None
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fsync(fd)
+        except OSError as exc:
+            os.close(fd)
+            _unlink_quietly(tmp)
+            raise StoreUnavailable(f"cannot write to {self.root}: {exc.strerror}") from None
+        os.close(fd)
+        return tmp
+
+    def _sync_folder(self) -> None:
+        """Make a rename or link durable (a crash of the machine must not undo it)."""
+        fd = os.open(self.root, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        except OSError as exc:
+            if exc.errno != errno.EINVAL:  # some filesystems cannot sync a folder
+                raise StoreUnavailable(f"cannot sync {self.root}: {exc.strerror}") from None
+        finally:
+            os.close(fd)
+
+    def _remove_stale_temporaries(self) -> None:
+        cutoff = time.time() - STALE_TMP_SECONDS
+        with os.scandir(self._tmp) as it:
+            for item in it:
+                try:
+                    if item.stat().st_mtime < cutoff:
+                        os.unlink(item.path)
+                except OSError:
+                    pass  # another process removed or is using it
+
+    def _watcher(self):
+        if inotify_simple is None:
+            return None
+        if self._inotify is None:
+            flags = inotify_simple.flags
+            watcher = inotify_simple.INotify()
+            watcher.add_watch(
+                self.root, flags.CREATE | flags.MOVED_TO | flags.DELETE | flags.CLOSE_WRITE
+            )
+            self._inotify = watcher
+        return self._inotify
+
+
+def _unlink_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass

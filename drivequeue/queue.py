@@ -1,0 +1,332 @@
+"""``Queue``: the producer side of the protocol (submit, status, continue, cancel),
+the registry of workers, and ``gc``. Workers get a ``WorkerSession`` from ``Queue.worker``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from .errors import InvalidPayload, JobStateError, KeyExists, NotFound
+from .kinds import get_kind
+from .leases import LeaseWatch
+from .records import (
+    CancelRecord,
+    ClaimRecord,
+    JobRecord,
+    OutputRecord,
+    SegmentRecord,
+    WorkerRecord,
+    decode,
+    hash_secret,
+    make_job_id,
+    new_secret,
+    parse_job_id,
+    secret_matches,
+)
+from .state import JobReader, JobState, JobView
+from .store import Store
+from .timing import Timing
+from .urls import store_kind
+
+
+class Queue:
+    """A job queue on ``store``; ``timing`` defaults to ``Timing.from_env`` for that store."""
+
+    def __init__(self, store: Store, timing: Timing | None = None):
+        self.store = store
+        self.timing = timing or Timing.from_env(store_kind(store))
+        self.leases = LeaseWatch(store, self.timing.lease)
+        self.reader = JobReader(store, self.timing, self.leases)
+
+    # -- producers -----------------------------------------------------------------------
+
+    def new_job_id(self) -> str:
+        """Reserve a public id, so that submitting with it twice makes one job."""
+        return make_job_id(self.store.new_keys("job")[0], new_secret())
+
+    def submit(self, kind: str, payload: dict[str, Any], job_id: str | None = None) -> str:
+        """Queue a job; returns its public id. ``InvalidPayload`` if the request is bad."""
+        job_kind = get_kind(kind)
+        clean = job_kind.validate(payload)
+        key, secret = parse_job_id(job_id if job_id is not None else self.new_job_id())
+        claim_key, = self.store.new_keys("claim")
+        cancel_key, = self.store.new_keys("cancel")
+        segment_key, = self.store.new_keys("segment")
+        record = JobRecord(
+            kind=job_kind.name,
+            payload=clean,
+            secret_hash=hash_secret(secret),
+            created=time.time(),
+            claim_key=claim_key,
+            cancel_key=cancel_key,
+            next_segment_key=segment_key,
+            parent=clean.get("parent"),
+        )
+        try:
+            self.store.create(key, "job", record.to_bytes())
+        except KeyExists:
+            self._verified(key, secret)  # the same id again: the job already exists
+        return make_job_id(key, secret)
+
+    def status(self, job_id: str, after: int = 0) -> dict[str, Any]:
+        """The job as the web API serves it, with the lines after the first ``after``."""
+        if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+            raise InvalidPayload("after must be a whole number, 0 or more")
+        view = self._view(job_id)
+        return self._describe(job_id, view, after)
+
+    def continue_job(self, job_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Ask for more of a finished job (a new segment); it is queued again."""
+        view = self._view(job_id)
+        if view.job is None or view.kind is None or view.needs_failing:
+            raise JobStateError(f"this job cannot be continued: {view.error}")
+        if not view.state.finished:
+            raise JobStateError(f"the job is {view.state.value}; wait until it has finished")
+        clean = view.kind.validate_continue(payload)
+        cap = view.kind.max_lines
+        if cap is not None and view.lines_requested + int(clean.get("lines") or 0) > cap:
+            raise InvalidPayload(f"a {view.kind.name} holds at most {cap} lines")
+        tail = view.segments[-1].next_segment_key if view.segments else view.job.next_segment_key
+        cancel_key, next_key = self.store.new_keys("cancel")[0], self.store.new_keys("segment")[0]
+        segment = SegmentRecord(job=view.key, index=view.segment_count + 1, payload=clean,
+                                created=time.time(), cancel_key=cancel_key, next_segment_key=next_key)
+        try:
+            self.store.create(tail, "segment", segment.to_bytes())
+        except KeyExists:
+            raise JobStateError("the job was continued by another request just now") from None
+        return self.status(job_id)
+
+    def cancel(self, job_id: str) -> dict[str, Any]:
+        """Cancel a queued or running job (a running one stops within ``check`` seconds)."""
+        view = self._view(job_id)
+        if view.state in (JobState.DONE, JobState.FAILED):
+            raise JobStateError(f"the job has already {'finished' if view.state is JobState.DONE else 'failed'}")
+        if view.state is JobState.QUEUED or view.state is JobState.RUNNING:
+            record = CancelRecord(job=view.key, segment=view.segment_count, time=time.time())
+            try:
+                self.store.create(view.newest_cancel_key, "cancel", record.to_bytes())
+            except KeyExists:
+                pass  # cancelled twice
+        return self.status(job_id)
+
+    # -- observers -----------------------------------------------------------------------
+
+    def jobs(self) -> list[dict[str, Any]]:
+        """A summary of every job, oldest first (no secrets: ids are not included)."""
+        return [self._summary(view) for view in self.reader.scan()]
+
+    def workers(self) -> list[dict[str, Any]]:
+        """The worker registry: one entry per heartbeat file, with ``online``."""
+        now = time.time()
+        entries = []
+        keys = set()
+        for entry in self.store.list("worker"):
+            record = self.leases.look(entry.key)
+            if record is None:
+                continue
+            keys.add(entry.key)
+            entries.append({
+                "key": entry.key,
+                "id": record.id,
+                "host": record.host,
+                "device": record.device,
+                "models": record.models,
+                "kinds": record.kinds,
+                "version": record.version,
+                "protocol": record.protocol,
+                "last_seen": record.time,
+                "started": record.started,
+                "state": record.state,
+                "claims": len(record.claims),
+                "online": self.leases.online(entry.key, now),
+            })
+        self.leases.forget(keys)
+        entries.sort(key=lambda e: (not e["online"], e["id"]))
+        return entries
+
+    def gc(self, now: float | None = None) -> dict[str, int]:
+        """Apply the retention rule and fail jobs that waited too long; returns counts.
+
+        Finished jobs whose last activity is older than ``retention`` are
+        removed with all their files; queued jobs that waited longer than
+        ``max_queue_wait`` are failed; heartbeat files not renewed for
+        ``retention`` are removed; so are unreadable job files and files left
+        behind by a removed job.
+        """
+        now = time.time() if now is None else now
+        report = {"removed_jobs": 0, "failed_waiting": 0, "removed_workers": 0, "removed_files": 0}
+        views = self.reader.scan()
+        referenced: set[str] = set()
+        for view in views:
+            if view.job is None:
+                self._remove_job(view)
+                report["removed_jobs"] += 1
+            elif view.state.finished and now - view.last_activity > self.timing.retention:
+                self._remove_job(view)
+                report["removed_jobs"] += 1
+            else:
+                referenced.update(_files_of(view))
+                if view.state is JobState.QUEUED and now - view.queued_since > self.timing.max_queue_wait:
+                    hours = self.timing.max_queue_wait / 3600
+                    if self._fail_by_claim(view, f"no worker took the job within {hours:g} hours"):
+                        report["failed_waiting"] += 1
+        for entry in self.store.list("worker"):
+            try:
+                record = WorkerRecord.parse(decode(self.store.read(entry.key)))
+                stale = now - record.time > self.timing.retention
+            except NotFound:
+                continue
+            except Exception:  # an unreadable heartbeat file helps nobody
+                stale = True
+            if stale:
+                self.store.delete(entry.key)
+                report["removed_workers"] += 1
+        report["removed_files"] = self._remove_leftovers(referenced, now)
+        return report
+
+    # -- workers -----------------------------------------------------------------------------
+
+    def worker(self, host: str, device: str, models: list[str], version: str = "",
+               kinds: set[str] | None = None, background: bool = True):
+        """A ``WorkerSession`` (a context manager) that registers and heartbeats a worker.
+
+        ``background``: beat from a daemon thread every ``timing.heartbeat``
+        seconds (default); otherwise the caller must call ``session.heartbeat()``.
+        """
+        from .worker import WorkerSession
+
+        return WorkerSession(self, host=host, device=device, models=models, version=version,
+                             kinds=kinds, background=background)
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _verified(self, key: str, secret: str) -> dict[str, Any]:
+        raw = self.reader.read_job(key)
+        # a file that is not even JSON cannot be checked; it only shows as failed
+        if "_error" not in raw and not secret_matches(secret, raw.get("secret_hash")):
+            raise NotFound("no such job")
+        return raw
+
+    def _view(self, job_id: str) -> JobView:
+        key, secret = parse_job_id(job_id)
+        try:
+            raw = self._verified(key, secret)
+        except NotFound:
+            raise NotFound("no such job") from None
+        return self.reader.view(key, raw=raw)
+
+    def _queue_position(self, view: JobView) -> int | None:
+        if view.state is not JobState.QUEUED:
+            return None
+        ahead = sum(1 for other in self.reader.scan()
+                    if other.state is JobState.QUEUED and other.sort_key < view.sort_key)
+        return ahead + 1
+
+    def _worker_info(self, view: JobView) -> dict[str, str] | None:
+        if view.holder is None:
+            return None
+        record = self.leases.look(view.holder)
+        if record is None:
+            return None
+        return {"id": record.id, "host": record.host, "device": record.device}
+
+    def _describe(self, job_id: str, view: JobView, after: int) -> dict[str, Any]:
+        lines = view.lines
+        output = view.output
+        return {
+            "id": job_id,
+            "kind": view.job.kind if view.job is not None else None,
+            "status": view.state.value,
+            "lines": lines[after:],
+            "line_count": len(lines),
+            "lines_requested": view.lines_requested,
+            "error": view.error,
+            "queue_position": self._queue_position(view),
+            "attempt": view.attempt,
+            "worker": self._worker_info(view),
+            "progress": output.progress if output is not None and view.state is JobState.RUNNING else {},
+            "created": view.created,
+            "payload": view.payload,
+            "segments": view.segment_count,
+            "parent": view.job.parent if view.job is not None else None,
+        }
+
+    def _summary(self, view: JobView) -> dict[str, Any]:
+        return {
+            "key": view.key,
+            "kind": view.job.kind if view.job is not None else None,
+            "status": view.state.value,
+            "line_count": len(view.lines),
+            "lines_requested": view.lines_requested,
+            "model": (view.payload or {}).get("model"),
+            "created": view.created,
+            "queued_since": view.queued_since,
+            "attempt": view.attempt,
+            "segments": view.segment_count,
+            "error": view.error,
+        }
+
+    def _fail_by_claim(self, view: JobView, reason: str) -> bool:
+        """Record a failure by winning the job's next claim (what a worker would do)."""
+        claim_key = view.next_claim_key
+        output_key, = self.store.new_keys("output")
+        next_claim_key, = self.store.new_keys("claim")
+        output = OutputRecord(job=view.key, claim=claim_key, attempt=view.used_attempts + 1,
+                              segment=view.segment_count, lines=list(view.lines),
+                              ends=list(view.output.ends) if view.output else [],
+                              state="failed", error=reason, time=time.time())
+        self.store.create(output_key, "output", output.to_bytes())
+        claim = ClaimRecord(job=view.key, segment=view.segment_count, attempt=output.attempt,
+                            worker=None, worker_id="gc", output_key=output_key,
+                            next_claim_key=next_claim_key, time=time.time())
+        try:
+            self.store.create(claim_key, "claim", claim.to_bytes())
+        except KeyExists:
+            self.store.delete(output_key)  # a worker took it after all
+            return False
+        return True
+
+    def _remove_job(self, view: JobView) -> None:
+        """Remove the job file first (the job vanishes at once), then the rest."""
+        self.store.delete(view.key)
+        self.reader.forget(view.key)
+        for key in _files_of(view):
+            if key != view.key:
+                self.store.delete(key)
+
+    def _remove_leftovers(self, referenced: set[str], now: float) -> int:
+        """Remove old files whose job is gone (left by a gc or a claimer that died midway)."""
+        removed = 0
+        for entry in self.store.list():
+            if entry.name not in ("segment", "cancel", "claim", "output") or entry.key in referenced:
+                continue
+            try:
+                raw = decode(self.store.read(entry.key))
+            except NotFound:
+                continue
+            except Exception:
+                raw = {}
+            stamp = raw.get("time", raw.get("created", 0))
+            if isinstance(stamp, (int, float)) and now - stamp <= self.timing.retention:
+                continue
+            job = raw.get("job")
+            if isinstance(job, str) and self.store.exists(job) and entry.name != "output":
+                continue
+            self.store.delete(entry.key)
+            removed += 1
+        return removed
+
+
+def _files_of(view: JobView) -> set[str]:
+    """Keys of the files that belong to ``view``'s job (some may not exist)."""
+    keys = {view.key}
+    if view.job is None:
+        return keys
+    segment_keys = [view.job.next_segment_key] + [s.next_segment_key for s in view.segments]
+    keys.update(segment_keys[: len(view.segments)])
+    keys.add(view.job.cancel_key)
+    keys.update(segment.cancel_key for segment in view.segments)
+    keys.update(view.claim_keys)
+    keys.update(claim.output_key for claim in view.claims)
+    return keys

@@ -1,0 +1,324 @@
+"""The state of a job, computed from its files and the observer's view of worker leases.
+
+Every reader (web app, CLI, worker, gc) computes it the same way (docs/protocol.md,
+"State of a job"). Immutable files (job, segments, claims, cancels, final
+outputs) are cached for the life of the ``JobReader``; only the tail of each
+chain and the newest output are read again. A *scan* takes one listing and
+trusts it for which files exist, so jobs that did not change cost no reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from .errors import CorruptRecord, InvalidPayload, NotFound
+from .kinds import JobKind, get_kind
+from .leases import LeaseWatch
+from .records import (
+    ClaimRecord,
+    JobRecord,
+    OutputRecord,
+    SegmentRecord,
+    decode,
+)
+from .store import Store
+from .timing import Timing
+
+
+class JobState(str, Enum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def finished(self) -> bool:
+        return self in (JobState.DONE, JobState.FAILED, JobState.CANCELLED)
+
+
+@dataclass
+class _Cached:
+    """What never changes about one job, as far as it has been read."""
+
+    raw: dict[str, Any]
+    job: JobRecord | None
+    segments: list[SegmentRecord] = field(default_factory=list)
+    cancelled: dict[int, bool] = field(default_factory=dict)  # only True is cached
+    claims: list[ClaimRecord] = field(default_factory=list)
+    claim_keys: list[str] = field(default_factory=list)
+    final_outputs: dict[str, OutputRecord] = field(default_factory=dict)
+
+
+@dataclass
+class JobView:
+    """One job as an observer sees it now."""
+
+    key: str
+    raw: dict[str, Any]
+    job: JobRecord | None
+    kind: JobKind | None
+    payload: dict[str, Any] | None  # validated first-segment payload
+    state: JobState
+    error: str | None = None
+    segments: list[SegmentRecord] = field(default_factory=list)  # segments 2, 3, ...
+    claims: list[ClaimRecord] = field(default_factory=list)
+    claim_keys: list[str] = field(default_factory=list)
+    output: OutputRecord | None = None  # newest readable output
+    used_attempts: int = 0
+    holder: str | None = None  # heartbeat key of the worker running it
+    #: the payload or job file is bad in a way a worker should record (claim and fail it)
+    needs_failing: bool = False
+
+    @property
+    def segment_count(self) -> int:
+        return 1 + len(self.segments)
+
+    @property
+    def segment_payloads(self) -> list[dict[str, Any]]:
+        return [self.payload or {}] + [s.payload for s in self.segments]
+
+    @property
+    def lines(self) -> list[str]:
+        return self.output.lines if self.output is not None else []
+
+    @property
+    def lines_requested(self) -> int:
+        return sum(int(p.get("lines") or 0) for p in self.segment_payloads)
+
+    @property
+    def newest_claim(self) -> ClaimRecord | None:
+        return self.claims[-1] if self.claims else None
+
+    @property
+    def attempt(self) -> int:
+        """The attempt number of the newest claim on the newest segment (0: none yet)."""
+        claim = self.newest_claim
+        return claim.attempt if claim is not None and claim.segment == self.segment_count else 0
+
+    @property
+    def next_claim_key(self) -> str | None:
+        if self.job is None:
+            return None
+        return self.claims[-1].next_claim_key if self.claims else self.job.claim_key
+
+    @property
+    def newest_cancel_key(self) -> str | None:
+        if self.job is None:
+            return None
+        return self.segments[-1].cancel_key if self.segments else self.job.cancel_key
+
+    @property
+    def created(self) -> float | None:
+        return self.job.created if self.job is not None else None
+
+    @property
+    def queued_since(self) -> float:
+        """When the newest segment was requested: the order of the queue (first in, first out)."""
+        if self.segments:
+            return self.segments[-1].created
+        return self.job.created if self.job is not None else 0.0
+
+    @property
+    def last_activity(self) -> float:
+        """Producer or worker wall time of the newest thing that happened (for retention)."""
+        times = [self.queued_since]
+        if self.output is not None:
+            times.append(self.output.time)
+        return max(times)
+
+    @property
+    def sort_key(self) -> tuple[float, str]:
+        return (self.queued_since, self.key)
+
+
+class JobReader:
+    """Computes ``JobView``s, caching what is immutable."""
+
+    def __init__(self, store: Store, timing: Timing, leases: LeaseWatch):
+        self.store = store
+        self.timing = timing
+        self.leases = leases
+        self._cache: dict[str, _Cached] = {}
+
+    # -- public ------------------------------------------------------------------------
+
+    def view(self, key: str, raw: dict[str, Any] | None = None, listing: set[str] | None = None) -> JobView:
+        """The view of job ``key``. ``raw``: its job file, already read and decoded.
+
+        ``listing``: keys known to exist (a scan); a key not in it counts as absent.
+        Raises ``NotFound`` if the job file does not exist.
+        """
+        cached = self._cached(key, raw)
+        if cached.job is None:
+            return self._corrupt(key, cached, cached.raw.get("_error", "corrupt job file"))
+        job = cached.job
+        try:
+            kind = get_kind(job.kind)
+            payload = kind.validate(job.payload)
+        except InvalidPayload as exc:
+            return self._corrupt(key, cached, str(exc), needs_failing=True)
+        view = JobView(key=key, raw=cached.raw, job=job, kind=kind, payload=payload, state=JobState.QUEUED)
+        self._follow_segments(cached, listing)
+        self._follow_claims(cached, listing)
+        if cached.claims and cached.claims[-1].segment > 1 + len(cached.segments) and listing is not None:
+            self._follow_segments(cached, None)  # the listing lagged behind a segment
+        view.segments = list(cached.segments)
+        view.claims = list(cached.claims)
+        view.claim_keys = list(cached.claim_keys)
+        for segment in view.segments:
+            try:
+                kind.validate_continue(segment.payload)
+            except InvalidPayload as exc:
+                view.state, view.error, view.needs_failing = JobState.FAILED, str(exc), True
+                return view
+        self._decide(view, cached, listing)
+        return view
+
+    def scan(self) -> list[JobView]:
+        """Every job in the store, oldest queued first (one listing, few reads)."""
+        entries = self.store.list()
+        listing = {entry.key for entry in entries}
+        views = []
+        for entry in entries:
+            if entry.name != "job":
+                continue
+            try:
+                views.append(self.view(entry.key, listing=listing))
+            except NotFound:
+                continue  # removed since the listing
+        for key in list(self._cache):
+            if key not in listing:
+                del self._cache[key]
+        views.sort(key=lambda v: v.sort_key)
+        return views
+
+    def forget(self, key: str) -> None:
+        self._cache.pop(key, None)
+
+    def read_job(self, key: str) -> dict[str, Any]:
+        """Read and decode job ``key`` (``NotFound``); an unreadable one gives ``{"_error": ...}``."""
+        data = self.store.read(key)
+        try:
+            return decode(data)
+        except CorruptRecord as exc:
+            return {"_error": f"corrupt job file: {exc}"}
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _cached(self, key: str, raw: dict[str, Any] | None) -> _Cached:
+        cached = self._cache.get(key)
+        if cached is not None and (raw is None or raw is cached.raw or raw == cached.raw):
+            return cached
+        if raw is None:
+            raw = self.read_job(key)
+        try:
+            job = JobRecord.parse(raw) if "_error" not in raw else None
+        except CorruptRecord as exc:
+            raw = {**raw, "_error": f"corrupt job file: {exc}"}
+            job = None
+        cached = _Cached(raw=raw, job=job)
+        self._cache[key] = cached
+        return cached
+
+    def _corrupt(self, key: str, cached: _Cached, error: str, needs_failing: bool = False) -> JobView:
+        view = JobView(key=key, raw=cached.raw, job=cached.job, kind=None, payload=None,
+                       state=JobState.FAILED, error=error)
+        if cached.job is not None:
+            # a parseable job whose content this program rejects: the failure is
+            # recorded through a claim so that every reader agrees on it
+            self._follow_claims(cached, None)
+            view.claims, view.claim_keys = list(cached.claims), list(cached.claim_keys)
+            output = self._newest_output(view, cached) if view.claims else None
+            view.output = output
+            view.needs_failing = needs_failing and (output is None or output.state != "failed")
+            if output is not None and output.state == "failed" and output.error:
+                view.error = output.error
+        return view
+
+    def _probe(self, key: str, listing: set[str] | None, parse):
+        """Read an immutable record, or None if it does not exist (or is unreadable)."""
+        if listing is not None and key not in listing:
+            return None
+        try:
+            return parse(decode(self.store.read(key)))
+        except (NotFound, CorruptRecord):
+            return None
+
+    def _follow_segments(self, cached: _Cached, listing: set[str] | None) -> None:
+        while True:
+            tail = cached.segments[-1].next_segment_key if cached.segments else cached.job.next_segment_key
+            segment = self._probe(tail, listing, SegmentRecord.parse)
+            if segment is None or segment.index != 2 + len(cached.segments):
+                return
+            cached.segments.append(segment)
+
+    def _follow_claims(self, cached: _Cached, listing: set[str] | None) -> None:
+        while True:
+            tail = cached.claims[-1].next_claim_key if cached.claims else cached.job.claim_key
+            claim = self._probe(tail, listing, ClaimRecord.parse)
+            if claim is None:
+                return
+            cached.claims.append(claim)
+            cached.claim_keys.append(tail)
+
+    def is_cancelled(self, cached_key: str, cancel_key: str, index: int, listing: set[str] | None) -> bool:
+        cached = self._cache[cached_key]
+        if cached.cancelled.get(index):
+            return True
+        if listing is not None and cancel_key not in listing:
+            return False
+        try:
+            self.store.read(cancel_key)
+        except NotFound:
+            return False
+        cached.cancelled[index] = True
+        return True
+
+    def _newest_output(self, view: JobView, cached: _Cached) -> OutputRecord | None:
+        """The newest claim's output, else the newest older one that can be read."""
+        for claim in reversed(view.claims):
+            output = cached.final_outputs.get(claim.output_key)
+            if output is None:
+                try:
+                    output = OutputRecord.parse(decode(self.store.read(claim.output_key)))
+                except (NotFound, CorruptRecord):
+                    continue
+                if output.final:
+                    cached.final_outputs[claim.output_key] = output
+            return output
+        return None
+
+    def _decide(self, view: JobView, cached: _Cached, listing: set[str] | None) -> None:
+        """Rules 2-5 of "State of a job"."""
+        newest = view.segment_count
+        output = view.output = self._newest_output(view, cached) if view.claims else None
+        if self.is_cancelled(view.key, view.newest_cancel_key, newest, listing):
+            view.state = JobState.CANCELLED
+            return
+        claim = view.newest_claim
+        if claim is None or claim.segment != newest:
+            return  # never claimed since the newest segment was requested: queued
+        own = output if output is not None and output.claim == view.claim_keys[-1] else None
+        if own is not None and own.state in ("done", "failed", "cancelled"):
+            view.state = JobState(own.state)
+            view.error = own.error
+            return
+        if own is not None and own.state == "released":
+            view.used_attempts = claim.attempt - 1
+            reason = None
+        elif own is not None and own.state == "crashed":
+            view.used_attempts = claim.attempt
+            reason = own.error or "the worker crashed"
+        elif self.leases.alive(claim.worker):
+            view.state = JobState.RUNNING
+            view.holder = claim.worker
+            return
+        else:
+            view.used_attempts = claim.attempt
+            reason = f"worker {claim.worker_id} stopped responding"
+        if view.used_attempts >= self.timing.max_attempts:
+            view.state = JobState.FAILED
+            view.error = f"gave up after {view.used_attempts} attempts; last: {reason}"

@@ -1,0 +1,88 @@
+"""Every interval the queue uses, in one place, read once from the environment.
+
+Tests build small ``Timing`` objects so that leases expire in a second
+instead of a minute; nothing else in the package hard-codes a duration.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+
+from .errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Intervals in seconds (``max_attempts`` is a count).
+
+    lease          an observer declares a worker dead after seeing no new heartbeat for this long
+    heartbeat      how often a worker rewrites its heartbeat file
+    poll           how long an idle worker or a follower waits between looks at the queue
+    check          a claim holder re-reads cancel and takeover markers at most this often
+    flush          on stores where writes are costly, coalesce a job's output to one write per this
+    backoff_max    cap of the exponential backoff after store errors
+    max_attempts   used-up attempts (crash or vanished worker) after which a job fails
+    retention      finished jobs and dead workers' files are removed by ``gc`` after this long
+    max_queue_wait ``gc`` fails a job that waited this long without any worker taking it
+    """
+
+    lease: float = 10.0
+    heartbeat: float = 2.0
+    poll: float = 1.0
+    check: float = 1.0
+    flush: float = 0.0
+    backoff_max: float = 10.0
+    max_attempts: int = 3
+    retention: float = 7 * 24 * 3600.0
+    max_queue_wait: float = 6 * 3600.0
+
+    def __post_init__(self) -> None:
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise ConfigError(f"timing {field.name} must be a non-negative number, got {value!r}")
+        if self.lease <= 0 or self.heartbeat <= 0 or self.poll <= 0:
+            raise ConfigError("timing lease, heartbeat and poll must be positive")
+        if self.heartbeat >= self.lease * FENCE_FRACTION / 2:
+            raise ConfigError(
+                f"timing heartbeat ({self.heartbeat}s) must be well under the lease ({self.lease}s): "
+                f"at most {self.lease * FENCE_FRACTION / 2:g}s"
+            )
+        if not isinstance(self.max_attempts, int) or self.max_attempts < 1:
+            raise ConfigError("timing max_attempts must be a positive integer")
+
+    @property
+    def fence(self) -> float:
+        """A claim holder stops writing once its own last heartbeat is this old."""
+        return self.lease * FENCE_FRACTION
+
+    @classmethod
+    def from_env(cls, store_kind: str = "local", environ: dict[str, str] | None = None) -> Timing:
+        """Defaults for ``store_kind`` ("local" or "drive"), overridden by ``DRIVEQUEUE_<FIELD>``."""
+        environ = os.environ if environ is None else environ
+        base = DEFAULTS.get(store_kind)
+        if base is None:
+            raise ConfigError(f"no timing defaults for a {store_kind!r} store")
+        changes: dict[str, float | int] = {}
+        for field in fields(cls):
+            name = "DRIVEQUEUE_" + field.name.upper()
+            raw = environ.get(name)
+            if raw is None or raw.strip() == "":
+                continue
+            try:
+                changes[field.name] = int(raw) if field.name == "max_attempts" else float(raw)
+            except ValueError:
+                raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+        return replace(base, **changes)
+
+
+#: a holder fences itself after this fraction of the lease without a successful heartbeat
+FENCE_FRACTION = 0.8
+
+DEFAULTS = {
+    "local": Timing(),
+    # Drive: every write is an API call against a per-user quota, and changes take a
+    # moment to show, so everything is slower and output is coalesced.
+    "drive": Timing(lease=60.0, heartbeat=15.0, poll=3.0, check=5.0, flush=1.0, backoff_max=60.0),
+}

@@ -1,0 +1,352 @@
+"""The worker side of the protocol: a registered, heartbeating ``WorkerSession`` that
+claims jobs, and the ``Claim`` through which its holder writes a job's output.
+
+A session beats from a daemon thread every ``timing.heartbeat`` seconds (one
+write renews every claim it holds), so a worker loop may block on the GPU for
+a while without losing its jobs. Claims are meant to be used from one thread.
+
+Fencing: a claim refuses to write (``LeaseLost``) once the session's last
+successful heartbeat is older than ``timing.fence``, or once it has seen that
+the job's next claim exists (checked at most every ``timing.check`` seconds).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import threading
+import time
+from typing import Any
+
+from .errors import JobStateError, KeyExists, LeaseLost, NotFound, StoreUnavailable
+from .kinds import KINDS
+from .records import ClaimRecord, OutputRecord, WorkerRecord
+from .state import JobState, JobView
+
+log = logging.getLogger(__name__)
+
+
+class WorkerSession:
+    """One worker process in the registry. Use as a context manager."""
+
+    def __init__(self, queue, host: str, device: str, models: list[str], version: str = "",
+                 kinds: set[str] | None = None, background: bool = True):
+        self.queue = queue
+        self.store = queue.store
+        self.timing = queue.timing
+        self.models = set(models)
+        self.kinds = set(kinds) if kinds is not None else set(KINDS)
+        self.background = background
+        self.key = self.store.new_keys("worker")[0]
+        self.record = WorkerRecord(
+            id=f"{host}-{os.getpid()}-{secrets.token_hex(2)}",
+            host=host, device=device, models=sorted(self.models), kinds=sorted(self.kinds),
+            version=version, started=time.time(),
+        )
+        self._claims: dict[str, Claim] = {}
+        self._lock = threading.Lock()
+        self._last_beat = float("-inf")
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._open = False
+
+    @property
+    def id(self) -> str:
+        return self.record.id
+
+    def __enter__(self) -> WorkerSession:
+        self.open()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def open(self) -> None:
+        """Register: create the heartbeat file and start beating."""
+        self.record.time = time.time()
+        self.store.create(self.key, "worker", self.record.to_bytes())
+        self._last_beat = time.monotonic()
+        self._open = True
+        if self.background:
+            self._thread = threading.Thread(target=self._beat_forever, name="drivequeue-heartbeat", daemon=True)
+            self._thread.start()
+
+    def heartbeat(self) -> bool:
+        """Rewrite the heartbeat file now; False if the store could not be reached."""
+        with self._lock:
+            record = self.record
+            record.beat += 1
+            record.time = time.time()
+            record.claims = [claim.job_key for claim in self._claims.values()]
+            record.state = "busy" if record.claims else "idle"
+            data = record.to_bytes()
+        try:
+            self.store.write(self.key, data)
+        except NotFound:
+            self._register_again()
+            return True
+        except StoreUnavailable as exc:
+            log.warning("heartbeat failed: %s", exc)
+            return False
+        self._last_beat = time.monotonic()
+        return True
+
+    def lease_ok(self) -> bool:
+        """Whether this worker may still write: its last heartbeat is recent enough."""
+        return time.monotonic() - self._last_beat < self.timing.fence
+
+    def claim_next(self, kinds: set[str] | None = None) -> Claim | None:
+        """Claim the oldest queued job of ``kinds`` for a model this worker serves.
+
+        Jobs whose request this program cannot accept (unknown kind or payload
+        version) are failed with the reason on the way. None when nothing is queued.
+        """
+        if not self._open:
+            raise JobStateError("the worker session is not open")
+        kinds = self.kinds if kinds is None else set(kinds)
+        for view in self.queue.reader.scan():
+            if view.needs_failing:
+                claim = self._claim(view)
+                if claim is not None:
+                    log.warning("failing job %s: %s", view.key, view.error)
+                    claim.fail(view.error or "the job cannot be run")
+                continue
+            if view.state is not JobState.QUEUED or view.job.kind not in kinds:
+                continue
+            if view.kind.needs_model and view.payload.get("model") not in self.models:
+                continue
+            claim = self._claim(view)
+            if claim is not None:
+                return claim
+        return None
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Sleep until the queue may have changed, at most ``timeout`` (default ``timing.poll``)."""
+        return self.store.wait(self.timing.poll if timeout is None else timeout)
+
+    @property
+    def claims(self) -> list[Claim]:
+        return list(self._claims.values())
+
+    def close(self) -> None:
+        """Release the claims still held (not counted as attempts) and unregister."""
+        if not self._open:
+            return
+        for claim in self.claims:
+            try:
+                claim.release()
+            except (LeaseLost, StoreUnavailable, JobStateError):
+                pass
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        self._open = False
+        try:
+            self.store.delete(self.key)
+        except StoreUnavailable as exc:
+            log.warning("could not remove the heartbeat file: %s", exc)
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _beat_forever(self) -> None:
+        while not self._stop.wait(self.timing.heartbeat):
+            self.heartbeat()
+
+    def _register_again(self) -> None:
+        """Our heartbeat file was removed, so observers count us dead: give up our claims
+        and register under a new key."""
+        with self._lock:
+            for claim in self._claims.values():
+                claim._lost = "this worker's heartbeat file was removed"
+            self._claims.clear()
+            self.key = self.store.new_keys("worker")[0]
+            self.record.time = time.time()
+            data = self.record.to_bytes()
+        self.store.create(self.key, "worker", data)
+        self._last_beat = time.monotonic()
+
+    def _claim(self, view: JobView) -> Claim | None:
+        """Race for ``view``'s next claim; the new output is written before the claim."""
+        previous = view.output
+        segment = view.segment_count
+        lines = list(previous.lines) if previous is not None else []
+        ends = list(previous.ends[: segment - 1]) if previous is not None else []
+        while len(ends) < segment - 1:
+            ends.append(len(lines))  # segments cancelled or failed before they finished
+        claim_key = view.next_claim_key
+        output_key, = self.store.new_keys("output")
+        next_claim_key, = self.store.new_keys("claim")
+        attempt = view.used_attempts + 1
+        now = time.time()
+        output = OutputRecord(job=view.key, claim=claim_key, attempt=attempt, segment=segment,
+                              lines=lines, ends=ends, time=now)
+        record = ClaimRecord(job=view.key, segment=segment, attempt=attempt, worker=self.key,
+                             worker_id=self.record.id, output_key=output_key,
+                             next_claim_key=next_claim_key, time=now)
+        self.store.create(output_key, "output", output.to_bytes())
+        try:
+            self.store.create(claim_key, "claim", record.to_bytes())
+        except KeyExists:
+            self.store.delete(output_key)
+            return None
+        claim = Claim(self, view, claim_key, record, output)
+        with self._lock:
+            self._claims[claim_key] = claim
+        return claim
+
+    def _drop(self, claim: Claim) -> None:
+        with self._lock:
+            self._claims.pop(claim.key, None)
+
+
+class Claim:
+    """One attempt at a job, held by this worker.
+
+    ``payload``: the validated first-segment payload; ``segments``: every
+    segment's payload (the first one, then each continue); ``settings``: the
+    payload with the newest continue's knobs applied (what to generate with
+    now); ``lines``: the job's lines so far (resumed ones included);
+    ``remaining``: how many lines the newest segment still needs.
+
+    When ``cancelled`` turns true, stop and call ``complete()``.
+    """
+
+    def __init__(self, session: WorkerSession, view: JobView, key: str, record: ClaimRecord,
+                 output: OutputRecord):
+        self.session = session
+        self.key = key
+        self.job_key = view.key
+        self.kind = view.job.kind
+        self.payload = dict(view.payload or {})
+        self.segments = [dict(p) for p in view.segment_payloads]
+        self.attempt = record.attempt
+        self._record = record
+        self._output = output
+        self._cancel_key = view.newest_cancel_key
+        self._timing = session.timing
+        self._store = session.store
+        self._dirty = False
+        self._last_write = time.monotonic()
+        self._last_takeover_check = time.monotonic()
+        self._last_cancel_check = float("-inf")
+        self._cancelled = False
+        self._ended = False
+        self._lost: str | None = None
+
+    def __repr__(self) -> str:
+        return f"<Claim {self.kind} {self.job_key} attempt {self.attempt}>"
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        merged = dict(self.payload)
+        for payload in self.segments[1:]:
+            merged.update({k: v for k, v in payload.items() if v is not None and k != "v"})
+        merged["lines"] = self.segments[-1].get("lines")
+        return merged
+
+    @property
+    def lines(self) -> list[str]:
+        return list(self._output.lines)
+
+    @property
+    def line_count(self) -> int:
+        return len(self._output.lines)
+
+    @property
+    def remaining(self) -> int:
+        wanted = self.segments[-1].get("lines")
+        if not isinstance(wanted, int):
+            return 0
+        ends = self._output.ends
+        start = ends[len(self.segments) - 2] if len(self.segments) > 1 else 0
+        return max(0, start + wanted - len(self._output.lines))
+
+    @property
+    def cancelled(self) -> bool:
+        """Whether the job was cancelled (re-read at most every ``timing.check`` seconds)."""
+        now = time.monotonic()
+        if not self._cancelled and now - self._last_cancel_check >= self._timing.check:
+            self._last_cancel_check = now
+            self._cancelled = self._store.exists(self._cancel_key)
+        return self._cancelled
+
+    def append(self, lines: list[str]) -> None:
+        """Add output lines; written at once, or within ``timing.flush`` on costly stores."""
+        if isinstance(lines, str) or not all(isinstance(line, str) for line in lines):
+            raise TypeError("append takes a list of strings")
+        self._check_writable()
+        self._output.lines.extend(lines)
+        self._dirty = True
+        self._write_if_due()
+
+    def set_progress(self, progress: dict[str, Any]) -> None:
+        """Report progress for status readers (e.g. ``{"line": 3, "of": 10}``)."""
+        if not isinstance(progress, dict):
+            raise TypeError("progress must be a dict")
+        self._check_writable()
+        self._output.progress = dict(progress)
+        self._dirty = True
+        self._write_if_due()
+
+    def flush(self) -> None:
+        """Write buffered lines and progress now."""
+        if self._dirty:
+            self._check_writable()
+            self._write()
+
+    def complete(self) -> None:
+        """The newest segment is finished (or was cancelled, if ``cancelled`` was seen)."""
+        ends = self._output.ends
+        while len(ends) < len(self.segments):
+            ends.append(len(self._output.lines))
+        self._finish("cancelled" if self._cancelled else "done")
+
+    def fail(self, reason: str) -> None:
+        """The job cannot succeed (bad input, missing model...): final, not retried."""
+        self._finish("failed", str(reason))
+
+    def crash(self, reason: str) -> None:
+        """This attempt broke; the job is retried until ``max_attempts`` are used up."""
+        self._finish("crashed", str(reason))
+
+    def release(self) -> None:
+        """Give the job back (warm stop); another worker resumes it, no attempt used up."""
+        self._finish("released")
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _finish(self, state: str, error: str | None = None) -> None:
+        self._check_writable()
+        self._output.state = state
+        self._output.error = error
+        try:
+            self._write()
+        finally:
+            self._ended = True
+            self.session._drop(self)
+
+    def _check_writable(self) -> None:
+        if self._ended:
+            raise JobStateError("this claim has already ended")
+        if self._lost is None and not self.session.lease_ok():
+            self._lost = "this worker's heartbeat is too old"
+        now = time.monotonic()
+        if self._lost is None and now - self._last_takeover_check >= self._timing.check:
+            self._last_takeover_check = now
+            if self._store.exists(self._record.next_claim_key):
+                self._lost = "another worker took the job over"
+        if self._lost is not None:
+            self._ended = True
+            self.session._drop(self)
+            raise LeaseLost(self._lost)
+
+    def _write_if_due(self) -> None:
+        if time.monotonic() - self._last_write >= self._timing.flush:
+            self._write()
+
+    def _write(self) -> None:
+        self._output.time = time.time()
+        self._store.write(self._record.output_key, self._output.to_bytes())
+        self._dirty = False
+        self._last_write = time.monotonic()
