@@ -11,8 +11,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from drivequeue.queue import Queue
-from drivequeue.urls import open_store
+from drivequeue import Queue, open_store
 
 from . import api, pages
 from .config import Config, ConfigError

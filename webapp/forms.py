@@ -13,7 +13,7 @@ from wtforms.validators import InputRequired, Optional
 
 
 class _KnobsForm(FlaskForm):
-    lines = IntegerField("Lines to write", default=10, validators=[InputRequired()])
+    lines = IntegerField("Lines to write", default=10, validators=[Optional()])
     temperature = FloatField("Temperature", default=0.8, validators=[Optional()])
     top_k = IntegerField("Top-k", validators=[Optional()])
     top_p = FloatField("Top-p", validators=[Optional()])

@@ -99,7 +99,7 @@ def healthz():
 
 def _render_start(form: StoryForm) -> str:
     models = _stories().models()
-    form.model.choices = [(m, m) for m in models] or [("", "default")]
+    form.model.choices = [(m, m) for m in models or ["default"]]
     return render_template("index.html", form=form, key_needed=key_needed(_config()))
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drivequeue.queue import Queue
+from drivequeue import Queue
 from drivequeue.errors import InvalidKey, InvalidPayload, NotFound
 
 from .config import Config

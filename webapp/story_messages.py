@@ -32,8 +32,8 @@ def _queued(view: dict, workers: list[dict], now: float) -> str:
         where = f"Queued: {ahead} {'story is' if ahead == 1 else 'stories are'} ahead of yours."
     else:
         where = "Queued: yours is next."
-    if view.get("attempt", 1) > 1:
-        where += f" The worker that took it stopped; it will be attempt {view['attempt']}."
+    if view.get("attempt"):  # a worker took it and let go (stopped, or vanished)
+        where += f" A worker stopped while writing it; the next one resumes after line {view['line_count']}."
     if any(worker.get("online") for worker in workers):
         return where
     seen = [w["last_seen"] for w in workers if w.get("last_seen")]

@@ -7,9 +7,7 @@ import threading
 
 import pytest
 
-from drivequeue.local import LocalStore
-from drivequeue.queue import Queue
-from drivequeue.timing import Timing
+from drivequeue import LocalStore, Queue, Timing
 from webapp import create_app
 from webapp.config import Config
 
@@ -47,6 +45,15 @@ def store(tmp_path):
 @pytest.fixture
 def queue(store):
     return Queue(store, FAST)
+
+
+@pytest.fixture
+def worker(tmp_path):
+    """A worker session on the same folder, through its own queue object (as another process)."""
+    store = LocalStore(tmp_path / "queue")
+    with Queue(store, FAST).worker(host="gpu-box", device="cuda:0", models=["default"]) as session:
+        yield session
+    store.close()
 
 
 @pytest.fixture

@@ -1,0 +1,79 @@
+"""A story through its states, with a real worker session writing lines on the same folder."""
+
+from .conftest import csrf_token, submit
+
+
+def test_lines_arrive_after_n_and_the_state_says_where_they_are_written(client, worker):
+    story_id = submit(client, seed="The lighthouse", lines=3)["id"]
+    claim = worker.claim_next()
+    claim.append(["first line"])
+    claim.set_progress({"line": 2, "of": 3})
+    view = client.get(f"/api/stories/{story_id}?after=0").get_json()
+    assert view["status"] == "running"
+    assert view["lines"] == ["first line"]
+    assert view["message"] == "Writing line 2 of 3 on gpu-box (cuda:0)."
+    claim.append(["second line", "third line"])
+    view = client.get(f"/api/stories/{story_id}?after=1").get_json()
+    assert view["lines"] == ["second line", "third line"]
+    assert view["after"] == 1 and view["line_count"] == 3
+    assert client.get(f"/api/stories/{story_id}?after=3").get_json()["lines"] == []
+    claim.complete()
+    view = client.get(f"/api/stories/{story_id}").get_json()
+    assert view["status"] == "done"
+    assert view["message"] == "Done: 3 lines written."
+    assert view["lines"] == ["first line", "second line", "third line"]
+
+
+def test_the_story_page_renders_the_lines_so_far(client, worker):
+    story_id = submit(client, seed="Seed text", lines=2)["id"]
+    claim = worker.claim_next()
+    claim.append(["one", "two"])
+    claim.complete()
+    html = client.get(f"/stories/{story_id}").get_data(as_text=True)
+    assert ('<span class="seed">Seed text</span><span class="line">\none</span>'
+            '<span class="line">\ntwo</span>') in html
+    assert 'data-line-count="2"' in html
+    text = client.get(f"/stories/{story_id}/story.txt").get_data(as_text=True)
+    assert text == "Seed text\none\ntwo\n"
+
+
+def test_continue_after_done_queues_more_lines(client, worker):
+    story_id = submit(client, lines=1)["id"]
+    claim = worker.claim_next()
+    claim.append(["only line"])
+    claim.complete()
+    response = client.post(f"/api/stories/{story_id}/continue", json={"lines": 2, "temperature": 1.2})
+    assert response.status_code == 202
+    assert response.get_json()["status"] == "queued"
+    claim = worker.claim_next()
+    assert claim.settings["temperature"] == 1.2 and claim.remaining == 2
+
+
+def test_a_failure_is_shown_with_its_reason(client, worker):
+    story_id = submit(client)["id"]
+    worker.claim_next().fail("model 'default' could not be loaded")
+    view = client.get(f"/api/stories/{story_id}").get_json()
+    assert view["status"] == "failed"
+    assert view["message"] == "Failed: model 'default' could not be loaded."
+
+
+def test_cancel_while_running_through_the_page(client, worker):
+    story_id = submit(client, lines=5)["id"]
+    claim = worker.claim_next()
+    claim.append(["a line"])
+    path = f"/stories/{story_id}"
+    response = client.post(path + "/cancel", data={"csrf_token": csrf_token(client, path)})
+    assert response.status_code == 303
+    assert claim.cancelled
+    claim.complete()
+    assert client.get(f"/api/stories/{story_id}").get_json()["status"] == "cancelled"
+
+
+def test_workers_and_their_models_are_offered(client, worker):
+    body = client.get("/api/workers").get_json()
+    assert body["online"] == 1
+    (entry,) = body["workers"]
+    assert entry["host"] == "gpu-box" and entry["device"] == "cuda:0"
+    assert entry["models"] == ["default"] and entry["online"] is True
+    assert set(entry) == {"id", "host", "device", "models", "online", "last_seen"}
+    assert '<option value="default">default</option>' in client.get("/").get_data(as_text=True)

@@ -1,0 +1,48 @@
+"""The sentence the story page shows for each state."""
+
+from webapp.story_messages import describe
+
+NOW = 1_700_000_000.0
+
+
+def queued(position=1, attempt=0):
+    return {"status": "queued", "queue_position": position, "attempt": attempt, "line_count": 0}
+
+
+def test_queued_with_a_worker_online():
+    assert describe(queued(3), [{"online": True}], NOW) == "Queued: 2 stories are ahead of yours."
+
+
+def test_queued_with_no_worker_for_some_minutes():
+    workers = [{"online": False, "last_seen": NOW - 600}, {"online": False, "last_seen": NOW - 125}]
+    assert describe(queued(), workers, NOW) == (
+        "Queued: yours is next. No worker has been online for 2 minutes."
+    )
+
+
+def test_queued_when_the_last_worker_just_left():
+    workers = [{"online": False, "last_seen": NOW - 20}]
+    assert describe(queued(), workers, NOW).endswith("(the last one left under a minute ago).")
+
+
+def test_queued_again_after_a_worker_vanished():
+    view = {**queued(1, attempt=1), "line_count": 4}
+    assert describe(view, [{"online": True}], NOW) == (
+        "Queued: yours is next. A worker stopped while writing it; the next one resumes after line 4."
+    )
+
+
+def test_running_names_the_line_the_worker_and_its_device():
+    view = {"status": "running", "progress": {"line": 4, "of": 10},
+            "worker": {"host": "colab-7f", "device": "Tesla T4"}}
+    assert describe(view, [], NOW) == "Writing line 4 of 10 on colab-7f (Tesla T4)."
+
+
+def test_running_before_the_first_progress_report():
+    assert describe({"status": "running", "progress": {}, "worker": None}, [], NOW) == "Writing."
+
+
+def test_finished_states():
+    assert describe({"status": "done", "line_count": 1}, [], NOW) == "Done: 1 line written."
+    assert describe({"status": "failed", "error": "out of memory"}, [], NOW) == "Failed: out of memory."
+    assert describe({"status": "cancelled"}, [], NOW) == "Cancelled: no more lines will be written."
