@@ -180,7 +180,9 @@ class ClaimRecord:
     """One attempt at a job's newest segment, won by creating the reserved key.
 
     ``worker`` is the key of the holder's heartbeat file (None for ``gc``, which
-    claims a job only to fail it); ``output_key`` is the holder's own output.
+    claims a job only to fail it); ``output_key`` is the holder's own output;
+    ``beat``: the holder's heartbeat counter when it claimed (every later
+    heartbeat lists the claims the worker still holds).
     """
 
     job: str
@@ -191,6 +193,7 @@ class ClaimRecord:
     output_key: str
     next_claim_key: str
     time: float
+    beat: int = 0
 
     def to_bytes(self) -> bytes:
         return encode(_record("claim", asdict(self)))
@@ -207,6 +210,7 @@ class ClaimRecord:
             output_key=_get(raw, "output_key", str),
             next_claim_key=_get(raw, "next_claim_key", str),
             time=float(_get(raw, "time", NUMBER)),
+            beat=_get(raw, "beat", int),
         )
 
 

@@ -312,7 +312,7 @@ class JobReader:
         elif own is not None and own.state == "crashed":
             view.used_attempts = claim.attempt
             reason = own.error or "the worker crashed"
-        elif self.leases.alive(claim.worker):
+        elif self._held(claim, view.claim_keys[-1]):
             view.state = JobState.RUNNING
             view.holder = claim.worker
             return
@@ -322,3 +322,11 @@ class JobReader:
         if view.used_attempts >= self.timing.max_attempts:
             view.state = JobState.FAILED
             view.error = f"gave up after {view.used_attempts} attempts; last: {reason}"
+
+    def _held(self, claim: ClaimRecord, claim_key: str) -> bool:
+        """The claim's worker is alive and still lists it (a heartbeat written after the
+        claim that leaves it out means the worker dropped it)."""
+        if not self.leases.alive(claim.worker):
+            return False
+        record = self.leases.look(claim.worker)
+        return record is not None and (claim_key in record.claims or record.beat <= claim.beat)

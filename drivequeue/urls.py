@@ -29,7 +29,7 @@ def open_store(url: str | None = None) -> Store:
         raise BadStoreURL("the queue URL is empty")
     if url.startswith("drive://"):
         return _open_drive(url)
-    path = _file_url_path(url) if "://" in url else url
+    path = _file_url_path(url) if "://" in url or url.startswith("file:") else url
     if os.path.exists(path) and not os.path.isdir(path):
         raise BadStoreURL(f"{path} is a file, not a queue folder")
     return LocalStore(path)

@@ -44,7 +44,7 @@ class WorkerSession:
             host=host, device=device, models=sorted(self.models), kinds=sorted(self.kinds),
             version=version, started=time.time(),
         )
-        self._claims: dict[str, Claim] = {}
+        self._claims: dict[str, Claim | None] = {}  # None: being created
         self._lock = threading.Lock()
         self._last_beat = float("-inf")
         self._stop = threading.Event()
@@ -78,7 +78,7 @@ class WorkerSession:
             record = self.record
             record.beat += 1
             record.time = time.time()
-            record.claims = [claim.job_key for claim in self._claims.values()]
+            record.claims = list(self._claims)
             record.state = "busy" if record.claims else "idle"
             data = record.to_bytes()
         try:
@@ -127,7 +127,8 @@ class WorkerSession:
 
     @property
     def claims(self) -> list[Claim]:
-        return list(self._claims.values())
+        with self._lock:
+            return [claim for claim in self._claims.values() if claim is not None]
 
     def close(self) -> None:
         """Release the claims still held (not counted as attempts) and unregister."""
@@ -158,7 +159,8 @@ class WorkerSession:
         and register under a new key."""
         with self._lock:
             for claim in self._claims.values():
-                claim._lost = "this worker's heartbeat file was removed"
+                if claim is not None:
+                    claim._lost = "this worker's heartbeat file was removed"
             self._claims.clear()
             self.key = self.store.new_keys("worker")[0]
             self.record.time = time.time()
@@ -181,15 +183,24 @@ class WorkerSession:
         now = time.time()
         output = OutputRecord(job=view.key, claim=claim_key, attempt=attempt, segment=segment,
                               lines=lines, ends=ends, time=now)
-        record = ClaimRecord(job=view.key, segment=segment, attempt=attempt, worker=self.key,
-                             worker_id=self.record.id, output_key=output_key,
-                             next_claim_key=next_claim_key, time=now)
-        self.store.create(output_key, "output", output.to_bytes())
+        with self._lock:
+            # listed before it exists, so that every heartbeat after ``beat`` names it
+            self._claims[claim_key] = None
+            record = ClaimRecord(job=view.key, segment=segment, attempt=attempt, worker=self.key,
+                                 worker_id=self.record.id, output_key=output_key,
+                                 next_claim_key=next_claim_key, time=now, beat=self.record.beat)
         try:
+            self.store.create(output_key, "output", output.to_bytes())
             self.store.create(claim_key, "claim", record.to_bytes())
         except KeyExists:
             self.store.delete(output_key)
+            with self._lock:
+                self._claims.pop(claim_key, None)
             return None
+        except BaseException:
+            with self._lock:
+                self._claims.pop(claim_key, None)
+            raise
         claim = Claim(self, view, claim_key, record, output)
         with self._lock:
             self._claims[claim_key] = claim

@@ -1,0 +1,53 @@
+"""Fixtures shared by every test package.
+
+``store_factory`` makes fresh, empty stores of one kind and runs each test
+that uses it once per kind in ``STORE_FACTORIES``. To run the store contract
+(and anything else built on ``store_factory``) against another store, add a
+function ``(request, folder) -> Store`` to ``STORE_FACTORIES`` (for example
+from a fixture module that starts an emulator); ``folder`` is an empty
+per-store scratch folder. A second handle on the same store must be reachable
+through ``drivequeue.open_store(store.url)``, also from a child process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from drivequeue.local import LocalStore
+from drivequeue.store import Store
+from drivequeue.timing import Timing
+
+
+def _local_store(request: pytest.FixtureRequest, folder: Path) -> Store:
+    return LocalStore(folder)
+
+
+STORE_FACTORIES: dict[str, Callable[[pytest.FixtureRequest, Path], Store]] = {
+    "local": _local_store,
+}
+
+
+@pytest.fixture(params=sorted(STORE_FACTORIES))
+def store_factory(request, tmp_path):
+    """A function returning a new empty store of the kind under test."""
+    made: list[Store] = []
+
+    def make() -> Store:
+        folder = tmp_path / f"store{len(made)}"
+        folder.mkdir()
+        store = STORE_FACTORIES[request.param](request, folder)
+        made.append(store)
+        return store
+
+    yield make
+    for store in made:
+        store.close()
+
+
+@pytest.fixture
+def fast_timing() -> Timing:
+    """Intervals small enough that leases expire within a test, large enough for a busy 2-core box."""
+    return Timing(lease=1.0, heartbeat=0.1, poll=0.05, check=0.02, max_attempts=3)

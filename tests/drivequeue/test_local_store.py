@@ -1,0 +1,141 @@
+"""What only the local folder store does: paths, temporary files, torn writes, inotify."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from drivequeue.errors import InvalidKey, NotFound
+from drivequeue.local import STALE_TMP_SECONDS, TMP_DIR, LocalStore
+
+from . import torn_writer
+
+REPO = Path(__file__).resolve().parents[2]
+OLD = b"O" * 300_000
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = LocalStore(tmp_path / "queue")
+    yield store
+    store.close()
+
+
+def test_files_live_inside_the_folder_under_their_key(store, tmp_path):
+    key, = store.new_keys("job")
+    store.create(key, "job", b"x")
+    assert (tmp_path / "queue" / key).read_bytes() == b"x"
+    assert sorted(os.listdir(tmp_path)) == ["queue"]
+
+
+def test_a_key_must_have_been_reserved_for_that_name(store):
+    key, = store.new_keys("job")
+    with pytest.raises(InvalidKey):
+        store.create(key, "claim", b"x")
+    with pytest.raises(InvalidKey):
+        store.create("nodash", "job", b"x")
+
+
+def test_foreign_and_temporary_files_are_not_listed(store, tmp_path):
+    (tmp_path / "queue" / "README.txt").write_text("not a record")
+    (tmp_path / "queue" / TMP_DIR / "leftover").write_bytes(b"half")
+    assert store.list() == []
+
+
+def test_stale_temporary_files_are_removed_on_open(tmp_path):
+    LocalStore(tmp_path / "q").close()
+    old = tmp_path / "q" / TMP_DIR / "old"
+    fresh = tmp_path / "q" / TMP_DIR / "fresh"
+    old.write_bytes(b"x")
+    fresh.write_bytes(b"x")
+    long_ago = time.time() - STALE_TMP_SECONDS - 60
+    os.utime(old, (long_ago, long_ago))
+    LocalStore(tmp_path / "q").close()
+    assert not old.exists()
+    assert fresh.exists()
+
+
+STEPS = ["open", "write", "fsync", "rename", "sync-folder"]
+
+
+@pytest.mark.parametrize("step", STEPS)
+@pytest.mark.parametrize("mode", ["create", "write"])
+def test_a_write_killed_at_any_step_leaves_the_old_file_or_the_new_one(store, mode, step):
+    key, = store.new_keys("output")
+    if mode == "write":
+        store.create(key, "output", OLD)
+    child = subprocess.run(
+        [sys.executable, "-m", "tests.drivequeue.torn_writer", str(store.root), key, mode, step],
+        cwd=REPO, capture_output=True,
+    )
+    assert child.returncode == -signal.SIGKILL, child.stderr.decode()
+    landed = step == "sync-folder"  # killed after the rename: the new file is complete
+    if landed:
+        assert store.read(key) == torn_writer.NEW
+    elif mode == "write":
+        assert store.read(key) == OLD
+    else:
+        with pytest.raises(NotFound):
+            store.read(key)
+    assert [entry.key for entry in store.list()] == ([key] if landed or mode == "write" else [])
+    # the folder is still usable, and the key behaves as before
+    if mode == "write" or landed:
+        store.write(key, b"after")
+    else:
+        store.create(key, "output", b"after")
+    assert store.read(key) == b"after"
+
+
+def test_readers_never_see_a_partial_file_while_writers_are_killed(store):
+    """A child rewrites one file in a loop and is SIGKILLed at random moments; every
+    read in between is one of the complete versions."""
+    key, = store.new_keys("output")
+    versions = {bytes([65 + i]) * (100_000 + i) for i in range(4)}
+    store.create(key, "output", min(versions))
+    script = (
+        "import sys\n"
+        "from drivequeue.local import LocalStore\n"
+        "s = LocalStore(sys.argv[1])\n"
+        "vs = [bytes([65 + i]) * (100_000 + i) for i in range(4)]\n"
+        "i = 0\n"
+        "while True:\n"
+        "    s.write(sys.argv[2], vs[i % 4]); i += 1\n"
+    )
+    reads = 0
+    for round_ in range(6):
+        child = subprocess.Popen([sys.executable, "-c", script, str(store.root), key], cwd=REPO)
+        deadline = time.monotonic() + 0.3 + 0.1 * round_
+        while time.monotonic() < deadline:
+            assert store.read(key) in versions
+            reads += 1
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        assert store.read(key) in versions
+    assert reads > 0
+
+
+def test_wait_wakes_up_when_a_file_is_created(store):
+    store.wait(0)  # sets up the watch
+    assert store.wait(0.01) is False
+    key, = store.new_keys("job")
+    writer = threading.Timer(0.05, lambda: LocalStore(store.root).create(key, "job", b"x"))
+    writer.start()
+    try:
+        assert store.wait(30) is True
+    finally:
+        writer.join()
+    assert store.exists(key)
+
+
+def test_wait_sees_changes_made_between_two_waits(store):
+    store.wait(0)
+    key, = store.new_keys("job")
+    LocalStore(store.root).create(key, "job", b"x")
+    assert store.wait(30) is True

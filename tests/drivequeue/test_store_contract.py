@@ -1,0 +1,157 @@
+"""The Store contract, written once and run against every store in ``STORE_FACTORIES``."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from drivequeue import open_store
+from drivequeue.errors import InvalidKey, KeyExists, NotFound
+from drivequeue.store import KEY_PATTERN
+
+BAD_KEYS = ["../x", "%2e%2e", "", "a" * 1024, "a/b", ".", "..", "a.b", "a b", "\x00", None, 7]
+BAD_NAMES = ["", "Job", "../job", "job-1", "j" * 40, None]
+
+
+@pytest.fixture
+def store(store_factory):
+    return store_factory()
+
+
+def test_new_keys_are_distinct_well_formed_and_absent(store):
+    keys = store.new_keys("job", 20) + store.new_keys("job", 20)
+    assert len(set(keys)) == 40
+    assert all(KEY_PATTERN.fullmatch(key) for key in keys)
+    for key in keys[:3]:
+        assert not store.exists(key)
+        with pytest.raises(NotFound):
+            store.read(key)
+
+
+@pytest.mark.parametrize("data", [b"", b"{}", bytes(range(256)), "é✓".encode() * 1000, b"x" * (1 << 20)])
+def test_create_then_read_returns_the_same_bytes(store, data):
+    key, = store.new_keys("blob")
+    store.create(key, "blob", data)
+    assert store.read(key) == data
+    assert store.exists(key)
+
+
+def test_create_on_an_existing_key_fails_and_changes_nothing(store):
+    key, = store.new_keys("job")
+    store.create(key, "job", b"first")
+    with pytest.raises(KeyExists):
+        store.create(key, "job", b"second")
+    assert store.read(key) == b"first"
+
+
+def test_exactly_one_of_many_concurrent_creates_wins(store):
+    key, = store.new_keys("claim")
+    handles = [open_store(store.url) for _ in range(8)]
+    barrier = threading.Barrier(len(handles))
+    winners = []
+
+    def race(i, handle):
+        barrier.wait()
+        try:
+            handle.create(key, "claim", f"worker {i}".encode())
+            winners.append(i)
+        except KeyExists:
+            pass
+
+    threads = [threading.Thread(target=race, args=(i, h)) for i, h in enumerate(handles)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(winners) == 1
+    assert store.read(key) == f"worker {winners[0]}".encode()
+    for handle in handles:
+        handle.close()
+
+
+def test_write_replaces_the_whole_file(store):
+    key, = store.new_keys("output")
+    store.create(key, "output", b"a long first version")
+    store.write(key, b"short")
+    assert store.read(key) == b"short"
+
+
+def test_write_to_a_missing_key_is_not_found(store):
+    key, = store.new_keys("output")
+    with pytest.raises(NotFound):
+        store.write(key, b"x")
+    assert not store.exists(key)
+
+
+def test_delete_removes_and_is_idempotent(store):
+    key, = store.new_keys("job")
+    store.create(key, "job", b"x")
+    store.delete(key)
+    store.delete(key)
+    with pytest.raises(NotFound):
+        store.read(key)
+    assert key not in {entry.key for entry in store.list()}
+
+
+def test_list_shows_files_with_their_names_and_filters_by_name(store):
+    jobs = store.new_keys("job", 3)
+    claim, = store.new_keys("claim")
+    for key in jobs:
+        store.create(key, "job", b"j")
+    store.create(claim, "claim", b"c")
+    reserved_only, = store.new_keys("job")
+    everything = {(entry.key, entry.name) for entry in store.list()}
+    assert everything == {(key, "job") for key in jobs} | {(claim, "claim")}
+    assert {entry.key for entry in store.list("job")} == set(jobs)
+    assert [entry.key for entry in store.list("claim")] == [claim]
+    assert store.list("worker") == []
+    assert reserved_only not in {key for key, _ in everything}
+
+
+def test_a_second_handle_sees_the_same_files(store):
+    key, = store.new_keys("job")
+    store.create(key, "job", b"one")
+    other = open_store(store.url)
+    try:
+        assert other.read(key) == b"one"
+        other.write(key, b"two")
+        assert store.read(key) == b"two"
+        with pytest.raises(KeyExists):
+            other.create(key, "job", b"three")
+    finally:
+        other.close()
+
+
+@pytest.mark.parametrize("key", BAD_KEYS)
+def test_malformed_keys_are_rejected_by_every_operation(store, key):
+    for call in (
+        lambda: store.read(key),
+        lambda: store.write(key, b"x"),
+        lambda: store.create(key, "job", b"x"),
+        lambda: store.delete(key),
+        lambda: store.exists(key),
+    ):
+        with pytest.raises(InvalidKey):
+            call()
+
+
+@pytest.mark.parametrize("name", BAD_NAMES)
+def test_malformed_names_are_rejected(store, name):
+    key, = store.new_keys("job")
+    with pytest.raises(InvalidKey):
+        store.new_keys(name)
+    with pytest.raises(InvalidKey):
+        store.create(key, name, b"x")
+    if name is not None:  # list(None) lists everything
+        with pytest.raises(InvalidKey):
+            store.list(name)
+    assert not store.exists(key)
+
+
+def test_wait_returns_a_bool_within_its_timeout(store):
+    assert store.wait(0.01) in (True, False)
+
+
+def test_url_reopens_the_store(store):
+    assert open_store(store.url).url == store.url
