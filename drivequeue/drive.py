@@ -1,0 +1,444 @@
+"""``DriveStore``: the queue in a Google Drive folder, through the Drive v3 API.
+
+How the ``Store`` operations map onto what Drive really offers:
+
+* keys are Drive file ids from ``files.generateIds`` (fetched in batches);
+  ``create`` passes the id to ``files.create`` and Drive answers 409 to any
+  second create with it. Each create also carries a random tag in
+  ``appProperties``, so a create that is retried after a lost response and meets
+  its own earlier success can tell that the file is its own;
+* reads, writes and deletes go by id (consistent at once, unlike name
+  listings); a key is first checked to lie in this folder, once per process;
+* ``list`` is served from an index of the folder kept up to date by the changes
+  feed (one ``changes.list`` call per listing, with a stored page token),
+  seeded and periodically reconciled by a listing by parent (which may lag);
+* uploads and downloads of big files are resumable and chunked.
+
+Settings (read once, in ``DriveSettings.from_env``):
+
+==================================  ============================================================
+``DRIVEQUEUE_TOKEN``                the token JSON from ``drivequeue auth`` (or the variables in
+``DRIVEQUEUE_TOKEN_FILE``           ``drivequeue.auth``)
+``DRIVEQUEUE_DRIVE_ENDPOINT``       an origin such as ``http://127.0.0.1:8765`` to use the
+                                    emulator instead of Google (``/drive/v3/`` is added here)
+``DRIVEQUEUE_DRIVE_RETRY_BUDGET``   seconds one call may spend retrying before the caller gets
+                                    ``StoreUnavailable`` (default 60)
+``DRIVEQUEUE_DRIVE_RETRY_FIRST``    the first backoff delay in seconds (default 0.5); it doubles
+                                    per retry up to 16 s, with jitter
+==================================  ============================================================
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+from urllib.parse import urlsplit
+
+from googleapiclient.errors import HttpError
+from googleapiclient.http import MediaFileUpload, MediaInMemoryUpload, MediaIoBaseDownload
+
+from .auth import load_credentials
+from .drive_client import Backoff, DriveAPI, describe, error_reason
+from .errors import BadStoreURL, ConfigError, InvalidKey, KeyExists, NotFound, StoreUnavailable
+from .store import KEY_PATTERN, NAME_PATTERN, Entry, Store, check_key, check_name
+
+FOLDER_MIME = "application/vnd.google-apps.folder"
+OCTET = "application/octet-stream"
+#: appProperties key of the tag that tells a create's own file from someone else's
+CREATE_TAG = "dq_create"
+KEY_BATCH = 50
+CHUNK_SIZE = 16 * 1024 * 1024  # resumable transfers; a multiple of 256 KiB
+#: how often the changes-fed index is reconciled with a full listing by parent
+RECONCILE_S = 120.0
+#: times an upload begins again after Drive forgot its session
+MAX_RESTARTS = 3
+_CHANGE_FIELDS = "nextPageToken,newStartPageToken,changes(fileId,removed,file(name,parents,trashed))"
+
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class DriveSettings:
+    """What the Drive store reads from the environment."""
+
+    token: str | None = None
+    token_file: str | None = None
+    endpoint: str | None = None
+    retry_budget: float = 60.0
+    retry_first: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.endpoint is not None:
+            parts = urlsplit(self.endpoint)
+            if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/") or parts.query:
+                raise ConfigError(
+                    "DRIVEQUEUE_DRIVE_ENDPOINT holds an origin only, like http://127.0.0.1:8765 "
+                    f"(got {self.endpoint!r})"
+                )
+        if not self.retry_budget > 0 or not self.retry_first > 0:
+            raise ConfigError("DRIVEQUEUE_DRIVE_RETRY_BUDGET and _FIRST must be positive numbers of seconds")
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> DriveSettings:
+        env = os.environ if environ is None else environ
+        return cls(
+            token=env.get("DRIVEQUEUE_TOKEN") or None,
+            token_file=env.get("DRIVEQUEUE_TOKEN_FILE") or None,
+            endpoint=env.get("DRIVEQUEUE_DRIVE_ENDPOINT", "").strip() or None,
+            retry_budget=_seconds(env, "DRIVEQUEUE_DRIVE_RETRY_BUDGET", cls.retry_budget),
+            retry_first=_seconds(env, "DRIVEQUEUE_DRIVE_RETRY_FIRST", cls.retry_first),
+        )
+
+    def api(self) -> DriveAPI:
+        """A Drive client with these credentials, endpoint and retry budget."""
+        credentials = load_credentials(self.token, self.token_file)
+        backoff = Backoff(first=self.retry_first, budget=self.retry_budget)
+        return DriveAPI(credentials, endpoint=self.endpoint, backoff=backoff)
+
+
+def _seconds(env, name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    try:
+        return float(raw) if raw else default
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
+
+
+def parse_drive_url(url: str) -> tuple[str, str]:
+    """``("id", FOLDER_ID)`` for ``drive://id:FOLDER_ID``, ``("name", NAME)`` for ``drive://NAME``."""
+    if not url.startswith("drive://"):
+        raise BadStoreURL(f"not a drive:// URL: {url!r}")
+    rest = url[len("drive://") :].strip().rstrip("/")
+    if rest.startswith("id:"):
+        folder_id = rest[3:]
+        if not KEY_PATTERN.fullmatch(folder_id):
+            raise BadStoreURL("drive://id:FOLDER_ID needs a Drive folder id (letters, digits, - and _)")
+        return "id", folder_id
+    if not rest or "/" in rest or any(ord(c) < 32 for c in rest):
+        raise BadStoreURL("use drive://id:FOLDER_ID, or drive://NAME for a folder this app created")
+    return "name", rest
+
+
+def _execute(api: DriveAPI, method: str, make_request, what: str):
+    """Run a call outside a store; Drive's refusals become ``StoreUnavailable`` saying ``what`` failed."""
+    try:
+        return api.execute(method, make_request)
+    except HttpError as e:
+        raise StoreUnavailable(f"cannot {what} ({describe(e)})") from None
+
+
+def open_drive_store(url: str, settings: DriveSettings | None = None) -> DriveStore:
+    """Open the store a ``drive://`` URL names; a folder is looked up, never created."""
+    kind, value = parse_drive_url(url)
+    api = (settings or DriveSettings.from_env()).api()
+    folder_id = value if kind == "id" else find_folder(api, value)
+    try:
+        folder = api.execute("files.get", lambda: api.files().get(fileId=folder_id, fields="mimeType,trashed"))
+    except HttpError as e:
+        if e.resp.status == 404:
+            raise BadStoreURL(
+                f"no Drive folder {folder_id} that this app can see (with the drive.file scope it sees only "
+                "folders it created: create one with `drivequeue folder NAME`)"
+            ) from None
+        raise StoreUnavailable(f"cannot open the Drive folder ({describe(e)})") from None
+    if folder.get("mimeType") != FOLDER_MIME or folder.get("trashed"):
+        raise BadStoreURL(f"Drive file {folder_id} is not a folder (or it is in the trash)")
+    return DriveStore(api, folder_id)
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def find_folder(api: DriveAPI, name: str) -> str:
+    """The id of the one folder called ``name`` that this app created; never creates one."""
+    found = _folders_named(api, name)
+    if not found:
+        raise BadStoreURL(
+            f"no Drive folder named {name!r} that this app created; create it once with "
+            f"`drivequeue folder {name}` and use the drive://id:... URL it prints"
+        )
+    if len(found) > 1:
+        urls = ", ".join(f"drive://id:{i}" for i in found)
+        raise BadStoreURL(f"several Drive folders are named {name!r}; pick one: {urls}")
+    return found[0]
+
+
+def _folders_named(api: DriveAPI, name: str) -> list[str]:
+    query = f"name = {_quote(name)} and mimeType = '{FOLDER_MIME}' and trashed = false"
+    page = _execute(api, "files.list", lambda: api.files().list(q=query, fields="files(id)", pageSize=10),
+                    "look up the Drive folder")
+    return [f["id"] for f in page.get("files", [])]
+
+
+def create_folder(api: DriveAPI, name: str) -> tuple[str, bool]:
+    """Create the queue folder ``name`` in My Drive: (its id, whether it was created now).
+
+    An existing folder of that name is returned instead of making a second one.
+    """
+    existing = _folders_named(api, name)
+    if existing:
+        return existing[0], False
+    folder_id = _execute(api, "files.generateIds", lambda: api.files().generateIds(count=1, space="drive"),
+                         "create the Drive folder")["ids"][0]
+    body = {"id": folder_id, "name": name, "mimeType": FOLDER_MIME}
+    try:
+        api.execute("files.create", lambda: api.files().create(body=body, fields="id"))
+    except HttpError as e:
+        if e.resp.status != 409:  # 409: our own create, retried after a lost answer
+            raise StoreUnavailable(f"cannot create the Drive folder ({describe(e)})") from None
+    return folder_id, True
+
+
+class DriveStore(Store):
+    """The queue folder ``folder_id`` on Google Drive."""
+
+    def __init__(self, api: DriveAPI, folder_id: str, chunk_size: int = CHUNK_SIZE,
+                 reconcile_s: float = RECONCILE_S):
+        self.api = api
+        self.folder_id = folder_id
+        self.url = f"drive://id:{folder_id}"
+        self.chunk_size = chunk_size
+        self.reconcile_s = reconcile_s
+        self._keys: list[str] = []
+        self._keys_lock = threading.Lock()
+        self._known: set[str] = set()  # keys seen to lie in this folder
+        self._index: dict[str, str] = {}  # key -> name, fed by the changes feed
+        self._removed: dict[str, float] = {}  # key -> when it was seen removed
+        self._page_token: str | None = None
+        self._reconcile_at = 0.0
+        self._index_lock = threading.RLock()
+
+    def __repr__(self) -> str:
+        return f"DriveStore({self.folder_id!r})"
+
+    @property
+    def calls(self):
+        """API calls made so far, by method (a ``Counter``); retries count as calls."""
+        return self.api.calls
+
+    # -- keys and single files ----------------------------------------------------------
+
+    def new_keys(self, name: str, n: int = 1) -> list[str]:
+        check_name(name)
+        if n < 0:
+            raise ValueError("n must not be negative")
+        with self._keys_lock:
+            while len(self._keys) < n:
+                count = min(1000, max(KEY_BATCH, n - len(self._keys)))
+                response = self._call("files.generateIds", lambda: self.api.files().generateIds(count=count, space="drive"))
+                self._keys.extend(response["ids"])
+            keys, self._keys = self._keys[:n], self._keys[n:]
+        return keys
+
+    def create(self, key: str, name: str, data: bytes) -> None:
+        check_key(key)
+        check_name(name)
+        tag = secrets.token_hex(8)
+        media = MediaInMemoryUpload(bytes(data), mimetype=OCTET)
+        body = self._create_body(key, name, tag)
+        try:
+            self.api.execute("files.create", lambda: self.api.files().create(body=body, media_body=media, fields="id"))
+        except HttpError as e:
+            self._create_failed(e, key, tag)
+        self._added(key, name)
+
+    def _create_body(self, key: str, name: str, tag: str) -> dict:
+        return {"id": key, "name": name, "parents": [self.folder_id], "mimeType": OCTET,
+                "appProperties": {CREATE_TAG: tag}}
+
+    def _create_failed(self, error: HttpError, key: str, tag: str) -> None:
+        """Raise what a failed create means, or return if the file is this create's own."""
+        if error.resp.status == 409:
+            try:
+                existing = self._call("files.get", lambda: self.api.files().get(fileId=key, fields="appProperties"))
+            except NotFound:
+                raise KeyExists(key) from None
+            if existing.get("appProperties", {}).get(CREATE_TAG) == tag:
+                return  # an earlier try of this very create succeeded
+            raise KeyExists(key) from None
+        if error.resp.status == 400:
+            raise InvalidKey("key was not handed out by new_keys on this Drive") from None
+        raise self._unavailable("files.create", error)
+
+    def read(self, key: str) -> bytes:
+        check_key(key)
+        self._check_in_folder(key)
+        return self._call("files.get_media", lambda: self.api.files().get_media(fileId=key), key)
+
+    def write(self, key: str, data: bytes) -> None:
+        check_key(key)
+        self._check_in_folder(key)
+        media = MediaInMemoryUpload(bytes(data), mimetype=OCTET)
+        self._call("files.update", lambda: self.api.files().update(fileId=key, media_body=media, fields="id"), key)
+
+    def delete(self, key: str) -> None:
+        check_key(key)
+        try:
+            self._check_in_folder(key)
+            self._call("files.delete", lambda: self.api.files().delete(fileId=key), key)
+        except NotFound:
+            pass
+        self._removed_now(key)
+
+    def exists(self, key: str) -> bool:
+        check_key(key)
+        try:
+            self._check_in_folder(key, fresh=True)
+        except NotFound:
+            return False
+        return True
+
+    def _check_in_folder(self, key: str, fresh: bool = False) -> None:
+        """``NotFound`` unless ``key`` is a file in this folder (asked once per key unless ``fresh``)."""
+        if key in self._known and not fresh:
+            return
+        meta = self._call("files.get", lambda: self.api.files().get(fileId=key, fields="parents,trashed"), key)
+        if self.folder_id not in meta.get("parents", []) or meta.get("trashed"):
+            raise NotFound(f"no file {key} in this queue")
+        self._known.add(key)
+
+    def _call(self, method: str, make_request, key: str | None = None):
+        """Execute with retries; 404 becomes ``NotFound``, other failures ``StoreUnavailable``."""
+        try:
+            return self.api.execute(method, make_request)
+        except HttpError as e:
+            if e.resp.status == 404 and key is not None:
+                self._known.discard(key)
+                raise NotFound(f"no file {key} in this queue") from None
+            raise self._unavailable(method, e) from None
+
+    @staticmethod
+    def _unavailable(method: str, error: HttpError) -> StoreUnavailable:
+        if error.resp.status == 403 and error_reason(error) == "storageQuotaExceeded":
+            return StoreUnavailable("the Google Drive storage quota is used up; free space in Drive")
+        return StoreUnavailable(f"Google Drive refused {method} ({describe(error)})")
+
+    # -- listing ------------------------------------------------------------------------
+
+    def list(self, name: str | None = None) -> list[Entry]:
+        if name is not None:
+            check_name(name)
+        with self._index_lock:
+            if self._page_token is not None and not self._follow_changes():
+                self._page_token = None  # the stored token is no longer valid: start over
+                self._index.clear()
+            if self._page_token is None:
+                self._page_token = self._call(
+                    "changes.getStartPageToken", lambda: self.api.changes().getStartPageToken()
+                )["startPageToken"]
+                self._reconcile()
+            elif time.monotonic() >= self._reconcile_at:
+                self._reconcile()
+            return [Entry(k, n) for k, n in self._index.items() if name is None or n == name]
+
+    def _follow_changes(self) -> bool:
+        """Apply the changes since the stored page token; False if Drive no longer knows the token."""
+        token = self._page_token
+        while True:
+            try:
+                page = self.api.execute("changes.list", lambda: self.api.changes().list(
+                    pageToken=token, pageSize=1000, spaces="drive", includeRemoved=True, fields=_CHANGE_FIELDS))
+            except HttpError as e:
+                if e.resp.status in (400, 404, 410):
+                    return False
+                raise self._unavailable("changes.list", e) from None
+            for change in page.get("changes", []):
+                file = change.get("file") or {}
+                key = change.get("fileId", "")
+                if change.get("removed") or file.get("trashed") or self.folder_id not in file.get("parents", []):
+                    self._removed_now(key)
+                elif _valid_entry(key, file.get("name")):
+                    self._added(key, file["name"])
+            if "newStartPageToken" in page:
+                self._page_token = page["newStartPageToken"]
+                return True
+            token = page["nextPageToken"]
+
+    def _reconcile(self) -> None:
+        """Add what a listing by parent shows and the index lacks (creates made before the feed began)."""
+        query = f"{_quote(self.folder_id)} in parents and trashed = false"
+        page_token = None
+        now = time.monotonic()
+        self._removed = {k: t for k, t in self._removed.items() if now - t < 2 * self.reconcile_s}
+        while True:
+            page = self._call("files.list", lambda: self.api.files().list(
+                q=query, pageSize=1000, pageToken=page_token, fields="nextPageToken,files(id,name)"))
+            for file in page.get("files", []):
+                if file["id"] not in self._removed and _valid_entry(file["id"], file.get("name")):
+                    self._added(file["id"], file["name"])
+            page_token = page.get("nextPageToken")
+            if not page_token:
+                break
+        self._reconcile_at = now + self.reconcile_s
+
+    def _added(self, key: str, name: str) -> None:
+        self._known.add(key)
+        with self._index_lock:
+            if self._page_token is not None:
+                self._index[key] = name
+
+    def _removed_now(self, key: str) -> None:
+        self._known.discard(key)
+        with self._index_lock:
+            self._index.pop(key, None)
+            self._removed[key] = time.monotonic()
+
+    # -- big files ----------------------------------------------------------------------
+
+    def upload(self, key: str, name: str, path: str | os.PathLike, progress: Progress | None = None) -> str | None:
+        """Create ``key`` from a local file with a chunked, resumable upload; returns Drive's MD5."""
+        check_key(key)
+        check_name(name)
+        tag = secrets.token_hex(8)
+        media = MediaFileUpload(str(path), mimetype=OCTET, chunksize=self.chunk_size, resumable=True)
+        request = self.api.files().create(body=self._create_body(key, name, tag), media_body=media,
+                                          fields="id,md5Checksum")
+        sent, response, restarts = 0, None, 0
+        while response is None:
+            try:
+                _, response = self.api.retrying("files.create", lambda: request.next_chunk(http=self.api.http()))
+            except HttpError as e:
+                if e.resp.status == 404 and request.resumable_uri is not None and restarts < MAX_RESTARTS:
+                    request.resumable_uri, request.resumable_progress = None, 0  # session expired: begin again
+                    restarts += 1
+                    continue
+                self._create_failed(e, key, tag)
+                response = self._call("files.get", lambda: self.api.files().get(fileId=key, fields="md5Checksum"), key)
+            done = media.size() if response is not None else request.resumable_progress
+            if progress is not None and done > sent:
+                progress(done - sent)
+            sent = max(sent, done)
+        self._added(key, name)
+        return response.get("md5Checksum")
+
+    def download(self, key: str, path: str | os.PathLike, progress: Progress | None = None) -> None:
+        """Write the content of ``key`` to ``path`` in resumable chunks."""
+        check_key(key)
+        self._check_in_folder(key)
+        request = self.api.files().get_media(fileId=key)
+        with open(path, "wb") as out:
+            downloader = MediaIoBaseDownload(out, request, chunksize=self.chunk_size)
+            done, received = False, 0
+            while not done:
+                request.http = self.api.http()
+                try:
+                    status, done = self.api.retrying("files.get_media", downloader.next_chunk)
+                except HttpError as e:
+                    if e.resp.status == 404:
+                        self._known.discard(key)
+                        raise NotFound(f"no file {key} in this queue") from None
+                    raise self._unavailable("files.get_media", e) from None
+                if progress is not None and status.resumable_progress > received:
+                    progress(status.resumable_progress - received)
+                received = status.resumable_progress
+
+
+def _valid_entry(key: str, name: str | None) -> bool:
+    return bool(name) and KEY_PATTERN.fullmatch(key) is not None and NAME_PATTERN.fullmatch(name) is not None
