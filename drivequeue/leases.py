@@ -36,11 +36,11 @@ class LeaseWatch:
         # a look this recent is reused: a scan asks about the same worker for many jobs
         self._reuse = lease / 20
 
-    def look(self, key: str) -> WorkerRecord | None:
-        """Read ``key``'s heartbeat file (or reuse a very recent read); None if it is gone."""
+    def look(self, key: str, reuse: bool = True) -> WorkerRecord | None:
+        """Read ``key``'s heartbeat file (or, with ``reuse``, a very recent read); None if it is gone."""
         now = self.clock()
         seen = self._seen.get(key)
-        if seen is not None and now - seen.looked_at < self._reuse:
+        if reuse and seen is not None and now - seen.looked_at < self._reuse:
             return seen.record
         try:
             record = WorkerRecord.parse(decode(self.store.read(key)))

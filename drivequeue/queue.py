@@ -122,7 +122,7 @@ class Queue:
         entries = []
         keys = set()
         for entry in self.store.list("worker"):
-            record = self.leases.look(entry.key)
+            record = self.leases.look(entry.key, reuse=False)
             if record is None:
                 continue
             keys.add(entry.key)

@@ -1,0 +1,473 @@
+"""The job protocol on a local folder: submit, claim, leases, fencing, attempts, cancel, continue."""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from dataclasses import replace
+
+import pytest
+
+from drivequeue import JobState, LocalStore, Queue
+from drivequeue.errors import InvalidKey, InvalidPayload, JobStateError, LeaseLost, NotFound
+
+from .helpers import eventually
+
+STATUS_FIELDS = {"id", "kind", "status", "lines", "line_count", "lines_requested", "error", "queue_position",
+                 "attempt", "worker", "progress", "created", "payload", "segments", "parent"}
+
+
+def story(queue, lines=3, **knobs):
+    return queue.submit("story", {"seed": "Once upon a time", "lines": lines, **knobs})
+
+
+def session(queue, models=("default",), **kw):
+    return queue.worker(host="testhost", device="cpu", models=list(models), **kw)
+
+
+def claim_when_ready(sess):
+    return eventually(sess.claim_next)
+
+
+# -- submit and status ------------------------------------------------------------------------
+
+
+def test_submit_queues_a_job_that_status_describes(queue):
+    job_id = story(queue, lines=4, temperature=1.2)
+    status = queue.status(job_id)
+    assert set(status) >= STATUS_FIELDS
+    assert status["id"] == job_id
+    assert status["status"] == "queued" and status["queue_position"] == 1
+    assert status["lines"] == [] and status["line_count"] == 0 and status["lines_requested"] == 4
+    assert status["payload"]["seed"] == "Once upon a time" and status["payload"]["temperature"] == 1.2
+    assert status["worker"] is None and status["attempt"] == 0 and status["segments"] == 1
+
+
+def test_submit_is_idempotent_on_the_job_id(queue, store):
+    job_id = queue.new_job_id()
+    assert queue.submit("story", {"seed": "a"}, job_id=job_id) == job_id
+    assert queue.submit("story", {"seed": "a"}, job_id=job_id) == job_id
+    assert len(store.list("job")) == 1
+    other = story(queue)  # the same seed without an id is another job
+    assert other != job_id and len(store.list("job")) == 2
+
+
+def test_a_bad_request_is_refused_and_writes_nothing(queue, store):
+    with pytest.raises(InvalidPayload, match="seed is empty"):
+        queue.submit("story", {"seed": "  "})
+    with pytest.raises(InvalidPayload, match="unknown job kind"):
+        queue.submit("paint", {"seed": "a"})
+    assert store.list() == []
+
+
+class CountingStore(LocalStore):
+    def __init__(self, root):
+        super().__init__(root)
+        self.calls = 0
+
+    def read(self, key):
+        self.calls += 1
+        return super().read(key)
+
+    def list(self, name=None):
+        self.calls += 1
+        return super().list(name)
+
+
+@pytest.mark.parametrize("bad", ["../x", "%2e%2e", "", "a" * 1024, "job-x/../../etc.passwd", None])
+def test_malformed_ids_never_reach_the_store(tmp_path, fast_timing, bad):
+    store = CountingStore(tmp_path / "q")
+    queue = Queue(store, fast_timing)
+    for call in (queue.status, queue.cancel, lambda i: queue.continue_job(i, {"lines": 1})):
+        with pytest.raises(InvalidKey):
+            call(bad)
+    if bad is not None:  # None asks submit for a fresh id
+        with pytest.raises(InvalidKey):
+            queue.submit("story", {"seed": "a"}, job_id=bad)
+    assert store.calls == 0
+
+
+def test_unknown_ids_and_wrong_secrets_are_not_found(queue):
+    job_id = story(queue)
+    key, _ = job_id.split(".")
+    for bad in (key + "." + "x" * 22, queue.new_job_id()):
+        with pytest.raises(NotFound):
+            queue.status(bad)
+
+
+def test_queue_positions_are_first_in_first_out(queue):
+    ids = [story(queue) for _ in range(3)]
+    assert [queue.status(i)["queue_position"] for i in ids] == [1, 2, 3]
+
+
+# -- claiming ----------------------------------------------------------------------------------
+
+
+def test_a_worker_claims_writes_lines_and_completes(queue, other_queue):
+    job_id = story(queue, lines=3)
+    with session(other_queue) as worker:
+        claim = worker.claim_next()
+        assert claim.kind == "story" and claim.attempt == 1
+        assert claim.payload["seed"] == "Once upon a time" and claim.remaining == 3 and claim.lines == []
+        running = queue.status(job_id)
+        assert running["status"] == "running" and running["worker"]["host"] == "testhost"
+        assert running["queue_position"] is None
+        claim.append(["one", "two"])
+        claim.set_progress({"line": 2, "of": 3})
+        status = queue.status(job_id, after=1)
+        assert status["lines"] == ["two"] and status["line_count"] == 2
+        assert status["progress"] == {"line": 2, "of": 3}
+        claim.append(["three"])
+        assert claim.remaining == 0
+        claim.complete()
+        assert worker.claim_next() is None
+    done = queue.status(job_id)
+    assert done["status"] == "done" and done["lines"] == ["one", "two", "three"] and done["worker"] is None
+
+
+def test_claims_are_first_in_first_out_and_respect_models_and_kinds(queue, other_queue):
+    first = story(queue, model="other")
+    second = story(queue)
+    third = story(queue)
+    train = queue.submit("train", {"corpus": "tales.txt", "model": "tales"})
+    with session(other_queue) as worker:
+        assert worker.claim_next().job_key == second.split(".")[0]
+        assert worker.claim_next().job_key == third.split(".")[0]
+        assert worker.claim_next(kinds={"story"}) is None
+        assert worker.claim_next().job_key == train.split(".")[0]
+    with session(other_queue, models=["other"], kinds={"story"}) as worker:
+        assert worker.claim_next().job_key == first.split(".")[0]
+
+
+def test_exactly_one_of_many_threads_wins_a_job(store, fast_timing):
+    producer = Queue(store, fast_timing)
+    for _ in range(5):
+        story(producer)
+    queues = [Queue(LocalStore(store.root), fast_timing) for _ in range(8)]
+    sessions = [session(q).__enter__() for q in queues]
+    barrier = threading.Barrier(len(sessions))
+    won: list[list[str]] = [[] for _ in sessions]
+
+    def race(i):
+        barrier.wait()
+        while (claim := sessions[i].claim_next()) is not None:
+            won[i].append(claim.key)
+
+    threads = [threading.Thread(target=race, args=(i,)) for i in range(len(sessions))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    claims = [key for keys in won for key in keys]
+    assert len(claims) == len(set(claims)) == 5
+    for job in producer.jobs():
+        assert job["status"] == "running" and job["attempt"] == 1
+    for sess in sessions:
+        sess.close()
+
+
+def _race_in_a_process(root, timing, barrier, results):
+    queue = Queue(LocalStore(root), timing)
+    with session(queue) as worker:
+        barrier.wait()
+        claims = []
+        while (claim := worker.claim_next()) is not None:
+            claims.append(claim.key)
+            claim.complete()
+        results.put(claims)
+
+
+def test_exactly_one_of_many_processes_wins_each_job(store, fast_timing):
+    producer = Queue(store, fast_timing)
+    ids = [story(producer) for _ in range(6)]
+    ctx = multiprocessing.get_context("spawn")
+    barrier, results = ctx.Barrier(4), ctx.Queue()
+    procs = [ctx.Process(target=_race_in_a_process, args=(str(store.root), fast_timing, barrier, results))
+             for _ in range(4)]
+    for proc in procs:
+        proc.start()
+    claims = [key for _ in procs for key in results.get(timeout=60)]
+    for proc in procs:
+        proc.join(timeout=60)
+        assert proc.exitcode == 0
+    assert len(claims) == len(set(claims)) == 6
+    assert all(producer.status(i)["status"] == "done" for i in ids)
+
+
+# -- leases, recovery, fencing ---------------------------------------------------------------
+
+
+def test_an_expired_lease_makes_the_job_claimable_and_it_resumes_from_the_last_line(queue, other_queue):
+    job_id = story(queue, lines=5)
+    dead = session(queue, background=False).__enter__()  # beats only when told: it "dies" below
+    claim = dead.claim_next()
+    claim.append(["1", "2"])
+    with session(other_queue) as rescuer:
+        assert rescuer.claim_next() is None  # the lease has not expired yet for this observer
+        resumed = claim_when_ready(rescuer)
+        assert resumed.job_key == claim.job_key and resumed.attempt == 2
+        assert resumed.lines == ["1", "2"] and resumed.remaining == 3
+        resumed.append(["3", "4", "5"])
+        resumed.complete()
+    status = queue.status(job_id)
+    assert status["status"] == "done" and status["lines"] == ["1", "2", "3", "4", "5"] and status["attempt"] == 2
+
+
+def test_a_stale_owner_cannot_write_once_its_heartbeat_is_too_old(queue, other_queue):
+    job_id = story(queue, lines=4)
+    stale = session(queue, background=False).__enter__()
+    claim = stale.claim_next()
+    claim.append(["1"])
+    with session(other_queue) as rescuer:
+        resumed = claim_when_ready(rescuer)
+        resumed.append(["2"])
+        with pytest.raises(LeaseLost, match="heartbeat"):
+            claim.append(["stale"])
+        with pytest.raises(JobStateError):
+            claim.complete()
+        resumed.append(["3", "4"])
+        resumed.complete()
+    assert queue.status(job_id)["lines"] == ["1", "2", "3", "4"]
+
+
+def test_a_stale_owner_that_still_beats_is_fenced_by_the_newer_claim(queue, other_queue, store):
+    job_id = story(queue, lines=3)
+    stale = session(queue, background=False).__enter__()
+    claim = stale.claim_next()
+    claim.append(["1"])
+    store.delete(stale.key)  # its registry entry vanishes: observers count it dead at once
+    with session(other_queue) as rescuer:
+        resumed = rescuer.claim_next()
+        assert resumed is not None and resumed.lines == ["1"]
+        stale.heartbeat()  # registers again under a new key; the old claim is given up
+        with pytest.raises(LeaseLost):
+            claim.append(["stale"])
+        resumed.append(["2", "3"])
+        resumed.complete()
+    assert queue.status(job_id)["lines"] == ["1", "2", "3"]
+
+
+def test_late_writes_of_a_live_stale_owner_never_show(queue, other_queue, store):
+    job_id = story(queue, lines=2)
+    stale = session(queue, background=False).__enter__()
+    claim = stale.claim_next()
+    store.delete(stale.key)
+    with session(other_queue) as rescuer:
+        resumed = rescuer.claim_next()
+        # the takeover check has not run yet: this write lands in the stale owner's own file
+        claim._last_takeover_check = float("inf")
+        claim.append(["stale line"])
+        assert queue.status(job_id)["lines"] == []
+        resumed.append(["a", "b"])
+        resumed.complete()
+    assert queue.status(job_id)["lines"] == ["a", "b"]
+
+
+def test_a_claim_dropped_by_a_live_worker_is_taken_over(queue, other_queue):
+    job_id = story(queue, lines=2)
+    with session(queue) as first:
+        claim = first.claim_next()
+        first._drop(claim)  # what a fenced claim does; the worker itself keeps beating
+        with session(other_queue) as second:
+            resumed = claim_when_ready(second)
+            assert resumed.attempt == 2
+            resumed.append(["a", "b"])
+            resumed.complete()
+    assert queue.status(job_id)["status"] == "done"
+
+
+# -- attempts --------------------------------------------------------------------------------------
+
+
+def test_a_job_that_crashes_its_worker_k_times_fails_with_the_reason(queue):
+    job_id = story(queue)
+    with session(queue) as worker:
+        for attempt in (1, 2, 3):
+            claim = worker.claim_next()
+            assert claim.attempt == attempt
+            claim.crash(f"CUDA error {attempt}")
+        assert worker.claim_next() is None
+    status = queue.status(job_id)
+    assert status["status"] == "failed"
+    assert "3 attempts" in status["error"] and "CUDA error 3" in status["error"]
+
+
+def test_abandoned_attempts_count_and_end_in_failed(store, fast_timing):
+    timing = replace(fast_timing, lease=0.5, heartbeat=0.05, max_attempts=2)
+    queue = Queue(store, timing)
+    job_id = story(queue)
+    for attempt in (1, 2):
+        observer = Queue(LocalStore(store.root), timing)
+        vanishing = session(observer, background=False).__enter__()
+        claim = claim_when_ready(vanishing)
+        assert claim.attempt == attempt
+    status = eventually(lambda: (s := queue.status(job_id))["status"] == "failed" and s)
+    assert "2 attempts" in status["error"] and "stopped responding" in status["error"]
+
+
+def test_released_claims_do_not_use_up_attempts(queue):
+    job_id = story(queue, lines=3)
+    with session(queue) as worker:
+        for _ in range(5):
+            claim = worker.claim_next()
+            assert claim.attempt == 1
+            claim.append([f"line {len(claim.lines) + 1}"])
+            claim.release()
+            assert queue.status(job_id)["status"] == "queued"
+        claim = worker.claim_next()
+        assert claim.lines == ["line 1", "line 2", "line 3", "line 4", "line 5"]
+
+
+def test_fail_is_final(queue):
+    job_id = story(queue)
+    with session(queue) as worker:
+        worker.claim_next().fail("unknown model 'x'")
+        assert worker.claim_next() is None
+    status = queue.status(job_id)
+    assert status["status"] == "failed" and status["error"] == "unknown model 'x'"
+
+
+def test_closing_a_session_releases_what_it_holds(queue, other_queue):
+    job_id = story(queue)
+    with session(queue) as worker:
+        worker.claim_next().append(["kept"])
+    assert queue.status(job_id)["status"] == "queued"
+    with session(other_queue) as worker:
+        assert worker.claim_next().lines == ["kept"]
+
+
+# -- cancel and continue ------------------------------------------------------------------------
+
+
+def test_cancel_stops_a_running_job(queue, other_queue):
+    job_id = story(queue, lines=50)
+    with session(other_queue) as worker:
+        claim = worker.claim_next()
+        claim.append(["1"])
+        assert claim.cancelled is False
+        assert queue.cancel(job_id)["status"] == "cancelled"
+        eventually(lambda: claim.cancelled)
+        claim.complete()
+        assert worker.claim_next() is None
+    status = queue.status(job_id)
+    assert status["status"] == "cancelled" and status["lines"] == ["1"]
+
+
+def test_cancel_a_queued_job_and_not_a_finished_one(queue):
+    queued, finished = story(queue), story(queue)
+    assert queue.cancel(queued)["status"] == "cancelled"
+    assert queue.cancel(queued)["status"] == "cancelled"  # twice is fine
+    with session(queue) as worker:
+        claim = worker.claim_next()
+        assert claim.job_key == finished.split(".")[0]
+        claim.complete()
+    with pytest.raises(JobStateError, match="finished"):
+        queue.cancel(finished)
+
+
+def test_continue_adds_a_segment_that_resumes_the_story(queue, other_queue):
+    job_id = story(queue, lines=2, temperature=0.5)
+    with session(other_queue) as worker:
+        claim = worker.claim_next()
+        claim.append(["a", "b"])
+        with pytest.raises(JobStateError, match="running"):
+            queue.continue_job(job_id, {"lines": 2})
+        claim.complete()
+        status = queue.continue_job(job_id, {"lines": 3, "top_k": 5})
+        assert status["status"] == "queued" and status["segments"] == 2 and status["lines_requested"] == 5
+        with pytest.raises(JobStateError, match="queued"):
+            queue.continue_job(job_id, {"lines": 2})
+        more = worker.claim_next()
+        assert more.attempt == 1 and more.lines == ["a", "b"] and more.remaining == 3
+        assert more.settings["temperature"] == 0.5 and more.settings["top_k"] == 5 and more.settings["lines"] == 3
+        assert [s["lines"] for s in more.segments] == [2, 3]
+        more.append(["c", "d", "e"])
+        more.complete()
+    assert queue.status(job_id)["lines"] == ["a", "b", "c", "d", "e"]
+
+
+def test_continue_after_a_cancel_starts_from_the_lines_written(queue):
+    job_id = story(queue, lines=10)
+    with session(queue) as worker:
+        claim = worker.claim_next()
+        claim.append(["1", "2"])
+        queue.cancel(job_id)
+        eventually(lambda: claim.cancelled)
+        claim.complete()
+        queue.continue_job(job_id, {"lines": 2})
+        more = worker.claim_next()
+        assert more.lines == ["1", "2"] and more.remaining == 2
+        more.append(["3", "4"])
+        more.complete()
+    assert queue.status(job_id)["status"] == "done"
+
+
+def test_continue_refuses_bad_requests(queue):
+    job_id = story(queue, lines=100)
+    train = queue.submit("train", {"corpus": "c.txt", "model": "m"})
+    with session(queue) as worker:
+        for _ in range(2):
+            worker.claim_next().complete()
+    with pytest.raises(InvalidPayload, match="lines"):
+        queue.continue_job(job_id, {"lines": 0})
+    with pytest.raises(InvalidPayload, match="cannot be continued"):
+        queue.continue_job(train, {"lines": 1})
+    for _ in range(9):
+        queue.continue_job(job_id, {"lines": 100})
+        with session(queue) as worker:
+            worker.claim_next().complete()
+    with pytest.raises(InvalidPayload, match="at most 1000 lines"):
+        queue.continue_job(job_id, {"lines": 1})
+
+
+def test_two_racing_continues_make_one_segment(queue, other_queue):
+    job_id = story(queue, lines=1)
+    with session(queue) as worker:
+        worker.claim_next().complete()
+    queue.status(job_id), other_queue.status(job_id)  # both have seen it done
+    queue.continue_job(job_id, {"lines": 1})
+    with pytest.raises(JobStateError):
+        other_queue.continue_job(job_id, {"lines": 1})
+    assert queue.status(job_id)["segments"] == 2
+
+
+# -- coalesced output (what Drive uses) ---------------------------------------------------------
+
+
+def test_lines_are_coalesced_within_the_flush_interval_and_flushed_in_order(store, fast_timing):
+    queue = Queue(store, replace(fast_timing, flush=3600))
+    job_id = story(queue, lines=3)
+    with session(queue) as worker:
+        claim = worker.claim_next()
+        claim.append(["a"])
+        claim.append(["b"])
+        assert queue.status(job_id)["lines"] == []
+        claim.flush()
+        assert queue.status(job_id)["lines"] == ["a", "b"]
+        claim.append(["c"])
+        claim.complete()
+    assert queue.status(job_id)["lines"] == ["a", "b", "c"]
+
+
+# -- the worker registry --------------------------------------------------------------------------
+
+
+def test_workers_are_listed_while_they_beat(queue, other_queue):
+    assert queue.workers() == []
+    with session(other_queue, version="1.2", kinds={"story"}) as worker:
+        entry, = eventually(queue.workers)
+        assert entry["id"] == worker.id and entry["host"] == "testhost" and entry["device"] == "cpu"
+        assert entry["models"] == ["default"] and entry["kinds"] == ["story"]
+        assert entry["version"] == "1.2" and entry["protocol"] == 1 and entry["online"] is True
+        story(queue)
+        worker.claim_next()
+        eventually(lambda: queue.workers()[0]["state"] == "busy")
+    assert queue.workers() == []
+
+
+def test_a_silent_worker_goes_offline(queue, other_queue):
+    silent = session(other_queue, background=False).__enter__()
+    assert queue.workers()[0]["online"] is True
+    eventually(lambda: queue.workers()[0]["online"] is False)
+    silent.heartbeat()
+    assert queue.workers()[0]["online"] is True
