@@ -17,6 +17,8 @@ from .stories import Stories
 
 bp = Blueprint("pages", __name__)
 
+MIN_POLL_MS = 200
+
 
 def _stories() -> Stories:
     return current_app.extensions["stories"]
@@ -117,4 +119,6 @@ def _render_story(view: dict, continue_form: ContinueForm | None = None) -> str:
         cancel_form=CancelForm(formdata=None),
         key_needed=key_needed(_config()),
         active=view["status"] in ("queued", "running"),
+        # polling faster than the cache refreshes would only fetch the same answer
+        poll_ms=max(MIN_POLL_MS, int(_config().poll_interval * 1000)),
     )

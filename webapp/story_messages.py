@@ -48,7 +48,9 @@ def _queued(view: dict, workers: list[dict], now: float) -> str:
 def _running(view: dict) -> str:
     progress = view.get("progress") or {}
     worker = view.get("worker") or {}
-    line, of = progress.get("line"), progress.get("of")
+    # the worker's own report if it gives one, else what the lines written so far say
+    of = progress.get("of") or view.get("lines_requested")
+    line = progress.get("line") or min(view.get("line_count", 0) + 1, of or 0)
     doing = f"Writing line {line} of {of}" if line and of else "Writing"
     if worker.get("host"):
         doing += f" on {worker['host']}"

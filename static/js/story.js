@@ -7,8 +7,8 @@
   if (!root) return;
 
   var ACTIVE = { queued: true, running: true };
-  var POLL_MS = 1000;
-  var HIDDEN_POLL_MS = 5000;
+  var POLL_MS = Number(root.getAttribute("data-poll-ms")) || 1000;
+  var HIDDEN_POLL_MS = Math.max(POLL_MS, 5000);
   var RETRY_MS = 5000;
 
   var apiUrl = root.getAttribute("data-api");

@@ -38,8 +38,9 @@ def test_running_names_the_line_the_worker_and_its_device():
     assert describe(view, [], NOW) == "Writing line 4 of 10 on colab-7f (Tesla T4)."
 
 
-def test_running_before_the_first_progress_report():
-    assert describe({"status": "running", "progress": {}, "worker": None}, [], NOW) == "Writing."
+def test_running_without_a_progress_report_counts_the_lines_written():
+    view = {"status": "running", "progress": {}, "worker": None, "line_count": 6, "lines_requested": 13}
+    assert describe(view, [], NOW) == "Writing line 7 of 13."
 
 
 def test_finished_states():

@@ -1,0 +1,171 @@
+"""The pages in a real browser: Debian's Chromium driven by Playwright, the app on a real HTTP server.
+
+The full story test also starts a real worker (``python -m colab_worker run``)
+with the shipped model on the same local queue.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+from werkzeug.serving import make_server
+
+from webapp import create_app
+from webapp.config import Config
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+FAST_QUEUE = {"DRIVEQUEUE_LEASE": "4", "DRIVEQUEUE_HEARTBEAT": "0.5", "DRIVEQUEUE_POLL": "0.2",
+              "DRIVEQUEUE_CHECK": "0.2"}
+
+
+@pytest.fixture
+def queue_dir(tmp_path, monkeypatch):
+    for name, value in FAST_QUEUE.items():
+        monkeypatch.setenv(name, value)
+    return tmp_path / "queue"
+
+
+@pytest.fixture
+def site(queue_dir):
+    """The app on a free port, on the local queue in ``queue_dir``; its base URL."""
+    config = Config(
+        secret_key="browser-test-" + "x" * 30,
+        queue_url=str(queue_dir),
+        environment="development",
+        create_limit="1000 per minute",
+        read_limit="100000 per minute",
+        poll_interval=0.25,
+    )
+    server = make_server("127.0.0.1", 0, create_app(config), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+
+
+@pytest.fixture
+def page():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 900, "height": 1100}, accept_downloads=True)
+        page = context.new_page()
+        page.csp_violations = []
+        page.on("console", lambda message: "Content Security Policy" in message.text
+                and page.csp_violations.append(message.text))
+        yield page
+        browser.close()
+
+
+@pytest.fixture
+def worker(queue_dir):
+    """A real worker process with the shipped model on the CPU, stopped warm at the end."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "colab_worker", "run", "--queue", str(queue_dir),
+         "--model", "default", "--device", "cpu"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    yield process
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def start_story(page, site, seed, lines):
+    page.goto(site + "/")
+    page.get_by_label("Beginning of the story").fill(seed)
+    page.get_by_label("Lines to write").fill(str(lines))
+    page.get_by_role("button", name="Write my story").click()
+    page.wait_for_url(re.compile(r".*/stories/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"))
+
+
+def line_count(page) -> int:
+    return page.locator("#story-text .line").count()
+
+
+def test_without_a_worker_the_page_says_so_and_can_cancel(page, site):
+    seed = '<script>window.pwned = 1</script><img src=x onerror="window.pwned = 2"> Once upon a time'
+    start_story(page, site, seed, 5)
+    status = page.locator("#status")
+    expect(status).to_have_text(
+        "Queued: yours is next. No worker has connected yet: it starts when the owner runs the notebook."
+    )
+    expect(page.locator("#story-text .seed")).to_have_text(seed)
+    assert page.evaluate("window.pwned") is None
+    expect(page.get_by_role("button", name="Continue the story")).to_be_hidden()
+
+    page.get_by_role("button", name="Stop writing").click()
+    expect(status).to_have_text("Cancelled: no more lines will be written.")
+    expect(page.get_by_role("button", name="Continue the story")).to_be_visible()
+    story_url = page.url
+
+    page.goto(site + "/")
+    mine = page.locator("#my-stories")
+    expect(mine).to_be_visible()
+    link = mine.get_by_role("link")
+    expect(link).to_have_count(1)
+    assert site + link.get_attribute("href") == story_url
+    assert page.csp_violations == []
+
+
+def test_the_pages_fit_a_phone_screen(page, site):
+    page.set_viewport_size({"width": 360, "height": 740})
+    start_story(page, site, "A long seed " * 40, 3)
+    for url in (page.url, site + "/"):
+        page.goto(url)
+        assert page.evaluate("document.scrollingElement.scrollWidth") <= 360
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+
+
+def test_a_story_grows_line_by_line_and_can_be_continued_cancelled_and_downloaded(page, site, worker):
+    start_story(page, site, "Once upon a time there was a king who had three daughters.", 100)
+    status = page.locator("#status")
+    # Count the lines each time the page's script changes the story: they arrive in several steps.
+    page.evaluate("""() => {
+        window.lineCounts = [];
+        new MutationObserver(() => window.lineCounts.push(
+            document.querySelectorAll('#story-text .line').length
+        )).observe(document.getElementById('story-text'), {childList: true});
+    }""")
+    page.wait_for_function("window.lineCounts.length >= 3", timeout=120_000)
+    counts = page.evaluate("window.lineCounts")
+    assert counts == sorted(set(counts)) and counts[0] >= 1  # more lines at each step
+    expect(status).to_have_text(re.compile(r"Writing line \d+ of 100 on .+ \(cpu\)\."))
+    page.get_by_role("button", name="Stop writing").click()
+    expect(status).to_have_text("Cancelled: no more lines will be written.", timeout=30_000)
+    stopped_at = line_count(page)
+    assert 3 <= stopped_at < 100
+
+    page.get_by_label("Lines to write").fill("3")
+    page.get_by_role("button", name="Continue the story").click()
+    expect(status).to_have_text(f"Done: {stopped_at + 3} lines written.", timeout=120_000)
+    assert line_count(page) == stopped_at + 3
+
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download .txt").click()
+    text = Path(download_info.value.path()).read_text()
+    shown = page.locator("#story-text").text_content()
+    assert text == shown + "\n"
+    assert len(text.strip().split("\n")) >= stopped_at + 4
+
+    artifacts = ROOT / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    page.screenshot(path=str(artifacts / "story-page.png"), full_page=True)
+    shutil.copyfile(artifacts / "story-page.png", ROOT / "docs" / "story-page.png")
+    assert page.csp_violations == []
