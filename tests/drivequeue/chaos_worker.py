@@ -1,0 +1,38 @@
+"""A stub worker for the chaos test: writes numbered lines with small sleeps.
+
+Usage: python -m tests.drivequeue.chaos_worker ROOT LOG TIMING_JSON
+Line n of a job is written as "n claim_key". Each claim it wins is logged as
+"claim claim_key worker_key" before any line is written, and each line once
+``append`` has returned (the worker has been told it is written) as "line claim_key n".
+"""
+
+import json
+import sys
+import time
+
+from drivequeue import LeaseLost, LocalStore, Queue, Timing
+
+
+def main(root, log_path, timing_json):
+    queue = Queue(LocalStore(root), Timing(**json.loads(timing_json)))
+    with open(log_path, "a") as log, queue.worker(host="chaos", device="cpu", models=["default"]) as session:
+        while True:
+            claim = session.claim_next({"story"})
+            if claim is None:
+                session.wait()
+                continue
+            log.write(f"claim {claim.key} {session.key}\n")
+            log.flush()
+            try:
+                for number in range(claim.line_count + 1, claim.line_count + claim.remaining + 1):
+                    time.sleep(0.005)
+                    claim.append([f"{number} {claim.key}"])
+                    log.write(f"line {claim.key} {number}\n")
+                    log.flush()
+                claim.complete()
+            except LeaseLost:
+                pass
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])

@@ -1,0 +1,90 @@
+"""Chaos: worker processes SIGKILLed at random while 200 jobs run; nothing is lost or doubled."""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import asdict, replace
+from pathlib import Path
+
+from drivequeue import Queue
+from drivequeue.records import ClaimRecord, decode
+
+from .helpers import eventually
+
+REPO = Path(__file__).resolve().parents[2]
+WORKERS = 4
+JOBS = 200
+
+
+def test_killed_workers_lose_no_line_and_no_attempt_has_two_owners(store, fast_timing, tmp_path):
+    # many attempts allowed: a job may be caught by several kills, and this test is about recovery
+    timing = replace(fast_timing, poll=0.1, max_attempts=50)
+    queue = Queue(store, timing)
+    rng = random.Random(1)
+    wanted = {}
+    for _ in range(JOBS):
+        lines = rng.randint(1, 6)
+        wanted[queue.submit("story", {"seed": "chaos", "lines": lines}).split(".")[0]] = lines
+    logs = [tmp_path / f"worker{i}.log" for i in range(WORKERS)]
+
+    def start(i):
+        return subprocess.Popen(
+            [sys.executable, "-m", "tests.drivequeue.chaos_worker", str(store.root), str(logs[i]),
+             json.dumps(asdict(timing))],
+            cwd=REPO,
+        )
+
+    workers = [start(i) for i in range(WORKERS)]
+    kills = 0
+    try:
+        def all_done():
+            nonlocal kills
+            jobs = queue.jobs()
+            if all(job["status"] == "done" for job in jobs):
+                return True
+            if kills < 40:
+                victim = rng.randrange(WORKERS)
+                workers[victim].send_signal(signal.SIGKILL)
+                workers[victim].wait()
+                workers[victim] = start(victim)
+                kills += 1
+            return False
+
+        eventually(all_done, within=120, every=rng.uniform(0.5, 1.0))
+    finally:
+        for proc in workers:
+            proc.kill()
+            proc.wait()
+
+    owners: dict[str, set[str]] = {}
+    reported: dict[str, set[int]] = {}
+    for log in logs:
+        for row in log.read_text().splitlines():
+            what, claim_key, value = row.split()
+            if what == "claim":
+                owners.setdefault(claim_key, set()).add(value)
+            else:
+                reported.setdefault(claim_key, set()).add(int(value))
+    assert all(len(keys) == 1 for keys in owners.values())
+
+    assert {job["key"] for job in queue.jobs()} == set(wanted)
+    claims = {entry.key: ClaimRecord.parse(decode(store.read(entry.key))) for entry in store.list("claim")}
+    for key, lines in wanted.items():
+        view = queue.reader.view(key)
+        assert view.state.value == "done"
+        numbers = [int(line.split()[0]) for line in view.lines]
+        assert numbers == list(range(1, lines + 1)), key
+        # every line a worker was told was written is the one the job kept
+        for claim_key in view.claim_keys:
+            for number in reported.get(claim_key, ()):
+                assert view.lines[number - 1] == f"{number} {claim_key}"
+    for claim_key, worker_keys in owners.items():
+        assert worker_keys == {claims[claim_key].worker}
+    assert kills >= 5
+    resumed = sum(1 for key in wanted if queue.reader.view(key).attempt > 1)
+    print(f"{kills} kills, {resumed} jobs resumed by another attempt")
