@@ -25,3 +25,7 @@ keepalive = 5
 # Heroku's router already logs every request; the app logs its own events.
 accesslog = None
 errorlog = "-"
+
+# No local control socket: nothing on a dyno uses it, and two servers on one
+# machine (tests, a demo) would fight over its default path.
+control_socket_disable = True
