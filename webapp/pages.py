@@ -68,8 +68,7 @@ def continue_story(story_id: str):
     try:
         _stories().continue_story(story_id, form.payload())
     except (InvalidPayload, JobStateError) as error:
-        form.form_errors.append(str(error))
-        return _render_story(_stories().view(story_id), continue_form=form), 400
+        return _render_story(_stories().view(story_id), continue_form=form, problem=str(error)), 400
     return redirect(url_for("pages.story", story_id=story_id), code=303)
 
 
@@ -79,7 +78,10 @@ def cancel_story(story_id: str):
     form = CancelForm()
     if not form.validate():
         return _render_story(_stories().view(story_id)), 400
-    _stories().cancel(story_id)
+    try:
+        _stories().cancel(story_id)
+    except JobStateError as error:  # it finished while the visitor was reading
+        return _render_story(_stories().view(story_id), problem=str(error)), 409
     return redirect(url_for("pages.story", story_id=story_id), code=303)
 
 
@@ -105,18 +107,27 @@ def _render_start(form: StoryForm) -> str:
     return render_template("index.html", form=form, key_needed=key_needed(_config()))
 
 
-def _render_story(view: dict, continue_form: ContinueForm | None = None) -> str:
+def _render_story(
+    view: dict, continue_form: ContinueForm | None = None, problem: str | None = None
+) -> str:
     payload = view["payload"]
     edit_form = StoryForm(formdata=None, data={**payload, "parent": view["id"]})
     edit_form.seed.data = _stories().text(view["id"]).rstrip("\n")
     if continue_form is None:
         continue_form = ContinueForm(formdata=None, data=payload)
+    problems = [problem] if problem else []
+    problems += [
+        f"{continue_form[name].label.text}: {message}"
+        for name, messages in continue_form.errors.items()
+        if name
+        for message in messages
+    ]
     return render_template(
         "story.html",
         view=view,
+        problems=problems,
         continue_form=continue_form,
         edit_form=edit_form,
-        cancel_form=CancelForm(formdata=None),
         key_needed=key_needed(_config()),
         active=view["status"] in ("queued", "running"),
         # polling faster than the cache refreshes would only fetch the same answer

@@ -28,14 +28,15 @@ class Stories:
     def view(self, story_id: str, after: int = 0) -> dict:
         """What the API serves for ``story_id``: its state, the lines after ``after``, a message."""
         full = self.statuses.get(story_id, lambda: self.queue.status(story_id))
-        view = dict(full, lines=full["lines"][after:], after=after)
+        # a job file that cannot be read shows as failed, with no payload
+        view = dict(full, lines=full["lines"][after:], after=after, payload=full["payload"] or {})
         view["message"] = describe(full, self.workers())
         return view
 
     def text(self, story_id: str) -> str:
         """The whole story as plain text: the seed, then one generated line per line."""
         view = self.view(story_id)
-        return "\n".join([view["payload"]["seed"], *view["lines"]]) + "\n"
+        return "\n".join([view["payload"].get("seed", ""), *view["lines"]]) + "\n"
 
     def workers(self) -> list[dict]:
         """The workers the queue knows about, online or not."""

@@ -77,3 +77,38 @@ def test_workers_and_their_models_are_offered(client, worker):
     assert entry["models"] == ["default"] and entry["online"] is True
     assert set(entry) == {"id", "host", "device", "models", "online", "last_seen"}
     assert '<option value="default">default</option>' in client.get("/").get_data(as_text=True)
+
+
+def test_stopping_a_story_that_just_finished_says_so(client, worker):
+    story_id = submit(client, lines=1)["id"]
+    path = f"/stories/{story_id}"
+    token = csrf_token(client, path)
+    claim = worker.claim_next()
+    claim.append(["the end"])
+    claim.complete()
+    response = client.post(path + "/cancel", data={"csrf_token": token})
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert "the job has already finished" in html and "Done: 1 line written." in html
+
+
+def test_a_story_given_back_by_its_worker_waits_to_be_resumed(client, worker):
+    story_id = submit(client, lines=4)["id"]
+    claim = worker.claim_next()
+    claim.append(["one", "two"])
+    claim.release()
+    view = client.get(f"/api/stories/{story_id}").get_json()
+    assert view["status"] == "queued"
+    assert "A worker stopped while writing it; the next one resumes after line 2." in view["message"]
+
+
+def test_an_unreadable_job_file_shows_as_failed(client, store):
+    key = store.new_keys("job")[0]
+    store.create(key, "job", b"{not json")
+    story_id = f"{key}.{'A' * 22}"
+    view = client.get(f"/api/stories/{story_id}").get_json()
+    assert view["status"] == "failed"
+    page = client.get(f"/stories/{story_id}")
+    assert page.status_code == 200
+    assert view["message"] in page.get_data(as_text=True)
+    assert client.get(f"/stories/{story_id}/story.txt").get_data(as_text=True) == "\n"
