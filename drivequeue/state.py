@@ -43,6 +43,7 @@ class JobState(str, Enum):
 class _Cached:
     """What never changes about one job, as far as it has been read."""
 
+    key: str
     raw: dict[str, Any]
     job: JobRecord | None
     segments: list[SegmentRecord] = field(default_factory=list)
@@ -50,6 +51,7 @@ class _Cached:
     claims: list[ClaimRecord] = field(default_factory=list)
     claim_keys: list[str] = field(default_factory=list)
     final_outputs: dict[str, OutputRecord] = field(default_factory=dict)
+    broken: str | None = None  # a segment or claim file that exists but cannot be read
 
 
 @dataclass
@@ -168,6 +170,10 @@ class JobReader:
         view.segments = list(cached.segments)
         view.claims = list(cached.claims)
         view.claim_keys = list(cached.claim_keys)
+        if cached.broken is not None:
+            view.output = self._newest_output(view, cached) if view.claims else None
+            view.state, view.error = JobState.FAILED, cached.broken
+            return view
         for segment in view.segments:
             try:
                 kind.validate_continue(segment.payload)
@@ -219,7 +225,7 @@ class JobReader:
         except CorruptRecord as exc:
             raw = {**raw, "_error": f"corrupt job file: {exc}"}
             job = None
-        cached = _Cached(raw=raw, job=job)
+        cached = _Cached(key=key, raw=raw, job=job)
         self._cache[key] = cached
         return cached
 
@@ -238,28 +244,38 @@ class JobReader:
                 view.error = output.error
         return view
 
-    def _probe(self, key: str, listing: set[str] | None, parse):
-        """Read an immutable record, or None if it does not exist (or is unreadable)."""
-        if listing is not None and key not in listing:
+    def _probe(self, cached: _Cached, key: str, listing: set[str] | None, parse, what: str):
+        """Read an immutable record; None if it does not exist. A file that exists
+        but cannot be read breaks the job's chain (recorded in ``cached.broken``)."""
+        if cached.broken is not None or (listing is not None and key not in listing):
             return None
         try:
             return parse(decode(self.store.read(key)))
-        except (NotFound, CorruptRecord):
+        except NotFound:
+            return None
+        except CorruptRecord as exc:
+            cached.broken = f"corrupt {what} file: {exc}"
             return None
 
     def _follow_segments(self, cached: _Cached, listing: set[str] | None) -> None:
         while True:
             tail = cached.segments[-1].next_segment_key if cached.segments else cached.job.next_segment_key
-            segment = self._probe(tail, listing, SegmentRecord.parse)
-            if segment is None or segment.index != 2 + len(cached.segments):
+            segment = self._probe(cached, tail, listing, SegmentRecord.parse, "segment")
+            if segment is None:
+                return
+            if segment.index != 2 + len(cached.segments) or segment.job != cached.key:
+                cached.broken = "corrupt segment file: it belongs elsewhere"
                 return
             cached.segments.append(segment)
 
     def _follow_claims(self, cached: _Cached, listing: set[str] | None) -> None:
         while True:
             tail = cached.claims[-1].next_claim_key if cached.claims else cached.job.claim_key
-            claim = self._probe(tail, listing, ClaimRecord.parse)
+            claim = self._probe(cached, tail, listing, ClaimRecord.parse, "claim")
             if claim is None:
+                return
+            if claim.job != cached.key:
+                cached.broken = "corrupt claim file: it belongs elsewhere"
                 return
             cached.claims.append(claim)
             cached.claim_keys.append(tail)

@@ -1,0 +1,124 @@
+"""The ``drivequeue`` command line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from drivequeue import Queue
+from drivequeue.cli import main
+
+
+@pytest.fixture
+def run(store, capsys, monkeypatch, fast_timing):
+    """Run the CLI in this process; returns (exit status, stdout, stderr)."""
+    for name, value in vars(fast_timing).items():
+        monkeypatch.setenv(f"DRIVEQUEUE_{name.upper()}", str(value))
+
+    def run(*args):
+        code = main([*args, "--queue", store.url])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+def test_submit_prints_the_id_last_and_status_json_is_the_api_object(run, queue):
+    code, out, _ = run("submit", "story", "--seed", "Once upon a time", "--lines", "3", "--temperature", "1.1")
+    assert code == 0
+    job_id = out.strip().splitlines()[-1]
+    code, out, _ = run("status", job_id, "--json")
+    assert code == 0
+    shown = json.loads(out)
+    assert shown == queue.status(job_id)
+    assert shown["status"] == "queued" and shown["payload"]["temperature"] == 1.1
+    code, out, _ = run("status", job_id)
+    assert code == 0 and "status: queued (position 1 in the queue)" in out
+
+
+def test_tail_follows_lines_until_the_job_is_done(run, queue):
+    job_id = queue.submit("story", {"seed": "s", "lines": 3})
+
+    def work():
+        with queue.worker(host="h", device="cpu", models=["default"]) as worker:
+            claim = worker.claim_next()
+            for text in ("one", "two", "three"):
+                claim.append([text])
+            claim.complete()
+
+    writer = threading.Thread(target=work)
+    writer.start()
+    code, out, _ = run("tail", job_id, "--timeout", "60")
+    writer.join()
+    assert code == 0 and out.splitlines() == ["one", "two", "three"]
+
+
+def test_cancel_continue_list_workers_and_gc(run, queue):
+    job_id = queue.submit("story", {"seed": "s", "lines": 1})
+    code, out, _ = run("cancel", job_id)
+    assert code == 0 and "status: cancelled" in out
+    code, out, err = run("tail", job_id)
+    assert code == 1 and "cancelled" in err
+    code, out, _ = run("continue", job_id, "--lines", "2")
+    assert code == 0 and "status: queued" in out
+    code, out, _ = run("list")
+    assert code == 0 and job_id.split(".")[0] in out and "queued" in out
+    assert json.loads(run("list", "--json")[1])[0]["segments"] == 2
+    with queue.worker(host="gpu-box", device="T4", models=["default"]):
+        code, out, _ = run("workers")
+        assert code == 0 and "gpu-box" in out and "online" in out and "T4" in out
+    assert run("workers")[1].strip() == "no workers"
+    code, out, _ = run("gc", "--json")
+    assert code == 0 and json.loads(out)["removed_jobs"] == 0
+
+
+@pytest.mark.parametrize("args, message", [
+    (["status", "../x"], "malformed job id"),
+    (["status", "%2e%2e"], "malformed job id"),
+    (["cancel", "a" * 1024], "malformed job id"),
+    (["submit", "story", "--seed", ""], "seed is empty"),
+    (["submit", "story", "--seed", "s", "--lines", "1000"], "lines must be a whole number from 1 to 100"),
+    (["submit", "train", "--corpus", "../x", "--model", "m"], "corpus must be"),
+])
+def test_bad_input_is_one_line_on_stderr_and_exit_status_2(run, args, message):
+    code, out, err = run(*args)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and message in err
+
+
+def test_an_unknown_job_and_a_bad_state_exit_1(run, queue):
+    code, _, err = run("status", queue.new_job_id())
+    assert code == 1 and "no such job" in err
+    job_id = queue.submit("story", {"seed": "s"})
+    code, _, err = run("continue", job_id)
+    assert code == 1 and "queued" in err
+
+
+def test_a_bad_queue_url_is_bad_input(capsys):
+    assert main(["list", "--queue", "s3://bucket"]) == 2
+    assert "unknown queue URL scheme" in capsys.readouterr().err
+
+
+def test_a_corrupt_job_does_not_crash_status_or_list(run, store):
+    key, = store.new_keys("job")
+    store.create(key, "job", b"\x00\x01 not json")
+    code, out, _ = run("status", key + "." + "s" * 22, "--json")
+    assert code == 0 and json.loads(out)["status"] == "failed"
+    code, out, _ = run("list")
+    assert code == 0 and "corrupt job file" in out
+
+
+def test_the_console_script_and_the_module_run(store):
+    script = Path(sys.executable).with_name("drivequeue")
+    done = subprocess.run([str(script), "submit", "story", "--seed", "hi", "--queue", store.url],
+                          capture_output=True, text=True, check=True)
+    job_id = done.stdout.strip().splitlines()[-1]
+    shown = subprocess.run([sys.executable, "-m", "drivequeue", "status", job_id, "--json", "--queue", store.url],
+                           capture_output=True, text=True, check=True)
+    assert json.loads(shown.stdout)["id"] == job_id
+    assert Queue(store).status(job_id)["status"] == "queued"
