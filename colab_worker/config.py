@@ -1,21 +1,18 @@
 """The worker's settings, read once from the environment; ``colab-worker run`` flags override them.
 
-=========================  ==========================================  =====================
-variable                   meaning                                     default
-=========================  ==========================================  =====================
-``DRIVEQUEUE_URL``         the queue (folder path, ``file://``,        ``var/queue``
-                           ``drive://id:FOLDER_ID``)
-``COLAB_WORKER_MODEL``     model served when a job names none          ``default``
-``COLAB_WORKER_DEVICE``    ``auto``, ``cpu``, ``cuda`` or ``cuda:N``   ``auto``
-``COLAB_WORKER_MAX_BATCH`` stories decoded together                    ``32``
-``COLAB_WORKER_CHUNK``     characters decoded per batched step         ``32``
-``COLAB_WORKER_DRAIN``     seconds a warm stop may spend finishing     ``30``
-                           the current lines
-``COLAB_WORKER_CACHE``     where models fetched from the store are     ``~/.cache/colab-worker``
-                           kept
-=========================  ==========================================  =====================
+* ``COLAB_WORKER_MODEL``: what jobs asking for ``default`` get, a model name or a
+  ``.pt`` path (default: ``default``, the shipped model);
+* ``COLAB_WORKER_DEVICE``: ``auto``, ``cpu``, ``cuda`` or ``cuda:N`` (``auto``);
+* ``COLAB_WORKER_MAX_BATCH``: stories decoded together (32);
+* ``COLAB_WORKER_CHUNK``: characters decoded per batched step (32);
+* ``COLAB_WORKER_DRAIN``: seconds a warm stop may spend finishing current lines (30);
+* ``COLAB_WORKER_CHECKPOINT``: seconds between two uploads of a train job's
+  checkpoint to the queue (60);
+* ``COLAB_WORKER_CACHE``: where models and corpora fetched from the queue are kept
+  (``~/.cache/colab-worker``).
 
-Queue timings (lease, heartbeat, poll, backoff) belong to ``drivequeue.timing``.
+The queue itself (``DRIVEQUEUE_URL``) and its timings (lease, heartbeat, poll,
+backoff) are ``drivequeue``'s settings.
 """
 
 from __future__ import annotations
@@ -34,17 +31,15 @@ DEVICES = ("auto", "cpu", "cuda")
 
 @dataclass(frozen=True)
 class WorkerConfig:
-    queue_url: str = "var/queue"
     model: str = "default"
     device: str = "auto"
     max_batch: int = 32
     chunk: int = 32
     drain_seconds: float = 30.0
+    checkpoint_seconds: float = 60.0
     cache_dir: Path = Path("~/.cache/colab-worker").expanduser()
 
     def __post_init__(self) -> None:
-        if not self.queue_url:
-            raise ConfigError("the queue URL is empty")
         if not self.model:
             raise ConfigError("the model name is empty")
         if self.device not in DEVICES and not self.device.startswith("cuda:"):
@@ -55,18 +50,20 @@ class WorkerConfig:
             raise ConfigError(f"chunk must be 1..4096, not {self.chunk}")
         if not 0 <= self.drain_seconds <= 3600:
             raise ConfigError(f"drain time must be 0..3600 seconds, not {self.drain_seconds}")
+        if not 0 <= self.checkpoint_seconds <= 24 * 3600:
+            raise ConfigError(f"checkpoint interval must be 0..86400 seconds, not {self.checkpoint_seconds}")
 
     @classmethod
     def from_env(cls, environ: os._Environ | dict | None = None) -> WorkerConfig:
         env = os.environ if environ is None else environ
         defaults = cls()
         return cls(
-            queue_url=env.get("DRIVEQUEUE_URL", defaults.queue_url),
             model=env.get("COLAB_WORKER_MODEL", defaults.model),
             device=env.get("COLAB_WORKER_DEVICE", defaults.device),
             max_batch=_number(env, "COLAB_WORKER_MAX_BATCH", int, defaults.max_batch),
             chunk=_number(env, "COLAB_WORKER_CHUNK", int, defaults.chunk),
             drain_seconds=_number(env, "COLAB_WORKER_DRAIN", float, defaults.drain_seconds),
+            checkpoint_seconds=_number(env, "COLAB_WORKER_CHECKPOINT", float, defaults.checkpoint_seconds),
             cache_dir=Path(env["COLAB_WORKER_CACHE"]).expanduser()
             if env.get("COLAB_WORKER_CACHE")
             else defaults.cache_dir,

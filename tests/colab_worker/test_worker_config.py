@@ -17,7 +17,6 @@ def test_defaults_without_environment():
 def test_values_from_environment():
     config = WorkerConfig.from_env(
         {
-            "DRIVEQUEUE_URL": "/tmp/q",
             "COLAB_WORKER_MODEL": "grimm",
             "COLAB_WORKER_DEVICE": "cuda:1",
             "COLAB_WORKER_MAX_BATCH": "8",
@@ -25,7 +24,7 @@ def test_values_from_environment():
             "COLAB_WORKER_CACHE": "/tmp/models",
         }
     )
-    assert (config.queue_url, config.model, config.device) == ("/tmp/q", "grimm", "cuda:1")
+    assert (config.model, config.device) == ("grimm", "cuda:1")
     assert (config.max_batch, config.drain_seconds) == (8, 2.5)
     assert config.cache_dir == Path("/tmp/models")
 

@@ -1,0 +1,76 @@
+"""``colab-worker run``: serve a job queue until stopped (SIGTERM/SIGINT: warm stop; twice: at once).
+
+Usage::
+
+    colab-worker run [--queue URL] [--model NAME_OR_PATH] [--device auto|cpu|cuda] [--max-batch N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from dataclasses import replace
+
+from .config import ConfigError, WorkerConfig
+
+
+def add_run(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "run", help="serve a job queue: write stories, train models",
+        description="Claim jobs from a queue and run them until stopped. The first SIGTERM or "
+                    "SIGINT finishes the line every story is writing and gives the jobs back; "
+                    "a second one exits at once.")
+    p.add_argument("--queue", metavar="URL",
+                   help="the queue: a folder, file:///path or drive://id:FOLDER_ID "
+                        "(default: $DRIVEQUEUE_URL, else ./var/queue)")
+    p.add_argument("--model", metavar="NAME_OR_PATH",
+                   help="what jobs asking for 'default' get: a model name or a .pt file "
+                        "(default: $COLAB_WORKER_MODEL, else the shipped model)")
+    p.add_argument("--device", help="auto, cpu, cuda or cuda:N (default: $COLAB_WORKER_DEVICE, else auto)")
+    p.add_argument("--max-batch", type=int, metavar="N",
+                   help="stories decoded together (default: $COLAB_WORKER_MAX_BATCH, else 32)")
+    p.add_argument("--drain", type=float, metavar="SECONDS",
+                   help="longest a warm stop may spend finishing lines (default: $COLAB_WORKER_DRAIN, else 30)")
+    p.add_argument("--max-jobs", type=int, metavar="N",
+                   help="exit once this many jobs have ended (default: serve until stopped)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from drivequeue import DriveQueueError, Queue, open_store
+
+    from .devices import describe, pick_device
+    from .model_shelf import ModelShelf, ModelUnavailable
+    from .shutdown import Shutdown
+    from .worker import Worker
+
+    overrides = {"model": args.model, "device": args.device, "max_batch": args.max_batch,
+                 "drain_seconds": args.drain}
+    config = replace(WorkerConfig.from_env(), **{k: v for k, v in overrides.items() if v is not None})
+    if args.max_jobs is not None and args.max_jobs < 1:
+        raise ConfigError("--max-jobs must be 1 or more")
+    log_to_stdout()
+    device = pick_device(config.device)
+    try:
+        store = open_store(args.queue)
+        shelf = ModelShelf(store, config.cache_dir, device, default=config.model)
+        shelf.get("default")  # a bad --model is reported now, not by the first job
+    except (DriveQueueError, ModelUnavailable) as exc:
+        print(f"colab-worker run: {exc}", file=sys.stderr)
+        return 1
+    with Shutdown() as stop:
+        Worker(Queue(store), shelf, config, device, describe(device), stop, args.max_jobs).run()
+    store.close()
+    return 0
+
+
+def log_to_stdout() -> None:
+    """One line per event on stdout (also inside a notebook, whose stdout is the cell's output)."""
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%H:%M:%S"))
+    for name in ("colab_worker", "drivequeue"):
+        logger = logging.getLogger(name)
+        logger.handlers = [handler]
+        logger.setLevel(logging.INFO)
+        logger.propagate = False

@@ -1,0 +1,185 @@
+"""Story jobs: every running story decoded in one batch per model, each line written the moment it exists.
+
+The text fed to the model is the seed and every line written so far, each ended
+by a newline, so the first generated line starts a new line after the seed, and
+a story resumed by another worker (or continued later) picks up exactly after
+its last written line.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from drivequeue import Claim, LeaseLost, StoreUnavailable
+
+from .generation import StoryBatch
+from .model_shelf import ModelShelf, ModelUnavailable
+from .sampling import SamplingParams
+
+log = logging.getLogger(__name__)
+
+
+def story_text(seed: str, lines: list[str]) -> str:
+    """What the model has read when it writes the next line."""
+    return "".join(part + "\n" for part in [seed.rstrip("\n"), *lines])
+
+
+def sampling_params(settings: dict) -> SamplingParams:
+    return SamplingParams(
+        temperature=settings["temperature"],
+        top_k=settings["top_k"],
+        top_p=settings["top_p"],
+        max_line_chars=settings["max_line_chars"],
+        random_seed=settings.get("random_seed"),
+    )
+
+
+class StoryHandler:
+    """The stories this worker is writing, keyed by job key."""
+
+    def __init__(self, shelf: ModelShelf, device, max_batch: int, chunk: int):
+        self.shelf = shelf
+        self.device = device
+        self.max_batch = max_batch
+        self.chunk = chunk
+        self._batches: dict[str, StoryBatch] = {}
+        self._claims: dict[str, Claim] = {}
+        self._model_of: dict[str, str] = {}
+        self._unsaved: set[str] = set()  # stories whose last append met a store outage
+
+    @property
+    def count(self) -> int:
+        return len(self._claims)
+
+    @property
+    def room(self) -> int:
+        return self.max_batch - len(self._claims)
+
+    def start(self, claim: Claim) -> None:
+        """Add a freshly claimed story to its model's batch (or end it if it cannot run)."""
+        settings = claim.settings
+        name = settings["model"]
+        try:
+            loaded = self.shelf.get(name)
+        except ModelUnavailable as exc:
+            log.warning("story %s failed: %s", claim.job_key, exc)
+            claim.fail(str(exc))
+            return
+        if claim.remaining == 0:  # its lines were all written before the previous holder stopped
+            claim.complete()
+            return
+        batch = self._batches.get(name)
+        if batch is None or (batch.model is not loaded.model and not len(batch)):  # new or re-published
+            batch = self._batches[name] = StoryBatch(loaded, self.device, self.max_batch, self.chunk)
+        batch.add(claim.job_key, story_text(settings["seed"], claim.lines), sampling_params(settings))
+        self._claims[claim.job_key] = claim
+        self._model_of[claim.job_key] = name
+        resumed = f", resuming after line {claim.line_count}" if claim.line_count else ""
+        log.info("story %s started: %d lines with %s%s (attempt %d)",
+                 claim.job_key, claim.remaining, name, resumed, claim.attempt)
+
+    def step(self) -> list[str]:
+        """Advance every batch once and write the lines that finished; returns their job keys.
+
+        A store outage does not lose a line: the claim keeps it and writes it with the
+        next one; ``StoreUnavailable`` is raised after every line was handed over.
+        """
+        outage: StoreUnavailable | None = None
+        written: list[str] = []
+        for name, batch in list(self._batches.items()):
+            if not any(self._model_of[key] == name for key in self._claims):
+                continue
+            try:
+                finished = batch.step()
+            except (LeaseLost, StoreUnavailable):
+                raise
+            except Exception as exc:  # the model broke: every story in this batch crashed
+                self._crash_batch(name, exc)
+                continue
+            for key, line in finished:
+                try:
+                    self._write(key, line)
+                    written.append(key)
+                except StoreUnavailable as exc:
+                    self._unsaved.add(key)
+                    outage = outage or exc
+        if outage is not None:
+            raise outage
+        return written
+
+    def settle(self) -> None:
+        """Write what an outage held back and end stories that have all their lines."""
+        for key in list(self._unsaved):
+            claim = self._claims.get(key)
+            if claim is not None:
+                self._guard(key, claim.flush)
+            self._unsaved.discard(key)
+        for key, claim in list(self._claims.items()):
+            if claim.remaining == 0:
+                self._end(key, claim.complete, "done")
+
+    def check_cancels(self) -> None:
+        for key, claim in list(self._claims.items()):
+            if claim.cancelled:
+                self._end(key, claim.complete, "cancelled")
+
+    def drain(self, deadline: float) -> None:
+        """Warm stop: finish the line every story is writing (until ``deadline`` on the
+        monotonic clock), then give every claim back."""
+        target = {key: claim.line_count + 1 for key, claim in self._claims.items()}
+        while self._claims and time.monotonic() < deadline:
+            try:
+                self.step()
+                self.settle()
+            except StoreUnavailable as exc:
+                log.warning("store unavailable while draining: %s", exc)
+                break
+            for key, claim in list(self._claims.items()):
+                if claim.line_count >= target[key]:
+                    self._end(key, claim.release, "released")
+        for key, claim in list(self._claims.items()):
+            self._end(key, claim.release, "released mid-line")
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _write(self, key: str, line: str) -> None:
+        claim = self._claims.get(key)
+        if claim is None or claim.remaining == 0:
+            return  # a line beyond what was asked for, generated before the story was removed
+        if not self._guard(key, lambda: claim.append([line])):
+            return
+        if claim.remaining == 0:
+            self._end(key, claim.complete, "done")
+
+    def _end(self, key: str, finish, what: str) -> None:
+        claim = self._claims[key]
+        if self._guard(key, claim.flush) and self._guard(key, finish):
+            log.info("story %s %s after %d lines", key, what, claim.line_count)
+            self._forget(key)
+
+    def _guard(self, key: str, action) -> bool:
+        """Run a write for story ``key``; on ``LeaseLost`` drop the story (it is someone else's)."""
+        try:
+            action()
+        except LeaseLost as exc:
+            log.warning("story %s dropped: %s", key, exc)
+            self._forget(key)
+            return False
+        return True
+
+    def _crash_batch(self, name: str, exc: Exception) -> None:
+        reason = f"{type(exc).__name__}: {exc}"
+        log.error("model %s failed: %s", name, reason)
+        for key in [k for k, model in self._model_of.items() if model == name]:
+            self._guard(key, lambda: self._claims[key].crash(reason))
+            self._forget(key)
+        del self._batches[name]
+
+    def _forget(self, key: str) -> None:
+        self._claims.pop(key, None)
+        self._unsaved.discard(key)
+        name = self._model_of.pop(key, None)
+        batch = self._batches.get(name)
+        if batch is not None and key in batch:
+            batch.remove(key)
