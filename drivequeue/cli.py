@@ -15,7 +15,7 @@ import sys
 
 from .errors import BadStoreURL, ConfigError, DriveQueueError, InvalidKey, InvalidPayload
 
-COMMAND_MODULES = ["drivequeue.queue_cli"]
+COMMAND_MODULES = ["drivequeue.queue_cli", "drivequeue.files", "drivequeue.auth", "drivequeue.selfcheck"]
 
 BAD_INPUT = (InvalidKey, InvalidPayload, BadStoreURL, ConfigError)
 

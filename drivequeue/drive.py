@@ -397,7 +397,7 @@ class DriveStore(Store):
         check_key(key)
         check_name(name)
         tag = secrets.token_hex(8)
-        media = MediaFileUpload(str(path), mimetype=OCTET, chunksize=self.chunk_size, resumable=True)
+        media = _ChunkedFileUpload(str(path), mimetype=OCTET, chunksize=self.chunk_size, resumable=True)
         request = self.api.files().create(body=self._create_body(key, name, tag), media_body=media,
                                           fields="id,md5Checksum")
         sent, response, restarts = 0, None, 0
@@ -438,6 +438,18 @@ class DriveStore(Store):
                 if progress is not None and status.resumable_progress > received:
                     progress(status.resumable_progress - received)
                 received = status.resumable_progress
+
+
+class _ChunkedFileUpload(MediaFileUpload):
+    """A file upload whose chunks go out as bytes rather than as a slice of the open file.
+
+    httplib2 resends a request once by itself when the connection drops; a file
+    slice would already be read to its end then, and the resend would carry no
+    body. Bytes can be sent again. One chunk is held in memory at a time.
+    """
+
+    def has_stream(self) -> bool:
+        return False
 
 
 def _valid_entry(key: str, name: str | None) -> bool:

@@ -28,6 +28,10 @@ class CredentialsError(StoreUnavailable):
     """Google credentials are missing, malformed or refused; the message says how to fix it."""
 
 
+class ChecksumMismatch(StoreUnavailable):
+    """A transferred file's checksum differs from the original; nothing was kept, try again."""
+
+
 class BadStoreURL(DriveQueueError, ValueError):
     """A queue URL that names no store this package knows."""
 

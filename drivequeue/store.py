@@ -17,10 +17,13 @@ touches the folder.
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from .errors import InvalidKey, NotFound
 
@@ -108,6 +111,33 @@ class Store(ABC):
         except NotFound:
             return False
         return True
+
+    def upload(self, key: str, name: str, path: str | os.PathLike[str],
+               progress: Callable[[int], None] | None = None) -> str | None:
+        """Create ``key`` from the local file ``path``, like ``create`` (``KeyExists`` if it exists).
+
+        Stores that can stream (Drive) send big files in resumable chunks;
+        ``progress`` is called with each number of bytes sent. Returns the MD5
+        hex digest the backend computed of what it stored, or None if it keeps
+        none. This default reads the whole file into memory.
+        """
+        data = Path(path).read_bytes()
+        self.create(key, name, data)
+        if progress is not None:
+            progress(len(data))
+        return None
+
+    def download(self, key: str, path: str | os.PathLike[str],
+                 progress: Callable[[int], None] | None = None) -> None:
+        """Write the content of ``key`` to the local file ``path``; ``NotFound`` if it does not exist.
+
+        ``progress`` is called with each number of bytes received. This default
+        holds the whole content in memory.
+        """
+        data = self.read(key)
+        Path(path).write_bytes(data)
+        if progress is not None:
+            progress(len(data))
 
     def wait(self, timeout: float) -> bool:
         """Block up to ``timeout`` seconds; a store that can see changes returns early.

@@ -1,0 +1,224 @@
+"""Named files moved in and out of the queue (``drivequeue push`` / ``pull``), on any store.
+
+A pushed file is two store files. Its content is a ``blob``, streamed with the
+store's ``upload`` (resumable chunks on Drive). Only when the content has
+arrived whole and its MD5 matches the local file is a small immutable ``file``
+record created that names it::
+
+    {"v": 1, "name": "corpora/grimm.txt", "blob": KEY, "size": 1234, "md5": HEX, "time": T}
+
+so a reader that finds a record finds a complete file. Pushing a name again
+adds a newer record (the newest ``time`` wins; ties by key) and then removes
+the older versions. A pull downloads to a temporary file next to the target,
+checks the MD5 and only then renames it into place.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+from tqdm import tqdm
+
+from .errors import ChecksumMismatch, CorruptRecord, InvalidKey, NotFound
+from .store import Store
+from .urls import open_store
+
+FILE_VERSION = 1
+RECORD = "file"
+BLOB = "blob"
+FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*")
+MAX_NAME = 200
+_HASH_CHUNK = 1 << 20
+
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """One version of a pushed file; ``key`` is its record, ``blob`` its content."""
+
+    key: str
+    name: str
+    blob: str
+    size: int
+    md5: str
+    time: float
+
+
+def check_file_name(name: object) -> str:
+    """Return ``name`` if it can name a pushed file (``a/b.txt``, no ``..``), else ``InvalidKey``."""
+    if not isinstance(name, str) or len(name) > MAX_NAME or not FILE_NAME.fullmatch(name):
+        raise InvalidKey("a file name is 1-200 letters, digits, '.', '_', '-' and '/' between parts")
+    if any(part in (".", "..") for part in name.split("/")):
+        raise InvalidKey("a file name may not contain '.' or '..' parts")
+    return name
+
+
+def md5_of(path: str | os.PathLike) -> str:
+    digest = hashlib.md5()
+    with open(path, "rb") as f:
+        while chunk := f.read(_HASH_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _parse(key: str, data: bytes) -> StoredFile:
+    try:
+        record = json.loads(data)
+        if record.get("v") != FILE_VERSION:
+            raise CorruptRecord(f"file record {key} has unknown version {record.get('v')!r}")
+        return StoredFile(key, check_file_name(record["name"]), record["blob"], int(record["size"]),
+                          str(record["md5"]), float(record["time"]))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise CorruptRecord(f"file record {key} is malformed") from None
+
+
+class _Records:
+    """Immutable ``file`` records, read once per process and store."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[str, str], StoredFile] = {}
+
+    def versions(self, store: Store) -> list[StoredFile]:
+        """Every readable version, oldest first."""
+        found = []
+        for entry in store.list(RECORD):
+            cached = self._cache.get((store.url, entry.key))
+            if cached is None:
+                try:
+                    cached = _parse(entry.key, store.read(entry.key))
+                except (NotFound, CorruptRecord):
+                    continue  # removed meanwhile, or not ours to interpret
+                self._cache[(store.url, entry.key)] = cached
+            found.append(cached)
+        return sorted(found, key=lambda f: (f.time, f.key))
+
+
+_records = _Records()
+
+
+def stored_files(store: Store) -> list[StoredFile]:
+    """The newest version of every pushed file, by name."""
+    newest = {f.name: f for f in _records.versions(store)}
+    return [newest[name] for name in sorted(newest)]
+
+
+def find(store: Store, name: str) -> StoredFile:
+    """The newest version of ``name``; ``NotFound`` if it was never pushed."""
+    check_file_name(name)
+    versions = [f for f in _records.versions(store) if f.name == name]
+    if not versions:
+        raise NotFound(f"no pushed file named {name!r}")
+    return versions[-1]
+
+
+def push(store: Store, path: str | os.PathLike, name: str | None = None,
+         progress: Progress | None = None) -> StoredFile:
+    """Upload the local file ``path`` as ``name`` (default: its file name) and return its record."""
+    path = Path(path)
+    name = check_file_name(path.name if name is None else name)
+    if not path.is_file():
+        raise NotFound(f"no local file {path}")
+    local_md5, size = md5_of(path), path.stat().st_size
+    blob, key = store.new_keys(BLOB)[0], store.new_keys(RECORD)[0]
+    stored_md5 = store.upload(blob, BLOB, path, progress)
+    if stored_md5 is not None and stored_md5 != local_md5:
+        store.delete(blob)
+        raise ChecksumMismatch(f"{path} changed or was damaged on the way (MD5 {stored_md5} != {local_md5}); push it again")
+    pushed = StoredFile(key, name, blob, size, local_md5, time.time())
+    record = {"v": FILE_VERSION, **{k: v for k, v in asdict(pushed).items() if k != "key"}}
+    store.create(key, RECORD, json.dumps(record).encode())
+    for old in _records.versions(store):
+        if old.name == name and old.key != key:
+            store.delete(old.key)
+            store.delete(old.blob)
+    return pushed
+
+
+def pull(store: Store, name: str, path: str | os.PathLike | None = None,
+         progress: Progress | None = None) -> tuple[StoredFile, Path]:
+    """Download the newest version of ``name`` to ``path`` (default: its last part, here)."""
+    last_part = check_file_name(name).rsplit("/", 1)[-1]
+    target = Path(path) if path is not None else Path(last_part)
+    if target.is_dir():
+        target = target / last_part
+    stored = find(store, name)
+    try:
+        _fetch(store, stored, target, progress)
+    except NotFound:  # a newer push removed this version while it was read: take the newer one
+        stored = find(store, name)
+        _fetch(store, stored, target, progress)
+    return stored, target
+
+
+def _fetch(store: Store, stored: StoredFile, target: Path, progress: Progress | None) -> None:
+    partial = target.with_name(f".{target.name}.part-{os.getpid()}")
+    try:
+        store.download(stored.blob, partial, progress)
+        if md5_of(partial) != stored.md5:
+            raise ChecksumMismatch(f"{stored.name} arrived damaged (its MD5 differs from the pushed file); pull it again")
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+# --- command line ---------------------------------------------------------------------
+
+
+def register(subparsers, common: argparse.ArgumentParser) -> None:
+    push_cmd = subparsers.add_parser("push", parents=[common], help="upload a local file into the queue")
+    push_cmd.add_argument("local", help="the file to upload")
+    push_cmd.add_argument("name", nargs="?", help="name to store it under (default: its file name)")
+    push_cmd.set_defaults(func=cmd_push)
+
+    pull_cmd = subparsers.add_parser("pull", parents=[common], help="download a pushed file")
+    pull_cmd.add_argument("name", help="the name it was pushed under")
+    pull_cmd.add_argument("local", nargs="?", help="where to write it (default: its file name, here)")
+    pull_cmd.set_defaults(func=cmd_pull)
+
+    files_cmd = subparsers.add_parser("files", parents=[common], help="list pushed files")
+    files_cmd.add_argument("--json", action="store_true", help="print JSON")
+    files_cmd.set_defaults(func=cmd_files)
+
+
+def _bar(total: int, label: str) -> tqdm:
+    return tqdm(total=total, desc=label, unit="B", unit_scale=True, unit_divisor=1024, file=sys.stderr, leave=False)
+
+
+def cmd_push(args) -> int:
+    store = open_store(args.queue)
+    local = Path(args.local)
+    size = local.stat().st_size if local.is_file() else 0
+    with _bar(size, f"push {local.name}") as bar:
+        pushed = push(store, local, args.name, bar.update)
+    print(f"pushed {pushed.name} ({pushed.size} bytes, md5 {pushed.md5})")
+    return 0
+
+
+def cmd_pull(args) -> int:
+    store = open_store(args.queue)
+    stored = find(store, args.name)
+    with _bar(stored.size, f"pull {args.name}") as bar:
+        stored, target = pull(store, args.name, args.local, bar.update)
+    print(f"pulled {stored.name} to {target} ({stored.size} bytes, md5 {stored.md5})")
+    return 0
+
+
+def cmd_files(args) -> int:
+    files = stored_files(open_store(args.queue))
+    if args.json:
+        print(json.dumps([asdict(f) for f in files], indent=1))
+        return 0
+    for f in files:
+        stamp = time.strftime("%Y-%m-%d %H:%M", time.localtime(f.time))
+        print(f"{f.size:>12}  {stamp}  {f.name}")
+    return 0
