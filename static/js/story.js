@@ -95,13 +95,14 @@
 
   var copyButton = document.getElementById("copy-link");
   var shareLink = document.getElementById("share-link");
+  var copyResult = document.getElementById("copy-result");
   copyButton.hidden = false;
   copyButton.addEventListener("click", function () {
-    function copied() { connection.textContent = "Link copied."; }
+    function copied() { copyResult.textContent = "Link copied."; }
     function selectIt() {
       shareLink.focus();
       shareLink.select();
-      connection.textContent = "Link selected: copy it with your device's copy command.";
+      copyResult.textContent = "Link selected: copy it with your device's copy command.";
     }
     if (navigator.clipboard && window.isSecureContext) {
       navigator.clipboard.writeText(shareLink.value).then(copied, selectIt);

@@ -98,7 +98,7 @@ def line_count(page) -> int:
     return page.locator("#story-text .line").count()
 
 
-def test_without_a_worker_the_page_says_so_and_can_cancel(page, site):
+def test_without_a_worker_the_page_says_so_and_can_copy_and_cancel(page, site):
     seed = '<script>window.pwned = 1</script><img src=x onerror="window.pwned = 2"> Once upon a time'
     start_story(page, site, seed, 5)
     status = page.locator("#status")
@@ -108,6 +108,11 @@ def test_without_a_worker_the_page_says_so_and_can_cancel(page, site):
     expect(page.locator("#story-text .seed")).to_have_text(seed)
     assert page.evaluate("window.pwned") is None
     expect(page.get_by_role("button", name="Continue the story")).to_be_hidden()
+
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.get_by_role("button", name="Copy link").click()
+    expect(page.locator("#copy-result")).to_have_text("Link copied.")
+    assert page.evaluate("navigator.clipboard.readText()") == page.url
 
     page.get_by_role("button", name="Stop writing").click()
     expect(status).to_have_text("Cancelled: no more lines will be written.")
