@@ -13,6 +13,7 @@ and how to fix it, nothing more.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -124,9 +125,18 @@ def _browser_available(browser: str | None) -> bool:
     return True
 
 
+def _show(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def _ask(prompt: str) -> str:
+    """Read a line from the user; the prompt goes to stderr so that stdout carries only the token."""
+    print(prompt, end="", file=sys.stderr, flush=True)
+    return sys.stdin.readline()
+
+
 def run_consent(client_secret: str | os.PathLike, *, paste: bool = False, browser: str | None = None,
-                show: Callable[[str], None] = lambda text: print(text, file=sys.stderr),
-                ask: Callable[[str], str] = input) -> Credentials:
+                show: Callable[[str], None] = _show, ask: Callable[[str], str] = _ask) -> Credentials:
     """Run Google's installed-app consent flow once and return the user's credentials.
 
     With a browser on this machine, it opens the consent page and catches the
@@ -147,10 +157,11 @@ def run_consent(client_secret: str | os.PathLike, *, paste: bool = False, browse
     if token_uri.startswith("http://") and _is_loopback(token_uri):
         os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"  # the emulator speaks plain HTTP
     if not paste and _browser_available(browser):
-        return flow.run_local_server(
-            port=0, browser=browser, access_type="offline", prompt="consent",
-            authorization_prompt_message="If no browser window opened, visit this URL:\n{url}",
-        )
+        with contextlib.redirect_stdout(sys.stderr):  # stdout carries only the token
+            return flow.run_local_server(
+                port=0, browser=browser, access_type="offline", prompt="consent",
+                authorization_prompt_message="If no browser window opened, visit this URL:\n{url}",
+            )
     flow.redirect_uri = PASTE_REDIRECT_URI
     url, state = flow.authorization_url(access_type="offline", prompt="consent")
     show(

@@ -108,12 +108,13 @@ class OAuth:
         separator = "&" if "?" in redirect_uri else "?"
         return redirect_uri + separator + urllib.parse.urlencode(query)
 
-    def token(self, form: dict[str, str]) -> dict:
-        """Answer a POST to the token endpoint."""
-        client_id = form.get("client_id", "")
+    def token(self, form: dict[str, str], authorization: str | None = None) -> dict:
+        """Answer a POST to the token endpoint; the client authenticates in the form or with HTTP Basic."""
+        client_id, given_secret = _basic_credentials(authorization) or (
+            form.get("client_id", ""), form.get("client_secret", ""))
         with self._lock:
             secret = self._clients.get(client_id)
-        if secret is None or not hmac.compare_digest(secret, form.get("client_secret", "")):
+        if secret is None or not hmac.compare_digest(secret, given_secret):
             raise OAuthError(401, "invalid_client", "The OAuth client was not found.")
         grant_type = form.get("grant_type")
         if grant_type == "refresh_token":
@@ -144,6 +145,18 @@ class OAuth:
         if refresh is not None:
             response["refresh_token"] = refresh
         return response
+
+
+def _basic_credentials(authorization: str | None) -> tuple[str, str] | None:
+    """(client id, secret) from an ``Authorization: Basic`` header (RFC 6749 2.3.1), if any."""
+    if not authorization or not authorization.startswith("Basic "):
+        return None
+    try:
+        decoded = base64.b64decode(authorization[len("Basic "):]).decode()
+    except ValueError:
+        return None
+    client_id, _, secret = decoded.partition(":")
+    return urllib.parse.unquote_plus(client_id), urllib.parse.unquote_plus(secret)
 
 
 def _s256(verifier: str) -> str:

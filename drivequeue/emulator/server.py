@@ -148,7 +148,8 @@ class Handler(BaseHTTPRequestHandler):
             if path == "/auth" and self.command == "GET":
                 return Response(302, headers={"Location": oauth.authorize(params)})
             if path == "/token" and self.command == "POST":
-                return json_response(200, oauth.token(dict(parse_qsl(body.decode()))))
+                form = dict(parse_qsl(body.decode()))
+                return json_response(200, oauth.token(form, self.headers.get("Authorization")))
         except OAuthError as e:
             return json_response(e.status, e.body())
         return json_response(405, {"error": "invalid_request", "error_description": "Method not allowed"})
