@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +23,8 @@ from .records import parse_job_id
 MODEL_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 MAX_SEED_CHARS = 4000
+#: control characters (Unicode category Cc) other than newline and tab
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 REQUIRED = object()
 
@@ -126,7 +127,7 @@ def story_text(name: str, value: Any) -> str:
     except UnicodeEncodeError:
         raise InvalidPayload(f"{name} is not valid UTF-8 text") from None
     value = value.replace("\r\n", "\n").replace("\r", "\n")
-    if any(ch not in "\n\t" and unicodedata.category(ch) == "Cc" for ch in value):
+    if CONTROL.search(value):
         raise InvalidPayload(f"{name} contains control characters")
     if not value.strip():
         raise InvalidPayload(f"{name} is empty")

@@ -52,6 +52,8 @@ class _Cached:
     claim_keys: list[str] = field(default_factory=list)
     final_outputs: dict[str, OutputRecord] = field(default_factory=dict)
     broken: str | None = None  # a segment or claim file that exists but cannot be read
+    checked: tuple[JobKind, dict[str, Any]] | InvalidPayload | None = None  # kind and clean payload
+    checked_segments: int = 0  # how many segments passed validate_continue
 
 
 @dataclass
@@ -157,11 +159,15 @@ class JobReader:
         if cached.job is None:
             return self._corrupt(key, cached, cached.raw.get("_error", "corrupt job file"))
         job = cached.job
-        try:
-            kind = get_kind(job.kind)
-            payload = kind.validate(job.payload)
-        except InvalidPayload as exc:
-            return self._corrupt(key, cached, str(exc), needs_failing=True)
+        if cached.checked is None:
+            try:
+                kind = get_kind(job.kind)
+                cached.checked = (kind, kind.validate(job.payload))
+            except InvalidPayload as exc:
+                cached.checked = exc
+        if isinstance(cached.checked, InvalidPayload):
+            return self._corrupt(key, cached, str(cached.checked), needs_failing=True)
+        kind, payload = cached.checked
         view = JobView(key=key, raw=cached.raw, job=job, kind=kind, payload=payload, state=JobState.QUEUED)
         self._follow_segments(cached, listing)
         self._follow_claims(cached, listing)
@@ -174,12 +180,13 @@ class JobReader:
             view.output = self._newest_output(view, cached) if view.claims else None
             view.state, view.error = JobState.FAILED, cached.broken
             return view
-        for segment in view.segments:
+        for segment in view.segments[cached.checked_segments:]:
             try:
                 kind.validate_continue(segment.payload)
             except InvalidPayload as exc:
                 view.state, view.error, view.needs_failing = JobState.FAILED, str(exc), True
                 return view
+            cached.checked_segments += 1
         self._decide(view, cached, listing)
         return view
 
