@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from drivequeue import LocalStore, Queue
+from drivequeue import LocalStore, Queue, open_store
 
 
 @pytest.fixture
@@ -22,6 +22,6 @@ def queue(store, fast_timing):
 @pytest.fixture
 def other_queue(store, fast_timing):
     """Another process's view: its own store handle, caches and lease clock."""
-    handle = LocalStore(store.root)
+    handle = open_store(store.url)
     yield Queue(handle, fast_timing)
     handle.close()

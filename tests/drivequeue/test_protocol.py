@@ -1,4 +1,4 @@
-"""The job protocol on a local folder: submit, claim, leases, fencing, attempts, cancel, continue."""
+"""The job protocol on every store: submit, claim, leases, fencing, attempts, cancel, continue."""
 
 from __future__ import annotations
 
@@ -8,13 +8,19 @@ from dataclasses import replace
 
 import pytest
 
-from drivequeue import JobState, LocalStore, Queue
+from drivequeue import JobState, LocalStore, Queue, open_store
 from drivequeue.errors import InvalidKey, InvalidPayload, JobStateError, LeaseLost, NotFound
 
 from .helpers import eventually
 
 STATUS_FIELDS = {"id", "kind", "status", "lines", "line_count", "lines_requested", "error", "queue_position",
                  "attempt", "worker", "progress", "created", "payload", "segments", "parent"}
+
+
+@pytest.fixture
+def store(store_factory):
+    """Each protocol test runs on every store in ``STORE_FACTORIES`` (a local folder, emulated Drive)."""
+    return store_factory()
 
 
 def story(queue, lines=3, **knobs):
@@ -143,7 +149,7 @@ def test_exactly_one_of_many_threads_wins_a_job(store, fast_timing):
     producer = Queue(store, fast_timing)
     for _ in range(5):
         story(producer)
-    queues = [Queue(LocalStore(store.root), fast_timing) for _ in range(8)]
+    queues = [Queue(open_store(store.url), fast_timing) for _ in range(8)]
     sessions = [session(q).__enter__() for q in queues]
     barrier = threading.Barrier(len(sessions))
     won: list[list[str]] = [[] for _ in sessions]
@@ -166,8 +172,8 @@ def test_exactly_one_of_many_threads_wins_a_job(store, fast_timing):
         sess.close()
 
 
-def _race_in_a_process(root, timing, barrier, results):
-    queue = Queue(LocalStore(root), timing)
+def _race_in_a_process(url, timing, barrier, results):
+    queue = Queue(open_store(url), timing)
     with session(queue) as worker:
         barrier.wait()
         claims = []
@@ -182,7 +188,7 @@ def test_exactly_one_of_many_processes_wins_each_job(store, fast_timing):
     ids = [story(producer) for _ in range(6)]
     ctx = multiprocessing.get_context("spawn")
     barrier, results = ctx.Barrier(4), ctx.Queue()
-    procs = [ctx.Process(target=_race_in_a_process, args=(str(store.root), fast_timing, barrier, results))
+    procs = [ctx.Process(target=_race_in_a_process, args=(store.url, fast_timing, barrier, results))
              for _ in range(4)]
     for proc in procs:
         proc.start()
@@ -297,7 +303,7 @@ def test_abandoned_attempts_count_and_end_in_failed(store, fast_timing):
     queue = Queue(store, timing)
     job_id = story(queue)
     for attempt in (1, 2):
-        observer = Queue(LocalStore(store.root), timing)
+        observer = Queue(open_store(store.url), timing)
         vanishing = session(observer, background=False).__enter__()
         claim = claim_when_ready(vanishing)
         assert claim.attempt == attempt
@@ -471,3 +477,40 @@ def test_a_silent_worker_goes_offline(queue, other_queue):
     eventually(lambda: queue.workers()[0]["online"] is False)
     silent.heartbeat()
     assert queue.workers()[0]["online"] is True
+
+
+def test_many_threads_reading_through_one_queue_agree(queue, other_queue):
+    """A web app serves every request through one Queue: its caches must stay consistent."""
+    ids = [story(queue, lines=2) for _ in range(5)]
+    errors = []
+    stop = threading.Event()
+
+    def read():
+        try:
+            while not stop.is_set():
+                for job_id in ids:
+                    status = queue.status(job_id)
+                    assert status["line_count"] <= 4 and status["attempt"] <= 2
+                queue.jobs()
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    readers = [threading.Thread(target=read) for _ in range(4)]
+    for reader in readers:
+        reader.start()
+    with session(other_queue) as worker:
+        for _ in ids:
+            claim = worker.claim_next()
+            claim.append(["a"])
+            claim.release()
+            claim = worker.claim_next()
+            claim.append(["b"])
+            claim.complete()
+    stop.set()
+    for reader in readers:
+        reader.join()
+    assert errors == []
+    for job_id in ids:
+        view = queue.reader.view(job_id.split(".")[0])
+        assert len(view.claims) == len(set(view.claim_keys)) == 2
+        assert queue.status(job_id)["lines"] == ["a", "b"]
