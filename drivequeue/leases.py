@@ -10,6 +10,7 @@ removed by ``gc``): dead at once.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ class LeaseWatch:
         self.lease = lease
         self.clock = clock
         self._seen: dict[str, _Sighting] = {}
+        self._lock = threading.Lock()
         # a look this recent is reused: a scan asks about the same worker for many jobs
         self._reuse = lease / 20
 
@@ -47,20 +49,23 @@ class LeaseWatch:
         except (NotFound, CorruptRecord):
             self._seen.pop(key, None)
             return None
-        if seen is None:
-            self._seen[key] = _Sighting(record, now, now, now)
-        else:
-            if record.beat != seen.record.beat:
-                seen.changed_at = now
-            seen.record = record
-            seen.looked_at = now
+        with self._lock:
+            seen = self._seen.get(key)
+            if seen is None:
+                self._seen[key] = _Sighting(record, now, now, now)
+            else:
+                if record.beat != seen.record.beat:
+                    seen.changed_at = now
+                seen.record = record
+                seen.looked_at = now
         return record
 
     def alive(self, key: str | None) -> bool:
         """Whether the worker with heartbeat file ``key`` still holds its lease."""
         if key is None or self.look(key) is None:
             return False
-        return self.clock() - self._seen[key].changed_at < self.lease
+        seen = self._seen.get(key)
+        return seen is not None and self.clock() - seen.changed_at < self.lease
 
     def online(self, key: str, wall_now: float) -> bool:
         """For display: alive, and, until this observer has watched for a whole lease,
@@ -68,7 +73,9 @@ class LeaseWatch:
         leftover file does not show as online to a fresh observer)."""
         if not self.alive(key):
             return False
-        seen = self._seen[key]
+        seen = self._seen.get(key)
+        if seen is None:
+            return False
         if self.clock() - seen.first_seen >= self.lease:
             return True
         return abs(wall_now - seen.record.time) < self.lease
@@ -77,4 +84,4 @@ class LeaseWatch:
         """Drop what is known about workers not in ``keep``."""
         for key in list(self._seen):
             if key not in keep:
-                del self._seen[key]
+                self._seen.pop(key, None)

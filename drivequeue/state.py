@@ -9,6 +9,7 @@ trusts it for which files exist, so jobs that did not change cost no reads.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -146,6 +147,8 @@ class JobReader:
         self.timing = timing
         self.leases = leases
         self._cache: dict[str, _Cached] = {}
+        # held only while the in-memory chains change; one reader may serve many threads
+        self._lock = threading.Lock()
 
     # -- public ------------------------------------------------------------------------
 
@@ -173,9 +176,10 @@ class JobReader:
         self._follow_claims(cached, listing)
         if cached.claims and cached.claims[-1].segment > 1 + len(cached.segments) and listing is not None:
             self._follow_segments(cached, None)  # the listing lagged behind a segment
-        view.segments = list(cached.segments)
-        view.claims = list(cached.claims)
-        view.claim_keys = list(cached.claim_keys)
+        with self._lock:
+            view.segments = list(cached.segments)
+            view.claims = list(cached.claims)
+            view.claim_keys = list(cached.claim_keys)
         if cached.broken is not None:
             view.output = self._newest_output(view, cached) if view.claims else None
             view.state, view.error = JobState.FAILED, cached.broken
@@ -204,7 +208,7 @@ class JobReader:
                 continue  # removed since the listing
         for key in list(self._cache):
             if key not in listing:
-                del self._cache[key]
+                self._cache.pop(key, None)
         views.sort(key=lambda v: v.sort_key)
         return views
 
@@ -243,7 +247,8 @@ class JobReader:
             # a parseable job whose content this program rejects: the failure is
             # recorded through a claim so that every reader agrees on it
             self._follow_claims(cached, None)
-            view.claims, view.claim_keys = list(cached.claims), list(cached.claim_keys)
+            with self._lock:
+                view.claims, view.claim_keys = list(cached.claims), list(cached.claim_keys)
             output = self._newest_output(view, cached) if view.claims else None
             view.output = output
             view.needs_failing = needs_failing and (output is None or output.state != "failed")
@@ -270,10 +275,12 @@ class JobReader:
             segment = self._probe(cached, tail, listing, SegmentRecord.parse, "segment")
             if segment is None:
                 return
-            if segment.index != 2 + len(cached.segments) or segment.job != cached.key:
+            if segment.index < 2 or segment.job != cached.key:
                 cached.broken = "corrupt segment file: it belongs elsewhere"
                 return
-            cached.segments.append(segment)
+            with self._lock:  # another thread may have followed the chain meanwhile
+                if segment.index == 2 + len(cached.segments):
+                    cached.segments.append(segment)
 
     def _follow_claims(self, cached: _Cached, listing: set[str] | None) -> None:
         while True:
@@ -284,11 +291,12 @@ class JobReader:
             if claim.job != cached.key:
                 cached.broken = "corrupt claim file: it belongs elsewhere"
                 return
-            cached.claims.append(claim)
-            cached.claim_keys.append(tail)
+            with self._lock:  # another thread may have followed the chain meanwhile
+                if tail == (cached.claims[-1].next_claim_key if cached.claims else cached.job.claim_key):
+                    cached.claims.append(claim)
+                    cached.claim_keys.append(tail)
 
-    def is_cancelled(self, cached_key: str, cancel_key: str, index: int, listing: set[str] | None) -> bool:
-        cached = self._cache[cached_key]
+    def _is_cancelled(self, cached: _Cached, cancel_key: str, index: int, listing: set[str] | None) -> bool:
         if cached.cancelled.get(index):
             return True
         if listing is not None and cancel_key not in listing:
@@ -318,7 +326,7 @@ class JobReader:
         """Rules 2-5 of "State of a job"."""
         newest = view.segment_count
         output = view.output = self._newest_output(view, cached) if view.claims else None
-        if self.is_cancelled(view.key, view.newest_cancel_key, newest, listing):
+        if self._is_cancelled(cached, view.newest_cancel_key, newest, listing):
             view.state = JobState.CANCELLED
             return
         claim = view.newest_claim

@@ -104,6 +104,8 @@ class WorkerSession:
         """
         if not self._open:
             raise JobStateError("the worker session is not open")
+        if not self.lease_ok() and not self.heartbeat():
+            return None  # a claim now would be fenced at once
         kinds = self.kinds if kinds is None else set(kinds)
         for view in self.queue.reader.scan():
             if view.needs_failing:
@@ -152,7 +154,10 @@ class WorkerSession:
 
     def _beat_forever(self) -> None:
         while not self._stop.wait(self.timing.heartbeat):
-            self.heartbeat()
+            try:
+                self.heartbeat()
+            except Exception:  # keep beating; the claims fence themselves if this goes on
+                log.exception("heartbeat failed")
 
     def _register_again(self) -> None:
         """Our heartbeat file was removed, so observers count us dead: give up our claims
