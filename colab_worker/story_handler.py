@@ -47,6 +47,7 @@ class StoryHandler:
         self._claims: dict[str, Claim] = {}
         self._model_of: dict[str, str] = {}
         self._unsaved: set[str] = set()  # stories whose last append met a store outage
+        self._held_since: dict[str, float] = {}  # stories whose newest line a coalescing store may hold
 
     @property
     def count(self) -> int:
@@ -108,13 +109,16 @@ class StoryHandler:
             raise outage
         return written
 
-    def settle(self) -> None:
-        """Write what an outage held back and end stories that have all their lines."""
-        for key in list(self._unsaved):
+    def settle(self, flush_after: float) -> None:
+        """Write lines held back by an outage, or by a coalescing store for ``flush_after``
+        seconds without a newer line; end the stories that have all their lines."""
+        now = time.monotonic()
+        for key in list(self._unsaved) + [k for k, t in self._held_since.items() if now - t >= flush_after]:
             claim = self._claims.get(key)
             if claim is not None:
                 self._guard(key, claim.flush)
             self._unsaved.discard(key)
+            self._held_since.pop(key, None)
         for key, claim in list(self._claims.items()):
             if claim.remaining == 0:
                 self._end(key, claim.complete, "done")
@@ -131,7 +135,7 @@ class StoryHandler:
         while self._claims and time.monotonic() < deadline:
             try:
                 self.step()
-                self.settle()
+                self.settle(flush_after=0.0)
             except StoreUnavailable as exc:
                 log.warning("store unavailable while draining: %s", exc)
                 break
@@ -147,6 +151,7 @@ class StoryHandler:
         claim = self._claims.get(key)
         if claim is None or claim.remaining == 0:
             return  # a line beyond what was asked for, generated before the story was removed
+        self._held_since[key] = time.monotonic()
         if not self._guard(key, lambda: claim.append([line])):
             return
         if claim.remaining == 0:
@@ -179,6 +184,7 @@ class StoryHandler:
     def _forget(self, key: str) -> None:
         self._claims.pop(key, None)
         self._unsaved.discard(key)
+        self._held_since.pop(key, None)
         name = self._model_of.pop(key, None)
         batch = self._batches.get(name)
         if batch is not None and key in batch:

@@ -106,6 +106,7 @@ class TrainJob:
         self._last_push = time.monotonic()
         self._last_line = float("-inf")
         self._last_progress = float("-inf")
+        self._held_since: float | None = None  # a progress line a coalescing store may still hold
 
     def run(self) -> None:
         key = self.claim.job_key
@@ -184,8 +185,11 @@ class TrainJob:
         now = time.monotonic()
         try:
             if progress.val_loss is not None or now - self._last_line >= PROGRESS_LINE_SECONDS:
-                self._last_line = now
+                self._last_line = self._held_since = now
                 self.claim.append([progress_line(progress, steps)])
+            elif self._held_since is not None and now - self._held_since >= self.claim.session.timing.flush:
+                self._held_since = None
+                self.claim.flush()
             if now - self._last_progress >= PROGRESS_SECONDS:
                 self._last_progress = now
                 self.claim.set_progress({"step": progress.step, "of": steps, "train_loss": progress.train_loss,

@@ -87,7 +87,7 @@ class Worker:
                     next_look = time.monotonic() + self.timing.poll
                 self.training.reap()
                 if self.stories.count:
-                    self.stories.settle()
+                    self.stories.settle(self.timing.flush)
                     self.stories.check_cancels()
                     self.stories.step()
                     changed = False

@@ -1,0 +1,116 @@
+"""Failure handling: a crashing job is retried then failed while the worker goes on, bad
+jobs and bad models fail with a reason, and a store outage is waited out."""
+
+import dataclasses
+import logging
+import threading
+import time
+
+import torch
+
+from colab_worker import generation
+from colab_worker.config import WorkerConfig
+from colab_worker.model_shelf import ModelShelf, published_name
+from colab_worker.shutdown import Shutdown
+from colab_worker.worker import Worker
+from drivequeue import Queue, Timing, open_store
+from drivequeue import files as pushed_files
+from drivequeue.records import JobRecord
+
+TIMING = Timing(lease=3.0, heartbeat=0.2, poll=0.1, check=0.1, backoff_max=0.3, max_attempts=3)
+
+
+def run_worker(queue: Queue, tmp_path, max_jobs: int) -> None:
+    """A worker in this process, on the CPU, until ``max_jobs`` jobs have ended."""
+    config = dataclasses.replace(WorkerConfig.from_env(), device="cpu", cache_dir=tmp_path / "cache")
+    shelf = ModelShelf(queue.store, config.cache_dir, torch.device("cpu"), default=config.model)
+    with Shutdown() as stop:
+        Worker(queue, shelf, config, torch.device("cpu"), "cpu", stop, max_jobs).run()
+
+
+def new_queue(tmp_path) -> Queue:
+    return Queue(open_store(str(tmp_path / "queue")), TIMING)
+
+
+def test_a_crashing_story_is_retried_then_failed_and_the_worker_goes_on(tmp_path, monkeypatch, caplog):
+    add = generation.StoryBatch.add
+
+    def add_or_break(self, story_id, text, params):
+        if "poison" in text:
+            raise RuntimeError("CUDA error: an illegal memory access was encountered")
+        return add(self, story_id, text, params)
+
+    monkeypatch.setattr(generation.StoryBatch, "add", add_or_break)
+    queue = new_queue(tmp_path)
+    poison = queue.submit("story", {"seed": "A poison apple", "lines": 2})
+    fine = queue.submit("story", {"seed": "A red apple", "lines": 2})
+    with caplog.at_level(logging.INFO):
+        run_worker(queue, tmp_path, max_jobs=TIMING.max_attempts + 1)
+    failed = queue.status(poison)
+    assert failed["status"] == "failed"
+    assert "illegal memory access" in failed["error"]
+    assert failed["attempt"] == TIMING.max_attempts
+    assert queue.status(fine)["status"] == "done"
+    assert caplog.text.count("crashed: RuntimeError") == TIMING.max_attempts
+
+
+def test_jobs_this_worker_cannot_read_are_failed_not_retried(tmp_path, caplog):
+    queue = new_queue(tmp_path)
+    unreadable = queue.store.new_keys("job")[0]
+    queue.store.create(unreadable, "job", b"{ this is not json")
+    newer = queue.store.new_keys("job")[0]  # written by a newer program, payload version 99
+    claim_key, cancel_key, segment_key = (queue.store.new_keys(name)[0] for name in ("claim", "cancel", "segment"))
+    record = JobRecord(kind="story", payload={"v": 99, "seed": "The king"}, secret_hash="0" * 64,
+                       created=time.time(), claim_key=claim_key, cancel_key=cancel_key,
+                       next_segment_key=segment_key)
+    queue.store.create(newer, "job", record.to_bytes())
+    fine = queue.submit("story", {"seed": "The king", "lines": 1})
+    with caplog.at_level(logging.INFO):
+        run_worker(queue, tmp_path, max_jobs=1)
+    assert queue.status(fine)["status"] == "done"
+    summaries = {job["key"]: job for job in queue.jobs()}
+    assert summaries[unreadable]["status"] == "failed"
+    assert summaries[newer]["status"] == "failed"
+    assert "payload version 99" in summaries[newer]["error"]
+    assert f"failing job {newer}" in caplog.text
+    assert not queue.store.exists(queue.reader.view(newer).claims[0].next_claim_key)  # claimed once
+
+
+def test_a_story_asking_for_a_broken_model_fails_with_the_reason(tmp_path):
+    queue = new_queue(tmp_path)
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(b"not a model")
+    pushed_files.push(queue.store, junk, published_name("broken"))
+    job = queue.submit("story", {"seed": "The king", "lines": 1, "model": "broken"})
+    run_worker(queue, tmp_path, max_jobs=1)
+    status = queue.status(job)
+    assert status["status"] == "failed"
+    assert "model 'broken' cannot be loaded" in status["error"]
+
+
+def test_a_store_outage_is_waited_out(tmp_path, caplog):
+    """Nothing can be written to the folder for a second (its temporary-file area is
+    blocked, as when a disk is full): the worker backs off, keeps its lines, and goes on."""
+    queue = new_queue(tmp_path)
+    job = queue.submit("story", {"seed": "The wolf and the seven goats", "lines": 12})
+    observer = new_queue(tmp_path)
+    tmp_area = tmp_path / "queue" / ".tmp"
+
+    def block_writes_for_a_second():
+        while observer.status(job)["line_count"] < 2:
+            time.sleep(0.02)
+        tmp_area.rename(tmp_path / "tmp-away")
+        tmp_area.write_bytes(b"")  # a file where the folder was: every write fails
+        time.sleep(1.0)  # shorter than the lease
+        tmp_area.unlink()
+        (tmp_path / "tmp-away").rename(tmp_area)
+
+    outage = threading.Thread(target=block_writes_for_a_second)
+    outage.start()
+    with caplog.at_level(logging.INFO):
+        run_worker(queue, tmp_path, max_jobs=1)
+    outage.join()
+    status = queue.status(job)
+    assert status["status"] == "done"
+    assert status["line_count"] == 12
+    assert "queue store unavailable" in caplog.text

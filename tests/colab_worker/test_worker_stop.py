@@ -1,0 +1,36 @@
+"""Warm stop: SIGTERM finishes every story's current line, gives the jobs back at once, exits 0."""
+
+from tests.colab_worker.worker_support import WorkerProcess, follow, queue_env, queue_for, submit_story
+
+#: a lease far longer than the test may take: a job that waited for it would time the test out
+LONG_LEASE = "600"
+
+
+def test_sigterm_finishes_current_lines_and_releases_the_claims(tmp_path):
+    env = queue_env(tmp_path, DRIVEQUEUE_LEASE=LONG_LEASE)
+    queue = queue_for(env)
+    ids = [submit_story(env, seed, 20) for seed in ("The wolf", "A little bird sang", "The queen said")]
+    first = WorkerProcess(env, tmp_path / "first.log")
+    try:
+        before = {job_id: follow(queue, job_id, lambda s: s["line_count"] >= 2)["line_count"] for job_id in ids}
+        first.signal()
+        assert first.wait() == 0
+    finally:
+        first.stop()
+    assert first.log.count("released after") == 3
+    assert queue.workers() == []  # the heartbeat file is gone
+    after = {job_id: queue.status(job_id) for job_id in ids}
+    for job_id in ids:
+        assert after[job_id]["status"] == "queued"
+        assert before[job_id] < after[job_id]["line_count"] < 20  # the line in progress was finished
+
+    second = WorkerProcess(env, tmp_path / "second.log")
+    try:
+        final = {job_id: follow(queue, job_id, lambda s: s["status"] == "done") for job_id in ids}
+    finally:
+        second.signal()
+        assert second.wait() == 0
+    for job_id in ids:
+        assert final[job_id]["line_count"] == 20
+        assert final[job_id]["lines"][: after[job_id]["line_count"]] == after[job_id]["lines"]
+        assert final[job_id]["attempt"] == 1  # a released claim does not use up an attempt

@@ -1,0 +1,118 @@
+"""Helpers for the worker tests: real worker processes on a local queue folder.
+
+Timings are shrunk through the environment (``DRIVEQUEUE_*``), exactly as a user
+would, so the processes under test run the shipped code unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from drivequeue import Queue, Timing, open_store
+
+REPO = Path(__file__).resolve().parents[2]
+
+#: short leases so that a killed worker's jobs are taken over within seconds
+FAST_TIMING = {
+    "DRIVEQUEUE_LEASE": "3",
+    "DRIVEQUEUE_HEARTBEAT": "0.2",
+    "DRIVEQUEUE_POLL": "0.2",
+    "DRIVEQUEUE_CHECK": "0.1",
+    "DRIVEQUEUE_BACKOFF_MAX": "0.5",
+}
+
+
+def queue_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """Environment for CLI and worker processes on the queue folder ``tmp_path/queue``."""
+    env = dict(os.environ)
+    env.update(FAST_TIMING)
+    env.update({
+        "DRIVEQUEUE_URL": str(tmp_path / "queue"),
+        "COLAB_WORKER_DEVICE": "cpu",
+        "COLAB_WORKER_CACHE": str(tmp_path / "cache"),
+        "PYTHONUNBUFFERED": "1",
+    })
+    env.update(extra)
+    return env
+
+
+def queue_for(env: dict[str, str]) -> Queue:
+    """A producer-side handle on the queue the processes use, with their timing."""
+    return Queue(open_store(env["DRIVEQUEUE_URL"]), Timing.from_env("local", env))
+
+
+def drivequeue(env: dict[str, str], *args: str) -> str:
+    """Run the ``drivequeue`` command; its stdout."""
+    done = subprocess.run([sys.executable, "-m", "drivequeue", *args], env=env, capture_output=True,
+                          text=True, timeout=60, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def submit_story(env: dict[str, str], seed: str, lines: int, *extra: str) -> str:
+    """Submit a story through the CLI; its public id (the last line printed)."""
+    return drivequeue(env, "submit", "story", "--seed", seed, "--lines", str(lines), *extra).split()[-1]
+
+
+class WorkerProcess:
+    """``colab-worker run`` in a child process, its log in a file."""
+
+    def __init__(self, env: dict[str, str], log_path: Path, *args: str):
+        self.log_path = log_path
+        self._log = open(log_path, "a")
+        self.process = subprocess.Popen([sys.executable, "-m", "colab_worker", "run", *args], env=env,
+                                        stdout=self._log, stderr=subprocess.STDOUT, cwd=REPO)
+
+    @property
+    def log(self) -> str:
+        return self.log_path.read_text()
+
+    def wait_for_log(self, text: str, timeout: float = 120) -> None:
+        wait_until(lambda: text in self.log or self.process.poll() is not None, timeout, f"log line {text!r}")
+        assert text in self.log, f"worker exited with {self.process.returncode}:\n{self.log}"
+
+    def signal(self, sig: int = signal.SIGTERM) -> None:
+        self.process.send_signal(sig)
+
+    def wait(self, timeout: float = 120) -> int:
+        try:
+            return self.process.wait(timeout)
+        finally:
+            self._log.close()
+
+    def stop(self) -> None:
+        """Make sure the process is gone (test cleanup)."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self._log.close()
+
+
+def wait_until(predicate, timeout: float, what: str, interval: float = 0.02):
+    """Poll ``predicate`` until it returns something true; fail the test after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+def follow(queue: Queue, job_id: str, until, timeout: float = 180) -> dict:
+    """Re-read the job whenever the queue folder changes until ``until(status)`` holds; that status."""
+    queue.store.wait(0)  # start watching before the first read
+    deadline = time.monotonic() + timeout
+    while True:
+        status = queue.status(job_id)
+        if until(status):
+            return status
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s; the job is {status}")
+        queue.store.wait(0.5)
