@@ -49,9 +49,10 @@ def _running(view: dict) -> str:
     progress = view.get("progress") or {}
     worker = view.get("worker") or {}
     # the worker's own report if it gives one, else what the lines written so far say
-    of = progress.get("of") or view.get("lines_requested")
-    line = progress.get("line") or min(view.get("line_count", 0) + 1, of or 0)
-    doing = f"Writing line {line} of {of}" if line and of else "Writing"
+    # (a story continued after a stop asks for fewer lines than it requested in all)
+    line = progress.get("line") or view.get("line_count", 0) + 1
+    of = progress.get("of") or (view.get("lines_requested") if view.get("segments", 1) == 1 else None)
+    doing = f"Writing line {line} of {of}" if of else f"Writing line {line}"
     if worker.get("host"):
         doing += f" on {worker['host']}"
         if worker.get("device"):

@@ -39,8 +39,11 @@ def test_running_names_the_line_the_worker_and_its_device():
 
 
 def test_running_without_a_progress_report_counts_the_lines_written():
-    view = {"status": "running", "progress": {}, "worker": None, "line_count": 6, "lines_requested": 13}
+    view = {"status": "running", "progress": {}, "worker": None, "line_count": 6,
+            "lines_requested": 13, "segments": 1}
     assert describe(view, [], NOW) == "Writing line 7 of 13."
+    # continued after a stop: the total requested says nothing about this segment's end
+    assert describe({**view, "segments": 2}, [], NOW) == "Writing line 7."
 
 
 def test_finished_states():
