@@ -100,7 +100,7 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.dictionaries(st.sampled_from(sorted(STORY.fields) + ["v", "x"]), json_values, max_size=6))
 def test_any_json_request_is_either_clean_or_refused_with_invalid_payload(payload):
     try:
