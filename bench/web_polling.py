@@ -114,7 +114,8 @@ def main() -> None:
 
     lines_wanted = int(args.seconds / args.line_every) + 5
     client = app.test_client()
-    story_id = client.post("/api/stories", json={"seed": "Bench", "lines": min(lines_wanted, 100)}).get_json()["id"]
+    body = {"seed": "Bench", "lines": min(lines_wanted, 100)}
+    story_id = client.post("/api/stories", json=body).get_json()["id"]
     worker_queue = Queue(LocalStore(folder / "queue"), timing)
 
     stop = threading.Event()
@@ -124,7 +125,10 @@ def main() -> None:
     served: list[float] = []
     path = f"/api/stories/{story_id}"
     threads = [
-        threading.Thread(target=poller, args=(port, path, args.interval, stop, first_served, seen_delays, written, served))
+        threading.Thread(
+            target=poller,
+            args=(port, path, args.interval, stop, first_served, seen_delays, written, served),
+        )
         for _ in range(args.pollers)
     ]
     with worker_queue.worker(host="bench", device="cpu", models=["default"]) as session:

@@ -2,8 +2,6 @@
 
 import pytest
 
-from drivequeue.errors import InvalidKey, NotFound
-
 from .conftest import submit
 
 

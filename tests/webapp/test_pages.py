@@ -59,7 +59,8 @@ def test_a_bad_form_is_shown_again_with_the_queues_message(client, queue):
 
 
 def test_cancel_and_continue_through_the_page_forms(client):
-    path = story_path(client.post("/stories", data={"csrf_token": csrf_token(client), "seed": "Go", "lines": "2"}))
+    form = {"csrf_token": csrf_token(client), "seed": "Go", "lines": "2"}
+    path = story_path(client.post("/stories", data=form))
     token = csrf_token(client, path)
     assert story_path(client.post(path + "/cancel", data={"csrf_token": token})) == path
     page = client.get(path).get_data(as_text=True)

@@ -119,7 +119,9 @@ def test_a_csrf_token_from_another_session_fails(app, client, queue):
     assert client.get(f"/api/stories/{story_id}").get_json()["status"] == "queued"
 
 
-@pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded", "text/plain", "multipart/form-data"])
+@pytest.mark.parametrize(
+    "content_type", ["application/x-www-form-urlencoded", "text/plain", "multipart/form-data"]
+)
 def test_api_posts_must_be_json(client, queue, content_type):
     story_id = submit(client)["id"]
     for path in ("/api/stories", f"/api/stories/{story_id}/cancel", f"/api/stories/{story_id}/continue"):
@@ -209,7 +211,8 @@ class TestAccessKey:
         response = client.post("/api/stories", json={"seed": "x"}, headers={"Authorization": "Bearer nope"})
         assert response.status_code == 403
         assert queue.jobs() == []
-        response = client.post("/api/stories", json={"seed": "x"}, headers={"Authorization": f"Bearer {self.KEY}"})
+        auth = {"Authorization": f"Bearer {self.KEY}"}
+        response = client.post("/api/stories", json={"seed": "x"}, headers=auth)
         assert response.status_code == 202
 
     def test_the_api_needs_the_key_to_continue_but_not_to_read(self, client):
@@ -262,7 +265,9 @@ def test_an_unreachable_store_is_a_503_with_no_internals(config, tmp_path, clien
     response = app.test_client().get(f"/api/stories/{story_id}")
     assert response.status_code == 503
     assert int(response.headers["Retry-After"]) >= 25
-    assert response.get_json()["message"] == "The story queue cannot be reached right now. Try again in a minute."
+    assert response.get_json()["message"] == (
+        "The story queue cannot be reached right now. Try again in a minute."
+    )
     page = app.test_client().get(f"/stories/{story_id}").get_data(as_text=True)
     assert "Traceback" not in page and "drive answered" not in page and story_id.split(".")[0] not in page
 
