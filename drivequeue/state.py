@@ -62,7 +62,6 @@ class JobView:
     """One job as an observer sees it now."""
 
     key: str
-    raw: dict[str, Any]
     job: JobRecord | None
     kind: JobKind | None
     payload: dict[str, Any] | None  # validated first-segment payload
@@ -171,7 +170,7 @@ class JobReader:
         if isinstance(cached.checked, InvalidPayload):
             return self._corrupt(key, cached, str(cached.checked), needs_failing=True)
         kind, payload = cached.checked
-        view = JobView(key=key, raw=cached.raw, job=job, kind=kind, payload=payload, state=JobState.QUEUED)
+        view = JobView(key=key, job=job, kind=kind, payload=payload, state=JobState.QUEUED)
         self._follow_segments(cached, listing)
         self._follow_claims(cached, listing)
         if cached.claims and cached.claims[-1].segment > 1 + len(cached.segments) and listing is not None:
@@ -188,7 +187,11 @@ class JobReader:
             try:
                 kind.validate_continue(segment.payload)
             except InvalidPayload as exc:
-                view.state, view.error, view.needs_failing = JobState.FAILED, str(exc), True
+                view.state, view.error = JobState.FAILED, str(exc)
+                view.output = self._newest_output(view, cached) if view.claims else None
+                recorded = (view.output is not None and view.output.state == "failed"
+                            and view.claims[-1].segment == view.segment_count)
+                view.needs_failing = not recorded
                 return view
             cached.checked_segments += 1
         self._decide(view, cached, listing)
@@ -241,7 +244,7 @@ class JobReader:
         return cached
 
     def _corrupt(self, key: str, cached: _Cached, error: str, needs_failing: bool = False) -> JobView:
-        view = JobView(key=key, raw=cached.raw, job=cached.job, kind=None, payload=None,
+        view = JobView(key=key, job=cached.job, kind=None, payload=None,
                        state=JobState.FAILED, error=error)
         if cached.job is not None:
             # a parseable job whose content this program rejects: the failure is

@@ -123,3 +123,23 @@ def test_a_foreign_heartbeat_file_does_not_break_the_registry(queue, store):
                                               "state": "idle"}).encode())
     entry, = eventually(queue.workers)
     assert entry["protocol"] == 7 and entry["online"] is False
+
+
+def test_a_continue_this_program_cannot_read_is_failed_once(queue, store):
+    job_id = queue.submit("story", {"seed": "x", "lines": 1})
+    with queue.worker(host="h", device="cpu", models=["default"]) as worker:
+        claim = worker.claim_next()
+        claim.append(["1"])
+        claim.complete()
+        queue.continue_job(job_id, {"lines": 1})
+        segment = store.list("segment")[0].key
+        raw = decode(store.read(segment))
+        raw["payload"]["v"] = 5  # a continue written by a newer producer
+        store.write(segment, json.dumps(raw).encode())
+        fresh = Queue(store, queue.timing)
+        assert "unknown story payload version 5" in fresh.status(job_id)["error"]
+        with fresh.worker(host="h", device="cpu", models=["default"]) as other:
+            assert other.claim_next() is None
+            assert other.claim_next() is None
+    assert len(store.list("claim")) == 2  # the first run, and the one that recorded the failure
+    assert fresh.status(job_id)["status"] == "failed" and fresh.status(job_id)["lines"] == ["1"]
