@@ -35,7 +35,7 @@ class Config:
     #: stories and continuations one client may ask for (Flask-Limiter syntax)
     create_limit: str = "10 per minute;100 per day"
     #: every other request of one client, page views and polling included
-    read_limit: str = "600 per minute"
+    read_limit: str = "3000 per minute"
     #: where rate-limit counters live (``memory://`` is per process)
     ratelimit_storage: str = "memory://"
     #: no new stories while this many wait for a worker

@@ -283,3 +283,17 @@ def test_secrets_never_reach_the_logs(config, queue, caplog):
     logged = caplog.text
     for secret in ("the-access-key", config.secret_key, story_id.split(".")[1]):
         assert secret not in logged
+
+
+def test_production_form_posts_work_over_https_from_the_same_site_only(config, queue):
+    client = make_app(config, queue, environment="production").test_client()
+    https = "https://stories.example"
+    html = client.get("/", base_url=https).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    form = {"csrf_token": token, "seed": "Over HTTPS"}
+    foreign = client.post("/stories", data=form, base_url=https,
+                          headers={"Referer": "https://evil.example/page"})
+    assert foreign.status_code == 400
+    same = client.post("/stories", data=form, base_url=https, headers={"Referer": https + "/"})
+    assert same.status_code == 303
+    assert same.headers["Location"].startswith("/stories/")
