@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -184,5 +183,4 @@ def test_a_story_grows_line_by_line_and_can_be_continued_cancelled_and_downloade
     artifacts = ROOT / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
     page.screenshot(path=str(artifacts / "story-page.png"), full_page=True)
-    shutil.copyfile(artifacts / "story-page.png", ROOT / "docs" / "story-page.png")
     assert page.csp_violations == []
