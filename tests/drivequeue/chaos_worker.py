@@ -1,6 +1,7 @@
 """A stub worker for the chaos test: writes numbered lines with small sleeps.
 
-Usage: python -m tests.drivequeue.chaos_worker ROOT LOG TIMING_JSON
+Usage: python -m tests.drivequeue.chaos_worker QUEUE LOG TIMING_JSON
+QUEUE is a folder or a queue URL (drive://id:... with the Drive settings in the environment).
 Line n of a job is written as "n claim_key". Each claim it wins is logged as
 "claim claim_key worker_key" before any line is written, and each line once
 ``append`` has returned (the worker has been told it is written) as "line claim_key n".
@@ -10,11 +11,11 @@ import json
 import sys
 import time
 
-from drivequeue import LeaseLost, LocalStore, Queue, Timing
+from drivequeue import LeaseLost, Queue, Timing, open_store
 
 
-def main(root, log_path, timing_json):
-    queue = Queue(LocalStore(root), Timing(**json.loads(timing_json)))
+def main(queue_url, log_path, timing_json):
+    queue = Queue(open_store(queue_url), Timing(**json.loads(timing_json)))
     with open(log_path, "a") as log, queue.worker(host="chaos", device="cpu", models=["default"]) as session:
         while True:
             claim = session.claim_next({"story"})
