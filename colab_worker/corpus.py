@@ -1,0 +1,69 @@
+"""Training text: Project Gutenberg boilerplate stripping and the reference train/validation split.
+
+The reference split (``shared/corpora/README.md``): strip each file, concatenate them in
+name order, cut the result into 10,000-character blocks and hold out blocks 7, 27, 47, ...
+(0-based index ``i`` with ``i % 20 == 7``) for validation.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .vocab import normalize_newlines
+
+BLOCK_CHARS = 10_000
+HOLDOUT_EVERY = 20
+HOLDOUT_OFFSET = 7
+
+_START = re.compile(r"^\*\*\* ?START OF (THIS|THE) PROJECT GUTENBERG.*$", re.MULTILINE | re.IGNORECASE)
+_END = re.compile(
+    r"^(\*\*\* ?END OF (THIS|THE) PROJECT GUTENBERG|End of (the )?Project Gutenberg)",
+    re.MULTILINE | re.IGNORECASE,
+)
+
+
+def strip_gutenberg(text: str) -> str:
+    """The text between Gutenberg's ``*** START OF`` line and its ``End of ... Project Gutenberg``
+    / ``*** END OF`` line, whichever markers are present; text without markers is kept whole."""
+    text = normalize_newlines(text)
+    start = _START.search(text)
+    if start:
+        text = text[start.end():]
+    end = _END.search(text)
+    if end:
+        text = text[: end.start()]
+    return text.strip("\n") + "\n"
+
+
+def read_corpus(paths: list[str | Path]) -> str:
+    """The stripped files, in name order, joined by a blank line."""
+    ordered = sorted((Path(p) for p in paths), key=lambda p: p.name)
+    return "\n".join(strip_gutenberg(p.read_text(encoding="utf-8-sig")) for p in ordered)
+
+
+@dataclass(frozen=True)
+class Split:
+    """Training text (held-out blocks removed, the rest joined) and the held-out blocks."""
+
+    train: str
+    validation: list[str]
+
+
+def reference_split(text: str, block_chars: int = BLOCK_CHARS, every: int = HOLDOUT_EVERY,
+                    offset: int = HOLDOUT_OFFSET) -> Split:
+    """Blocks with ``index % every == offset`` are validation; a text too short for one such
+    block holds out its last block instead, so a tiny corpus still has a validation set."""
+    blocks = [text[i:i + block_chars] for i in range(0, len(text), block_chars)]
+    held = [i for i in range(len(blocks)) if i % every == offset]
+    if not held:
+        if len(blocks) < 2:
+            half = len(text) * 9 // 10
+            blocks = [text[:half], text[half:]]
+        held = [len(blocks) - 1]
+    held_set = set(held)
+    return Split(
+        train="".join(b for i, b in enumerate(blocks) if i not in held_set),
+        validation=[blocks[i] for i in held],
+    )

@@ -1,0 +1,86 @@
+"""The character LSTM language model and its configuration."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+State = tuple[torch.Tensor, torch.Tensor]  # (h, c), each [num_layers, batch, hidden_size]
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Shape of a :class:`CharLSTM`; stored in every checkpoint."""
+
+    vocab_size: int
+    embedding_dim: int = 64
+    hidden_size: int = 256
+    num_layers: int = 2
+    dropout: float = 0.1
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class CharLSTM(nn.Module):
+    """Embedding -> multi-layer LSTM -> linear head giving next-character logits.
+
+    ``forward`` and ``advance`` run whole sequences through cuDNN/oneDNN (training, feeding a
+    prime); ``step`` advances one character with LSTM-cell kernels on the same weights, so a
+    decode loop can be captured in a CUDA graph and needs no cuDNN workspace.
+    """
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.config = config
+        self.embedding = nn.Embedding(config.vocab_size, config.embedding_dim)
+        self.lstm = nn.LSTM(
+            config.embedding_dim,
+            config.hidden_size,
+            num_layers=config.num_layers,
+            dropout=config.dropout if config.num_layers > 1 else 0.0,
+            batch_first=True,
+        )
+        self.drop = nn.Dropout(config.dropout)
+        self.head = nn.Linear(config.hidden_size, config.vocab_size)
+
+    def initial_state(self, batch_size: int, device: torch.device | str | None = None) -> State:
+        shape = (self.config.num_layers, batch_size, self.config.hidden_size)
+        dtype = self.head.weight.dtype
+        device = device if device is not None else self.head.weight.device
+        return torch.zeros(shape, dtype=dtype, device=device), torch.zeros(shape, dtype=dtype, device=device)
+
+    def forward(self, ids: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
+        """``ids`` [batch, time] -> logits [batch, time, vocab], final state."""
+        if state is None:
+            state = self.initial_state(ids.shape[0], ids.device)
+        out, state = self.lstm(self.embedding(ids), state)
+        return self.head(self.drop(out)), state
+
+    def advance(self, ids: torch.Tensor, state: State | None = None, chunk: int = 4096) -> State:
+        """Feed ``ids`` [batch, time] and return only the final state (no logits), ``chunk``
+        characters at a time so a long prime needs little memory."""
+        if state is None:
+            state = self.initial_state(ids.shape[0], ids.device)
+        for start in range(0, ids.shape[1], chunk):
+            _, state = self.lstm(self.embedding(ids[:, start:start + chunk]), state)
+        return state
+
+    def step(self, ids: torch.Tensor, hs: list[torch.Tensor], cs: list[torch.Tensor]
+             ) -> tuple[torch.Tensor, list[torch.Tensor], list[torch.Tensor]]:
+        """One character per row, eval mode: ``ids`` [batch], per-layer ``hs``/``cs`` [batch, hidden]
+        -> logits [batch, vocab] and the new per-layer states (``torch.lstm_cell``, a fused kernel on CUDA)."""
+        x = self.embedding(ids)
+        new_hs, new_cs = [], []
+        for layer in range(self.config.num_layers):
+            h, c = torch.lstm_cell(
+                x, (hs[layer], cs[layer]),
+                getattr(self.lstm, f"weight_ih_l{layer}"), getattr(self.lstm, f"weight_hh_l{layer}"),
+                getattr(self.lstm, f"bias_ih_l{layer}"), getattr(self.lstm, f"bias_hh_l{layer}"),
+            )
+            new_hs.append(h)
+            new_cs.append(c)
+            x = h
+        return self.head(x), new_hs, new_cs

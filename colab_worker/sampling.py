@@ -1,0 +1,124 @@
+"""Sampling knobs and the counter-based random numbers behind them.
+
+Randomness is a pure function of ``(random_seed, position in the story, vocabulary
+index)``: a 32-bit integer hash (Chris Wellons' "lowbias32") computed with int64 tensor
+operations, turned into Gumbel noise. Sampling is ``argmax(logits / temperature + bias +
+gumbel)`` (the Gumbel-max trick: an exact draw from the softmax), so
+
+* a story draws the same characters whether it is decoded alone or in a batch, and when it
+  is resumed in a fresh batch from its text;
+* there is no generator state: the decode loop can be captured in a CUDA graph.
+
+Ties at float precision aside: a batch computes its logits with other matrix shapes than a
+single story, and a prime is fed with the sequence kernel rather than step by step, so
+logits may differ in the last bit; only a draw whose two best candidates lie that close
+can then change (see ``docs`` in ``generation.py``).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+import torch
+
+_M32 = 0xFFFFFFFF
+_GOLDEN = 0x9E3779B9
+
+
+@dataclass(frozen=True)
+class SamplingParams:
+    """How one story is sampled.
+
+    temperature: divides the logits; 0 means greedy (always the likeliest character).
+    top_k: keep only the k likeliest characters (0: off; 1: greedy).
+    top_p: keep the smallest set of likeliest characters whose probability reaches p (1.0: off).
+    random_seed: same seed, same story text -> same continuation; None picks one at random.
+    max_line_chars: a line longer than this is ended with a newline.
+    """
+
+    temperature: float = 0.8
+    top_k: int = 0
+    top_p: float = 1.0
+    random_seed: int | None = None
+    max_line_chars: int = 200
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.temperature <= 10.0:
+            raise ValueError(f"temperature must be between 0 and 10, not {self.temperature}")
+        if not (isinstance(self.top_k, int) and 0 <= self.top_k <= 10_000):
+            raise ValueError(f"top_k must be an integer between 0 (off) and 10000, not {self.top_k!r}")
+        if not 0.0 < self.top_p <= 1.0:
+            raise ValueError(f"top_p must be in (0, 1], not {self.top_p}")
+        if self.random_seed is not None and not (isinstance(self.random_seed, int) and 0 <= self.random_seed < 2**63):
+            raise ValueError(f"random_seed must be an integer in [0, 2**63), not {self.random_seed!r}")
+        if not (isinstance(self.max_line_chars, int) and 1 <= self.max_line_chars <= 10_000):
+            raise ValueError(f"max_line_chars must be an integer between 1 and 10000, not {self.max_line_chars!r}")
+
+    @property
+    def filtering(self) -> bool:
+        return self.top_k > 0 or self.top_p < 1.0
+
+    def with_seed(self) -> "SamplingParams":
+        """These parameters with ``random_seed`` fixed (drawn at random when it is None)."""
+        if self.random_seed is not None:
+            return self
+        return SamplingParams(self.temperature, self.top_k, self.top_p, secrets.randbits(63), self.max_line_chars)
+
+
+def _mul32(x: torch.Tensor, constant: int) -> torch.Tensor:
+    """``x * constant mod 2**32`` for int64 tensors holding 32-bit values, without int64 overflow."""
+    low = x * (constant & 0xFFFF)
+    high = ((x * (constant >> 16)) & 0xFFFF) << 16
+    return (low + high) & _M32
+
+
+def hash32(x: torch.Tensor) -> torch.Tensor:
+    """lowbias32 on an int64 tensor of 32-bit values (elementwise)."""
+    x = x ^ (x >> 16)
+    x = _mul32(x, 0x7FEB352D)
+    x = x ^ (x >> 15)
+    x = _mul32(x, 0x846CA68B)
+    return x ^ (x >> 16)
+
+
+def seed32(random_seed: int) -> int:
+    """A 63-bit seed folded to 32 bits (in Python: once per story)."""
+    low, high = random_seed & _M32, (random_seed >> 32) & _M32
+    return int(hash32(torch.tensor([low ^ int(hash32(torch.tensor([high ^ _GOLDEN]))[0])]))[0])
+
+
+def uniform_noise(seeds: torch.Tensor, positions: torch.Tensor, vocab_size: int) -> torch.Tensor:
+    """Uniform numbers in (0, 1) of shape ``positions.shape + (vocab_size,)``.
+
+    ``seeds`` [batch] are 32-bit story seeds, ``positions`` [batch, ...] the positions in the
+    story of the characters being drawn.
+    """
+    seeds = seeds.reshape(seeds.shape + (1,) * (positions.dim() - 1))
+    key = hash32(seeds ^ hash32((positions & _M32) ^ _GOLDEN))
+    columns = hash32(torch.arange(vocab_size, device=positions.device, dtype=torch.int64) * 2 + 1)
+    bits = hash32(key.unsqueeze(-1) ^ columns)
+    return ((bits >> 8).to(torch.float32) + 0.5) * (1.0 / (1 << 24))
+
+
+def gumbel_noise(seeds: torch.Tensor, positions: torch.Tensor, vocab_size: int) -> torch.Tensor:
+    return -torch.log(-torch.log(uniform_noise(seeds, positions, vocab_size)))
+
+
+def filter_top_k_top_p(scores: torch.Tensor, top_k: torch.Tensor, top_p: torch.Tensor) -> torch.Tensor:
+    """Set to -inf every score outside each row's top-k and then top-p set.
+
+    ``scores`` [batch, vocab] are temperature-scaled logits (-inf: excluded already);
+    ``top_k`` [batch] int (0: off), ``top_p`` [batch] float (1.0: off). Top-p keeps the
+    smallest prefix of the sorted distribution (after top-k) whose mass reaches p.
+    """
+    vocab_size = scores.shape[1]
+    ranked, _ = scores.sort(dim=1, descending=True)
+    ranks = torch.arange(vocab_size, device=scores.device)
+    k = torch.where(top_k > 0, top_k, vocab_size)
+    in_k = ranks.unsqueeze(0) < k.unsqueeze(1)
+    probs = torch.softmax(ranked.masked_fill(~in_k, float("-inf")), dim=1)
+    mass_before = probs.cumsum(dim=1) - probs
+    keep = in_k & (mass_before < top_p.unsqueeze(1))
+    last = keep.sum(dim=1, keepdim=True).clamp_min(1) - 1
+    return scores.masked_fill(scores < ranked.gather(1, last), float("-inf"))

@@ -1,0 +1,389 @@
+"""Training a character LSTM on a text corpus, resumable after an interruption.
+
+Usage (through the CLI)::
+
+    colab-worker train ../shared/corpora/*.txt --out colab_worker/models/default.pt
+
+The run keeps two files: the best model so far at ``out_path`` (shippable: no optimizer
+state) and a training checkpoint (default ``<out>.train.pt``) written every
+``checkpoint_every_s`` seconds and at every evaluation. Calling :func:`train` again with the
+same corpus and ``out_path`` resumes from that checkpoint. A loss-curve PNG is written
+beside the model (``<out>.loss.png``).
+
+Batches follow char-rnn / ``word_language_model``: the training text is cut into
+``batch_size`` parallel streams read ``seq_len`` characters at a time, carrying the LSTM
+state from one window to the next (truncated back-propagation through time). Validation
+loss is the mean cross-entropy in nats per character over the held-out blocks, each read
+from an empty state (see :func:`validation_loss`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import torch
+from torch.nn import functional as F
+
+from .checkpoint import CheckpointError, build_model, model_payload, read_payload, save_atomic
+from .corpus import read_corpus, reference_split
+from .model import CharLSTM, ModelConfig
+from .vocab import UNK_ID, Vocab, normalize_newlines
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation settings; stored in the training checkpoint and the model's metadata."""
+
+    seq_len: int = 100
+    batch_size: int = 32
+    lr: float = 3e-3
+    lr_decay: float = 0.5          # learning rate factor after `lr_patience` evaluations without progress
+    lr_patience: int = 2
+    patience: int = 6              # stop after this many evaluations without progress
+    min_improvement: float = 0.001  # nats/char that count as progress
+    max_epochs: int = 60
+    max_steps: int = 0             # 0: no limit other than max_epochs and early stopping
+    eval_every: int = 200          # steps
+    checkpoint_every_s: float = 120.0
+    grad_clip: float = 1.0
+    unk_rate: float = 0.002        # share of input characters replaced by UNK so its embedding is learned
+    seed: int = 1234
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What a progress callback receives (after every step and every evaluation)."""
+
+    step: int
+    epoch: float
+    train_loss: float
+    val_loss: float | None
+    best_val_loss: float | None
+    lr: float
+    chars_per_s: float
+    eta_s: float | None  # to max_epochs/max_steps; early stopping may end sooner
+
+
+@dataclass
+class TrainResult:
+    out_path: Path
+    best_val_loss: float
+    steps: int
+    stopped_by: str  # "early_stopping", "max_epochs", "max_steps", "should_stop"
+    history: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class _State:
+    """Everything a resumed run needs besides model and optimizer."""
+
+    step: int = 0
+    epoch: int = 0
+    position: int = 0        # window index within the current epoch
+    offset: int = 0          # rotation of the training text for the current epoch
+    best_val_loss: float = math.inf
+    best_step: int = 0
+    bad_evals: int = 0
+    lr: float = 0.0
+    loss_sum: float = 0.0     # training loss summed since the last evaluation
+    loss_count: int = 0
+    history: list[dict] = field(default_factory=list)  # {"step", "train_loss", "val_loss", "lr"}
+
+
+def default_checkpoint_path(out_path: str | Path) -> Path:
+    out_path = Path(out_path)
+    return out_path.with_name(out_path.stem + ".train.pt")
+
+
+def loss_curve_path(out_path: str | Path) -> Path:
+    out_path = Path(out_path)
+    return out_path.with_name(out_path.stem + ".loss.png")
+
+
+def pick_device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def validation_loss(model: CharLSTM, blocks: Sequence[torch.Tensor], device: torch.device,
+                    chunk: int = 1000) -> float:
+    """Mean nats/char of predicting each character of each block from the ones before it in
+    that block, starting from an empty state (the first character of a block is not scored)."""
+    was_training = model.training
+    model.eval()
+    total, count = 0.0, 0
+    by_length: dict[int, list[torch.Tensor]] = {}
+    for b in blocks:
+        if len(b) > 1:
+            by_length.setdefault(len(b), []).append(b)
+    with torch.no_grad():
+        for group in by_length.values():
+            ids = torch.stack(group).to(device)
+            state = None
+            for start in range(0, ids.shape[1] - 1, chunk):
+                x = ids[:, start:start + chunk]
+                y = ids[:, start + 1:start + chunk + 1]
+                logits, state = model(x[:, :y.shape[1]], state)
+                total += F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1), reduction="sum").item()
+                count += y.numel()
+    model.train(was_training)
+    return total / max(count, 1)
+
+
+def _fingerprint(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _describe(corpus_paths: Sequence[str | Path], text: str) -> str:
+    names = ", ".join(sorted(Path(p).name for p in corpus_paths)) or "text given in memory"
+    return f"{names} ({len(text):,} characters, sha256 {_fingerprint(text)})"
+
+
+def train(
+    corpus_paths: Sequence[str | Path] = (),
+    out_path: str | Path = "model.pt",
+    model_config: dict | None = None,
+    config: TrainConfig = TrainConfig(),
+    *,
+    text: str | None = None,
+    checkpoint_path: str | Path | None = None,
+    resume: bool = True,
+    device: torch.device | str | None = None,
+    progress_callback: Callable[[Progress], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    on_checkpoint: Callable[[Path], None] | None = None,
+    dry_run: bool = False,
+    progress_bar: bool = False,
+    plot: bool = True,
+) -> TrainResult:
+    """Train on ``corpus_paths`` (files, Gutenberg boilerplate stripped) or on ``text``.
+
+    ``model_config`` overrides fields of :class:`ModelConfig` (``vocab_size`` comes from the
+    corpus). With ``resume`` and an existing checkpoint for the same corpus and shapes, the
+    run continues where it stopped; a checkpoint for anything else raises
+    :class:`CheckpointError`. ``should_stop()`` is polled every step: when it returns True
+    the checkpoint is written and the call returns (``stopped_by="should_stop"``).
+    ``on_checkpoint(path)`` runs after each checkpoint write (e.g. to copy it to a queue's
+    store). ``dry_run`` trains two steps and evaluates once, for tests.
+    """
+    if text is None:
+        if not corpus_paths:
+            raise ValueError("give corpus files or text to train on")
+        text = read_corpus(list(corpus_paths))
+    else:
+        text = normalize_newlines(text)
+    if len(text) < 100:
+        raise ValueError(f"a corpus of {len(text)} characters is too short to train on")
+    if dry_run:
+        config = replace(config, max_steps=2, eval_every=1, max_epochs=1)
+    out_path = Path(out_path)
+    checkpoint_path = Path(checkpoint_path) if checkpoint_path else default_checkpoint_path(out_path)
+    device = torch.device(device) if device is not None else pick_device()
+
+    split = reference_split(text)
+    vocab = Vocab.from_text(text)
+    mc = ModelConfig(**{**(model_config or {}), "vocab_size": len(vocab)})
+    train_ids = torch.tensor(vocab.encode(split.train), dtype=torch.long)
+    val_blocks = [torch.tensor(vocab.encode(b), dtype=torch.long) for b in split.validation]
+    streams_len = (len(train_ids) - 1) // config.batch_size
+    seq_len = min(config.seq_len, streams_len)
+    if seq_len < 1:
+        raise ValueError("the training text is too short for this batch size")
+    windows_per_epoch = streams_len // seq_len
+    corpus = _describe(corpus_paths, text)
+
+    generator = torch.Generator().manual_seed(config.seed)
+    torch.manual_seed(config.seed)
+    model = CharLSTM(mc)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    st, state = _State(lr=config.lr), None
+    if resume and checkpoint_path.is_file():
+        st, state = _restore(checkpoint_path, model, optimizer, generator, mc, vocab, corpus)
+        if state is not None:
+            state = (state[0].to(device), state[1].to(device))
+    model.to(device)
+    _optimizer_to(optimizer, device)
+
+    def checkpoint() -> None:
+        payload = model_payload(model, vocab, _metadata(corpus, st, config))
+        payload["training"] = {
+            "optimizer": optimizer.state_dict(),
+            "state": asdict(st),
+            "config": asdict(config),
+            "generator": generator.get_state(),
+            "torch_rng": torch.get_rng_state(),
+            "cuda_rng": torch.cuda.get_rng_state(device) if device.type == "cuda" else None,
+            "carry": None if state is None else (state[0].cpu(), state[1].cpu()),
+        }
+        save_atomic(payload, checkpoint_path)
+        if on_checkpoint:
+            on_checkpoint(checkpoint_path)
+
+    total_steps = config.max_steps or config.max_epochs * windows_per_epoch
+    bar = None
+    if progress_bar:
+        from tqdm import tqdm
+        bar = tqdm(total=total_steps, initial=min(st.step, total_steps), unit="step", dynamic_ncols=True)
+
+    stopped_by = "max_epochs"
+    last_checkpoint = time.monotonic()
+    started, started_step = time.monotonic(), st.step
+    inputs = targets = None
+    model.train()
+    try:
+        while True:
+            if st.epoch >= config.max_epochs:
+                stopped_by = "max_epochs"
+                break
+            if config.max_steps and st.step >= config.max_steps:
+                stopped_by = "max_steps"
+                break
+            if should_stop and should_stop():
+                stopped_by = "should_stop"
+                break
+            if st.position == 0:
+                st.offset = int(torch.randint(len(train_ids), (1,), generator=generator))
+                inputs, targets = _streams(train_ids, st.offset, config.batch_size, streams_len)
+                state = None
+            elif inputs is None:  # resumed within an epoch
+                inputs, targets = _streams(train_ids, st.offset, config.batch_size, streams_len)
+            a, b = st.position * seq_len, (st.position + 1) * seq_len
+            x = inputs[:, a:b]
+            y = targets[:, a:b].to(device)
+            if config.unk_rate > 0:
+                x = x.masked_fill(torch.rand(x.shape, generator=generator) < config.unk_rate, UNK_ID)
+            logits, state = model(x.to(device), state)
+            state = (state[0].detach(), state[1].detach())
+            loss = F.cross_entropy(logits.reshape(-1, mc.vocab_size), y.reshape(-1))
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+            optimizer.step()
+            st.step += 1
+            st.position += 1
+            if st.position >= windows_per_epoch:
+                st.position, st.epoch = 0, st.epoch + 1
+            train_loss = loss.item()
+            st.loss_sum, st.loss_count = st.loss_sum + train_loss, st.loss_count + 1
+
+            val = None
+            if st.step % config.eval_every == 0 or st.position == 0:
+                val = validation_loss(model, val_blocks, device)
+                st.history.append({"step": st.step, "train_loss": st.loss_sum / st.loss_count, "val_loss": val, "lr": st.lr})
+                st.loss_sum, st.loss_count = 0.0, 0
+                if val < st.best_val_loss - config.min_improvement:
+                    st.bad_evals = 0
+                else:
+                    st.bad_evals += 1
+                    if st.bad_evals % config.lr_patience == 0:
+                        st.lr *= config.lr_decay
+                        for group in optimizer.param_groups:
+                            group["lr"] = st.lr
+                if val < st.best_val_loss:
+                    st.best_val_loss, st.best_step = val, st.step
+                    save_atomic(model_payload(model, vocab, _metadata(corpus, st, config)), out_path)
+                checkpoint()
+                last_checkpoint = time.monotonic()
+                if plot:
+                    plot_losses(st.history, loss_curve_path(out_path))
+                if st.bad_evals >= config.patience:
+                    stopped_by = "early_stopping"
+                    break
+            elif time.monotonic() - last_checkpoint > config.checkpoint_every_s:
+                checkpoint()
+                last_checkpoint = time.monotonic()
+
+            rate = (st.step - started_step) / max(time.monotonic() - started, 1e-9)
+            eta = (total_steps - st.step) / rate if rate > 0 else None
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(loss=f"{train_loss:.3f}", val=f"{st.best_val_loss:.3f}", lr=f"{st.lr:.1e}")
+            if progress_callback:
+                progress_callback(Progress(
+                    step=st.step, epoch=st.epoch + st.position / windows_per_epoch, train_loss=train_loss,
+                    val_loss=val, best_val_loss=None if st.best_val_loss == math.inf else st.best_val_loss,
+                    lr=st.lr, chars_per_s=rate * seq_len * config.batch_size, eta_s=eta,
+                ))
+        checkpoint()
+    finally:
+        if bar is not None:
+            bar.close()
+    return TrainResult(out_path=out_path, best_val_loss=st.best_val_loss, steps=st.step,
+                       stopped_by=stopped_by, history=list(st.history))
+
+
+def _metadata(corpus: str, st: _State, config: TrainConfig) -> dict:
+    return {
+        "corpus": corpus,
+        "steps": st.step,
+        "best_step": st.best_step,
+        "best_val_loss": st.best_val_loss,
+        "split": "reference: 10,000-character blocks, every 20th (7, 27, ...) held out",
+        "train_config": asdict(config),
+        "torch": str(torch.__version__),
+    }
+
+
+def _restore(path: Path, model: CharLSTM, optimizer: torch.optim.Optimizer, generator: torch.Generator,
+             mc: ModelConfig, vocab: Vocab, corpus: str) -> tuple[_State, tuple | None]:
+    """Load a training checkpoint into ``model``, ``optimizer`` and the random generators;
+    return the loop state and the LSTM state carried between windows (None at an epoch start)."""
+    payload = read_payload(path)
+    saved_model, saved_vocab, saved_config = build_model(payload, path)
+    if saved_config != mc or saved_vocab != vocab:
+        raise CheckpointError(f"{path} was trained with another model shape or vocabulary; "
+                              "delete it or choose another --checkpoint to start afresh")
+    if payload["metadata"].get("corpus") != corpus:
+        raise CheckpointError(f"{path} was trained on another corpus ({payload['metadata'].get('corpus')}); "
+                              "delete it or choose another --checkpoint to start afresh")
+    training = payload.get("training")
+    if not isinstance(training, dict):
+        raise CheckpointError(f"{path} is a model file, not a training checkpoint")
+    model.load_state_dict(saved_model.state_dict())
+    optimizer.load_state_dict(training["optimizer"])
+    generator.set_state(training["generator"])
+    torch.set_rng_state(training["torch_rng"])
+    if training.get("cuda_rng") is not None and torch.cuda.is_available():
+        torch.cuda.set_rng_state(training["cuda_rng"])
+    st = _State(**training["state"])
+    for group in optimizer.param_groups:
+        group["lr"] = st.lr
+    return st, training.get("carry")
+
+
+def _streams(ids: torch.Tensor, offset: int, batch_size: int, length: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Inputs and targets [batch_size, length]: the text rotated by ``offset`` and cut into parallel streams."""
+    data = torch.cat([ids[offset:], ids[:offset]])[: batch_size * length + 1]
+    return data[:-1].view(batch_size, length), data[1:].view(batch_size, length)
+
+
+def _optimizer_to(optimizer: torch.optim.Optimizer, device: torch.device) -> None:
+    for values in optimizer.state.values():
+        for k, v in values.items():
+            if isinstance(v, torch.Tensor) and k != "step":
+                values[k] = v.to(device)
+
+
+def plot_losses(history: list[dict], path: Path) -> None:
+    """Training and validation loss against steps, as a PNG."""
+    import matplotlib
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    steps = [h["step"] for h in history]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(steps, [h["train_loss"] for h in history], label="training batch")
+    ax.plot(steps, [h["val_loss"] for h in history], label="validation")
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss (nats/char)")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    tmp = path.with_name(path.name + ".tmp.png")
+    fig.savefig(tmp, dpi=100)
+    plt.close(fig)
+    tmp.replace(path)

@@ -1,0 +1,116 @@
+"""Training: dry run, learning, resuming, early stopping, the CLI."""
+
+import random
+import subprocess
+import sys
+from dataclasses import replace
+
+import pytest
+import torch
+
+from colab_worker.checkpoint import CheckpointError, load_model
+from colab_worker.cli import main
+from colab_worker.train import TrainConfig, train
+
+SMALL = {"embedding_dim": 8, "hidden_size": 32, "num_layers": 2, "dropout": 0.1}
+FAST = TrainConfig(seq_len=32, batch_size=8, lr=1e-2, eval_every=20, checkpoint_every_s=3600)
+
+
+def synthetic_text(n_chars: int = 20_000, seed: int = 0) -> str:
+    rng = random.Random(seed)
+    words = "the fox bear king went into wood and said to her old river".split()
+    lines, length = [], 0
+    while length < n_chars:
+        line = " ".join(rng.choice(words) for _ in range(rng.randint(4, 9))).capitalize() + "."
+        lines.append(line)
+        length += len(line) + 1
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture(scope="module")
+def corpus_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("corpus") / "tales.txt"
+    path.write_text("*** START OF THIS PROJECT GUTENBERG EBOOK TALES ***\n" + synthetic_text()
+                    + "*** END OF THIS PROJECT GUTENBERG EBOOK TALES ***\nLicence text.\n")
+    return path
+
+
+def test_dry_run_from_the_command_line(corpus_file, tmp_path):
+    out = tmp_path / "m.pt"
+    proc = subprocess.run(
+        [sys.executable, "-m", "colab_worker", "train", str(corpus_file), "--out", str(out), "--dry-run",
+         "--hidden-size", "16", "--embedding-dim", "8", "--batch-size", "4", "--seq-len", "16"],
+        capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "best validation loss" in proc.stdout
+    loaded = load_model(out)
+    assert loaded.metadata["steps"] == 2
+    assert "tales.txt" in loaded.metadata["corpus"]
+    assert "Licence" not in loaded.vocab.chars and "L" not in loaded.vocab.chars  # footer stripped
+    assert (tmp_path / "m.loss.png").read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "m.train.pt").is_file()
+
+
+def test_training_learns_and_keeps_the_best_model(corpus_file, tmp_path):
+    seen = []
+    result = train([corpus_file], tmp_path / "m.pt", SMALL, replace(FAST, max_steps=120),
+                   progress_callback=seen.append)
+    losses = [h["val_loss"] for h in result.history]
+    assert losses[-1] < 0.7 * losses[0]
+    assert result.best_val_loss == min(losses) < 1.6
+    assert load_model(tmp_path / "m.pt").metadata["best_val_loss"] == result.best_val_loss
+    assert [p.step for p in seen] == list(range(1, 121))
+    evaluated = [p for p in seen if p.val_loss is not None]
+    assert [p.step for p in evaluated][:3] == [20, 40, 60]
+    assert all(p.eta_s is not None and p.eta_s >= 0 for p in seen)
+    assert seen[-1].eta_s == 0
+
+
+def test_interrupted_training_resumes_exactly(corpus_file, tmp_path):
+    config = replace(FAST, max_steps=8, eval_every=5)
+    train([corpus_file], tmp_path / "straight.pt", SMALL, config)
+
+    steps = []
+
+    def stop_after_three():
+        return len(steps) >= 3
+
+    first = train([corpus_file], tmp_path / "resumed.pt", SMALL, config,
+                  progress_callback=lambda p: steps.append(p.step), should_stop=stop_after_three)
+    assert first.stopped_by == "should_stop" and first.steps == 3
+    second = train([corpus_file], tmp_path / "resumed.pt", SMALL, config)
+    assert second.steps == 8 and second.stopped_by == "max_steps"
+
+    straight = torch.load(tmp_path / "straight.train.pt", weights_only=True)
+    resumed = torch.load(tmp_path / "resumed.train.pt", weights_only=True)
+    for key, value in straight["state_dict"].items():
+        assert torch.equal(resumed["state_dict"][key], value), key
+    assert straight["training"]["state"]["history"] == resumed["training"]["state"]["history"]
+
+
+def test_resume_refuses_another_model_shape_or_corpus(corpus_file, tmp_path):
+    out = tmp_path / "m.pt"
+    train([corpus_file], out, SMALL, FAST, dry_run=True)
+    with pytest.raises(CheckpointError, match="model shape"):
+        train([corpus_file], out, {**SMALL, "hidden_size": 48}, FAST, dry_run=True)
+    with pytest.raises(CheckpointError, match="another corpus"):
+        train((), out, SMALL, FAST, text=synthetic_text(seed=1), dry_run=True)
+    fresh = train((), out, SMALL, FAST, text=synthetic_text(seed=1), dry_run=True, resume=False)
+    assert fresh.steps == 2
+
+
+def test_early_stopping_when_validation_stops_improving(corpus_file, tmp_path):
+    config = replace(FAST, lr=0.0, eval_every=1, patience=3, lr_patience=1, max_steps=50)
+    result = train([corpus_file], tmp_path / "m.pt", SMALL, config, plot=False)
+    assert result.stopped_by == "early_stopping"
+    assert result.steps == 4  # one evaluation sets the best, three more fail to improve
+    assert [h["lr"] for h in result.history] == [0.0] * 4
+
+
+def test_command_line_errors_are_one_clear_line(tmp_path, capsys):
+    assert main(["train", str(tmp_path / "missing.txt"), "--out", str(tmp_path / "m.pt")]) == 2
+    err = capsys.readouterr().err
+    assert "missing.txt" in err and "Traceback" not in err
+    (tmp_path / "short.txt").write_text("too short")
+    assert main(["train", str(tmp_path / "short.txt"), "--out", str(tmp_path / "m.pt")]) == 2
+    assert "too short" in capsys.readouterr().err
