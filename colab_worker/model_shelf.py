@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -94,6 +95,11 @@ class ModelShelf:
     def publish(self, name: str, path: Path) -> None:
         """Push the model file ``path`` as ``name``; other workers see it at their next refresh."""
         stored = pushed_files.push(self.store, path, published_name(name))
+        cached = self._cache_path(name, stored)
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_name(cached.name + ".part")
+        shutil.copyfile(path, partial)  # this worker need not download what it just uploaded
+        partial.replace(cached)
         with self._lock:
             self._published[name] = stored
         log.info("model %s published (%d bytes)", name, stored.size)
@@ -114,8 +120,11 @@ class ModelShelf:
         log.info("model %s loaded on %s", name, self.device)
         return loaded
 
+    def _cache_path(self, name: str, stored: pushed_files.StoredFile) -> Path:
+        return self.cache_dir / "models" / f"{name}-{stored.md5}.pt"
+
     def _download(self, name: str, stored: pushed_files.StoredFile) -> Path:
-        target = self.cache_dir / "models" / f"{name}-{stored.md5}.pt"
+        target = self._cache_path(name, stored)
         if not target.is_file():
             target.parent.mkdir(parents=True, exist_ok=True)
             try:

@@ -103,7 +103,7 @@ class TrainJob:
         self.workdir = shelf.cache_dir / "training" / claim.job_key
         self._lost: str | None = None
         self._cancelled = False
-        self._last_push = time.monotonic()
+        self._last_push = float("-inf")  # the first checkpoint is always uploaded
         self._last_line = float("-inf")
         self._last_progress = float("-inf")
         self._held_since: float | None = None  # a progress line a coalescing store may still hold
@@ -214,7 +214,7 @@ class TrainJob:
             return
         try:
             pushed_files.push(self.store, path, checkpoint_name(self.claim.job_key))
-            self._last_push = time.monotonic()
+            self._last_push = float("-inf")  # the first checkpoint is always uploaded
         except StoreUnavailable as exc:
             log.warning("train job %s: checkpoint not uploaded: %s", self.claim.job_key, exc)
 

@@ -36,6 +36,8 @@ def queue_env(tmp_path: Path, **extra: str) -> dict[str, str]:
         "COLAB_WORKER_DEVICE": "cpu",
         "COLAB_WORKER_CACHE": str(tmp_path / "cache"),
         "PYTHONUNBUFFERED": "1",
+        # one thread per process: on a small shared CPU, torch's spinning threads slow everything
+        "OMP_NUM_THREADS": "1",
     })
     env.update(extra)
     return env

@@ -1,0 +1,41 @@
+"""The Colab notebook runs top to bottom in smoke mode: a stub ``google.colab``, the checkout
+already installed, a local queue, the CPU and the shipped model; it serves one story and exits."""
+
+import os
+
+import nbformat
+from nbclient import NotebookClient
+
+from tests.colab_worker.worker_support import REPO, queue_env, queue_for
+
+NOTEBOOK = REPO / "colab_worker" / "colab_worker.ipynb"
+COLAB_STUB = REPO / "tests" / "colab_worker" / "colab_stub"
+
+
+def test_notebook_has_no_committed_outputs():
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    nbformat.validate(notebook)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None
+
+
+def test_notebook_serves_one_story_in_smoke_mode(tmp_path):
+    env = queue_env(tmp_path, COLAB_WORKER_SMOKE="1",
+                    PYTHONPATH=os.pathsep.join([str(COLAB_STUB), os.environ.get("PYTHONPATH", "")]))
+    queue = queue_for(env)
+    env["COLAB_SECRET_DRIVEQUEUE_URL"] = env.pop("DRIVEQUEUE_URL")  # the notebook reads it from a secret
+    job_id = queue.submit("story", {"seed": "Once upon a time", "lines": 2})
+
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    NotebookClient(notebook, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute(env=env)
+
+    status = queue.status(job_id)
+    assert status["status"] == "done" and status["line_count"] == 2
+    output = "".join(out.get("text", "") for cell in notebook.cells if cell.cell_type == "code"
+                     for out in cell.outputs)
+    assert "smoke mode: using the checkout that is already installed" in output
+    assert "secret DRIVEQUEUE_URL: found" in output
+    assert "secret DRIVEQUEUE_TOKEN: missing" in output
+    assert "done after 2 lines" in output

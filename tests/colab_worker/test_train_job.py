@@ -1,0 +1,73 @@
+"""A train job on a tiny pushed corpus: progress streamed as lines, a worker killed midway
+is resumed from the checkpoint in the queue (not from step 0), and the published model
+then writes a story."""
+
+import random
+import re
+import signal
+
+from drivequeue import files as pushed_files
+from tests.colab_worker.worker_support import (
+    WorkerProcess,
+    drivequeue,
+    follow,
+    queue_env,
+    queue_for,
+    submit_story,
+)
+
+STEPS = 600
+
+
+def tiny_corpus(path) -> None:
+    rng = random.Random(7)
+    who = ["the miller", "a fox", "the little goat", "the queen", "an old woman"]
+    did = ["went into the wood", "sat by the fire", "ran to the well", "sang a song", "ate the bread"]
+    path.write_text("".join(f"{rng.choice(who).capitalize()} {rng.choice(did)}.\n" for _ in range(1200)))
+
+
+def test_train_job_survives_a_kill_and_its_model_writes_a_story(tmp_path):
+    env = queue_env(tmp_path, COLAB_WORKER_CHECKPOINT="0.5")
+    queue = queue_for(env)
+    tiny_corpus(tmp_path / "goats.txt")
+    drivequeue(env, "push", str(tmp_path / "goats.txt"))
+    job_id = drivequeue(env, "submit", "train", "--corpus", "goats.txt", "--model", "goats",
+                        "--steps", str(STEPS), "--hidden-size", "32", "--layers", "1",
+                        "--seq-len", "32", "--batch-size", "8").split()[-1]
+
+    first = WorkerProcess(env, tmp_path / "first.log")
+    try:
+        # the first evaluation's progress line has been written: training is well under way
+        follow(queue, job_id, lambda s: any(" val " in line for line in s["lines"]))
+        first.signal(signal.SIGKILL)
+        first.wait()
+    finally:
+        first.stop()
+    before = queue.status(job_id)
+    assert before["lines"][0].startswith(f"training goats on goats.txt for {STEPS} steps")
+    assert any(name.startswith("checkpoints/") for name in _pushed(queue))
+
+    second = WorkerProcess(env, tmp_path / "second.log")
+    try:
+        done = follow(queue, job_id, lambda s: s["status"] not in ("queued", "running"))
+        assert done["status"] == "done", done
+        resumed_at = int(re.search(r"resuming from step (\d+)", second.log).group(1))
+        assert resumed_at > 0
+        assert f"resuming from step {resumed_at}" in done["lines"][len(before["lines"])]
+        steps_after = [int(m.group(1)) for line in done["lines"][len(before["lines"]):]
+                       for m in [re.match(r"step (\d+)/", line)] if m]
+        assert steps_after and min(steps_after) > resumed_at
+        assert "model 'goats' published" in done["lines"][-1]
+        assert "models/goats.pt" in _pushed(queue)
+
+        story_id = submit_story(env, "The queen", 2, "--model", "goats")
+        story = follow(queue, story_id, lambda s: s["status"] not in ("queued", "running"))
+    finally:
+        second.signal()
+        assert second.wait() == 0
+    assert story["status"] == "done" and story["line_count"] == 2
+    assert "2 lines with goats" in second.log
+
+
+def _pushed(queue) -> set[str]:
+    return {stored.name for stored in pushed_files.stored_files(queue.store)}
