@@ -56,6 +56,9 @@ KEY_BATCH = 50
 CHUNK_SIZE = 16 * 1024 * 1024  # resumable transfers; a multiple of 256 KiB
 #: how often the changes-fed index is reconciled with a full listing by parent
 RECONCILE_S = 120.0
+#: the first reconciliation comes sooner: name listings lag by seconds, so creates made
+#: just before the feed began show up in a listing by then
+FIRST_RECONCILE_S = 10.0
 #: times an upload begins again after Drive forgot its session
 MAX_RESTARTS = 3
 _CHANGE_FIELDS = "nextPageToken,newStartPageToken,changes(fileId,removed,file(name,parents,trashed))"
@@ -333,9 +336,9 @@ class DriveStore(Store):
                 self._page_token = self._call(
                     "changes.getStartPageToken", lambda: self.api.changes().getStartPageToken()
                 )["startPageToken"]
-                self._reconcile()
+                self._reconcile(min(FIRST_RECONCILE_S, self.reconcile_s))
             elif time.monotonic() >= self._reconcile_at:
-                self._reconcile()
+                self._reconcile(self.reconcile_s)
             return [Entry(k, n) for k, n in self._index.items() if name is None or n == name]
 
     def _follow_changes(self) -> bool:
@@ -361,7 +364,7 @@ class DriveStore(Store):
                 return True
             token = page["nextPageToken"]
 
-    def _reconcile(self) -> None:
+    def _reconcile(self, next_in: float) -> None:
         """Add what a listing by parent shows and the index lacks (creates made before the feed began)."""
         query = f"{_quote(self.folder_id)} in parents and trashed = false"
         page_token = None
@@ -376,13 +379,12 @@ class DriveStore(Store):
             page_token = page.get("nextPageToken")
             if not page_token:
                 break
-        self._reconcile_at = now + self.reconcile_s
+        self._reconcile_at = now + next_in
 
     def _added(self, key: str, name: str) -> None:
         self._known.add(key)
         with self._index_lock:
-            if self._page_token is not None:
-                self._index[key] = name
+            self._index[key] = name
 
     def _removed_now(self, key: str) -> None:
         self._known.discard(key)

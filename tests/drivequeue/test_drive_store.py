@@ -97,6 +97,15 @@ def test_a_listing_sees_other_handles_creates_at_once_despite_lagging_name_listi
         assert reader.list() == []
 
 
+def test_a_handle_lists_its_own_creates_even_before_its_first_listing():
+    with Emulator(list_lag_s=30) as emulator:
+        settings = DriveSettings(token=json.dumps(emulator.token_info()), endpoint=emulator.url)
+        store = open_drive_store(f"drive://id:{emulator.create_folder('queue')}", settings)
+        key, = store.new_keys("job")
+        store.create(key, "job", b"{}")
+        assert [e.key for e in store.list("job")] == [key]
+
+
 def test_files_created_before_the_feed_began_are_found_by_reconciling():
     with Emulator(list_lag_s=0.3) as emulator:
         folder = emulator.create_folder("queue")

@@ -222,3 +222,13 @@ def test_command_line_prints_the_environment_and_serves(tmp_path):
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=10) == 0
+
+
+def test_command_line_runs_a_command_against_the_emulator():
+    result = subprocess.run(
+        [sys.executable, "-m", "drivequeue.emulator", "--port", "0", "--folder", "stories", "--list-lag-s", "2",
+         "--", sys.executable, "-m", "drivequeue", "selfcheck"],
+        capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "DRIVEQUEUE_URL=drive://id:" in result.stdout
+    assert "all steps passed" in result.stdout
