@@ -1,0 +1,122 @@
+"""Steady-state Google Drive API cost of the queue, measured through the real client on the emulator.
+
+Every request the Drive store makes is counted (``DriveStore.calls``), so the
+numbers are what a deployment pays against its per-user quota. Reported, with
+the Drive timings of ``drivequeue.timing`` (poll 3 s, heartbeat 15 s, output
+coalesced to one write per second):
+
+* an idle worker: API calls per minute (polling the queue and heartbeats);
+* a worker writing a story at --line-rate lines per second: calls per line;
+* a reader following that story (what the web app does per status poll).
+
+--scale shrinks every interval (and the line rate's period) to run faster;
+the rates are reported scaled back to real Drive timings.
+
+Usage:
+  python bench/drive_api_cost.py                          # about 80 seconds
+  python bench/drive_api_cost.py --scale 0.1              # about 10 seconds
+  python bench/drive_api_cost.py --lines 200 --line-rate 50 --latency-ms 150
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import threading
+import time
+from collections import Counter
+from dataclasses import replace
+
+from drivequeue import Queue, Timing
+from drivequeue.drive import DriveSettings, open_drive_store
+from drivequeue.emulator import Emulator, Faults
+
+INTERVALS = ("lease", "heartbeat", "poll", "check", "flush", "backoff_max")
+
+
+def scaled(timing: Timing, scale: float) -> Timing:
+    return replace(timing, **{name: getattr(timing, name) * scale for name in INTERVALS})
+
+
+def breakdown(calls: Counter) -> str:
+    return ", ".join(f"{method} {count}" for method, count in calls.most_common())
+
+
+def idle_worker(url, settings, timing, seconds) -> Counter:
+    store = open_drive_store(url, settings)
+    queue = Queue(store, timing)
+    with queue.worker(host="bench", device="cpu", models=["default"]) as session:
+        session.claim_next()  # the first look seeds the changes feed
+        before = store.calls.copy()
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if session.claim_next() is None:
+                session.wait()
+        return store.calls - before
+
+
+def story(url, settings, timing, lines, line_rate) -> tuple[Counter, Counter, int]:
+    """(worker calls, reader calls, reader polls) while one story of ``lines`` lines is written."""
+    producer_store = open_drive_store(url, settings)
+    producer = Queue(producer_store, timing)
+    job_id = producer.submit("story", {"seed": "Once upon a time", "lines": lines})
+    worker_store = open_drive_store(url, settings)
+    worker_queue = Queue(worker_store, timing)
+    done = threading.Event()
+    polls = 0
+
+    def follow():
+        nonlocal polls
+        seen = 0
+        while not done.is_set():
+            seen += len(producer.status(job_id, after=seen)["lines"])
+            polls += 1
+            done.wait(timing.poll)
+
+    with worker_queue.worker(host="bench", device="cpu", models=["default"]) as session:
+        while (claim := session.claim_next()) is None:
+            session.wait()
+        producer.status(job_id)
+        reader_before, worker_before = producer_store.calls.copy(), worker_store.calls.copy()
+        reader = threading.Thread(target=follow)
+        reader.start()
+        for number in range(1, lines + 1):
+            time.sleep(1 / line_rate)
+            claim.append([f"line {number}"])
+        claim.complete()
+        worker_calls = worker_store.calls - worker_before
+        done.set()
+        reader.join()
+    return worker_calls, producer_store.calls - reader_before, polls
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--idle-s", type=float, default=60.0, help="how long to watch the idle worker (at scale 1)")
+    parser.add_argument("--lines", type=int, default=100, help="lines in the story")
+    parser.add_argument("--line-rate", type=float, default=20.0, help="lines the worker writes per second")
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="latency the emulator adds per request")
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply every interval by this to run faster")
+    args = parser.parse_args()
+
+    timing = scaled(Timing.from_env("drive", environ={}), args.scale)
+    with Emulator(faults=Faults(latency_s=args.latency_ms / 1000)) as emulator:
+        settings = DriveSettings(token=json.dumps(emulator.token_info()), endpoint=emulator.url)
+        url = f"drive://id:{emulator.create_folder('bench')}"
+        print(f"Drive timings x{args.scale:g}: poll {timing.poll:g}s, heartbeat {timing.heartbeat:g}s, "
+              f"flush {timing.flush:g}s; emulator latency {args.latency_ms:g} ms")
+
+        idle = idle_worker(url, settings, timing, args.idle_s * args.scale)
+        per_minute = sum(idle.values()) / args.idle_s * 60
+        print(f"idle worker: {per_minute:.1f} API calls per minute ({breakdown(idle)} "
+              f"in {args.idle_s:g} Drive-time seconds)")
+
+        worker, reader, polls = story(url, settings, timing, args.lines, args.line_rate / args.scale)
+        print(f"story of {args.lines} lines at {args.line_rate:g} lines/s: "
+              f"{sum(worker.values()) / args.lines:.2f} worker API calls per line ({breakdown(worker)})")
+        print(f"reader polling every {timing.poll:g}s: {sum(reader.values()) / max(polls, 1):.2f} API calls "
+              f"per status poll over {polls} polls ({breakdown(reader)})")
+
+
+if __name__ == "__main__":
+    main()
