@@ -260,7 +260,7 @@ class DriveStore(Store):
         """Raise what a failed create means, or return if the file is this create's own."""
         if error.resp.status == 409:
             try:
-                existing = self._call("files.get", lambda: self.api.files().get(fileId=key, fields="appProperties"))
+                existing = self._call("files.get", lambda: self.api.files().get(fileId=key, fields="appProperties"), key)
             except NotFound:
                 raise KeyExists(key) from None
             if existing.get("appProperties", {}).get(CREATE_TAG) == tag:
@@ -355,10 +355,13 @@ class DriveStore(Store):
             for change in page.get("changes", []):
                 file = change.get("file") or {}
                 key = change.get("fileId", "")
-                if change.get("removed") or file.get("trashed") or self.folder_id not in file.get("parents", []):
+                if change.get("removed") or file.get("trashed"):
                     self._removed_now(key)
-                elif _valid_entry(key, file.get("name")):
-                    self._added(key, file["name"])
+                elif self.folder_id in file.get("parents", []):
+                    if _valid_entry(key, file.get("name")):
+                        self._added(key, file["name"])
+                elif key in self._index:  # moved out of this folder
+                    self._removed_now(key)
             if "newStartPageToken" in page:
                 self._page_token = page["newStartPageToken"]
                 return True

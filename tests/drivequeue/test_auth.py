@@ -178,3 +178,13 @@ def test_auth_command_prints_the_token_and_creates_the_folder(drive_emulator, cl
     assert url_line.startswith("DRIVEQUEUE_URL=drive://id:")
     settings = DriveSettings(token=token_line, endpoint=drive_emulator.url)
     assert open_drive_store("drive://stories", settings).url == url_line.split("=", 1)[1]
+
+
+def test_folder_command_creates_the_folder_once_and_then_finds_it(drive_env):
+    runs = [subprocess.run([sys.executable, "-m", "drivequeue", "folder", "stories"],
+                           capture_output=True, text=True, timeout=60) for _ in range(2)]
+    assert [run.returncode for run in runs] == [0, 0]
+    assert runs[0].stdout == runs[1].stdout and runs[0].stdout.startswith("DRIVEQUEUE_URL=drive://id:")
+    assert "Created queue folder 'stories'" in runs[0].stderr
+    assert "Found the existing queue folder 'stories'" in runs[1].stderr
+    assert open_store("drive://stories").url == runs[0].stdout.strip().split("=", 1)[1]
