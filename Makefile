@@ -22,8 +22,12 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }
 
+# The web app on http://127.0.0.1:$(PORT)/ and a worker with the shipped model, on the queue $(QUEUE).
+PORT ?= 5000
+QUEUE ?= var/queue
 demo: install
-	$(PY) -m colab_worker.demo
+	PATH="$(abspath $(VENV))/bin:$$PATH" WEBAPP_ENV=development DRIVEQUEUE_URL="$(QUEUE)" \
+	  $(VENV)/bin/honcho start -f Procfile.dev --port $(PORT)
 
 test: install browser
 	$(PY) -m pytest
