@@ -31,12 +31,10 @@ Settings (read once, in ``DriveSettings.from_env``):
 from __future__ import annotations
 
 import os
-import re
 import secrets
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit
 

@@ -10,10 +10,12 @@ total time, and then raises ``StoreUnavailable``.
 
 from __future__ import annotations
 
+import errno
 import http.client
 import json
 import logging
 import random
+import ssl
 import threading
 import time
 from collections import Counter
@@ -38,7 +40,9 @@ T = TypeVar("T")
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 RATE_LIMIT_REASONS = {"userRateLimitExceeded", "rateLimitExceeded"}
 #: failures below HTTP: the request may or may not have reached Drive
-TRANSIENT = (OSError, http.client.HTTPException, httplib2.HttpLib2Error, TransportError)
+TRANSIENT = (ConnectionError, TimeoutError, ssl.SSLError, http.client.HTTPException,
+             httplib2.HttpLib2Error, TransportError)
+NETWORK_ERRNOS = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN, errno.ETIMEDOUT}
 HTTP_TIMEOUT_S = 60.0
 
 
@@ -103,13 +107,11 @@ class DriveAPI:
     None means Google's servers.
     """
 
-    def __init__(self, credentials, endpoint: str | None = None, backoff: Backoff = Backoff(),
-                 sleep: Callable[[float], None] = time.sleep):
+    def __init__(self, credentials, endpoint: str | None = None, backoff: Backoff = Backoff()):
         self.credentials = credentials
         self.endpoint = endpoint.rstrip("/") if endpoint else None
         self.backoff = backoff
         self.calls: Counter[str] = Counter()
-        self._sleep = sleep
         self._rng = random.Random()
         self._local = threading.local()
         self._count_lock = threading.Lock()
@@ -134,10 +136,6 @@ class DriveAPI:
             authorized = google_auth_httplib2.AuthorizedHttp(self.credentials, http=transport)
             self._local.http = authorized
         return authorized
-
-    @property
-    def total_calls(self) -> int:
-        return sum(self.calls.values())
 
     def execute(self, method: str, make_request: Callable[[], object]):
         """Build and run one request (``make_request()`` returns an ``HttpRequest``), with retries."""
@@ -168,6 +166,10 @@ class DriveAPI:
                 failure = "token refresh failed"
             except TRANSIENT as e:
                 failure = describe(e)
+            except OSError as e:
+                if e.errno not in NETWORK_ERRNOS:
+                    raise
+                failure = describe(e)
             delay = self.backoff.delay(number, self._rng)
             if time.monotonic() + delay > deadline:
                 raise StoreUnavailable(
@@ -175,7 +177,7 @@ class DriveAPI:
                     f"{self.backoff.budget:g}s; try again later"
                 ) from None
             logger.info("Drive %s failed (%s); retrying in %.2fs", method, failure, delay)
-            self._sleep(delay)
+            time.sleep(delay)
             number += 1
 
 
