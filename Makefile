@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 # A CPU build of torch: development and CI never pull a multi-GB CUDA build.
 TORCH_PIN ?= torch==2.13.0
 
-.PHONY: demo test install browser bench clean
+.PHONY: demo demo-drive test install browser bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,13 @@ PORT ?= 5000
 QUEUE ?= var/queue
 demo: install
 	PATH="$(abspath $(VENV))/bin:$$PATH" WEBAPP_ENV=development DRIVEQUEUE_URL="$(QUEUE)" \
+	  $(VENV)/bin/honcho start -f Procfile.dev --port $(PORT)
+
+# The same two processes on Google Drive's API path, against the bundled Drive emulator
+# (no Google account needed): requests see 100 ms of latency and name listings lag by 2 s.
+demo-drive: install
+	PATH="$(abspath $(VENV))/bin:$$PATH" WEBAPP_ENV=development \
+	  $(PY) -m drivequeue.emulator --port 0 --latency-ms 100 --list-lag-s 2 --folder stories -- \
 	  $(VENV)/bin/honcho start -f Procfile.dev --port $(PORT)
 
 test: install browser
