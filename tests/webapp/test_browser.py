@@ -93,11 +93,13 @@ def start_story(page, site, seed, lines):
     page.wait_for_url(re.compile(r".*/stories/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"))
 
 
-def wait_until(page, expression: str, timeout_s: float) -> None:
+def wait_until(page, expression: str, timeout_s: float, worker: subprocess.Popen) -> None:
     """Poll ``expression`` in the page (``wait_for_function`` would need eval, which the CSP forbids)."""
     for _ in range(int(timeout_s * 10)):
         if page.evaluate(expression):
             return
+        if worker.poll() is not None:
+            raise AssertionError(f"the worker exited with {worker.returncode}:\n{worker.stdout.read()}")
         page.wait_for_timeout(100)
     raise AssertionError(f"still false after {timeout_s} s: {expression}")
 
@@ -156,7 +158,7 @@ def test_a_story_grows_line_by_line_and_can_be_continued_cancelled_and_downloade
             document.querySelectorAll('#story-text .line').length
         )).observe(document.getElementById('story-text'), {childList: true});
     }""")
-    wait_until(page, "window.lineCounts.length >= 3", timeout_s=120)
+    wait_until(page, "window.lineCounts.length >= 3", timeout_s=120, worker=worker)
     counts = page.evaluate("window.lineCounts")
     assert counts == sorted(set(counts)) and counts[0] >= 1  # more lines at each step
     expect(status).to_have_text(re.compile(r"Writing line \d+ of 100 on .+ \(cpu\)\."))
