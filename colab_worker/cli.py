@@ -4,6 +4,7 @@ Usage::
 
     colab-worker train CORPUS... --out MODEL.pt [--hidden-size 320 ...] [--dry-run]
     colab-worker generate [--model default] --seed "Once upon a time" --lines 10
+    colab-worker evaluate [--model default] CORPUS...
     colab-worker run [--queue URL] [--model NAME_OR_PATH] [--device auto|cpu|cuda] [--max-batch N]
 
 Each subcommand is a module-level ``add_<name>(subparsers)`` function that registers its
@@ -61,7 +62,76 @@ def run_train(args: argparse.Namespace) -> int:
     return 0
 
 
-SUBCOMMANDS = [add_train, add_run]
+def add_generate(subparsers: argparse._SubParsersAction) -> None:
+    from .sampling import SamplingParams
+
+    d = SamplingParams()
+    p = subparsers.add_parser("generate", help="write a story line by line, without any queue",
+                              description="Print the seed, then each generated line as soon as it exists.")
+    p.add_argument("--model", default="default", help="model name in colab_worker/models or a .pt path (default: default)")
+    p.add_argument("--seed", default="", help="the beginning of the story (default: empty)")
+    p.add_argument("--lines", type=int, default=10, help="lines to generate (default 10)")
+    p.add_argument("--temperature", type=float, default=d.temperature, help=f"0 = greedy (default {d.temperature})")
+    p.add_argument("--top-k", type=int, default=d.top_k, help="keep the k likeliest characters, 0 = off (default 0)")
+    p.add_argument("--top-p", type=float, default=d.top_p, help="nucleus sampling mass, 1.0 = off (default 1.0)")
+    p.add_argument("--random-seed", type=int, help="same seed and text, same story (default: random)")
+    p.add_argument("--max-line-chars", type=int, default=d.max_line_chars,
+                   help=f"longest line (default {d.max_line_chars})")
+    p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1 ... (default cpu)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="CPU threads (default 1: one story's small matrix products gain nothing from more)")
+    p.set_defaults(func=run_generate)
+
+
+def run_generate(args: argparse.Namespace) -> int:
+    import torch
+
+    from .checkpoint import load_model
+    from .generation import StoryBatch
+    from .sampling import SamplingParams
+
+    if args.lines < 1:
+        raise ValueError("--lines must be at least 1")
+    torch.set_num_threads(args.threads)
+    params = SamplingParams(temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
+                            random_seed=args.random_seed, max_line_chars=args.max_line_chars)
+    batch = StoryBatch(load_model(args.model, args.device), args.device, max_batch=1)
+    batch.add("story", args.seed, params)
+    print(args.seed, flush=True)
+    written = 0
+    while written < args.lines:
+        for _, line in batch.step()[: args.lines - written]:
+            print(line, flush=True)
+            written += 1
+    return 0
+
+
+def add_evaluate(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("evaluate", help="validation loss of a model on the reference split of a corpus",
+                              description="Print nats/char on the held-out blocks (7, 27, 47, ...) of CORPUS.")
+    p.add_argument("corpus", nargs="+", help="the text files the model was trained on")
+    p.add_argument("--model", default="default", help="model name or .pt path (default: default)")
+    p.add_argument("--device", default="cpu", help="cpu, cuda ... (default cpu)")
+    p.set_defaults(func=run_evaluate)
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    import torch
+
+    from .checkpoint import load_model
+    from .corpus import read_corpus, reference_split
+    from .train import validation_loss
+
+    loaded = load_model(args.model, args.device)
+    split = reference_split(read_corpus(args.corpus))
+    blocks = [torch.tensor(loaded.vocab.encode(b)) for b in split.validation]
+    loss = validation_loss(loaded.model, blocks, torch.device(args.device))
+    chars = sum(len(b) - 1 for b in blocks)
+    print(f"validation loss {loss:.4f} nats/char over {chars:,} characters in {len(blocks)} held-out blocks")
+    return 0
+
+
+SUBCOMMANDS = [add_train, add_generate, add_evaluate, add_run]
 
 
 def build_parser() -> argparse.ArgumentParser:

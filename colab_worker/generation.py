@@ -90,7 +90,7 @@ class StoryBatch:
         self._next_input = zeros(n, dtype=torch.long)
         self._position = zeros(n, dtype=torch.long)     # index in the model's input of the next character drawn
         self._line_len = zeros(n, dtype=torch.long)
-        self._has_text = zeros(n, dtype=torch.bool)
+        self._has_text = zeros(n, dtype=torch.long)      # 1 once the line holds a visible character
         self._seed = zeros(n, dtype=torch.long)
         self._inv_temp = torch.ones(n, 1, device=dev)
         self._noise_scale = torch.ones(n, 1, 1, device=dev)  # 0: greedy
@@ -109,8 +109,8 @@ class StoryBatch:
         bias[2:] = NEG_INF
         bias[2:, self.newline] = 0.0
         self._bias = bias.to(dev)
-        visible = torch.tensor([not ch.isspace() for ch in self.vocab.decode(range(vocab_size))])
-        visible[UNK_ID] = True
+        visible = torch.tensor([int(not ch.isspace()) for ch in self.vocab.decode(range(vocab_size))])
+        visible[UNK_ID] = 1
         self._visible = visible.to(dev)
 
         self._stories: dict[object, _Story] = {}
@@ -230,7 +230,7 @@ class StoryBatch:
         self._next_input[slot] = ids[last]
         self._position[slot] = len(ids)
         self._line_len[slot] = 0
-        self._has_text[slot] = False
+        self._has_text[slot] = 0
 
     def _keep_snapshot(self, story: _Story, snapshot: _Snapshot) -> None:
         if story.snapshots and story.snapshots[-1].fed == snapshot.fed:
@@ -255,14 +255,14 @@ class StoryBatch:
         tokens, hist_h, hist_c = [], [], []
         for t in range(self.chunk):
             logits, hs, cs = self.model.step(tok, hs, cs)
-            code = has_text.long() + 2 * (line_len >= max_line).long()
+            code = torch.add(has_text, line_len >= max_line, alpha=2)
             scores = torch.addcmul(self._bias[code], logits, inv_temp)
             if filtering:
                 scores = filter_top_k_top_p(scores, top_k, top_p)
             tok = (scores + noise[:, t]).argmax(dim=1)
             ends = tok == self.newline
-            line_len = (line_len + 1).masked_fill(ends, 0)
-            has_text = (has_text | self._visible[tok]) & ~ends
+            line_len = torch.where(ends, 0, line_len + 1)
+            has_text = torch.where(ends, 0, torch.maximum(has_text, self._visible[tok]))
             tokens.append(tok)
             hist_h.extend(hs)
             hist_c.extend(cs)

@@ -1,9 +1,12 @@
 """StoryBatch: carried state, edits, batching, lines, reproducibility (eager CPU path)."""
 
+import subprocess
+import sys
+
 import pytest
 import torch
 
-from colab_worker.checkpoint import LoadedModel
+from colab_worker.checkpoint import LoadedModel, save_model
 from colab_worker.generation import BatchFull, SamplingParams, StoryBatch
 from colab_worker.model import CharLSTM, ModelConfig
 from colab_worker.vocab import Vocab
@@ -199,3 +202,24 @@ def test_batch_limits_and_unknown_ids(loaded):
     assert len(batch) == 0
     with pytest.raises(ValueError, match="CUDA"):
         StoryBatch(loaded, use_cuda_graph=True)
+
+
+def test_generate_command_prints_a_reproducible_story(loaded, tmp_path):
+    path = tmp_path / "tiny.pt"
+    save_model(path, loaded.model, loaded.vocab, {"corpus": "test"})
+    command = [sys.executable, "-m", "colab_worker", "generate", "--model", str(path), "--seed", "The fox",
+               "--lines", "4", "--random-seed", "5", "--max-line-chars", "40"]
+    first = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0, first.stderr
+    printed = first.stdout.split("\n")
+    assert printed[0] == "The fox" and len(printed) == 6 and printed[-1] == ""
+    assert all(0 < len(line) <= 40 for line in printed[1:5])
+    again = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert again.stdout == first.stdout
+
+
+def test_generate_command_reports_a_missing_model(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "colab_worker", "generate", "--model", str(tmp_path / "no.pt")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "no model file" in proc.stderr and "Traceback" not in proc.stderr
