@@ -144,7 +144,10 @@ def run_consent(client_secret: str | os.PathLike, *, paste: bool = False, browse
     the URL to open on any other device; the browser there ends on a page that
     does not load, and the user pastes that page's address back here.
     """
+    # the consent flow's stack (requests-oauthlib), needed only here
+    import requests
     from google_auth_oauthlib.flow import InstalledAppFlow
+    from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
     try:
         flow = InstalledAppFlow.from_client_secrets_file(str(client_secret), scopes=SCOPES)
@@ -169,7 +172,15 @@ def run_consent(client_secret: str | os.PathLike, *, paste: bool = False, browse
         f"{url}\n\nThe browser then fails to load a page on localhost; copy that page's whole "
         "address from the address bar and paste it here."
     )
-    flow.fetch_token(code=_code_from(ask("Address: "), state))
+    code = _code_from(ask("Address: "), state)
+    try:
+        flow.fetch_token(code=code)
+    except OAuth2Error as exc:
+        raise CredentialsError(f"Google refused the sign-in ({exc.error}: {exc.description}); "
+                               "run `drivequeue auth` again") from None
+    except requests.RequestException as exc:
+        raise CredentialsError(f"cannot reach Google's token endpoint ({type(exc).__name__}); "
+                               "check the network and run `drivequeue auth` again") from None
     return flow.credentials
 
 

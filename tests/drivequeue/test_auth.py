@@ -150,6 +150,18 @@ def test_consent_without_a_browser_by_pasting_the_address(drive_emulator, client
     assert open_drive_store(f"drive://id:{drive_emulator.create_folder('q')}", settings).list() == []
 
 
+def test_a_pasted_address_with_a_stale_code_is_a_clear_error(drive_emulator, client_secret):
+    shown = []
+
+    def ask(prompt):
+        url = next(line for line in shown[0].splitlines() if line.startswith("http"))
+        state = url.split("state=")[1].split("&")[0]
+        return f"http://localhost:1/?state={state}&code=4/stale"
+
+    with pytest.raises(CredentialsError, match=r"Google refused the sign-in \(invalid_grant: Malformed auth code.\)"):
+        run_consent(client_secret, paste=True, show=shown.append, ask=ask)
+
+
 class ConsentBrowser(webbrowser.BaseBrowser):
     """A 'browser' that opens the consent page and follows its redirect to the local server."""
 
