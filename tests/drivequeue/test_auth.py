@@ -34,10 +34,20 @@ def test_the_token_variable_wins_over_the_file(tmp_path):
     assert token_json(None, str(path))[0] == '{"from": "file"}'
 
 
-def test_the_colab_secret_is_used_when_nothing_else_is_set(monkeypatch):
+@pytest.fixture
+def in_colab(monkeypatch):
+    """``google.colab`` importable, as in a notebook (the stub reads secrets from COLAB_SECRET_*)."""
+    before = {name: module for name, module in sys.modules.items() if name.startswith("google.colab")}
+    for name in before:
+        del sys.modules[name]
     monkeypatch.syspath_prepend(str(COLAB_STUB))
+    yield
     for name in [m for m in sys.modules if m.startswith("google.colab")]:
-        monkeypatch.delitem(sys.modules, name)
+        del sys.modules[name]
+    sys.modules.update(before)
+
+
+def test_the_colab_secret_is_used_when_nothing_else_is_set(in_colab, monkeypatch):
     monkeypatch.setenv("COLAB_SECRET_DRIVEQUEUE_TOKEN", '{"from": "colab"}')
     assert token_json(None, None) == ('{"from": "colab"}', "the Colab secret DRIVEQUEUE_TOKEN")
     monkeypatch.delenv("COLAB_SECRET_DRIVEQUEUE_TOKEN")
