@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 
-from drivequeue import Claim, LeaseLost, StoreUnavailable
+from drivequeue import Claim, JobStateError, LeaseLost, StoreUnavailable
 
 from .generation import StoryBatch
 from .model_shelf import ModelShelf, ModelUnavailable
@@ -136,14 +136,18 @@ class StoryHandler:
             try:
                 self.step()
                 self.settle(flush_after=0.0)
+                for key, claim in list(self._claims.items()):
+                    if claim.line_count >= target[key]:
+                        self._end(key, claim.release, "released")
             except StoreUnavailable as exc:
                 log.warning("store unavailable while draining: %s", exc)
                 break
-            for key, claim in list(self._claims.items()):
-                if claim.line_count >= target[key]:
-                    self._end(key, claim.release, "released")
         for key, claim in list(self._claims.items()):
-            self._end(key, claim.release, "released mid-line")
+            try:
+                self._end(key, claim.release, "released mid-line")
+            except StoreUnavailable as exc:
+                log.warning("story %s not released (%s); it resumes once its lease runs out", key, exc)
+                self._forget(key)
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -164,10 +168,11 @@ class StoryHandler:
             self._forget(key)
 
     def _guard(self, key: str, action) -> bool:
-        """Run a write for story ``key``; on ``LeaseLost`` drop the story (it is someone else's)."""
+        """Run a write for story ``key``; drop the story if its claim is gone (``LeaseLost``:
+        it is someone else's now; ``JobStateError``: an earlier final write failed midway)."""
         try:
             action()
-        except LeaseLost as exc:
+        except (LeaseLost, JobStateError) as exc:
             log.warning("story %s dropped: %s", key, exc)
             self._forget(key)
             return False
@@ -177,8 +182,12 @@ class StoryHandler:
         reason = f"{type(exc).__name__}: {exc}"
         log.error("model %s failed: %s", name, reason)
         for key in [k for k, model in self._model_of.items() if model == name]:
-            self._guard(key, lambda: self._claims[key].crash(reason))
+            claim = self._claims[key]
             self._forget(key)
+            try:
+                claim.crash(reason)
+            except (LeaseLost, JobStateError, StoreUnavailable) as error:
+                log.warning("story %s: the crash was not recorded (%s); its lease will run out", key, error)
         del self._batches[name]
 
     def _forget(self, key: str) -> None:

@@ -17,7 +17,7 @@ import threading
 import time
 from pathlib import Path
 
-from drivequeue import Claim, LeaseLost, NotFound, StoreUnavailable
+from drivequeue import Claim, JobStateError, LeaseLost, NotFound, StoreUnavailable
 from drivequeue import files as pushed_files
 from drivequeue.errors import ChecksumMismatch
 
@@ -227,7 +227,7 @@ class TrainJob:
         try:
             self._retrying(self.claim.flush)
             self._retrying(finish)
-        except LeaseLost as exc:
+        except (LeaseLost, JobStateError) as exc:
             log.warning("train job %s dropped: %s", self.claim.job_key, exc)
             return
         except StoreUnavailable:

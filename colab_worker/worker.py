@@ -60,9 +60,11 @@ class Worker:
         try:
             self._serve(session)
         finally:
-            self._drain()
-            session.close()
-            log.info("worker %s stopped", session.id)
+            try:
+                self._drain()
+            finally:
+                session.close()
+                log.info("worker %s stopped", session.id)
 
     # -- the loop ------------------------------------------------------------------------------
 
