@@ -194,12 +194,19 @@ def _bar(total: int, label: str) -> tqdm:
     return tqdm(total=total, desc=label, unit="B", unit_scale=True, unit_divisor=1024, file=sys.stderr, leave=False)
 
 
+def _local_error(exc: OSError) -> int:
+    print(f"drivequeue: error: {exc.strerror}: {exc.filename}", file=sys.stderr)
+    return 1
+
+
 def cmd_push(args) -> int:
     store = open_store(args.queue)
     local = Path(args.local)
-    size = local.stat().st_size if local.is_file() else 0
-    with _bar(size, f"push {local.name}") as bar:
-        pushed = push(store, local, args.name, bar.update)
+    try:
+        with _bar(local.stat().st_size, f"push {local.name}") as bar:
+            pushed = push(store, local, args.name, bar.update)
+    except OSError as exc:  # the local file: missing, unreadable...
+        return _local_error(exc)
     print(f"pushed {pushed.name} ({pushed.size} bytes, md5 {pushed.md5})")
     return 0
 
@@ -207,8 +214,11 @@ def cmd_push(args) -> int:
 def cmd_pull(args) -> int:
     store = open_store(args.queue)
     stored = find(store, args.name)
-    with _bar(stored.size, f"pull {args.name}") as bar:
-        stored, target = pull(store, args.name, args.local, bar.update)
+    try:
+        with _bar(stored.size, f"pull {args.name}") as bar:
+            stored, target = pull(store, args.name, args.local, bar.update)
+    except OSError as exc:  # the local side: no such folder, no permission, disk full...
+        return _local_error(exc)
     print(f"pulled {stored.name} to {target} ({stored.size} bytes, md5 {stored.md5})")
     return 0
 

@@ -101,6 +101,12 @@ def test_command_line_push_list_pull(store, work):
     assert missing.stderr.strip() == "drivequeue: error: no pushed file named 'nope.txt'"
     bad = run("push", str(source), "../x")
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    no_file = run("push", str(work / "absent.txt"))
+    assert no_file.returncode == 1
+    assert no_file.stderr.strip().endswith(f"No such file or directory: {work / 'absent.txt'}")
+    no_folder = run("pull", "docs/notes.txt", str(work / "absent" / "notes.txt"))
+    assert no_folder.returncode == 1 and "Traceback" not in no_folder.stderr
+    assert not list((work).glob("**/.notes.txt.part-*"))
 
 
 def test_a_50_mb_push_resumes_after_an_interrupted_chunk_and_pulls_intact(drive_env, work):
