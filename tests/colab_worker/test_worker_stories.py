@@ -4,7 +4,14 @@ CLI are written by a worker process, one line at a time."""
 import re
 import time
 
-from tests.colab_worker.worker_support import WorkerProcess, queue_env, queue_for, submit_story
+from tests.colab_worker.worker_support import (
+    WorkerProcess,
+    drivequeue,
+    follow,
+    queue_env,
+    queue_for,
+    submit_story,
+)
 
 SEEDS = ["Once upon a time there was a king", "The fox looked at the grapes", "In the forest"]
 COMMON_WORDS = {"the", "and", "was", "his", "her", "that", "she", "with", "for", "they", "not", "you",
@@ -53,3 +60,26 @@ def test_three_stories_are_written_line_by_line(tmp_path):
     assert len(words) >= 30
     assert sum(word in COMMON_WORDS for word in words) >= 0.08 * len(words), words
     assert "story" in worker.log and "done after 5 lines" in worker.log
+
+
+def test_cancel_stops_a_story_and_continue_writes_more_of_another(tmp_path):
+    env = queue_env(tmp_path)
+    queue = queue_for(env)
+    long_story = submit_story(env, "The wolf knocked at the door", 100)
+    short_story = submit_story(env, "The queen looked in her mirror", 3)
+    worker = WorkerProcess(env, tmp_path / "worker.log")
+    try:
+        follow(queue, long_story, lambda s: s["line_count"] >= 2)
+        drivequeue(env, "cancel", long_story)
+        worker.wait_for_log(f"story {long_story.split('.')[0]} cancelled after")
+        first = follow(queue, short_story, lambda s: s["status"] == "done")
+        drivequeue(env, "continue", short_story, "--lines", "2")
+        more = follow(queue, short_story, lambda s: s["status"] == "done" and s["segments"] == 2)
+        cancelled = queue.status(long_story)
+    finally:
+        worker.signal()
+        assert worker.wait() == 0
+    assert cancelled["status"] == "cancelled" and cancelled["line_count"] < 100
+    assert more["line_count"] == 5
+    assert more["lines"][:3] == first["lines"]
+    assert "2 lines with default, resuming after line 3" in worker.log
