@@ -26,6 +26,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import replace
+from pathlib import Path
 
 from drivequeue import Queue, Timing
 from drivequeue.drive import DriveSettings, open_drive_store
@@ -97,6 +98,7 @@ def main() -> None:
     parser.add_argument("--line-rate", type=float, default=20.0, help="lines the worker writes per second")
     parser.add_argument("--latency-ms", type=float, default=0.0, help="latency the emulator adds per request")
     parser.add_argument("--scale", type=float, default=1.0, help="multiply every interval by this to run faster")
+    parser.add_argument("--json", metavar="FILE", help="also write the figures to FILE as JSON")
     args = parser.parse_args()
 
     timing = scaled(Timing.from_env("drive", environ={}), args.scale)
@@ -116,6 +118,14 @@ def main() -> None:
               f"{sum(worker.values()) / args.lines:.2f} worker API calls per line ({breakdown(worker)})")
         print(f"reader polling every {timing.poll:g}s: {sum(reader.values()) / max(polls, 1):.2f} API calls "
               f"per status poll over {polls} polls ({breakdown(reader)})")
+        if args.json:
+            Path(args.json).write_text(json.dumps({
+                "scale": args.scale, "latency_ms": args.latency_ms, "poll_s": timing.poll / args.scale,
+                "idle_calls_per_minute": per_minute, "idle_calls": dict(idle),
+                "lines": args.lines, "line_rate": args.line_rate,
+                "worker_calls_per_line": sum(worker.values()) / args.lines, "worker_calls": dict(worker),
+                "reader_calls_per_poll": sum(reader.values()) / max(polls, 1), "reader_calls": dict(reader),
+            }))
 
 
 if __name__ == "__main__":

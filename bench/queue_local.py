@@ -14,11 +14,13 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import statistics
 import tempfile
 import time
 from collections import Counter
+from pathlib import Path
 
 from drivequeue import LocalStore, Queue, Timing
 
@@ -51,6 +53,9 @@ class CountingStore(LocalStore):
         return super().exists(key)
 
 
+ROWS: list[dict] = []  # what --json writes: one row per measured operation
+
+
 def measure(store, label, action, repeat=1):
     """Run ``action`` ``repeat`` times; print the median time and the store calls per run."""
     store.calls.clear()
@@ -61,12 +66,15 @@ def measure(store, label, action, repeat=1):
         times.append(time.perf_counter() - start)
     calls = ", ".join(f"{name} {count / repeat:g}" for name, count in sorted(store.calls.items())) or "none"
     print(f"{label:<44} {statistics.median(times) * 1000:9.2f} ms   store calls: {calls}")
+    ROWS.append({"operation": label, "median_ms": statistics.median(times) * 1000,
+                 "store_calls": {name: count / repeat for name, count in sorted(store.calls.items())}})
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--jobs", type=int, default=1000, help="jobs in the queue")
     parser.add_argument("--lines", type=int, default=10, help="lines per job in the worker cycle")
+    parser.add_argument("--json", metavar="FILE", help="also write the figures to FILE as JSON")
     args = parser.parse_args()
     folder = tempfile.mkdtemp(prefix="queue-bench-")
     try:
@@ -97,6 +105,8 @@ def main() -> None:
             claim.complete()
     finally:
         shutil.rmtree(folder)
+    if args.json:
+        Path(args.json).write_text(json.dumps({"jobs": args.jobs, "lines": args.lines, "operations": ROWS}))
 
 
 if __name__ == "__main__":

@@ -92,6 +92,7 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between one tab's polls")
     parser.add_argument("--line-every", type=float, default=0.5, help="seconds between written lines")
     parser.add_argument("--cache", type=float, default=1.0, help="the app's poll_interval (cache age)")
+    parser.add_argument("--json", metavar="FILE", help="also write the figures to FILE as JSON")
     args = parser.parse_args()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
 
@@ -165,6 +166,15 @@ def main() -> None:
           f"max {max(delays):.2f} s")
     print(f"  written -> seen by a tab:   median {statistics.median(seen_delays):.2f} s, "
           f"max {max(seen_delays):.2f} s")
+    if args.json:
+        Path(args.json).write_text(json.dumps({
+            "pollers": args.pollers, "interval_s": args.interval, "cache_s": args.cache,
+            "lines": len(written), "seconds": elapsed,
+            "requests_per_s": requests / elapsed, "story_reads_per_s": status_calls / elapsed,
+            "store_calls_per_s": store_calls / elapsed,
+            "first_served_median_s": statistics.median(delays), "first_served_max_s": max(delays),
+            "seen_median_s": statistics.median(seen_delays), "seen_max_s": max(seen_delays),
+        }))
 
 
 if __name__ == "__main__":

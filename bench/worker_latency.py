@@ -15,6 +15,7 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -71,6 +72,7 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=10, help="lines per story in the throughput runs")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32],
                         help="stories submitted at once in the throughput runs")
+    parser.add_argument("--json", metavar="FILE", help="also write the figures to FILE as JSON")
     args = parser.parse_args()
 
     folder = tempfile.mkdtemp(prefix="worker-bench-")
@@ -92,9 +94,13 @@ def main() -> None:
         delays = first_line_latency(queue, args.trials)
         print(f"submit -> first line: median {statistics.median(delays) * 1000:.0f} ms, "
               f"worst {max(delays) * 1000:.0f} ms over {len(delays)} submits")
+        figures = {"device": args.device, "first_line_s": delays, "lines": args.lines, "lines_per_s": {}}
         for stories in args.concurrency:
             rate = throughput(queue, stories, args.lines)
+            figures["lines_per_s"][stories] = rate
             print(f"{stories:4d} stories x {args.lines} lines: {rate:7.1f} lines/s in aggregate")
+        if args.json:
+            Path(args.json).write_text(json.dumps(figures))
     finally:
         worker.terminate()
         worker.wait(60)
