@@ -5,7 +5,7 @@ store's ``upload`` (resumable chunks on Drive). Only when the content has
 arrived whole and its MD5 matches the local file is a small immutable ``file``
 record created that names it::
 
-    {"v": 1, "name": "corpora/grimm.txt", "blob": KEY, "size": 1234, "md5": HEX, "time": T}
+    {"v": 1, "type": "file", "name": "corpora/grimm.txt", "blob": KEY, "size": 1234, "md5": HEX, "time": T}
 
 so a reader that finds a record finds a complete file. Pushing a name again
 adds a newer record (the newest ``time`` wins; ties by key) and then removes
@@ -74,8 +74,8 @@ def md5_of(path: str | os.PathLike) -> str:
 def _parse(key: str, data: bytes) -> StoredFile:
     try:
         record = json.loads(data)
-        if record.get("v") != FILE_VERSION:
-            raise CorruptRecord(f"file record {key} has unknown version {record.get('v')!r}")
+        if record.get("v") != FILE_VERSION or record.get("type") != RECORD:
+            raise CorruptRecord(f"file record {key} has an unknown version or type")
         return StoredFile(key, check_file_name(record["name"]), record["blob"], int(record["size"]),
                           str(record["md5"]), float(record["time"]))
     except (ValueError, KeyError, TypeError, AttributeError):
@@ -135,7 +135,7 @@ def push(store: Store, path: str | os.PathLike, name: str | None = None,
         store.delete(blob)
         raise ChecksumMismatch(f"{path} changed or was damaged on the way (MD5 {stored_md5} != {local_md5}); push it again")
     pushed = StoredFile(key, name, blob, size, local_md5, time.time())
-    record = {"v": FILE_VERSION, **{k: v for k, v in asdict(pushed).items() if k != "key"}}
+    record = {"v": FILE_VERSION, "type": RECORD, **{k: v for k, v in asdict(pushed).items() if k != "key"}}
     store.create(key, RECORD, json.dumps(record).encode())
     for old in _records.versions(store):
         if old.name == name and old.key != key:
