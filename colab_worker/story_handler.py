@@ -80,34 +80,29 @@ class StoryHandler:
         log.info("story %s started: %d lines with %s%s (attempt %d)",
                  claim.job_key, claim.remaining, name, resumed, claim.attempt)
 
-    def step(self) -> list[str]:
-        """Advance every batch once and write the lines that finished; returns their job keys.
+    def step(self) -> None:
+        """Advance every batch once and write the lines that finished.
 
         A store outage does not lose a line: the claim keeps it and writes it with the
         next one; ``StoreUnavailable`` is raised after every line was handed over.
         """
         outage: StoreUnavailable | None = None
-        written: list[str] = []
         for name, batch in list(self._batches.items()):
-            if not any(self._model_of[key] == name for key in self._claims):
+            if not len(batch):
                 continue
             try:
                 finished = batch.step()
-            except (LeaseLost, StoreUnavailable):
-                raise
             except Exception as exc:  # the model broke: every story in this batch crashed
                 self._crash_batch(name, exc)
                 continue
             for key, line in finished:
                 try:
                     self._write(key, line)
-                    written.append(key)
                 except StoreUnavailable as exc:
                     self._unsaved.add(key)
                     outage = outage or exc
         if outage is not None:
             raise outage
-        return written
 
     def settle(self, flush_after: float) -> None:
         """Write lines held back by an outage, or by a coalescing store for ``flush_after``

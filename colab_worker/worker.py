@@ -15,7 +15,7 @@ import socket
 import time
 from importlib import metadata
 
-from drivequeue import Claim, LeaseLost, Queue, StoreUnavailable, WorkerSession
+from drivequeue import Claim, JobStateError, LeaseLost, Queue, StoreUnavailable, WorkerSession
 
 from .backoff import Backoff
 from .config import WorkerConfig
@@ -120,8 +120,10 @@ class Worker:
         handler = self.stories if claim.kind == "story" else self.training
         try:
             handler.start(claim)
-        except (StoreUnavailable, LeaseLost):
+        except StoreUnavailable:
             raise
+        except (LeaseLost, JobStateError) as exc:  # the claim is gone already; nothing to record
+            log.warning("%s job %s dropped: %s", claim.kind, claim.job_key, exc)
         except Exception as exc:  # a bug or a broken model: this attempt crashed, the worker goes on
             reason = f"{type(exc).__name__}: {exc}"
             log.error("%s job %s crashed: %s", claim.kind, claim.job_key, reason)

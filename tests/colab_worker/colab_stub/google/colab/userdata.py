@@ -3,6 +3,10 @@
 import os
 
 
+class NotebookAccessError(Exception):
+    """Raised like Colab's own when the notebook may not read that secret."""
+
+
 class SecretNotFoundError(Exception):
     """Raised like Colab's own when the notebook has no secret of that name."""
 
