@@ -1,6 +1,6 @@
 """A train job on a tiny pushed corpus: progress streamed as lines, a worker killed midway
-is resumed from the checkpoint in the queue (not from step 0), and the published model
-then writes a story."""
+is resumed from the checkpoint in the queue (not from step 0), the published model then
+writes a story; a cancelled train job stops and publishes nothing."""
 
 import random
 import re
@@ -62,11 +62,18 @@ def test_train_job_survives_a_kill_and_its_model_writes_a_story(tmp_path):
 
         story_id = submit_story(env, "The queen", 2, "--model", "goats")
         story = follow(queue, story_id, lambda s: s["status"] not in ("queued", "running"))
+
+        again = drivequeue(env, "submit", "train", "--corpus", "goats.txt", "--model", "goats2",
+                           "--steps", "100000", "--hidden-size", "32", "--layers", "1").split()[-1]
+        follow(queue, again, lambda s: len(s["lines"]) >= 2)
+        drivequeue(env, "cancel", again)
+        second.wait_for_log(f"train job {again.split('.')[0]} cancelled at step")
     finally:
         second.signal()
         assert second.wait() == 0
     assert story["status"] == "done" and story["line_count"] == 2
     assert "2 lines with goats" in second.log
+    assert "models/goats2.pt" not in _pushed(queue)
 
 
 def _pushed(queue) -> set[str]:
