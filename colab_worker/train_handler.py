@@ -22,7 +22,7 @@ from drivequeue import files as pushed_files
 from drivequeue.errors import ChecksumMismatch
 
 from .backoff import Backoff
-from .checkpoint import read_payload
+from .checkpoint import CheckpointError, read_payload
 from .model_shelf import ModelShelf
 from .shutdown import Shutdown
 from .train import Progress, TrainConfig, train
@@ -153,7 +153,7 @@ class TrainJob:
             if self._cancelled:
                 self._end(self.claim.complete, f"cancelled at step {result.steps}")
             else:
-                self._end(self.claim.release, f"stopped at step {result.steps}; checkpoint uploaded")
+                self._end(self.claim.release, f"stopped at step {result.steps}")
             return
         self._retrying(lambda: self.shelf.publish(name, out))
         self._say(f"done after {result.steps} steps ({result.stopped_by.replace('_', ' ')}): best validation "
@@ -177,7 +177,12 @@ class TrainJob:
         except NotFound:
             target.unlink(missing_ok=True)  # only what reached the queue counts
             return 0
-        return int(read_payload(target)["training"]["state"]["step"])
+        try:
+            return int(read_payload(target)["training"]["state"]["step"])
+        except (CheckpointError, KeyError, TypeError, ValueError) as exc:
+            log.warning("train job %s: its checkpoint is unreadable (%s); starting afresh", self.claim.job_key, exc)
+            target.unlink()
+            return 0
 
     # -- callbacks from the training loop ----------------------------------------------------------
 
