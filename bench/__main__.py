@@ -1,0 +1,250 @@
+"""Run every benchmark and write the performance report: ``python -m bench`` (``make bench``).
+
+Runs, in turn: generation speed (``bench/generation.py``), the worker's pick-up
+latency and throughput (``worker_latency.py``), the Drive API cost
+(``drive_api_cost.py``), web polling with many tabs (``web_polling.py``), the
+queue's cost per operation (``queue_local.py``), the end-to-end latency over
+three transports (``e2e_latency.py``) and, on a machine with a CUDA GPU, the GPU
+check (``gpu_check.py``). Then writes BENCHMARKS.md and a plot.
+
+Every benchmark that needs a model runs the shipped one
+(colab_worker/models/default.pt); without it, an untrained stand-in made by
+``colab-worker train --dry-run``, and the report says which.
+
+Usage:
+  python -m bench                         # everything, about 8 minutes on 2 CPU cores
+  python -m bench --quick                 # tiny sizes, to check that the suite runs (about a minute)
+  python -m bench --model path.pt --report /tmp/b.md --plot /tmp/b.png
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import logging
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench import e2e_latency
+from bench.e2e_latency import BenchError
+from bench.report import write_plot, write_report
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How much each benchmark does: the full suite or the quick check."""
+
+    gen_lines: int
+    gen_batches: tuple[int, ...]
+    gen_seconds: float
+    trials: int
+    worker_lines: int
+    concurrency: tuple[int, ...]
+    drive_scale: float
+    drive_idle_s: float
+    drive_lines: int
+    pollers: int
+    poll_seconds: float
+    queue_jobs: int
+    e2e_stories: int
+    e2e_lines: int
+    e2e_stagger: float
+    mount_delay: float
+    remount: float
+    timeout: float
+
+
+FULL = Sizes(gen_lines=100, gen_batches=(1, 16, 64, 256), gen_seconds=3.0,
+             trials=10, worker_lines=10, concurrency=(1, 8, 32),
+             drive_scale=1.0, drive_idle_s=60.0, drive_lines=100,
+             pollers=50, poll_seconds=20.0, queue_jobs=1000,
+             e2e_stories=6, e2e_lines=10, e2e_stagger=1.3, mount_delay=60.0, remount=4.0,
+             timeout=900.0)
+QUICK = Sizes(gen_lines=6, gen_batches=(1, 4), gen_seconds=0.3,
+              trials=2, worker_lines=2, concurrency=(1, 2),
+              drive_scale=0.05, drive_idle_s=10.0, drive_lines=20,
+              pollers=5, poll_seconds=2.0, queue_jobs=30,
+              e2e_stories=1, e2e_lines=2, e2e_stagger=0.5, mount_delay=2.0, remount=0.5,
+              timeout=300.0)
+
+
+def note(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# -- where the figures come from -----------------------------------------------------------------
+
+def machine() -> dict:
+    import torch
+
+    model_name = platform.processor() or platform.machine()
+    try:
+        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
+        model_name = next(line.split(":", 1)[1].strip() for line in lscpu.splitlines()
+                          if line.startswith("Model name:"))
+    except (OSError, subprocess.CalledProcessError, StopIteration):
+        pass
+    return {
+        "cpu": model_name,
+        "cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "date": datetime.date.today().isoformat(),
+        "load": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+    }
+
+
+def pick_model(requested: str | None, workdir: Path, quick: bool) -> tuple[str, str]:
+    """(model for the worker, how the report describes it): the shipped one, else a dry-run model."""
+    from colab_worker.checkpoint import load_model, resolve
+
+    if requested is None and resolve("default").is_file():
+        requested = "default"
+    if requested is not None:
+        if requested != "default":  # the benchmarks run in other folders and processes
+            requested = str(resolve(requested).absolute())
+        loaded = load_model(requested)
+        cfg, meta = loaded.config, loaded.metadata
+        origin = "the shipped model (colab_worker/models/default.pt)" if requested == "default" else requested
+        loss = f", validation loss {meta['best_val_loss']:.3f} nats/char" if "best_val_loss" in meta else ""
+        return requested, f"{origin}: {cfg.num_layers}x{cfg.hidden_size} character LSTM{loss}"
+    corpus = workdir / "corpus.txt"
+    corpus.write_text("\n".join(p.read_text() for p in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+                                if p.is_file()))
+    out = workdir / "dry-run.pt"
+    shape = ["--hidden-size", "64", "--embedding-dim", "16"] if quick else []
+    command = [sys.executable, "-m", "colab_worker", "train", str(corpus), "--out", str(out), "--dry-run",
+               "--batch-size", "8", "--seq-len", "50", *shape]
+    note("no shipped model: training a stand-in with `colab-worker train --dry-run`")
+    run_checked("colab-worker train --dry-run", command, 600)
+    cfg = load_model(out).config
+    return str(out), (f"a stand-in, colab_worker/models/default.pt being absent: an untrained {cfg.num_layers}x"
+                      f"{cfg.hidden_size} character LSTM from `colab-worker train --dry-run` (2 training steps); "
+                      "its lines are gibberish, but a character costs what it costs in a trained model of that "
+                      "shape, and line lengths differ")
+
+
+# -- running the benchmarks ----------------------------------------------------------------------
+
+def run_checked(name: str, command: list[str], timeout: float) -> None:
+    try:
+        proc = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise BenchError(f"{name} ran longer than {timeout:g} s") from None
+    if proc.returncode != 0:
+        raise BenchError(f"{name} failed (exit status {proc.returncode}):\n{(proc.stdout + proc.stderr)[-3000:]}")
+
+
+def run_script(script: str, args: list[str], workdir: Path, timeout: float) -> dict:
+    """Run ``bench/<script>.py`` with ``--json`` in a process of its own; its figures."""
+    out = workdir / f"{script}.json"
+    run_checked(f"bench/{script}.py", [sys.executable, "-m", f"bench.{script}", *args, "--json", str(out)], timeout)
+    return json.loads(out.read_text())
+
+
+def generation(model: str, sizes: Sizes) -> dict:
+    """Per-line cost (carried state vs re-seeding) and throughput, through bench/generation.py's functions."""
+    import torch
+
+    from bench.generation import carried_line_times, reseeded_line_time, throughput
+    from colab_worker.checkpoint import load_model
+
+    torch.set_num_threads(min(2, torch.get_num_threads()))
+    device = torch.device("cpu")
+    loaded = load_model(model, device)
+    chunk = 32
+    times, story = carried_line_times(loaded, device, sizes.gen_lines, False, chunk)
+    window = min(5, sizes.gen_lines // 2)
+    reseed_first, _ = reseeded_line_time(loaded, device, story, 0, False, chunk)
+    reseed_last, _ = reseeded_line_time(loaded, device, story, sizes.gen_lines - 1, False, chunk)
+    return {
+        "lines": sizes.gen_lines,
+        "threads": torch.get_num_threads(),
+        "carried_s": [sum(times[:window]) / window, sum(times[-window:]) / window],
+        "reseeded_s": [reseed_first, reseed_last],
+        "line_chars": sum(len(line) for line in story) / len(story),
+        "chars_per_s": {stories: throughput(loaded, device, stories, False, sizes.gen_seconds, chunk)
+                        for stories in sizes.gen_batches},
+    }
+
+
+def run_suite(model: str, sizes: Sizes, workdir: Path, quick: bool) -> dict:
+    steps = {
+        "generation": lambda: generation(model, sizes),
+        "worker_latency": lambda: run_script("worker_latency", [
+            "--model", model, "--trials", str(sizes.trials), "--lines", str(sizes.worker_lines),
+            "--concurrency", *map(str, sizes.concurrency)], workdir, sizes.timeout),
+        "drive_api_cost": lambda: run_script("drive_api_cost", [
+            "--scale", str(sizes.drive_scale), "--idle-s", str(sizes.drive_idle_s),
+            "--lines", str(sizes.drive_lines), "--latency-ms", "150"], workdir, sizes.timeout),
+        "web_polling": lambda: run_script("web_polling", [
+            "--pollers", str(sizes.pollers), "--seconds", str(sizes.poll_seconds)], workdir, sizes.timeout),
+        "queue_local": lambda: run_script("queue_local", ["--jobs", str(sizes.queue_jobs)], workdir, sizes.timeout),
+        "e2e": lambda: e2e_latency.run_all(
+            list(e2e_latency.TRANSPORTS), model, stories=sizes.e2e_stories, lines=sizes.e2e_lines,
+            stagger=sizes.e2e_stagger, mount_delay=sizes.mount_delay, remount=sizes.remount),
+    }
+    results: dict = {"durations_s": {}}
+    for name, step in steps.items():
+        note(f"running {name} ...")
+        start = time.monotonic()
+        results[name] = step()
+        results["durations_s"][name] = time.monotonic() - start
+        note(f"  {name} took {results['durations_s'][name]:.0f} s")
+    if not quick:
+        results["gpu_check"] = gpu_check(model, workdir, sizes.timeout)
+    return results
+
+
+def gpu_check(model: str, workdir: Path, timeout: float) -> str | None:
+    """bench/gpu_check.py's Markdown table on a machine with a CUDA GPU; None elsewhere."""
+    import torch
+
+    if not torch.cuda.is_available():
+        return None
+    out = workdir / "gpu_check.md"
+    note("running gpu_check ...")
+    run_checked("bench/gpu_check.py", [sys.executable, "-m", "bench.gpu_check", "--model", model,
+                                       "--markdown", str(out)], timeout)
+    return out.read_text()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: checks that every benchmark runs")
+    parser.add_argument("--model", help="model for every benchmark (default: the shipped one, else a dry-run model)")
+    parser.add_argument("--report", type=Path, default=REPO / "BENCHMARKS.md", help="where to write the report")
+    parser.add_argument("--plot", type=Path, default=REPO / "docs" / "latency.png", help="where to write the plot")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    from colab_worker.checkpoint import CheckpointError
+
+    sizes = QUICK if args.quick else FULL
+    where = machine()
+    started = time.monotonic()
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+            model, model_text = pick_model(args.model, Path(tmp), args.quick)
+            figures = run_suite(model, sizes, Path(tmp), args.quick)
+    except (BenchError, CheckpointError) as exc:
+        print(f"python -m bench: {exc}", file=sys.stderr)
+        return 1
+    figures["total_s"] = time.monotonic() - started
+    write_plot(figures, args.plot)
+    write_report(figures, where, model_text, args.quick, args.report, args.plot)
+    note(f"wrote {args.report} and {args.plot} in {figures['total_s']:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,263 @@
+"""BENCHMARKS.md and its plot, from the figures ``python -m bench`` collected."""
+
+from __future__ import annotations
+
+import os
+import statistics
+from pathlib import Path
+
+#: the targets the suite checks (issue 7)
+PICKUP_TARGET_S = 0.5
+DRIVE_P50_TARGET_S = 2.5
+CALLS_PER_LINE_TARGET = 2.0
+PAPER_RATIO_TARGET = 10.0
+
+
+def write_plot(figures: dict, path: Path) -> None:
+    """Left: the latency distribution per transport; right: throughput against concurrent stories."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib import ticker
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for name, run in figures["e2e"]["transports"].items():
+        values = sorted(run["latencies_s"])
+        if values:
+            left.step(values, [(i + 1) / len(values) for i in range(len(values))], where="post",
+                      label=f"{name}: p50 {run['p50_s']:.2f} s")
+    left.axvline(DRIVE_P50_TARGET_S, color="grey", linestyle=":", label=f"Drive p50 target {DRIVE_P50_TARGET_S:g} s")
+    left.set(xscale="log", xlabel="line generated -> served by the web API (s)", ylabel="share of lines",
+             title="End-to-end latency")
+    left.legend(fontsize=8)
+    left.grid(alpha=0.3)
+
+    gen = figures["generation"]
+    per_line = gen["line_chars"] + 1  # a line and its newline
+    decoded = sorted((int(n), rate / per_line) for n, rate in gen["chars_per_s"].items())
+    right.plot(*zip(*decoded), marker="o", label="the model alone (characters/s / characters per line)")
+    served = sorted((int(n), rate) for n, rate in figures["worker_latency"]["lines_per_s"].items())
+    right.plot(*zip(*served), marker="s", label="the worker on a local queue (submit -> last line)")
+    right.set(xscale="log", yscale="log", xlabel="concurrent stories", ylabel="lines per second, in aggregate",
+              title="Throughput on the CPU")
+    for axis in (left.xaxis, right.xaxis, right.yaxis):
+        axis.set_major_formatter(ticker.FormatStrFormatter("%g"))
+        axis.set_minor_formatter(ticker.NullFormatter())
+    right.legend(fontsize=8)
+    right.grid(alpha=0.3, which="both")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _s(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f} s"
+
+
+def _ms(value: float) -> str:
+    return f"{value * 1000:.1f} ms"
+
+
+def _calls(counts: dict) -> str:
+    return ", ".join(f"{name} {count:g}" for name, count in sorted(counts.items(), key=lambda kv: -kv[1])) or "none"
+
+
+def _verdict(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def targets(figures: dict) -> list[str]:
+    pickup = sorted(figures["worker_latency"]["first_line_s"])
+    pickup_median = statistics.median(pickup)
+    e2e = figures["e2e"]["transports"]
+    drive_p50, paper_p50 = e2e["drive"]["p50_s"], e2e["paper"]["p50_s"]
+    per_line = figures["drive_api_cost"]["worker_calls_per_line"]
+    ratio = paper_p50 / drive_p50 if drive_p50 and paper_p50 else None
+    return [
+        "| target | measured | |",
+        "| --- | --- | --- |",
+        f"| submit -> first line on a local queue < {PICKUP_TARGET_S:g} s (median) | {_s(pickup_median)} "
+        f"(worst {_s(pickup[-1])}) | {_verdict(pickup_median < PICKUP_TARGET_S)} |",
+        f"| line generated -> served over the Drive emulator (150 ms per request), p50 < {DRIVE_P50_TARGET_S:g} s "
+        f"| {_s(drive_p50)} | {_verdict(drive_p50 is not None and drive_p50 < DRIVE_P50_TARGET_S)} |",
+        f"| Drive API calls per generated line <= {CALLS_PER_LINE_TARGET:g} (steady state) | {per_line:.2f} "
+        f"| {_verdict(per_line <= CALLS_PER_LINE_TARGET)} |",
+        f"| paper baseline >= {PAPER_RATIO_TARGET:g}x slower than the Drive API path at the median "
+        f"| {'n/a' if ratio is None else f'{ratio:.0f}x'} "
+        f"| {_verdict(ratio is not None and ratio >= PAPER_RATIO_TARGET)} |",
+    ]
+
+
+def e2e_section(e2e: dict, plot_link: str) -> list[str]:
+    rows = ["| transport | p50 | p95 | max | lines measured |", "| --- | --- | --- | --- | --- |"]
+    for run in e2e["transports"].values():
+        rows.append(f"| {run['label']} | {_s(run['p50_s'])} | {_s(run['p95_s'])} | {_s(run['max_s'])} "
+                    f"| {run['lines_measured']} of {run['lines_requested']} ({run['stories']} stories) |")
+    return [
+        "## End-to-end latency: a line generated -> served by the web API",
+        "",
+        "From the moment the worker's generator returns a line (the real worker, `colab_worker.worker.Worker`, "
+        "in a process of its own, with `StoryBatch.step` wrapped to log the time) to the moment "
+        f"`GET /api/stories/<id>?after=N` of the real web app first serves it to a client polling every "
+        f"{e2e['poll_s']:g} s, as the story page does (`bench/e2e_latency.py`). The paper's transport is a "
+        f"mounted Drive folder whose writes reach the other side after {e2e['mount_delay_s']:g} s, seen at the "
+        f"next re-mount every {e2e['remount_s']:g} s (`bench/paper_transport.py`).",
+        "",
+        *rows,
+        "",
+        f"![latency distribution per transport, and throughput against concurrent stories]({plot_link})",
+    ]
+
+
+def generation_section(gen: dict) -> list[str]:
+    n = gen["lines"]
+    rows = ["| stories | characters/s in aggregate | per story |", "| --- | --- | --- |"]
+    for stories, rate in sorted(gen["chars_per_s"].items(), key=lambda kv: int(kv[0])):
+        rows.append(f"| {stories} | {rate:,.0f} | {rate / int(stories):,.0f} |")
+    return [
+        f"## Generation on the CPU ({gen['threads']} threads, eager)",
+        "",
+        f"Time per line of one story (`bench/generation.py`; lines of {gen['line_chars']:.0f} characters on "
+        f"average): carrying the LSTM state vs re-seeding, i.e. feeding the whole story again for every line.",
+        "",
+        f"| | line 1 | line {n} |",
+        "| --- | --- | --- |",
+        f"| carried state | {_ms(gen['carried_s'][0])} | {_ms(gen['carried_s'][1])} |",
+        f"| re-seeding | {_ms(gen['reseeded_s'][0])} | {_ms(gen['reseeded_s'][1])} |",
+        "",
+        "Throughput with several stories decoded as one batch (a token is a character):",
+        "",
+        *rows,
+    ]
+
+
+def worker_section(worker: dict) -> list[str]:
+    delays = sorted(worker["first_line_s"])
+    rows = ["| stories submitted at once | lines/s in aggregate |", "| --- | --- |"]
+    rows += [f"| {stories} | {rate:.1f} |" for stories, rate in worker["lines_per_s"].items()]
+    return [
+        "## Pick-up latency and worker throughput (local queue)",
+        "",
+        f"A `colab-worker run` process waiting on an idle local queue (`bench/worker_latency.py`): submit -> "
+        f"first line readable, median {_s(statistics.median(delays))}, best {_s(delays[0])}, worst "
+        f"{_s(delays[-1])} over {len(delays)} submits. Throughput from the submits to the last line of "
+        f"{worker['lines']}-line stories:",
+        "",
+        *rows,
+    ]
+
+
+def drive_section(drive: dict) -> list[str]:
+    scale = drive["scale"]
+    scaled = f" (intervals run x{scale:g} faster, rates scaled back)" if scale != 1 else ""
+    return [
+        "## Google Drive API cost (emulator, 150 ms per request)",
+        "",
+        f"Every request the Drive store makes, counted through the real client (`bench/drive_api_cost.py`, "
+        f"Drive timings{scaled}):",
+        "",
+        "| | API calls | of which |",
+        "| --- | --- | --- |",
+        f"| idle worker, per minute | {drive['idle_calls_per_minute']:.1f} | {_calls(drive['idle_calls'])} |",
+        f"| worker writing {drive['line_rate']:g} lines/s, per generated line | {drive['worker_calls_per_line']:.2f} "
+        f"| {_calls(drive['worker_calls'])} over {drive['lines']} lines |",
+        f"| web app, per status poll (one every {drive['poll_s']:g} s) | {drive['reader_calls_per_poll']:.2f} "
+        f"| {_calls(drive['reader_calls'])} |",
+    ]
+
+
+def polling_section(web: dict) -> list[str]:
+    return [
+        f"## Web polling: {web['pollers']} tabs on one story (local queue)",
+        "",
+        f"Each tab asks the real HTTP server for new lines every {web['interval_s']:g} s while a line is "
+        f"written every {web['seconds'] / max(web['lines'], 1):.1f} s (`bench/web_polling.py`); the app reads a "
+        f"story from the queue at most once per {web['cache_s']:g} s.",
+        "",
+        "| | per second |",
+        "| --- | --- |",
+        f"| requests served | {web['requests_per_s']:.1f} |",
+        f"| story reads (`queue.status`) | {web['story_reads_per_s']:.2f} |",
+        f"| store reads and listings | {web['store_calls_per_s']:.1f} |",
+        "",
+        f"A written line was first served after {_s(web['first_served_median_s'])} (median; worst "
+        f"{_s(web['first_served_max_s'])}) and seen by a tab after {_s(web['seen_median_s'])} (median; worst "
+        f"{_s(web['seen_max_s'])}).",
+    ]
+
+
+def queue_section(queue: dict) -> list[str]:
+    rows = ["| operation | median | store calls |", "| --- | --- | --- |"]
+    rows += [f"| {op['operation']} | {op['median_ms']:.2f} ms | {_calls(op['store_calls'])} |"
+             for op in queue["operations"]]
+    return [
+        f"## Queue operations on a local folder ({queue['jobs']} jobs queued)",
+        "",
+        "Time and store calls per operation (`bench/queue_local.py`); on Drive each store call is an API request.",
+        "",
+        *rows,
+    ]
+
+
+def gpu_section(gpu: str | None) -> list[str]:
+    if gpu:
+        return ["## GPU (`bench/gpu_check.py`)", "", gpu.strip()]
+    return [
+        "## GPU",
+        "",
+        "Pending: this report was made on a machine without a GPU, and no figure above comes from one. "
+        "`python bench/gpu_check.py --markdown bench/RESULTS.md` on a CUDA machine (a Colab notebook will do) "
+        "checks CUDA-graph decoding against eager decoding and measures throughput; its figures go in "
+        "`bench/RESULTS.md`, and `python -m bench` on such a machine adds them here.",
+    ]
+
+
+def write_report(figures: dict, where: dict, model_text: str, quick: bool, path: Path, plot: Path) -> None:
+    gpu = f"GPU: {where['gpu']}" if where["gpu"] else "no GPU"
+    gpu_figures = " except the GPU section" if figures.get("gpu_check") else ", none from a GPU"
+    load = f" The load average was {where['load']:.1f} when it started." if where["load"] is not None else ""
+    lines = [
+        "# Benchmarks",
+        "",
+        *(["> Quick mode (`--quick`): tiny sizes that only check that the suite runs; "
+           "these figures mean nothing.", ""] if quick else []),
+        f"Made by `python -m bench` (`make bench`) on {where['date']}, in {figures['total_s'] / 60:.1f} minutes, on "
+        f"**{where['cpu']}, {where['cores']} CPU cores, {gpu}** (Python {where['python']}, torch {where['torch']}).",
+        f"Every figure below comes from that machine's CPU{gpu_figures}. The CPU was shared with other work "
+        f"(a model training, other test runs), so the figures are noisy: expect a spread of tens of per cent "
+        f"between runs.{load}",
+        "",
+        f"Model: {model_text}.",
+        "",
+        "## Targets",
+        "",
+        *targets(figures),
+        "",
+        *e2e_section(figures["e2e"], os.path.relpath(plot, path.parent)),
+        "",
+        *generation_section(figures["generation"]),
+        "",
+        *worker_section(figures["worker_latency"]),
+        "",
+        *drive_section(figures["drive_api_cost"]),
+        "",
+        *polling_section(figures["web_polling"]),
+        "",
+        *queue_section(figures["queue_local"]),
+        "",
+        *gpu_section(figures.get("gpu_check")),
+        "",
+        "## Running it",
+        "",
+        "```sh",
+        "make bench                    # or: python -m bench; writes BENCHMARKS.md and docs/latency.png",
+        "python -m bench --quick       # tiny sizes, about a minute: checks that every benchmark runs",
+        "python -m bench.e2e_latency --transports local drive --stories 4",
+        "```",
+        "",
+        "Each script in `bench/` also runs alone and prints its own table (see its `--help`).",
+        "",
+    ]
+    path.write_text("\n".join(lines))

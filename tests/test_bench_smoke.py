@@ -1,0 +1,66 @@
+"""The benchmark suite: its quick mode runs every benchmark and writes the report, so it cannot rot.
+
+Nothing here is timed: the figures of a quick run mean nothing. The test checks
+that each benchmark produced its figures and that the report and plot were written.
+"""
+
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bench.paper_transport import MountedSide
+from drivequeue import NotFound
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.timeout(900)
+def test_quick_run_writes_the_report_and_the_plot(tmp_path):
+    report, plot = tmp_path / "BENCHMARKS.md", tmp_path / "docs" / "latency.png"
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--report", str(report), "--plot", str(plot)],
+        cwd=REPO, capture_output=True, text=True, timeout=840)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+
+    text = report.read_text()
+    assert re.search(r"on \*\*.+, \d+ CPU cores, ", text)  # the machine the figures came from
+    assert "\nModel: " in text
+    for heading in ("## Targets", "## End-to-end latency", "## Generation on the CPU",
+                    "## Pick-up latency", "## Google Drive API cost", "## Web polling", "## Queue operations",
+                    "## GPU"):
+        assert heading in text
+    for transport in ("local folder", r"Drive API \(emulator, 150 ms per request\)", r"mounted Drive folder \(paper"):
+        assert re.search(rf"\| {transport}[^|]* \| \d+\.\d\d s \| \d+\.\d\d s \|", text), transport
+    assert len(re.findall(r"\| (met|\*\*missed\*\*) \|", text)) == 4
+    assert "](docs/latency.png)" in text
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_mounted_folder_shows_changes_on_the_other_side_only_after_the_delay(tmp_path):
+    colab = MountedSide(tmp_path / "colab", tmp_path / "web", delay=0.3, remount=3600)
+    web = MountedSide(tmp_path / "web", tmp_path / "colab", delay=0.3, remount=3600)
+    try:
+        key = colab.new_keys("output")[0]
+        colab.create(key, "output", b"line 1")
+        colab.write(key, b"line 1\nline 2")
+        colab.deliver_due()
+        with pytest.raises(NotFound):
+            web.read(key)
+        time.sleep(0.4)
+        colab.write(key, b"line 1\nline 2\nline 3")
+        colab.deliver_due()  # the create and the first write are old enough, the newest write is not
+        assert web.read(key) == b"line 1\nline 2"
+        time.sleep(0.4)
+        colab.deliver_due()
+        assert web.read(key) == b"line 1\nline 2\nline 3"
+        colab.delete(key)
+        time.sleep(0.4)
+        colab.deliver_due()
+        assert not web.exists(key)
+    finally:
+        colab.close()
+        web.close()
