@@ -5,6 +5,8 @@
 * ``COLAB_WORKER_DEVICE``: ``auto``, ``cpu``, ``cuda`` or ``cuda:N`` (``auto``);
 * ``COLAB_WORKER_MAX_BATCH``: stories decoded together (32);
 * ``COLAB_WORKER_CHUNK``: characters decoded per batched step (32);
+* ``COLAB_WORKER_THREADS``: CPU threads for torch (torch's choice; 1 is much faster
+  on a small CPU shared with other processes);
 * ``COLAB_WORKER_DRAIN``: seconds a warm stop may spend finishing current lines (30);
 * ``COLAB_WORKER_CHECKPOINT``: seconds between two uploads of a train job's
   checkpoint to the queue (60);
@@ -35,6 +37,7 @@ class WorkerConfig:
     device: str = "auto"
     max_batch: int = 32
     chunk: int = 32
+    threads: int | None = None
     drain_seconds: float = 30.0
     checkpoint_seconds: float = 60.0
     cache_dir: Path = Path("~/.cache/colab-worker").expanduser()
@@ -48,6 +51,8 @@ class WorkerConfig:
             raise ConfigError(f"max batch must be 1..1024, not {self.max_batch}")
         if not 1 <= self.chunk <= 4096:
             raise ConfigError(f"chunk must be 1..4096, not {self.chunk}")
+        if self.threads is not None and not 1 <= self.threads <= 1024:
+            raise ConfigError(f"threads must be 1..1024, not {self.threads}")
         if not 0 <= self.drain_seconds <= 3600:
             raise ConfigError(f"drain time must be 0..3600 seconds, not {self.drain_seconds}")
         if not 0 <= self.checkpoint_seconds <= 24 * 3600:
@@ -62,6 +67,7 @@ class WorkerConfig:
             device=env.get("COLAB_WORKER_DEVICE", defaults.device),
             max_batch=_number(env, "COLAB_WORKER_MAX_BATCH", int, defaults.max_batch),
             chunk=_number(env, "COLAB_WORKER_CHUNK", int, defaults.chunk),
+            threads=_number(env, "COLAB_WORKER_THREADS", int, defaults.threads),
             drain_seconds=_number(env, "COLAB_WORKER_DRAIN", float, defaults.drain_seconds),
             checkpoint_seconds=_number(env, "COLAB_WORKER_CHECKPOINT", float, defaults.checkpoint_seconds),
             cache_dir=Path(env["COLAB_WORKER_CACHE"]).expanduser()

@@ -30,6 +30,8 @@ def add_run(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--device", help="auto, cpu, cuda or cuda:N (default: $COLAB_WORKER_DEVICE, else auto)")
     p.add_argument("--max-batch", type=int, metavar="N",
                    help="stories decoded together (default: $COLAB_WORKER_MAX_BATCH, else 32)")
+    p.add_argument("--threads", type=int, metavar="N",
+                   help="CPU threads for torch (default: $COLAB_WORKER_THREADS, else torch's choice)")
     p.add_argument("--drain", type=float, metavar="SECONDS",
                    help="longest a warm stop may spend finishing lines (default: $COLAB_WORKER_DRAIN, else 30)")
     p.add_argument("--max-jobs", type=int, metavar="N",
@@ -38,6 +40,8 @@ def add_run(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import torch
+
     from drivequeue import DriveQueueError, Queue, open_store
 
     from .devices import describe, pick_device
@@ -46,11 +50,13 @@ def run(args: argparse.Namespace) -> int:
     from .worker import Worker
 
     overrides = {"model": args.model, "device": args.device, "max_batch": args.max_batch,
-                 "drain_seconds": args.drain}
+                 "threads": args.threads, "drain_seconds": args.drain}
     config = replace(WorkerConfig.from_env(), **{k: v for k, v in overrides.items() if v is not None})
     if args.max_jobs is not None and args.max_jobs < 1:
         raise ConfigError("--max-jobs must be 1 or more")
     log_to_stdout()
+    if config.threads:
+        torch.set_num_threads(config.threads)
     device = pick_device(config.device)
     try:
         store = open_store(args.queue)

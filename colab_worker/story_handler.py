@@ -1,9 +1,9 @@
 """Story jobs: every running story decoded in one batch per model, each line written the moment it exists.
 
-The text fed to the model is the seed and every line written so far, each ended
-by a newline, so the first generated line starts a new line after the seed, and
-a story resumed by another worker (or continued later) picks up exactly after
-its last written line.
+The text fed to the model is the seed and every line written so far, newline
+separated (``StoryBatch`` starts each new line on a line of its own), so a story
+resumed by another worker, or continued later, picks up exactly after its last
+written line.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 def story_text(seed: str, lines: list[str]) -> str:
     """What the model has read when it writes the next line."""
-    return "".join(part + "\n" for part in [seed.rstrip("\n"), *lines])
+    return "\n".join([seed.rstrip("\n"), *lines])
 
 
 def sampling_params(settings: dict) -> SamplingParams:

@@ -20,12 +20,13 @@ def test_values_from_environment():
             "COLAB_WORKER_MODEL": "grimm",
             "COLAB_WORKER_DEVICE": "cuda:1",
             "COLAB_WORKER_MAX_BATCH": "8",
+            "COLAB_WORKER_THREADS": "1",
             "COLAB_WORKER_DRAIN": "2.5",
             "COLAB_WORKER_CACHE": "/tmp/models",
         }
     )
     assert (config.model, config.device) == ("grimm", "cuda:1")
-    assert (config.max_batch, config.drain_seconds) == (8, 2.5)
+    assert (config.max_batch, config.threads, config.drain_seconds) == (8, 1, 2.5)
     assert config.cache_dir == Path("/tmp/models")
 
 
@@ -36,6 +37,7 @@ def test_values_from_environment():
         ({"COLAB_WORKER_MAX_BATCH": "0"}, "max batch"),
         ({"COLAB_WORKER_DEVICE": "tpu"}, "device"),
         ({"COLAB_WORKER_DRAIN": "-1"}, "drain"),
+        ({"COLAB_WORKER_THREADS": "0"}, "threads"),
     ],
 )
 def test_bad_values_name_the_setting(env, message):

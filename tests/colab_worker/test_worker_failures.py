@@ -1,31 +1,18 @@
 """Failure handling: a crashing job is retried then failed while the worker goes on, bad
 jobs and bad models fail with a reason, and a store outage is waited out."""
 
-import dataclasses
 import logging
 import threading
 import time
 
-import torch
-
 from colab_worker import generation
-from colab_worker.config import WorkerConfig
-from colab_worker.model_shelf import ModelShelf, published_name
-from colab_worker.shutdown import Shutdown
-from colab_worker.worker import Worker
+from colab_worker.model_shelf import published_name
 from drivequeue import Queue, Timing, open_store
 from drivequeue import files as pushed_files
 from drivequeue.records import JobRecord
+from tests.colab_worker.worker_support import run_worker
 
 TIMING = Timing(lease=3.0, heartbeat=0.2, poll=0.1, check=0.1, backoff_max=0.3, max_attempts=3)
-
-
-def run_worker(queue: Queue, tmp_path, max_jobs: int) -> None:
-    """A worker in this process, on the CPU, until ``max_jobs`` jobs have ended."""
-    config = dataclasses.replace(WorkerConfig.from_env(), device="cpu", cache_dir=tmp_path / "cache")
-    shelf = ModelShelf(queue.store, config.cache_dir, torch.device("cpu"), default=config.model)
-    with Shutdown() as stop:
-        Worker(queue, shelf, config, torch.device("cpu"), "cpu", stop, max_jobs).run()
 
 
 def new_queue(tmp_path) -> Queue:

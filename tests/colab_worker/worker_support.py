@@ -1,11 +1,13 @@
-"""Helpers for the worker tests: real worker processes on a local queue folder.
+"""Helpers for the worker tests: real worker processes on a local queue folder, or a
+worker in the test's own process where a fault must be injected.
 
-Timings are shrunk through the environment (``DRIVEQUEUE_*``), exactly as a user
-would, so the processes under test run the shipped code unchanged.
+Timings of worker processes are shrunk through the environment (``DRIVEQUEUE_*``),
+exactly as a user would, so the processes under test run the shipped code unchanged.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -13,6 +15,12 @@ import sys
 import time
 from pathlib import Path
 
+import torch
+
+from colab_worker.config import WorkerConfig
+from colab_worker.model_shelf import ModelShelf
+from colab_worker.shutdown import Shutdown
+from colab_worker.worker import Worker
 from drivequeue import Queue, Timing, open_store
 
 REPO = Path(__file__).resolve().parents[2]
@@ -36,8 +44,8 @@ def queue_env(tmp_path: Path, **extra: str) -> dict[str, str]:
         "COLAB_WORKER_DEVICE": "cpu",
         "COLAB_WORKER_CACHE": str(tmp_path / "cache"),
         "PYTHONUNBUFFERED": "1",
-        # one thread per process: on a small shared CPU, torch's spinning threads slow everything
-        "OMP_NUM_THREADS": "1",
+        # one torch thread per process: on a small shared CPU more threads slow everything down
+        "COLAB_WORKER_THREADS": "1",
     })
     env.update(extra)
     return env
@@ -46,6 +54,19 @@ def queue_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 def queue_for(env: dict[str, str]) -> Queue:
     """A producer-side handle on the queue the processes use, with their timing."""
     return Queue(open_store(env["DRIVEQUEUE_URL"]), Timing.from_env("local", env))
+
+
+def run_worker(queue: Queue, tmp_path: Path, max_jobs: int) -> None:
+    """A worker in this process, on the CPU, until ``max_jobs`` jobs have ended."""
+    config = dataclasses.replace(WorkerConfig.from_env(), device="cpu", cache_dir=tmp_path / "cache")
+    shelf = ModelShelf(queue.store, config.cache_dir, torch.device("cpu"), default=config.model)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as COLAB_WORKER_THREADS=1 does for the worker processes
+    try:
+        with Shutdown() as stop:
+            Worker(queue, shelf, config, torch.device("cpu"), "cpu", stop, max_jobs).run()
+    finally:
+        torch.set_num_threads(threads)
 
 
 def drivequeue(env: dict[str, str], *args: str) -> str:
