@@ -74,18 +74,21 @@ def reseeded_line_time(loaded: LoadedModel, device: torch.device, story: list[st
 
 
 def throughput(loaded: LoadedModel, device: torch.device, stories: int, graph: bool, seconds: float,
-               chunk: int) -> float:
-    """Characters per second decoded in aggregate by ``stories`` concurrent stories."""
+               chunk: int, cpu_time: bool = False) -> float:
+    """Characters per second decoded in aggregate by ``stories`` concurrent stories (per
+    second of this process's CPU time with ``cpu_time``: on a shared machine, what the
+    code would do with the cores to itself)."""
     batch = StoryBatch(loaded, device, max_batch=stories, chunk=chunk, use_cuda_graph=graph)
     for i in range(stories):
         batch.add(i, SEED_TEXT, SamplingParams(random_seed=i))
     batch.step()  # warm-up and graph capture
     steps = 0
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     while time.perf_counter() - start < seconds or steps < 3:
         batch.step()
         steps += 1
-    return stories * chunk * steps / (time.perf_counter() - start)
+    spent = time.process_time() - cpu_start if cpu_time else time.perf_counter() - start
+    return stories * chunk * steps / spent
 
 
 def report_lines(loaded, device, lines: int, graph: bool, chunk: int) -> None:
@@ -108,13 +111,16 @@ def report_lines(loaded, device, lines: int, graph: bool, chunk: int) -> None:
 
 def report_throughput(loaded, device, batches: list[int], modes: list[bool], seconds: float, chunk: int) -> dict:
     results: dict = {}
-    header = "".join(f"{'graph' if g else 'eager':>16}" for g in modes)
+    columns = [("graph" if g else "eager", g, False) for g in modes]
+    if device.type == "cpu":
+        columns.append(("per CPU-second", False, True))
+    header = "".join(f"{name:>16}" for name, _, _ in columns)
     print(f"\nthroughput, characters/s (aggregate; chunk {chunk})\n  {'stories':<10}{header}")
     for stories in batches:
         row = []
-        for graph in modes:
-            rate = throughput(loaded, device, stories, graph, seconds, chunk)
-            results[(stories, graph)] = rate
+        for name, graph, cpu_time in columns:
+            rate = throughput(loaded, device, stories, graph, seconds, chunk, cpu_time)
+            results[(stories, name)] = rate
             row.append(f"{rate:>16,.0f}")
         print(f"  {stories:<10}{''.join(row)}")
     return results

@@ -70,6 +70,13 @@ def test_default_name_resolves_to_shipped_model():
     assert resolve("./x.pt").name == "x.pt"
 
 
+def test_shipped_default_model_loads_and_meets_the_bar():
+    loaded = load_model("default")
+    assert loaded.metadata["best_val_loss"] <= 1.30
+    assert "\n" in loaded.vocab.chars and "e" in loaded.vocab.chars
+    assert resolve("default").stat().st_size <= 15 * 1024 * 1024
+
+
 def test_missing_file_is_a_checkpoint_error(tmp_path):
     with pytest.raises(CheckpointError, match="no model file"):
         load_model(tmp_path / "nope.pt")
