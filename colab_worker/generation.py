@@ -1,4 +1,4 @@
-"""Line-by-line story generation for many stories at once, with carried recurrent state.
+r"""Line-by-line story generation for many stories at once, with carried recurrent state.
 
 A :class:`StoryBatch` owns the LSTM state of every story in it. ``add`` feeds a story's
 text once; each ``step`` then advances all stories together by a fixed chunk of characters
@@ -129,7 +129,7 @@ class StoryBatch:
         return self._stories[story_id].params
 
     def text(self, story_id: object) -> str:
-        """The story text up to its last completed line: ``"\n".join([seed, *lines])``."""
+        """The story text up to its last completed line: ``"\\n".join([seed, *lines])``."""
         return self.vocab.decode(self._stories[story_id].ids[:-1])
 
     @torch.no_grad()
