@@ -120,7 +120,11 @@ class Worker:
         handler = self.stories if claim.kind == "story" else self.training
         try:
             handler.start(claim)
-        except StoreUnavailable:
+        except StoreUnavailable:  # e.g. its model could not be fetched: give the job back, then wait
+            try:
+                claim.release()
+            except (StoreUnavailable, LeaseLost, JobStateError):
+                pass  # the claim has ended here either way; its lease runs out
             raise
         except (LeaseLost, JobStateError) as exc:  # the claim is gone already; nothing to record
             log.warning("%s job %s dropped: %s", claim.kind, claim.job_key, exc)
