@@ -152,15 +152,18 @@ def run_script(script: str, args: list[str], workdir: Path, timeout: float) -> d
     return json.loads(out.read_text())
 
 
-def generation(model: str, sizes: Sizes) -> dict:
+def generation(model: str, sizes: Sizes, threads: int) -> dict:
     """Per-line cost (carried state vs re-seeding) and throughput, through bench/generation.py's functions."""
     import torch
 
     from bench.generation import carried_line_times, reseeded_line_time, throughput
     from colab_worker.checkpoint import load_model
 
-    torch.set_num_threads(min(2, torch.get_num_threads()))
     device = torch.device("cpu")
+    default_threads = torch.get_num_threads()
+    one_story_default = (throughput(load_model(model, device), device, 1, False, sizes.gen_seconds, 32)
+                         if default_threads != threads else None)
+    torch.set_num_threads(threads)
     loaded = load_model(model, device)
     chunk = 32
     times, story = carried_line_times(loaded, device, sizes.gen_lines, False, chunk)
@@ -169,7 +172,9 @@ def generation(model: str, sizes: Sizes) -> dict:
     reseed_last, _ = reseeded_line_time(loaded, device, story, sizes.gen_lines - 1, False, chunk)
     return {
         "lines": sizes.gen_lines,
-        "threads": torch.get_num_threads(),
+        "threads": threads,
+        "default_threads": default_threads,
+        "one_story_default_threads": one_story_default,
         "carried_s": [sum(times[:window]) / window, sum(times[-window:]) / window],
         "reseeded_s": [reseed_first, reseed_last],
         "line_chars": sum(len(line) for line in story) / len(story),
@@ -178,9 +183,9 @@ def generation(model: str, sizes: Sizes) -> dict:
     }
 
 
-def run_suite(model: str, sizes: Sizes, workdir: Path, quick: bool) -> dict:
+def run_suite(model: str, sizes: Sizes, workdir: Path, quick: bool, threads: int) -> dict:
     steps = {
-        "generation": lambda: generation(model, sizes),
+        "generation": lambda: generation(model, sizes, threads),
         "worker_latency": lambda: run_script("worker_latency", [
             "--model", model, "--trials", str(sizes.trials), "--lines", str(sizes.worker_lines),
             "--concurrency", *map(str, sizes.concurrency)], workdir, sizes.timeout),
@@ -225,7 +230,13 @@ def main() -> int:
     parser.add_argument("--model", help="model for every benchmark (default: the shipped one, else a dry-run model)")
     parser.add_argument("--report", type=Path, default=REPO / "BENCHMARKS.md", help="where to write the report")
     parser.add_argument("--plot", type=Path, default=REPO / "docs" / "latency.png", help="where to write the plot")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch CPU threads for generation and every worker (default 1: on a small CPU shared "
+                             "with other work, more threads wait on each other)")
     args = parser.parse_args()
+    if args.threads < 1:
+        parser.error("--threads must be 1 or more")
+    os.environ["COLAB_WORKER_THREADS"] = str(args.threads)  # read by every worker the benchmarks start
     logging.basicConfig(level=logging.WARNING)
     from colab_worker.checkpoint import CheckpointError
 
@@ -235,7 +246,7 @@ def main() -> int:
     try:
         with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
             model, model_text = pick_model(args.model, Path(tmp), args.quick)
-            figures = run_suite(model, sizes, Path(tmp), args.quick)
+            figures = run_suite(model, sizes, Path(tmp), args.quick, args.threads)
     except (BenchError, CheckpointError) as exc:
         print(f"python -m bench: {exc}", file=sys.stderr)
         return 1

@@ -36,7 +36,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from unittest import mock
@@ -103,7 +103,7 @@ def paper_transport(workdir: Path, delay: float, remount: float) -> Iterator[Tra
 def serve_worker(transport: Transport, model: str, device: str, workdir: Path, line_log: Path,
                  ready, stop) -> None:
     """Run the real worker until ``stop`` is set, logging "<job key> <time>" for every generated line."""
-    import torch  # noqa: F401 (loaded before the worker's modules, as in `colab-worker run`)
+    import torch
 
     from colab_worker import story_handler
     from colab_worker.config import WorkerConfig
@@ -121,9 +121,11 @@ def serve_worker(transport: Transport, model: str, device: str, workdir: Path, l
             log.flush()
             return finished
 
+    config = replace(WorkerConfig.from_env(), model=model, device=device, cache_dir=workdir / "worker-cache")
+    if config.threads:  # COLAB_WORKER_THREADS, as `colab-worker run` reads it
+        torch.set_num_threads(config.threads)
     store = transport.open_worker_store()
     torch_device = pick_device(device)
-    config = WorkerConfig(model=model, device=device, cache_dir=workdir / "worker-cache")
     shelf = ModelShelf(store, config.cache_dir, torch_device, default=model)
     shelf.get("default")
     shutdown = Shutdown()
@@ -258,7 +260,8 @@ def measure(transport: Transport, model: str, device: str, workdir: Path, storie
                 story_id = submit(port, SEEDS[i % len(SEEDS)], lines)
                 served[story_id] = {}
                 follower = threading.Thread(
-                    target=lambda s=story_id: outcomes.__setitem__(s, follow(port, s, poll_s, deadline, served[s])))
+                    target=lambda s=story_id: outcomes.__setitem__(s, follow(port, s, poll_s, deadline, served[s])),
+                    daemon=True)
                 follower.start()
                 followers.append(follower)
                 time.sleep(stagger)

@@ -64,6 +64,10 @@ def _calls(counts: dict) -> str:
     return ", ".join(f"{name} {count:g}" for name, count in sorted(counts.items(), key=lambda kv: -kv[1])) or "none"
 
 
+def _threads(n: int) -> str:
+    return f"{n} torch thread{'s' if n > 1 else ''}"
+
+
 def _verdict(ok: bool) -> str:
     return "met" if ok else "**missed**"
 
@@ -116,8 +120,15 @@ def generation_section(gen: dict) -> list[str]:
     rows = ["| stories | characters/s in aggregate | per story |", "| --- | --- | --- |"]
     for stories, rate in sorted(gen["chars_per_s"].items(), key=lambda kv: int(kv[0])):
         rows.append(f"| {stories} | {rate:,.0f} | {rate / int(stories):,.0f} |")
+    threads = _threads(gen["threads"])
+    contrast = []
+    if gen["one_story_default_threads"] is not None and 1 in gen["chars_per_s"]:
+        contrast = ["", f"With torch's default of {gen['default_threads']} threads on this shared CPU, one story "
+                    f"decoded {gen['one_story_default_threads']:,.0f} characters/s instead of "
+                    f"{gen['chars_per_s'][1]:,.0f}: hence `COLAB_WORKER_THREADS` and "
+                    "`python -m bench --threads`."]
     return [
-        f"## Generation on the CPU ({gen['threads']} threads, eager)",
+        f"## Generation on the CPU ({threads}, eager)",
         "",
         f"Time per line of one story (`bench/generation.py`; lines of {gen['line_chars']:.0f} characters on "
         f"average): carrying the LSTM state vs re-seeding, i.e. feeding the whole story again for every line.",
@@ -130,6 +141,7 @@ def generation_section(gen: dict) -> list[str]:
         "Throughput with several stories decoded as one batch (a token is a character):",
         "",
         *rows,
+        *contrast,
     ]
 
 
@@ -224,7 +236,8 @@ def write_report(figures: dict, where: dict, model_text: str, quick: bool, path:
         *(["> Quick mode (`--quick`): tiny sizes that only check that the suite runs; "
            "these figures mean nothing.", ""] if quick else []),
         f"Made by `python -m bench` (`make bench`) on {where['date']}, in {figures['total_s'] / 60:.1f} minutes, on "
-        f"**{where['cpu']}, {where['cores']} CPU cores, {gpu}** (Python {where['python']}, torch {where['torch']}).",
+        f"**{where['cpu']}, {where['cores']} CPU cores, {gpu}** (Python {where['python']}, torch {where['torch']}; "
+        f"{_threads(figures['generation']['threads'])} per process, `COLAB_WORKER_THREADS` for the workers).",
         f"Every figure below comes from that machine's CPU{gpu_figures}. The CPU was shared with other work "
         f"(a model training, other test runs), so the figures are noisy: expect a spread of tens of per cent "
         f"between runs.{load}",
