@@ -144,8 +144,8 @@ def _describe(corpus_paths: Sequence[str | Path], text: str) -> str:
 
 
 def train(
-    corpus_paths: Sequence[str | Path] = (),
-    out_path: str | Path = "model.pt",
+    corpus_paths: Sequence[str | Path],
+    out_path: str | Path,
     model_config: dict | None = None,
     config: TrainConfig = TrainConfig(),
     *,
@@ -160,7 +160,8 @@ def train(
     progress_bar: bool = False,
     plot: bool = True,
 ) -> TrainResult:
-    """Train on ``corpus_paths`` (files, Gutenberg boilerplate stripped) or on ``text``.
+    """Train on ``corpus_paths`` (files, Gutenberg boilerplate stripped) or, when it is empty,
+    on ``text``; write the best model to ``out_path`` and return a :class:`TrainResult`.
 
     ``model_config`` overrides fields of :class:`ModelConfig` (``vocab_size`` comes from the
     corpus). With ``resume`` and an existing checkpoint for the same corpus and shapes, the
