@@ -377,7 +377,7 @@ def plot_losses(history: list[dict], path: Path) -> None:
 
     steps = [h["step"] for h in history]
     fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot(steps, [h["train_loss"] for h in history], label="training batch")
+    ax.plot(steps, [h["train_loss"] for h in history], label="training (mean since the previous evaluation)")
     ax.plot(steps, [h["val_loss"] for h in history], label="validation")
     ax.set_xlabel("step")
     ax.set_ylabel("loss (nats/char)")
