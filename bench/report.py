@@ -111,6 +111,12 @@ def e2e_section(e2e: dict, plot_link: str) -> list[str]:
         "",
         *rows,
         "",
+        "Where the time goes: on a local folder, the wait for the next poll of the page (up to "
+        f"{e2e['poll_s']:g} s) and the web app's read cache (a story is read at most once per {e2e['poll_s']:g} s). "
+        "On Drive, add the worker's coalescing (a story's new lines are written at most once per second, "
+        "and a line is held until the write) and a few requests of 150 ms each to write the output and to read "
+        "the job's files back. On the mounted folder, the mount's delay dwarfs everything else.",
+        "",
         f"![latency distribution per transport, and throughput against concurrent stories]({plot_link})",
     ]
 
