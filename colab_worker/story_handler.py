@@ -8,11 +8,13 @@ written line.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 
 from drivequeue import Claim, JobStateError, LeaseLost, StoreUnavailable
 
+from .endings import Endings
 from .generation import StoryBatch
 from .model_shelf import ModelShelf, ModelUnavailable
 from .sampling import SamplingParams
@@ -38,8 +40,9 @@ def sampling_params(settings: dict) -> SamplingParams:
 class StoryHandler:
     """The stories this worker is writing, keyed by job key."""
 
-    def __init__(self, shelf: ModelShelf, device, max_batch: int, chunk: int):
+    def __init__(self, shelf: ModelShelf, device, max_batch: int, chunk: int, endings: Endings):
         self.shelf = shelf
+        self.endings = endings
         self.device = device
         self.max_batch = max_batch
         self.chunk = chunk
@@ -65,10 +68,10 @@ class StoryHandler:
             loaded = self.shelf.get(name)
         except ModelUnavailable as exc:
             log.warning("story %s failed: %s", claim.job_key, exc)
-            claim.fail(str(exc))
+            self.endings.end(claim, functools.partial(claim.fail, str(exc)))
             return
         if claim.remaining == 0:  # its lines were all written before the previous holder stopped
-            claim.complete()
+            self.endings.end(claim, claim.complete, f"story {claim.job_key} done after {claim.line_count} lines")
             return
         batch = self._batches.get(name)
         if batch is None or (batch.model is not loaded.model and not len(batch)):  # new or re-published
@@ -125,7 +128,7 @@ class StoryHandler:
 
     def drain(self, deadline: float) -> None:
         """Warm stop: finish the line every story is writing (until ``deadline`` on the
-        monotonic clock), then give every claim back."""
+        monotonic clock), then give every claim back (an outage leaves that to ``endings``)."""
         target = {key: claim.line_count + 1 for key, claim in self._claims.items()}
         while self._claims and time.monotonic() < deadline:
             try:
@@ -138,11 +141,7 @@ class StoryHandler:
                 log.warning("store unavailable while draining: %s", exc)
                 break
         for key, claim in list(self._claims.items()):
-            try:
-                self._end(key, claim.release, "released mid-line")
-            except StoreUnavailable as exc:
-                log.warning("story %s not released (%s); it resumes once its lease runs out", key, exc)
-                self._forget(key)
+            self._end(key, claim.release, "released mid-line")
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -157,14 +156,14 @@ class StoryHandler:
             self._end(key, claim.complete, "done")
 
     def _end(self, key: str, finish, what: str) -> None:
+        """Stop writing story ``key`` and end its claim with ``finish`` (retried on an outage)."""
         claim = self._claims[key]
-        if self._guard(key, claim.flush) and self._guard(key, finish):
-            log.info("story %s %s after %d lines", key, what, claim.line_count)
-            self._forget(key)
+        self._forget(key)
+        self.endings.end(claim, finish, f"story {key} {what} after {claim.line_count} lines")
 
     def _guard(self, key: str, action) -> bool:
         """Run a write for story ``key``; drop the story if its claim is gone (``LeaseLost``:
-        it is someone else's now; ``JobStateError``: an earlier final write failed midway)."""
+        it is someone else's now; ``JobStateError``: it has ended)."""
         try:
             action()
         except (LeaseLost, JobStateError) as exc:
@@ -179,10 +178,7 @@ class StoryHandler:
         for key in [k for k, model in self._model_of.items() if model == name]:
             claim = self._claims[key]
             self._forget(key)
-            try:
-                claim.crash(reason)
-            except (LeaseLost, JobStateError, StoreUnavailable) as error:
-                log.warning("story %s: the crash was not recorded (%s); its lease will run out", key, error)
+            self.endings.end(claim, functools.partial(claim.crash, reason))
         del self._batches[name]
 
     def _forget(self, key: str) -> None:

@@ -116,6 +116,8 @@ class TrainJob:
             log.warning("train job %s dropped: %s", key, exc)
         except ChecksumMismatch as exc:
             self._end(lambda: self.claim.crash(str(exc)), f"crashed: {exc}")
+        except StoreUnavailable as exc:  # a stop came while the queue was unavailable: no attempt lost
+            self._end(self.claim.release, f"given back: {exc}")
         except (NotFound, ValueError) as exc:  # no such corpus, or a corpus it cannot train on
             self._end(lambda: self.claim.fail(str(exc)), f"failed: {exc}")
         except Exception as exc:  # a bug or a broken device: this attempt crashed
@@ -229,14 +231,16 @@ class TrainJob:
         self._retrying(lambda: self.claim.append([line]))
 
     def _end(self, finish, what: str) -> None:
+        """End the claim with ``finish``, waiting out an outage (a failed final write leaves
+        the claim open); if a stop comes first, closing the session tries it once more."""
         try:
-            self._retrying(self.claim.flush)
             self._retrying(finish)
         except (LeaseLost, JobStateError) as exc:
             log.warning("train job %s dropped: %s", self.claim.job_key, exc)
             return
         except StoreUnavailable:
-            log.warning("train job %s left to its lease: the queue stayed unavailable", self.claim.job_key)
+            log.warning("train job %s: the queue stayed unavailable; its end is tried again as the worker stops",
+                        self.claim.job_key)
             return
         log.info("train job %s %s", self.claim.job_key, what)
 

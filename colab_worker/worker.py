@@ -2,7 +2,8 @@
 
 One process, one loop. Stories advance together (one ``StoryBatch`` step per
 model per turn of the loop) and each finished line is written at once; a train
-job runs in a thread beside them. When nothing runs, the loop blocks in
+job runs in a thread beside them. Endings that met a store outage are retried
+with the loop's backoff (``endings``). When nothing runs, the loop blocks in
 ``session.wait`` (filesystem notifications on a local folder, a sleep of
 ``timing.poll`` elsewhere), so an idle worker costs nothing and wakes when a job
 file appears.
@@ -10,6 +11,7 @@ file appears.
 
 from __future__ import annotations
 
+import functools
 import logging
 import socket
 import time
@@ -19,6 +21,7 @@ from drivequeue import Claim, JobStateError, LeaseLost, Queue, StoreUnavailable,
 
 from .backoff import Backoff
 from .config import WorkerConfig
+from .endings import Endings
 from .model_shelf import ModelShelf
 from .shutdown import Shutdown
 from .story_handler import StoryHandler
@@ -47,7 +50,8 @@ class Worker:
         self.stop = stop
         self.max_jobs = max_jobs
         self.taken = 0
-        self.stories = StoryHandler(shelf, device, config.max_batch, config.chunk)
+        self.endings = Endings()
+        self.stories = StoryHandler(shelf, device, config.max_batch, config.chunk, self.endings)
         self.training = TrainHandler(shelf, device, stop, config.checkpoint_seconds)
         self.backoff = Backoff(self.timing.backoff_max)
 
@@ -84,6 +88,8 @@ class Worker:
         changed = True
         while not self.stop.requested and not self._done_enough():
             try:
+                if self.endings:
+                    self.endings.retry()
                 if changed or time.monotonic() >= next_look:
                     self._take_jobs(session)
                     next_look = time.monotonic() + self.timing.poll
@@ -121,21 +127,18 @@ class Worker:
         try:
             handler.start(claim)
         except StoreUnavailable:  # e.g. its model could not be fetched: give the job back, then wait
-            try:
-                claim.release()
-            except (StoreUnavailable, LeaseLost, JobStateError):
-                pass  # the claim has ended here either way; its lease runs out
+            self.endings.end(claim, claim.release, f"{claim.kind} job {claim.job_key} given back")
             raise
         except (LeaseLost, JobStateError) as exc:  # the claim is gone already; nothing to record
             log.warning("%s job %s dropped: %s", claim.kind, claim.job_key, exc)
         except Exception as exc:  # a bug or a broken model: this attempt crashed, the worker goes on
             reason = f"{type(exc).__name__}: {exc}"
             log.error("%s job %s crashed: %s", claim.kind, claim.job_key, reason)
-            claim.crash(reason)
+            self.endings.end(claim, functools.partial(claim.crash, reason))
 
     def _done_enough(self) -> bool:
         return (self.max_jobs is not None and self.taken >= self.max_jobs
-                and not self.stories.count and self.training.idle)
+                and not self.stories.count and self.training.idle and not self.endings)
 
     def _back_off(self, exc: Exception) -> None:
         delay = self.backoff.next_delay()
@@ -143,7 +146,16 @@ class Worker:
         self.stop.sleep(delay)
 
     def _drain(self) -> None:
-        """Warm stop: finish current lines, let training checkpoint, give every job back."""
+        """Warm stop: finish current lines, let training checkpoint, give every job back,
+        and write the endings an outage held up (until the drain time is over; closing
+        the session tries them once more)."""
         deadline = time.monotonic() + self.config.drain_seconds
         self.stories.drain(deadline)
         self.training.stop_and_wait(deadline)
+        while self.endings and time.monotonic() < deadline:
+            try:
+                self.endings.retry()
+            except StoreUnavailable as exc:
+                delay = min(self.backoff.next_delay(), max(0.0, deadline - time.monotonic()))
+                log.warning("queue store unavailable (%s); retrying in %.1f s", exc, delay)
+                time.sleep(delay)  # a stop was requested: ``stop.sleep`` would not wait

@@ -133,12 +133,16 @@ class WorkerSession:
             return [claim for claim in self._claims.values() if claim is not None]
 
     def close(self) -> None:
-        """Release the claims still held (not counted as attempts) and unregister."""
+        """End the claims still held and unregister.
+
+        A claim whose final write met an outage gets that ending written once
+        more; any other is released (not counted as an attempt).
+        """
         if not self._open:
             return
         for claim in self.claims:
             try:
-                claim.release()
+                claim._end_at_close()
             except (LeaseLost, StoreUnavailable, JobStateError):
                 pass
         self._stop.set()
@@ -226,6 +230,11 @@ class Claim:
     ``remaining``: how many lines the newest segment still needs.
 
     When ``cancelled`` turns true, stop and call ``complete()``.
+
+    A final write (``complete``, ``fail``, ``crash``, ``release``) that raises
+    ``StoreUnavailable`` leaves the claim open and unchanged, still renewed by
+    the heartbeat: back off and call it again, so that an outage at the moment
+    a job ends does not use up an attempt.
     """
 
     def __init__(self, session: WorkerSession, view: JobView, key: str, record: ClaimRecord,
@@ -249,6 +258,7 @@ class Claim:
         self._cancelled = False
         self._ended = False
         self._lost: str | None = None
+        self._unwritten: tuple[str, str | None] | None = None  # an ending whose write failed
 
     def __repr__(self) -> str:
         return f"<Claim {self.kind} {self.job_key} attempt {self.attempt}>"
@@ -313,9 +323,6 @@ class Claim:
 
     def complete(self) -> None:
         """The newest segment is finished (or was cancelled, if ``cancelled`` was seen)."""
-        ends = self._output.ends
-        while len(ends) < len(self.segments):
-            ends.append(len(self._output.lines))
         self._finish("cancelled" if self._cancelled else "done")
 
     def fail(self, reason: str) -> None:
@@ -334,13 +341,32 @@ class Claim:
 
     def _finish(self, state: str, error: str | None = None) -> None:
         self._check_writable()
-        self._output.state = state
-        self._output.error = error
+        output = self._output
+        before = (output.state, output.error, list(output.ends))
+        if state in ("done", "cancelled"):
+            while len(output.ends) < len(self.segments):
+                output.ends.append(len(output.lines))
+        output.state, output.error = state, error
         try:
             self._write()
-        finally:
-            self._ended = True
-            self.session._drop(self)
+        except StoreUnavailable:
+            output.state, output.error, output.ends = before  # still open: the caller retries
+            self._unwritten = (state, error)
+            raise
+        except BaseException:
+            self._end()
+            raise
+        self._end()
+
+    def _end_at_close(self) -> None:
+        if self._unwritten is not None:
+            self._finish(*self._unwritten)
+        else:
+            self.release()
+
+    def _end(self) -> None:
+        self._ended = True
+        self.session._drop(self)
 
     def _check_writable(self) -> None:
         if self._ended:
@@ -353,8 +379,7 @@ class Claim:
             if self._store.exists(self._record.next_claim_key):
                 self._lost = "another worker took the job over"
         if self._lost is not None:
-            self._ended = True
-            self.session._drop(self)
+            self._end()
             raise LeaseLost(self._lost)
 
     def _write_if_due(self) -> None:

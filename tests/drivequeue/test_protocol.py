@@ -9,9 +9,10 @@ from dataclasses import replace
 import pytest
 
 from drivequeue import JobState, LocalStore, Queue, open_store
-from drivequeue.errors import InvalidKey, InvalidPayload, JobStateError, LeaseLost, NotFound
+from drivequeue.errors import InvalidKey, InvalidPayload, JobStateError, LeaseLost, NotFound, StoreUnavailable
 
 from .helpers import eventually
+from .outage import OutageStore, output_state
 
 STATUS_FIELDS = {"id", "kind", "status", "lines", "line_count", "lines_requested", "error", "queue_position",
                  "attempt", "worker", "progress", "created", "payload", "segments", "parent"}
@@ -340,6 +341,56 @@ def test_closing_a_session_releases_what_it_holds(queue, other_queue):
     assert queue.status(job_id)["status"] == "queued"
     with session(other_queue) as worker:
         assert worker.claim_next().lines == ["kept"]
+
+
+@pytest.mark.parametrize("ending, args, state, next_attempt", [
+    ("complete", (), "done", None),
+    ("fail", ("unknown model",), "failed", None),
+    ("crash", ("CUDA error",), "queued", 2),  # a crash uses up its attempt once
+    ("release", (), "queued", 1),
+])
+def test_a_final_write_that_meets_an_outage_leaves_the_claim_open_to_retry(
+        tmp_path, fast_timing, ending, args, state, next_attempt):
+    store = OutageStore(tmp_path / "queue")
+    queue = Queue(store, fast_timing)
+    job_id = story(queue, lines=2)
+    with session(queue) as worker:
+        claim = worker.claim_next()
+        claim.append(["one", "two"])
+        store.outage = lambda method, key, data: output_state(data) not in (None, "running")
+        for _ in range(2):
+            with pytest.raises(StoreUnavailable):
+                getattr(claim, ending)(*args)
+            assert worker.claims == [claim]
+        beat = worker.record.beat  # still held: the heartbeat renews it for more than a lease
+        eventually(lambda: worker.record.beat > beat + fast_timing.lease / fast_timing.heartbeat)
+        assert queue.status(job_id)["status"] == "running"
+        store.outage = None
+        getattr(claim, ending)(*args)
+        assert worker.claims == []
+        with pytest.raises(JobStateError):
+            claim.complete()
+    status = queue.status(job_id)
+    assert status["status"] == state and status["lines"] == ["one", "two"]
+    assert store.refused == 2
+    if next_attempt is not None:
+        with session(queue) as worker:
+            assert worker.claim_next().attempt == next_attempt
+
+
+def test_closing_a_session_writes_an_ending_that_met_an_outage(tmp_path, fast_timing):
+    store = OutageStore(tmp_path / "queue")
+    queue = Queue(store, fast_timing)
+    job_id = story(queue, lines=1)
+    with session(queue) as worker:
+        claim = worker.claim_next()
+        claim.append(["the end"])
+        store.outage = lambda method, key, data: output_state(data) == "done"
+        with pytest.raises(StoreUnavailable):
+            claim.complete()
+        store.outage = None
+    status = queue.status(job_id)
+    assert status["status"] == "done" and status["lines"] == ["the end"] and status["attempt"] == 1
 
 
 # -- cancel and continue ------------------------------------------------------------------------
