@@ -74,9 +74,7 @@ class ModelShelf:
             if new:
                 log.info("models published in the queue: %s", ", ".join(new))
         if session is not None:
-            names = self.names()
-            session.models = set(names)  # what claim_next takes story jobs for
-            session.record.models = names  # what the heartbeat announces
+            session.set_models(self.names())
 
     def get(self, name: str) -> LoadedModel:
         """The model ``name``, loaded on this worker's device; ``ModelUnavailable`` if it cannot be."""

@@ -92,6 +92,13 @@ class WorkerSession:
         self._last_beat = time.monotonic()
         return True
 
+    def set_models(self, names: list[str]) -> None:
+        """Serve ``names`` from now on: ``claim_next`` takes story jobs for them, and the
+        next heartbeat announces them."""
+        with self._lock:
+            self.models = set(names)
+            self.record.models = sorted(self.models)
+
     def lease_ok(self) -> bool:
         """Whether this worker may still write: its last heartbeat is recent enough."""
         return time.monotonic() - self._last_beat < self.timing.fence

@@ -522,6 +522,14 @@ def test_workers_are_listed_while_they_beat(queue, other_queue):
     assert queue.workers() == []
 
 
+def test_set_models_changes_what_a_worker_claims_and_announces(queue, other_queue):
+    job_id = story(queue, model="tales")
+    with session(other_queue) as worker:
+        assert worker.claim_next() is None
+        worker.set_models(["tales", "default"])
+        assert worker.claim_next().job_key == job_id.split(".")[0]
+        eventually(lambda: queue.workers()[0]["models"] == ["default", "tales"])
+
 def test_a_silent_worker_goes_offline(queue, other_queue):
     silent = session(other_queue, background=False).__enter__()
     assert queue.workers()[0]["online"] is True
