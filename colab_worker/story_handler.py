@@ -27,6 +27,13 @@ def story_text(seed: str, lines: list[str]) -> str:
     return "\n".join([seed.rstrip("\n"), *lines])
 
 
+def line_progress(claim: Claim, written: int = 0) -> dict:
+    """``{"line": k, "of": n}``: the story is writing line k of the n lines its newest
+    request (first segment or continue) asked for, once ``written`` more lines are in."""
+    wanted = claim.segments[-1]["lines"]
+    return {"line": min(wanted, wanted - claim.remaining + written + 1), "of": wanted}
+
+
 def sampling_params(settings: dict) -> SamplingParams:
     return SamplingParams(
         temperature=settings["temperature"],
@@ -79,6 +86,7 @@ class StoryHandler:
         batch.add(claim.job_key, story_text(settings["seed"], claim.lines), sampling_params(settings))
         self._claims[claim.job_key] = claim
         self._model_of[claim.job_key] = name
+        self._report_start(claim)
         resumed = f", resuming after line {claim.line_count}" if claim.line_count else ""
         log.info("story %s started: %d lines with %s%s (attempt %d)",
                  claim.job_key, claim.remaining, name, resumed, claim.attempt)
@@ -145,12 +153,22 @@ class StoryHandler:
 
     # -- helpers -------------------------------------------------------------------------------
 
+    def _report_start(self, claim: Claim) -> None:
+        """Which line comes first; written now, or within the flush time on a coalescing store."""
+        key = claim.job_key
+        self._held_since[key] = time.monotonic()
+        try:
+            self._guard(key, lambda: claim.set_progress(line_progress(claim)))
+        except StoreUnavailable:
+            self._unsaved.add(key)  # written with the first line
+
     def _write(self, key: str, line: str) -> None:
         claim = self._claims.get(key)
         if claim is None or claim.remaining == 0:
             return  # a line beyond what was asked for, generated before the story was removed
         self._held_since[key] = time.monotonic()
-        if not self._guard(key, lambda: claim.append([line])):
+        # the line and the next line's number go out in one write
+        if not self._guard(key, lambda: claim.append([line], progress=line_progress(claim, written=1))):
             return
         if claim.remaining == 0:
             self._end(key, claim.complete, "done")

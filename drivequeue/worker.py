@@ -304,12 +304,19 @@ class Claim:
             self._cancelled = self._store.exists(self._cancel_key)
         return self._cancelled
 
-    def append(self, lines: list[str]) -> None:
-        """Add output lines; written at once, or within ``timing.flush`` on costly stores."""
+    def append(self, lines: list[str], progress: dict[str, Any] | None = None) -> None:
+        """Add output lines; written at once, or within ``timing.flush`` on costly stores.
+
+        ``progress``: a new progress report (see ``set_progress``), written with the lines.
+        """
         if isinstance(lines, str) or not all(isinstance(line, str) for line in lines):
             raise TypeError("append takes a list of strings")
+        if progress is not None and not isinstance(progress, dict):
+            raise TypeError("progress must be a dict")
         self._check_writable()
         self._output.lines.extend(lines)
+        if progress is not None:
+            self._output.progress = dict(progress)
         self._dirty = True
         self._write_if_due()
 

@@ -48,11 +48,15 @@ def _queued(view: dict, workers: list[dict], now: float) -> str:
 def _running(view: dict) -> str:
     progress = view.get("progress") or {}
     worker = view.get("worker") or {}
-    # the worker's own report if it gives one, else what the lines written so far say
-    # (a story continued after a stop asks for fewer lines than it requested in all)
-    line = progress.get("line") or view.get("line_count", 0) + 1
-    of = progress.get("of") or (view.get("lines_requested") if view.get("segments", 1) == 1 else None)
-    doing = f"Writing line {line} of {of}" if of else f"Writing line {line}"
+    # The worker reports line k of the n lines the newest request asked for (after a
+    # continue too). Before its first report, the lines written so far say as much for
+    # a first request; a continued story's count of this request's lines is not known yet.
+    if progress.get("line") and progress.get("of"):
+        doing = f"Writing line {progress['line']} of {progress['of']}"
+    elif view.get("segments", 1) == 1 and view.get("lines_requested"):
+        doing = f"Writing line {view.get('line_count', 0) + 1} of {view['lines_requested']}"
+    else:
+        doing = "Writing more lines"
     if worker.get("host"):
         doing += f" on {worker['host']}"
         if worker.get("device"):

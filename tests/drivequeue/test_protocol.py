@@ -506,6 +506,20 @@ def test_lines_are_coalesced_within_the_flush_interval_and_flushed_in_order(stor
     assert queue.status(job_id)["lines"] == ["a", "b", "c"]
 
 
+def test_a_progress_report_rides_on_the_line_write(store, fast_timing):
+    queue = Queue(store, replace(fast_timing, flush=3600))
+    job_id = story(queue, lines=3)
+    with session(queue) as worker:
+        claim = worker.claim_next()
+        claim.append(["a"], progress={"line": 2, "of": 3})
+        assert queue.status(job_id)["progress"] == {}
+        claim.flush()
+        status = queue.status(job_id)
+        assert status["lines"] == ["a"] and status["progress"] == {"line": 2, "of": 3}
+        with pytest.raises(TypeError):
+            claim.append(["b"], progress=[2, 3])
+        claim.release()
+
 # -- the worker registry --------------------------------------------------------------------------
 
 

@@ -42,8 +42,14 @@ def test_running_without_a_progress_report_counts_the_lines_written():
     view = {"status": "running", "progress": {}, "worker": None, "line_count": 6,
             "lines_requested": 13, "segments": 1}
     assert describe(view, [], NOW) == "Writing line 7 of 13."
-    # continued after a stop: the total requested says nothing about this segment's end
-    assert describe({**view, "segments": 2}, [], NOW) == "Writing line 7."
+    # continued: the total requested says nothing about this request's lines
+    assert describe({**view, "segments": 2}, [], NOW) == "Writing more lines."
+
+
+def test_running_after_a_continue_counts_the_lines_of_this_request():
+    view = {"status": "running", "progress": {"line": 2, "of": 5}, "worker": None, "line_count": 11,
+            "lines_requested": 15, "segments": 2}
+    assert describe(view, [], NOW) == "Writing line 2 of 5."
 
 
 def test_finished_states():
