@@ -165,7 +165,7 @@ class TrainJob:
 
     def _fetch_corpus(self, name: str) -> Path:
         target = self.workdir / "corpus" / name
-        target.parent.mkdir(exist_ok=True)
+        target.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._retrying(lambda: pushed_files.pull(self.store, name, target))
         except NotFound:

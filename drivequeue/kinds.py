@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import InvalidKey, InvalidPayload
+from .files import check_file_name
 from .records import parse_job_id
 
 MODEL_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
-FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 MAX_SEED_CHARS = 4000
 #: control characters (Unicode category Cc) other than newline and tab
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -144,6 +144,15 @@ def job_id(name: str, value: Any) -> str:
     return value
 
 
+def pushed_file_name(name: str, value: Any) -> str:
+    """A name ``drivequeue push`` accepts, such as ``corpora/grimm.txt``."""
+    try:
+        return check_file_name(value)
+    except InvalidKey:
+        raise InvalidPayload(f"{name} must be the name of a pushed file: letters, digits, '.', '_' and '-', "
+                             "parts separated by '/'") from None
+
+
 def model_name(name: str, value: Any) -> str:
     return matching(MODEL_NAME, "a model name: lowercase letters, digits, - and _ (at most 40)")(name, value)
 
@@ -188,7 +197,7 @@ TRAIN = JobKind(
     name="train",
     version=1,
     fields={
-        "corpus": Field(matching(FILE_NAME, "the name of a pushed file")),
+        "corpus": Field(pushed_file_name),
         "model": Field(new_model_name),
         "steps": Field(integer(1, 100_000), 2000),
         "hidden_size": Field(integer(32, 2048), 256),

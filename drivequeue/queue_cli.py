@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from typing import Any
@@ -29,8 +30,9 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
     story.set_defaults(func=cmd_submit)
 
     train = kinds.add_parser("train", parents=[common], help="train a model on a pushed corpus")
-    train.add_argument("--corpus", required=True, help="name of a pushed text file")
-    train.add_argument("--model", required=True, help="name to publish the trained model under")
+    train.add_argument("corpus", metavar="CORPUS_NAME", help="name of a pushed text file (drivequeue push)")
+    train.add_argument("--model", help="name to publish the trained model under "
+                                       "(default: the corpus file's name without its extension)")
     train.add_argument("--steps", type=int, help="optimizer steps (default 2000)")
     train.add_argument("--hidden-size", type=int, help="LSTM width (default 256)")
     train.add_argument("--layers", type=int, help="LSTM layers (default 2)")
@@ -99,8 +101,17 @@ def _payload(args: argparse.Namespace, fields: tuple[str, ...]) -> dict[str, Any
     return {name: getattr(args, name) for name in fields if getattr(args, name) is not None}
 
 
+def model_from_corpus(corpus: str) -> str | None:
+    """``corpora/Grimm.v2.txt`` -> ``grimm-v2``: the default name of a model trained on ``corpus``."""
+    stem = corpus.rsplit("/", 1)[-1]
+    stem = stem.rsplit(".", 1)[0] if "." in stem[1:] else stem
+    return re.sub(r"[^a-z0-9_]+", "-", stem.lower()).strip("-_")[:40] or None
+
+
 def cmd_submit(args: argparse.Namespace) -> int:
     queue = open_queue(args)
+    if args.kind == "train" and args.model is None:
+        args.model = model_from_corpus(args.corpus)
     job_id = queue.submit(args.kind, _payload(args, FIELDS[args.kind]), job_id=args.job_id)
     print(job_id)
     return 0

@@ -31,7 +31,7 @@ def test_train_job_survives_a_kill_and_its_model_writes_a_story(tmp_path):
     queue = queue_for(env)
     tiny_corpus(tmp_path / "goats.txt")
     drivequeue(env, "push", str(tmp_path / "goats.txt"))
-    job_id = drivequeue(env, "submit", "train", "--corpus", "goats.txt", "--model", "goats",
+    job_id = drivequeue(env, "submit", "train", "goats.txt", "--model", "goats",
                         "--steps", str(STEPS), "--hidden-size", "32", "--layers", "1",
                         "--seq-len", "32", "--batch-size", "8").split()[-1]
 
@@ -63,7 +63,7 @@ def test_train_job_survives_a_kill_and_its_model_writes_a_story(tmp_path):
         story_id = submit_story(env, "The queen", 2, "--model", "goats")
         story = follow(queue, story_id, lambda s: s["status"] not in ("queued", "running"))
 
-        again = drivequeue(env, "submit", "train", "--corpus", "goats.txt", "--model", "goats2",
+        again = drivequeue(env, "submit", "train", "goats.txt", "--model", "goats2",
                            "--steps", "100000", "--hidden-size", "32", "--layers", "1").split()[-1]
         follow(queue, again, lambda s: len(s["lines"]) >= 2)
         drivequeue(env, "cancel", again)

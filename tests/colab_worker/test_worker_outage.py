@@ -59,8 +59,8 @@ def test_a_train_job_whose_completion_meets_an_outage_is_completed_on_its_first_
     store = OutageStore(tmp_path / "queue")
     queue = Queue(store, TIMING)
     tiny_corpus(tmp_path / "goats.txt")
-    pushed_files.push(store, tmp_path / "goats.txt")
-    job = queue.submit("train", {"corpus": "goats.txt", "model": "goats", "steps": 20, "hidden_size": 32,
+    pushed_files.push(store, tmp_path / "goats.txt", "corpora/goats.txt")
+    job = queue.submit("train", {"corpus": "corpora/goats.txt", "model": "goats", "steps": 20, "hidden_size": 32,
                                  "layers": 1, "seq_len": 32, "batch_size": 8})
     store.outage = refuse_first(2, "done")
     run_worker(queue, tmp_path, max_jobs=1)

@@ -77,13 +77,23 @@ def test_cancel_continue_list_workers_and_gc(run, queue):
     assert code == 0 and json.loads(out)["removed_jobs"] == 0
 
 
+def test_submit_train_takes_the_corpus_and_names_the_model_after_it(run, queue):
+    code, out, _ = run("submit", "train", "corpora/Grimm.v2.txt", "--steps", "300")
+    assert code == 0
+    payload = queue.status(out.split()[-1])["payload"]
+    assert payload["corpus"] == "corpora/Grimm.v2.txt" and payload["model"] == "grimm-v2"
+    assert payload["steps"] == 300
+    code, out, _ = run("submit", "train", "tales.txt", "--model", "tales2")
+    assert code == 0 and queue.status(out.split()[-1])["payload"]["model"] == "tales2"
+
 @pytest.mark.parametrize("args, message", [
     (["status", "../x"], "malformed job id"),
     (["status", "%2e%2e"], "malformed job id"),
     (["cancel", "a" * 1024], "malformed job id"),
     (["submit", "story", "--seed", ""], "seed is empty"),
     (["submit", "story", "--seed", "s", "--lines", "1000"], "lines must be a whole number from 1 to 100"),
-    (["submit", "train", "--corpus", "../x", "--model", "m"], "corpus must be"),
+    (["submit", "train", "../x", "--model", "m"], "corpus must be"),
+    (["submit", "train", "tales.txt", "--model", "default"], "'default' is the shipped model"),
 ])
 def test_bad_input_is_one_line_on_stderr_and_exit_status_2(run, args, message):
     code, out, err = run(*args)
