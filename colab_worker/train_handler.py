@@ -3,7 +3,8 @@
 The job's output lines are its progress (step, losses, time left). Its training
 checkpoint is pushed to the queue as ``checkpoints/<job key>.pt`` (at most every
 ``checkpoint_seconds``, and always on a warm stop), so whichever worker takes the
-job after a reset resumes from there instead of from step 0. The finished model
+job after a reset resumes from there instead of from step 0 (``gc`` removes it once
+the job has ended). The finished model
 is published as ``models/<name>.pt`` (see ``model_shelf``), where story jobs can
 ask for it by name.
 """
@@ -33,11 +34,6 @@ log = logging.getLogger(__name__)
 PROGRESS_LINE_SECONDS = 15.0
 #: seconds between two progress reports (the status readers' bar)
 PROGRESS_SECONDS = 1.0
-
-
-def checkpoint_name(job_key: str) -> str:
-    """The pushed-file name of a train job's checkpoint."""
-    return f"checkpoints/{job_key}.pt"
 
 
 def duration(seconds: float | None) -> str:
@@ -174,8 +170,9 @@ class TrainJob:
 
     def _fetch_checkpoint(self, target: Path) -> int:
         """Download this job's checkpoint if an earlier attempt uploaded one; the step it holds."""
+        name = pushed_files.checkpoint_name(self.claim.job_key)
         try:
-            self._retrying(lambda: pushed_files.pull(self.store, checkpoint_name(self.claim.job_key), target))
+            self._retrying(lambda: pushed_files.pull(self.store, name, target))
         except NotFound:
             target.unlink(missing_ok=True)  # only what reached the queue counts
             return 0
@@ -220,7 +217,7 @@ class TrainJob:
         if not stopping and time.monotonic() - self._last_push < self.checkpoint_seconds:
             return
         try:
-            pushed_files.push(self.store, path, checkpoint_name(self.claim.job_key))
+            pushed_files.push(self.store, path, pushed_files.checkpoint_name(self.claim.job_key))
             self._last_push = float("-inf")  # the first checkpoint is always uploaded
         except StoreUnavailable as exc:
             log.warning("train job %s: checkpoint not uploaded: %s", self.claim.job_key, exc)

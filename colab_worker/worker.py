@@ -3,7 +3,8 @@
 One process, one loop. Stories advance together (one ``StoryBatch`` step per
 model per turn of the loop) and each finished line is written at once; a train
 job runs in a thread beside them. Endings that met a store outage are retried
-with the loop's backoff (``endings``). When nothing runs, the loop blocks in
+with the loop's backoff (``endings``), and the queue's ``gc`` runs as the worker
+starts and every ``timing.gc_interval`` after. When nothing runs, the loop blocks in
 ``session.wait`` (filesystem notifications on a local folder, a sleep of
 ``timing.poll`` elsewhere), so an idle worker costs nothing and wakes when a job
 file appears.
@@ -54,6 +55,7 @@ class Worker:
         self.stories = StoryHandler(shelf, device, config.max_batch, config.chunk, self.endings)
         self.training = TrainHandler(shelf, device, stop, config.checkpoint_seconds)
         self.backoff = Backoff(self.timing.backoff_max)
+        self._next_gc = 0.0  # monotonic time of the next gc: the first runs at once
 
     def run(self) -> None:
         session = self._open_session()
@@ -93,6 +95,7 @@ class Worker:
                 if changed or time.monotonic() >= next_look:
                     self._take_jobs(session)
                     next_look = time.monotonic() + self.timing.poll
+                self._collect_garbage()
                 self.training.reap()
                 if self.stories.count:
                     self.stories.settle(self.timing.flush)
@@ -135,6 +138,21 @@ class Worker:
             reason = f"{type(exc).__name__}: {exc}"
             log.error("%s job %s crashed: %s", claim.kind, claim.job_key, reason)
             self.endings.end(claim, functools.partial(claim.crash, reason))
+
+    def _collect_garbage(self) -> None:
+        """Run the queue's ``gc`` when it is due. Every worker runs it, which is safe; one
+        that meets an outage leaves the rest to its next run or to another worker."""
+        if not self.timing.gc_interval or time.monotonic() < self._next_gc:
+            return
+        self._next_gc = time.monotonic() + self.timing.gc_interval
+        try:
+            report = self.queue.gc()
+        except StoreUnavailable as exc:
+            log.warning("gc stopped midway (%s); the next run finishes it", exc)
+            return
+        done = ", ".join(f"{what.replace('_', ' ')}: {count}" for what, count in report.items() if count)
+        if done:
+            log.info("gc: %s", done)
 
     def _done_enough(self) -> bool:
         return (self.max_jobs is not None and self.taken >= self.max_jobs

@@ -35,6 +35,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Callable
 from urllib.parse import urlsplit
 
@@ -295,6 +296,12 @@ class DriveStore(Store):
         except NotFound:
             return False
         return True
+
+    def modified(self, key: str) -> float:
+        check_key(key)
+        self._check_in_folder(key)
+        meta = self._call("files.get", lambda: self.api.files().get(fileId=key, fields="modifiedTime"), key)
+        return datetime.fromisoformat(meta["modifiedTime"].replace("Z", "+00:00")).timestamp()
 
     def _check_in_folder(self, key: str, fresh: bool = False) -> None:
         """``NotFound`` unless ``key`` is a file in this folder (asked once per key unless ``fresh``)."""

@@ -11,6 +11,11 @@ so a reader that finds a record finds a complete file. Pushing a name again
 adds a newer record (the newest ``time`` wins; ties by key) and then removes
 the older versions. A pull downloads to a temporary file next to the target,
 checks the MD5 and only then renames it into place.
+
+A train job's worker keeps its training checkpoint as the pushed file
+``checkpoints/<job key>.pt`` (``checkpoint_name``); ``Queue.gc`` removes it once
+the job has ended, and removes blobs that no record names (a push that died
+between its upload and its record) once they are older than the retention.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ FILE_VERSION = 1
 RECORD = "file"
 BLOB = "blob"
 FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*")
+CHECKPOINT_NAME = re.compile(r"checkpoints/([A-Za-z0-9_-]{1,100})\.pt")
 MAX_NAME = 200
 _HASH_CHUNK = 1 << 20
 
@@ -61,6 +67,17 @@ def check_file_name(name: object) -> str:
     if any(part in (".", "..") for part in name.split("/")):
         raise InvalidKey("a file name may not contain '.' or '..' parts")
     return name
+
+
+def checkpoint_name(job_key: str) -> str:
+    """The pushed-file name of train job ``job_key``'s training checkpoint."""
+    return f"checkpoints/{job_key}.pt"
+
+
+def checkpoint_job(name: str) -> str | None:
+    """The job key whose checkpoint ``name`` is, or None if it names no checkpoint."""
+    match = CHECKPOINT_NAME.fullmatch(name)
+    return match.group(1) if match else None
 
 
 def md5_of(path: str | os.PathLike) -> str:
@@ -92,15 +109,17 @@ class _Records:
         """Every readable version, oldest first."""
         found = []
         for entry in store.list(RECORD):
-            cached = self._cache.get((store.url, entry.key))
-            if cached is None:
-                try:
-                    cached = _parse(entry.key, store.read(entry.key))
-                except (NotFound, CorruptRecord):
-                    continue  # removed meanwhile, or not ours to interpret
-                self._cache[(store.url, entry.key)] = cached
-            found.append(cached)
+            try:
+                found.append(self.get(store, entry.key))
+            except (NotFound, CorruptRecord):
+                continue  # removed meanwhile, or not ours to interpret
         return sorted(found, key=lambda f: (f.time, f.key))
+
+    def get(self, store: Store, key: str) -> StoredFile:
+        cached = self._cache.get((store.url, key))
+        if cached is None:
+            cached = self._cache[(store.url, key)] = _parse(key, store.read(key))
+        return cached
 
 
 _records = _Records()
@@ -142,6 +161,55 @@ def push(store: Store, path: str | os.PathLike, name: str | None = None,
             store.delete(old.key)
             store.delete(old.blob)
     return pushed
+
+
+def remove(store: Store, name: str) -> int:
+    """Remove every version of the pushed file ``name`` (each record before its blob, so
+    that no record names a missing blob); how many versions there were."""
+    check_file_name(name)
+    versions = [f for f in _records.versions(store) if f.name == name]
+    for stored in versions:
+        store.delete(stored.key)
+        store.delete(stored.blob)
+    return len(versions)
+
+
+def remove_orphan_blobs(store: Store, before: float) -> int:
+    """Remove blobs that no file record names and that were last written before the
+    Unix time ``before`` (left by a push that died midway); how many were removed."""
+    blobs = store.list(BLOB)  # listed before the records: a blob pushed meanwhile is too young anyway
+    named = set()
+    for entry in store.list(RECORD):
+        try:
+            named.add(_blob_named_by(store, entry.key))
+        except NotFound:
+            continue
+    removed = 0
+    for entry in blobs:
+        if entry.key in named:
+            continue
+        try:
+            written = store.modified(entry.key)
+        except NotFound:
+            continue
+        if written is not None and written < before:
+            store.delete(entry.key)
+            removed += 1
+    return removed
+
+
+def _blob_named_by(store: Store, key: str) -> str | None:
+    """The blob record ``key`` names; read leniently, so that a record this program
+    cannot interpret (a newer version's) still keeps its blob."""
+    try:
+        return _records.get(store, key).blob
+    except CorruptRecord:
+        try:
+            record = json.loads(store.read(key))
+        except ValueError:
+            return None
+        blob = record.get("blob") if isinstance(record, dict) else None
+        return blob if isinstance(blob, str) else None
 
 
 def pull(store: Store, name: str, path: str | os.PathLike | None = None,

@@ -127,6 +127,14 @@ class LocalStore(Store):
     def exists(self, key: str) -> bool:
         return self._path(key).exists()
 
+    def modified(self, key: str) -> float:
+        try:
+            return os.stat(self._path(key)).st_mtime
+        except FileNotFoundError:
+            raise NotFound(f"no file {key}") from None
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot look at {key}: {exc.strerror}") from None
+
     def wait(self, timeout: float) -> bool:
         """Wait for a file to appear, change or vanish (inotify), at most ``timeout`` seconds.
 

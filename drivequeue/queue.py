@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from . import files
 from .errors import InvalidPayload, JobStateError, KeyExists, NotFound
 from .kinds import get_kind
 from .leases import LeaseWatch
@@ -152,10 +153,16 @@ class Queue:
         removed with all their files; queued jobs that waited longer than
         ``max_queue_wait`` are failed; heartbeat files not renewed for
         ``retention`` are removed; so are unreadable job files and files left
-        behind by a removed job.
+        behind by a removed job; so are the training checkpoints of train jobs
+        that ended, and blobs older than ``retention`` that no pushed file names.
+
+        Several processes may run it at once: every removal tolerates a file
+        that is already gone, and a waiting job is failed by winning its next
+        claim, which only one of them can.
         """
         now = time.time() if now is None else now
-        report = {"removed_jobs": 0, "failed_waiting": 0, "removed_workers": 0, "removed_files": 0}
+        report = {"removed_jobs": 0, "failed_waiting": 0, "removed_workers": 0, "removed_files": 0,
+                  "removed_checkpoints": 0, "removed_blobs": 0}
         views = self.reader.scan()
         referenced: set[str] = set()
         for view in views:
@@ -169,7 +176,7 @@ class Queue:
                 referenced.update(_files_of(view))
                 if view.state is JobState.QUEUED and now - view.queued_since > self.timing.max_queue_wait:
                     hours = self.timing.max_queue_wait / 3600
-                    if self._fail_by_claim(view, f"no worker took the job within {hours:g} hours"):
+                    if self._fail_by_claim(view, f"no worker took the job within {hours:g} hours", now):
                         report["failed_waiting"] += 1
         for entry in self.store.list("worker"):
             try:
@@ -183,6 +190,8 @@ class Queue:
                 self.store.delete(entry.key)
                 report["removed_workers"] += 1
         report["removed_files"] = self._remove_leftovers(referenced, now)
+        report["removed_checkpoints"] = self._remove_checkpoints({view.key: view for view in views})
+        report["removed_blobs"] = files.remove_orphan_blobs(self.store, now - self.timing.retention)
         return report
 
     # -- workers -----------------------------------------------------------------------------
@@ -267,23 +276,27 @@ class Queue:
             "error": view.error,
         }
 
-    def _fail_by_claim(self, view: JobView, reason: str) -> bool:
-        """Record a failure by winning the job's next claim (what a worker would do)."""
+    def _fail_by_claim(self, view: JobView, reason: str, now: float) -> bool:
+        """Record a failure by winning the job's next claim (what a worker would do), as of ``now``."""
         claim_key = view.next_claim_key
         output_key, = self.store.new_keys("output")
         next_claim_key, = self.store.new_keys("claim")
         output = OutputRecord(job=view.key, claim=claim_key, attempt=view.used_attempts + 1,
                               segment=view.segment_count, lines=list(view.lines),
                               ends=list(view.output.ends) if view.output else [],
-                              state="failed", error=reason, time=time.time())
+                              state="failed", error=reason, time=now)
         self.store.create(output_key, "output", output.to_bytes())
         claim = ClaimRecord(job=view.key, segment=view.segment_count, attempt=output.attempt,
                             worker=None, worker_id="gc", output_key=output_key,
-                            next_claim_key=next_claim_key, time=time.time())
+                            next_claim_key=next_claim_key, time=now)
         try:
             self.store.create(claim_key, "claim", claim.to_bytes())
         except KeyExists:
-            self.store.delete(output_key)  # a worker took it after all
+            self.store.delete(output_key)  # a worker (or another gc) took it after all
+            return False
+        if not self.store.exists(view.key):  # another gc was removing the job as this one read it
+            self.store.delete(claim_key)
+            self.store.delete(output_key)
             return False
         return True
 
@@ -315,6 +328,21 @@ class Queue:
                 continue
             self.store.delete(entry.key)
             removed += 1
+        return removed
+
+
+    def _remove_checkpoints(self, views: dict[str, JobView]) -> int:
+        """Remove the training checkpoints of jobs that ended or are gone."""
+        removed = 0
+        for stored in files.stored_files(self.store):
+            job_key = files.checkpoint_job(stored.name)
+            if job_key is None:
+                continue
+            view = views.get(job_key)
+            ended = view.state.finished if view is not None else not self.store.exists(job_key)
+            if ended:
+                files.remove(self.store, stored.name)
+                removed += 1
         return removed
 
 

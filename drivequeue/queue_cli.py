@@ -73,7 +73,7 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
     workers.set_defaults(func=cmd_workers)
 
     gc = subparsers.add_parser("gc", parents=[common],
-                               help="remove old finished jobs, fail jobs that waited too long")
+                               help="remove old finished jobs and leftovers, fail jobs that waited too long")
     gc.add_argument("--json", action="store_true", help="print JSON")
     gc.set_defaults(func=cmd_gc)
 

@@ -112,6 +112,11 @@ class Store(ABC):
             return False
         return True
 
+    def modified(self, key: str) -> float | None:
+        """When ``key`` was last written, as a Unix time by the store's clock (for
+        retention); ``NotFound`` if it does not exist. This default cannot tell: None."""
+        return None
+
     def upload(self, key: str, name: str, path: str | os.PathLike[str],
                progress: Callable[[int], None] | None = None) -> str | None:
         """Create ``key`` from the local file ``path``, like ``create`` (``KeyExists`` if it exists).

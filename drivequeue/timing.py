@@ -25,6 +25,7 @@ class Timing:
     max_attempts   used-up attempts (crash or vanished worker) after which a job fails
     retention      finished jobs and dead workers' files are removed by ``gc`` after this long
     max_queue_wait ``gc`` fails a job that waited this long without any worker taking it
+    gc_interval    a worker runs ``gc`` this often (0: never; run it from cron or by hand)
     """
 
     lease: float = 10.0
@@ -36,6 +37,7 @@ class Timing:
     max_attempts: int = 3
     retention: float = 7 * 24 * 3600.0
     max_queue_wait: float = 6 * 3600.0
+    gc_interval: float = 600.0
 
     def __post_init__(self) -> None:
         for field in fields(self):

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import multiprocessing
 import time
+from collections import Counter
 
-from drivequeue.records import OutputRecord
+import pytest
+
+from drivequeue import JobState, LocalStore, Queue, Timing, files, open_store
+from drivequeue.errors import InvalidKey
+from drivequeue.kinds import STORY
+from drivequeue.records import JobRecord, OutputRecord
 
 DAY = 24 * 3600.0
 
@@ -75,3 +83,133 @@ def test_unreadable_job_files_and_old_leftovers_are_removed(queue, store):
     assert report["removed_jobs"] == 1 and report["removed_files"] == 1
     assert {entry.key for entry in store.list("output")} == {new_key}
     assert queue.status(kept)["status"] == "queued"
+
+
+def push_bytes(store, tmp_path, name, data=b"weights"):
+    local = tmp_path / "upload"
+    local.write_bytes(data)
+    return files.push(store, local, name)
+
+
+def test_checkpoints_of_train_jobs_that_ended_or_vanished_are_removed(queue, store, tmp_path):
+    request = {"corpus": "tales.txt", "model": "tales"}
+    ended = queue.submit("train", request).split(".")[0]
+    waiting = queue.submit("train", request).split(".")[0]
+    with queue.worker(host="h", device="cpu", models=["default"]) as worker:
+        worker.claim_next(kinds={"train"}).complete()
+    gone, = store.new_keys("job")
+    for key in (ended, waiting, gone):
+        push_bytes(store, tmp_path, files.checkpoint_name(key))
+    push_bytes(store, tmp_path, "models/tales.pt")
+    report = queue.gc()
+    assert report["removed_checkpoints"] == 2 and report["removed_jobs"] == 0
+    assert [f.name for f in files.stored_files(store)] == [files.checkpoint_name(waiting), "models/tales.pt"]
+    assert len(store.list("blob")) == 2  # the removed checkpoints' contents went with them
+
+
+def test_blobs_no_record_names_are_removed_once_older_than_the_retention(queue, store, tmp_path):
+    kept = push_bytes(store, tmp_path, "corpora/tales.txt")
+    orphan, newer_version, newer_record = store.new_keys("blob", 2) + store.new_keys("file")
+    store.create(orphan, "blob", b"half a push")
+    store.create(newer_version, "blob", b"a newer program's file")
+    store.create(newer_record, "file", json.dumps({"v": 2, "type": "file", "blob": newer_version}).encode())
+    assert queue.gc()["removed_blobs"] == 0
+    assert queue.gc(now=time.time() + queue.timing.retention + 60)["removed_blobs"] == 1
+    assert {entry.key for entry in store.list("blob")} == {kept.blob, newer_version}
+    assert files.find(store, "corpora/tales.txt") == kept
+
+
+def test_remove_takes_every_version_of_a_pushed_file(store, tmp_path):
+    push_bytes(store, tmp_path, "notes.txt", b"one")
+    push_bytes(store, tmp_path, "notes.txt", b"two")
+    assert files.remove(store, "notes.txt") == 1  # pushing again replaced the older version
+    assert store.list() == []
+    assert files.remove(store, "notes.txt") == 0
+    with pytest.raises(InvalidKey):
+        files.remove(store, "../notes.txt")
+
+
+def messy_queue(store, timing, tmp_path):
+    """A queue with something of everything gc removes or fails, and things it must keep."""
+    queue = Queue(store, timing)
+    for _ in range(3):
+        finished_story(queue)
+    long_ago = time.time() - 2 * timing.max_queue_wait
+    waiting = []
+    for _ in range(3):
+        key, = store.new_keys("job")
+        claim_key, cancel_key, segment_key = (store.new_keys(name)[0] for name in ("claim", "cancel", "segment"))
+        record = JobRecord(kind="story", payload=STORY.validate({"seed": "x"}), secret_hash="0" * 64,
+                           created=long_ago, claim_key=claim_key, cancel_key=cancel_key,
+                           next_segment_key=segment_key)
+        store.create(key, "job", record.to_bytes())
+        waiting.append(key)
+    for _ in range(2):
+        queue.worker(host="h", device="cpu", models=["default"], background=False).open()  # then died
+    gone_job, = store.new_keys("job")
+    leftover, = store.new_keys("output")
+    store.create(leftover, "output", OutputRecord(job=gone_job, claim="c", attempt=1, segment=1, time=1.0).to_bytes())
+    train = queue.submit("train", {"corpus": "tales.txt", "model": "tales"}).split(".")[0]
+    push_bytes(store, tmp_path, files.checkpoint_name(train))  # its job waits: kept
+    push_bytes(store, tmp_path, files.checkpoint_name(gone_job))
+    push_bytes(store, tmp_path, "corpora/tales.txt")
+    store.create(store.new_keys("blob")[0], "blob", b"half a push")
+    return waiting
+
+
+def _gc_in_a_process(url, timing, now, barrier, results):
+    queue = Queue(open_store(url), timing)
+    barrier.wait()
+    results.put(queue.gc(now=now))
+
+
+def test_several_processes_can_run_gc_at_once(store, tmp_path):
+    timing = Timing(lease=1.0, heartbeat=0.1, poll=0.05, check=0.02, retention=3600.0, max_queue_wait=10 * 3600.0)
+    waiting = messy_queue(store, timing, tmp_path)
+    now = time.time() + 2 * timing.retention  # finished jobs, dead workers and strays are old by then
+    ctx = multiprocessing.get_context("spawn")
+    barrier, results = ctx.Barrier(4), ctx.Queue()
+    procs = [ctx.Process(target=_gc_in_a_process, args=(store.url, timing, now, barrier, results))
+             for _ in range(4)]
+    for proc in procs:
+        proc.start()
+    reports = [results.get(timeout=60) for _ in procs]
+    for proc in procs:
+        proc.join(timeout=60)
+        assert proc.exitcode == 0
+    assert sum(report["failed_waiting"] for report in reports) == len(waiting)  # each by exactly one
+    names = Counter(entry.name for entry in store.list())
+    # the waiting jobs (failed, each with the one claim and output that says so), the waiting
+    # train job, its checkpoint and the corpus: nothing else
+    assert names == {"job": len(waiting) + 1, "claim": len(waiting), "output": len(waiting), "file": 2, "blob": 2}
+    queue = Queue(store, timing)
+    for key in waiting:
+        view = queue.reader.view(key)
+        assert view.state is JobState.FAILED and "no worker took the job" in view.error
+    assert all(count == 0 for count in queue.gc(now=now).values())
+
+
+class PausingStore(LocalStore):
+    """A second handle on a local store that runs ``meanwhile`` right after reading ``key``."""
+
+    def __init__(self, root, key, meanwhile):
+        super().__init__(root)
+        self.pause_at, self.meanwhile = key, meanwhile
+
+    def read(self, key):
+        data = super().read(key)
+        if key == self.pause_at:
+            self.pause_at = None
+            self.meanwhile()
+        return data
+
+
+def test_a_gc_that_reads_a_job_another_gc_is_removing_leaves_nothing_behind(queue, store, fast_timing):
+    job_key = finished_story(queue).split(".")[0]
+    now = time.time() + fast_timing.retention + fast_timing.max_queue_wait
+    # this gc reads the job file, then the other removes the job whole: the claims it
+    # goes on to read are gone, so the job looks like one that waited far too long
+    racing = PausingStore(store.root, job_key, lambda: Queue(store, fast_timing).gc(now=now))
+    report = Queue(racing, fast_timing).gc(now=now)
+    assert report["failed_waiting"] == 0
+    assert store.list() == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -94,6 +95,17 @@ def test_delete_removes_and_is_idempotent(store):
     assert key not in {entry.key for entry in store.list()}
 
 
+def test_modified_is_when_a_file_was_last_written_by_the_store_clock(store):
+    key, missing = store.new_keys("blob", 2)
+    store.create(key, "blob", b"x")
+    made = store.modified(key)
+    assert abs(made - time.time()) < 60  # the same machine's clock, give or take a filesystem's rounding
+    store.write(key, b"y")
+    assert store.modified(key) >= made
+    with pytest.raises(NotFound):
+        store.modified(missing)
+
+
 def test_list_shows_files_with_their_names_and_filters_by_name(store):
     jobs = store.new_keys("job", 3)
     claim, = store.new_keys("claim")
@@ -131,6 +143,7 @@ def test_malformed_keys_are_rejected_by_every_operation(store, key):
         lambda: store.create(key, "job", b"x"),
         lambda: store.delete(key),
         lambda: store.exists(key),
+        lambda: store.modified(key),
     ):
         with pytest.raises(InvalidKey):
             call()

@@ -18,9 +18,10 @@ def test_the_environment_overrides_each_field():
     timing = Timing.from_env("local", {
         "DRIVEQUEUE_LEASE": "30", "DRIVEQUEUE_HEARTBEAT": "5", "DRIVEQUEUE_MAX_ATTEMPTS": "7",
         "DRIVEQUEUE_RETENTION": "60", "DRIVEQUEUE_MAX_QUEUE_WAIT": "120", "DRIVEQUEUE_FLUSH": " ",
+        "DRIVEQUEUE_GC_INTERVAL": "0",
     })
     assert (timing.lease, timing.heartbeat, timing.max_attempts) == (30.0, 5.0, 7)
-    assert (timing.retention, timing.max_queue_wait) == (60.0, 120.0)
+    assert (timing.retention, timing.max_queue_wait, timing.gc_interval) == (60.0, 120.0, 0.0)
     assert timing.flush == DEFAULTS["local"].flush
 
 
