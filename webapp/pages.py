@@ -122,6 +122,7 @@ def _render_story(
         if name
         for message in messages
     ]
+    poll_ms = max(MIN_POLL_MS, int(_config().poll_interval * 1000))
     return render_template(
         "story.html",
         view=view,
@@ -131,5 +132,14 @@ def _render_story(
         key_needed=key_needed(_config()),
         active=view["status"] in ("queued", "running"),
         # polling faster than the cache refreshes would only fetch the same answer
-        poll_ms=max(MIN_POLL_MS, int(_config().poll_interval * 1000)),
+        poll_ms=poll_ms,
+        settle_ms=_settle_ms(poll_ms),
     )
+
+
+def _settle_ms(poll_ms: int) -> int:
+    """How long a page keeps looking for lines after a story was cancelled: the worker
+    sees the cancel within the queue's ``check`` interval and may write the line it
+    was on, which a coalescing store holds up to ``flush`` more; then a few polls."""
+    timing = _stories().queue.timing
+    return int((timing.check + timing.flush) * 1000) + 3 * poll_ms

@@ -1,5 +1,7 @@
 // Story page: poll the JSON API for lines after the ones shown, append them, keep the state honest.
 // Lines are inserted as text (textContent), never as HTML: generated text cannot run.
+// After a cancel the worker may still write the line it was on: the page keeps looking
+// until no line has come for data-settle-ms (at most four times that in all).
 (function () {
   "use strict";
 
@@ -10,6 +12,7 @@
   var POLL_MS = Number(root.getAttribute("data-poll-ms")) || 1000;
   var HIDDEN_POLL_MS = Math.max(POLL_MS, 5000);
   var RETRY_MS = 5000;
+  var SETTLE_MS = Number(root.getAttribute("data-settle-ms")) || 5000;
 
   var apiUrl = root.getAttribute("data-api");
   var text = document.getElementById("story-text");
@@ -20,6 +23,8 @@
   var lineCount = Number(root.getAttribute("data-line-count"));
   var state = root.getAttribute("data-status");
   var editDirty = false;
+  var settleQuietUntil = null; // while cancelled: stop looking once this passes with no new line
+  var settleEnd = null; // ... and in any case once this passes
 
   function appendLines(lines) {
     lines.forEach(function (line) {
@@ -51,6 +56,18 @@
     window.setTimeout(poll, ms);
   }
 
+  function stillLooking(status, newLines) {
+    if (ACTIVE[status]) {
+      settleQuietUntil = settleEnd = null;
+      return true;
+    }
+    if (status !== "cancelled") return false;
+    var now = Date.now();
+    if (settleEnd === null) settleEnd = now + 4 * SETTLE_MS;
+    if (settleQuietUntil === null || newLines) settleQuietUntil = now + SETTLE_MS;
+    return now < Math.min(settleQuietUntil, settleEnd);
+  }
+
   function poll() {
     fetch(apiUrl + "?after=" + lineCount, {
       headers: { Accept: "application/json" },
@@ -69,12 +86,13 @@
       }
       return response.json().then(function (view) {
         connection.textContent = "";
-        if (view.lines.length && view.after === lineCount) {
+        var fresh = view.lines.length > 0 && view.after === lineCount;
+        if (fresh) {
           appendLines(view.lines);
           lineCount += view.lines.length;
         }
         showState(view);
-        if (ACTIVE[view.status]) schedule(document.hidden ? HIDDEN_POLL_MS : POLL_MS);
+        if (stillLooking(view.status, fresh)) schedule(document.hidden ? HIDDEN_POLL_MS : POLL_MS);
       });
     }).catch(function () {
       connection.textContent = "Cannot reach the server; trying again in a few seconds.";
@@ -116,5 +134,5 @@
     document.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = false; });
   });
 
-  if (ACTIVE[state]) schedule(POLL_MS);
+  if (ACTIVE[state] || state === "cancelled") schedule(POLL_MS);
 })();

@@ -18,6 +18,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 from werkzeug.serving import make_server
 
+from drivequeue import Queue, open_store
 from webapp import create_app
 from webapp.config import Config
 
@@ -136,6 +137,31 @@ def test_without_a_worker_the_page_says_so_and_can_copy_and_cancel(page, site):
     expect(link).to_have_count(1)
     assert site + link.get_attribute("href") == story_url
     assert page.csp_violations == []
+
+
+@pytest.fixture
+def slow_cancel_check(queue_dir, monkeypatch):
+    """Workers look for a cancel only every 3 s, so a line may land well after one."""
+    monkeypatch.setenv("DRIVEQUEUE_CHECK", "3")
+
+
+def test_a_line_written_as_the_story_is_cancelled_still_appears(slow_cancel_check, page, site, queue_dir):
+    start_story(page, site, "The fox and the geese.", 5)
+    lines = page.locator("#story-text .line")
+    with Queue(open_store(str(queue_dir))).worker(host="gpu-box", device="T4", models=["default"]) as worker:
+        claim = worker.claim_next()
+        claim.append(["The fox came to a meadow."], progress={"line": 2, "of": 5})
+        expect(lines).to_have_count(1)
+        page.get_by_role("button", name="Stop writing").click()
+        expect(page.locator("#status")).to_have_text("Cancelled: no more lines will be written.")
+        page.evaluate("window.sameDocument = true")
+        # the worker finishes the line it was on, then notices the cancel
+        claim.append(["There sat a flock of fine fat geese."])
+        assert claim.cancelled
+        claim.complete()
+    expect(lines).to_have_count(2)
+    expect(lines.last).to_contain_text("There sat a flock of fine fat geese.")
+    assert page.evaluate("window.sameDocument") is True  # it came by polling, not by a reload
 
 
 def test_the_pages_fit_a_phone_screen(page, site):
