@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from colab_worker.checkpoint import LoadedModel, save_model
+from colab_worker.cli import main
 from colab_worker.generation import BatchFull, SamplingParams, StoryBatch
 from colab_worker.model import CharLSTM, ModelConfig
 from colab_worker.vocab import Vocab
@@ -218,8 +219,7 @@ def test_generate_command_prints_a_reproducible_story(loaded, tmp_path):
     assert again.stdout == first.stdout
 
 
-def test_generate_command_reports_a_missing_model(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "colab_worker", "generate", "--model", str(tmp_path / "no.pt")],
-                          capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 2
-    assert "no model file" in proc.stderr and "Traceback" not in proc.stderr
+def test_generate_command_reports_a_missing_model(tmp_path, capsys):
+    assert main(["generate", "--model", str(tmp_path / "no.pt")]) == 2
+    err = capsys.readouterr().err
+    assert "no model file" in err and "Traceback" not in err
