@@ -152,8 +152,8 @@ class Queue:
         Finished jobs whose last activity is older than ``retention`` are
         removed with all their files; queued jobs that waited longer than
         ``max_queue_wait`` are failed; heartbeat files not renewed for
-        ``retention`` are removed; so are unreadable job files and files left
-        behind by a removed job; so are the training checkpoints of train jobs
+        ``retention`` are removed; so are job files that cannot be read, once
+        written longer ago than that, and files left behind by a removed job; so are the training checkpoints of train jobs
         that ended, and blobs older than ``retention`` that no pushed file names.
 
         Several processes may run it at once: every removal tolerates a file
@@ -166,10 +166,11 @@ class Queue:
         views = self.reader.scan()
         referenced: set[str] = set()
         for view in views:
-            if view.job is None:
-                self._remove_job(view)
-                report["removed_jobs"] += 1
-            elif view.state.finished and now - view.last_activity > self.timing.retention:
+            if view.job is None:  # unreadable: it shows as failed until its file is old
+                expired = self._written_before(view.key, now - self.timing.retention)
+            else:
+                expired = view.state.finished and now - view.last_activity > self.timing.retention
+            if expired:
                 self._remove_job(view)
                 report["removed_jobs"] += 1
             else:
@@ -330,6 +331,14 @@ class Queue:
             removed += 1
         return removed
 
+
+    def _written_before(self, key: str, cutoff: float) -> bool:
+        """Whether file ``key`` was last written before ``cutoff`` (a store that cannot tell: yes)."""
+        try:
+            written = self.store.modified(key)
+        except NotFound:
+            return True
+        return written is None or written < cutoff
 
     def _remove_checkpoints(self, views: dict[str, JobView]) -> int:
         """Remove the training checkpoints of jobs that ended or are gone."""

@@ -70,9 +70,16 @@ def test_heartbeat_files_of_long_dead_workers_are_removed(queue, store):
     assert store.list("worker") == []
 
 
-def test_unreadable_job_files_and_old_leftovers_are_removed(queue, store):
+def test_unreadable_job_files_show_as_failed_until_the_retention_time(queue, store):
     job_key, = store.new_keys("job")
     store.create(job_key, "job", b"not json")
+    assert queue.gc()["removed_jobs"] == 0
+    assert queue.jobs()[0]["status"] == "failed"
+    assert queue.gc(now=time.time() + queue.timing.retention + 60)["removed_jobs"] == 1
+    assert store.list() == []
+
+
+def test_old_leftovers_of_removed_jobs_are_removed(queue, store):
     old_key, new_key = store.new_keys("output", 2)
     gone_job, = store.new_keys("job")
     store.create(old_key, "output", OutputRecord(job=gone_job, claim="c", attempt=1, segment=1, time=1.0).to_bytes())
@@ -80,7 +87,7 @@ def test_unreadable_job_files_and_old_leftovers_are_removed(queue, store):
                                                  time=time.time()).to_bytes())
     kept = queue.submit("story", {"seed": "x"})
     report = queue.gc()
-    assert report["removed_jobs"] == 1 and report["removed_files"] == 1
+    assert report["removed_jobs"] == 0 and report["removed_files"] == 1
     assert {entry.key for entry in store.list("output")} == {new_key}
     assert queue.status(kept)["status"] == "queued"
 
