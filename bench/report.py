@@ -244,9 +244,8 @@ def write_report(figures: dict, where: dict, model_text: str, quick: bool, path:
         f"Made by `python -m bench` (`make bench`) on {where['date']}, in {figures['total_s'] / 60:.1f} minutes, on "
         f"**{where['cpu']}, {where['cores']} CPU cores, {gpu}** (Python {where['python']}, torch {where['torch']}; "
         f"{_threads(figures['generation']['threads'])} per process, `COLAB_WORKER_THREADS` for the workers).",
-        f"Every figure below comes from that machine's CPU{gpu_figures}. The CPU was shared with other work "
-        f"(a model training, other test runs), so the figures are noisy: expect a spread of tens of per cent "
-        f"between runs.{load}",
+        f"Every figure below comes from that machine's CPU{gpu_figures}. Two small cores shared with whatever "
+        f"else runs make the figures noisy: expect a spread of tens of per cent between runs.{load}",
         "",
         f"Model: {model_text}.",
         "",
