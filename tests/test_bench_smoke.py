@@ -41,8 +41,8 @@ def test_quick_run_writes_the_report_and_the_plot(tmp_path):
 
 
 def test_mounted_folder_shows_changes_on_the_other_side_only_after_the_delay(tmp_path):
-    colab = MountedSide(tmp_path / "colab", tmp_path / "web", delay=0.3, remount=3600)
-    web = MountedSide(tmp_path / "web", tmp_path / "colab", delay=0.3, remount=3600)
+    colab = MountedSide(tmp_path / "colab", tmp_path / "web", delay=1.5, remount=3600)
+    web = MountedSide(tmp_path / "web", tmp_path / "colab", delay=1.5, remount=3600)
     try:
         key = colab.new_keys("output")[0]
         colab.create(key, "output", b"line 1")
@@ -50,15 +50,15 @@ def test_mounted_folder_shows_changes_on_the_other_side_only_after_the_delay(tmp
         colab.deliver_due()
         with pytest.raises(NotFound):
             web.read(key)
-        time.sleep(0.4)
+        time.sleep(1.6)
         colab.write(key, b"line 1\nline 2\nline 3")
         colab.deliver_due()  # the create and the first write are old enough, the newest write is not
         assert web.read(key) == b"line 1\nline 2"
-        time.sleep(0.4)
+        time.sleep(1.6)
         colab.deliver_due()
         assert web.read(key) == b"line 1\nline 2\nline 3"
         colab.delete(key)
-        time.sleep(0.4)
+        time.sleep(1.6)
         colab.deliver_due()
         assert not web.exists(key)
     finally:

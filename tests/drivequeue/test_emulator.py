@@ -112,7 +112,7 @@ def test_fields_masks_keep_responses_small(client):
 
 
 def test_name_listings_lag_but_reads_by_id_and_the_changes_feed_do_not():
-    with Emulator(list_lag_s=0.5) as emulator:
+    with Emulator(list_lag_s=3) as emulator:
         client = Client(emulator)
         token = client.json("GET", "/drive/v3/changes/startPageToken")[1]["startPageToken"]
         file = client.json("POST", "/drive/v3/files", {"name": "job"})[1]
@@ -121,7 +121,9 @@ def test_name_listings_lag_but_reads_by_id_and_the_changes_feed_do_not():
         changes = client.json("GET", f"/drive/v3/changes?pageToken={token}")[1]
         assert [c["fileId"] for c in changes["changes"]] == [file["id"]]
         assert changes["newStartPageToken"] != token
-        time.sleep(0.6)
+        deadline = time.monotonic() + 20
+        while not client.json("GET", "/drive/v3/files")[1]["files"] and time.monotonic() < deadline:
+            time.sleep(0.2)
         assert [f["id"] for f in client.json("GET", "/drive/v3/files")[1]["files"]] == [file["id"]]
         client.request("DELETE", f"/drive/v3/files/{file['id']}")
         assert [f["id"] for f in client.json("GET", "/drive/v3/files")[1]["files"]] == [file["id"]]
