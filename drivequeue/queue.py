@@ -84,6 +84,8 @@ class Queue:
             raise JobStateError(f"this job cannot be continued: {view.error}")
         if not view.state.finished:
             raise JobStateError(f"the job is {view.state.value}; wait until it has finished")
+        if view.stopping:
+            raise JobStateError("the job was cancelled and its worker is still stopping; try again in a few seconds")
         clean = view.kind.validate_continue(payload)
         cap = view.kind.max_lines
         if cap is not None and view.lines_requested + int(clean.get("lines") or 0) > cap:
@@ -248,6 +250,7 @@ class Queue:
             "id": job_id,
             "kind": view.job.kind if view.job is not None else None,
             "status": view.state.value,
+            "stopping": view.stopping,
             "lines": lines[after:],
             "line_count": len(lines),
             "lines_requested": view.lines_requested,

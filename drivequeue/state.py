@@ -73,6 +73,8 @@ class JobView:
     output: OutputRecord | None = None  # newest readable output
     used_attempts: int = 0
     holder: str | None = None  # heartbeat key of the worker running it
+    #: cancelled, but the worker that was writing has not yet noticed and ended its claim
+    stopping: bool = False
     #: the payload or job file is bad in a way a worker should record (claim and fail it)
     needs_failing: bool = False
 
@@ -329,13 +331,15 @@ class JobReader:
         """Rules 2-5 of "State of a job"."""
         newest = view.segment_count
         output = view.output = self._newest_output(view, cached) if view.claims else None
+        claim = view.newest_claim
+        own = output if claim is not None and output is not None and output.claim == view.claim_keys[-1] else None
         if self._is_cancelled(cached, view.newest_cancel_key, newest, listing):
             view.state = JobState.CANCELLED
+            view.stopping = (claim is not None and claim.segment == newest and (own is None or not own.final)
+                             and self._held(claim, view.claim_keys[-1]))
             return
-        claim = view.newest_claim
         if claim is None or claim.segment != newest:
             return  # never claimed since the newest segment was requested: queued
-        own = output if output is not None and output.claim == view.claim_keys[-1] else None
         if own is not None and own.state in ("done", "failed", "cancelled"):
             view.state = JobState(own.state)
             view.error = own.error

@@ -133,13 +133,5 @@ def _render_story(
         active=view["status"] in ("queued", "running"),
         # polling faster than the cache refreshes would only fetch the same answer
         poll_ms=poll_ms,
-        settle_ms=_settle_ms(poll_ms),
     )
 
-
-def _settle_ms(poll_ms: int) -> int:
-    """How long a page keeps looking for lines after a story was cancelled: the worker
-    sees the cancel within the queue's ``check`` interval and may write the line it
-    was on, which a coalescing store holds up to ``flush`` more; then a few polls."""
-    timing = _stories().queue.timing
-    return int((timing.check + timing.flush) * 1000) + 3 * poll_ms

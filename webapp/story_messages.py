@@ -17,13 +17,19 @@ def describe(view: dict, workers: list[dict], now: float | None = None) -> str:
     if status == "running":
         return _running(view)
     if status == "done":
-        count = view["line_count"]
-        return f"Done: {count} line{'s' if count != 1 else ''} written."
+        return f"Done: {_lines_written(view)}."
     if status == "failed":
         return f"Failed: {view.get('error') or 'the worker gave no reason'}."
+    if status == "cancelled" and view.get("stopping"):
+        return "Stopping: the worker ends the story after the line it is writing."
     if status == "cancelled":
-        return "Cancelled: no more lines will be written."
+        return f"Cancelled: {_lines_written(view)}."
     return f"State: {status}."
+
+
+def _lines_written(view: dict) -> str:
+    count = view["line_count"]
+    return f"{count} line{'s' if count != 1 else ''} written"
 
 
 def _queued(view: dict, workers: list[dict], now: float) -> str:

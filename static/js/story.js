@@ -1,7 +1,7 @@
 // Story page: poll the JSON API for lines after the ones shown, append them, keep the state honest.
 // Lines are inserted as text (textContent), never as HTML: generated text cannot run.
 // After a cancel the worker may still write the line it was on: the page keeps looking
-// until no line has come for data-settle-ms (at most four times that in all).
+// while the story is "stopping", and offers to continue only once the worker has stopped.
 (function () {
   "use strict";
 
@@ -12,7 +12,6 @@
   var POLL_MS = Number(root.getAttribute("data-poll-ms")) || 1000;
   var HIDDEN_POLL_MS = Math.max(POLL_MS, 5000);
   var RETRY_MS = 5000;
-  var SETTLE_MS = Number(root.getAttribute("data-settle-ms")) || 5000;
 
   var apiUrl = root.getAttribute("data-api");
   var text = document.getElementById("story-text");
@@ -22,9 +21,8 @@
   var editText = document.getElementById("edit-seed");
   var lineCount = Number(root.getAttribute("data-line-count"));
   var state = root.getAttribute("data-status");
+  var stopping = root.hasAttribute("data-stopping");
   var editDirty = false;
-  var settleQuietUntil = null; // while cancelled: stop looking once this passes with no new line
-  var settleEnd = null; // ... and in any case once this passes
 
   function appendLines(lines) {
     lines.forEach(function (line) {
@@ -37,6 +35,7 @@
 
   function showState(view) {
     state = view.status;
+    stopping = !!view.stopping;
     root.setAttribute("data-status", state);
     statusBox.setAttribute("data-status", state);
     if (statusBox.textContent !== view.message) statusBox.textContent = view.message;
@@ -44,28 +43,16 @@
       progress.max = view.progress.of;
       progress.value = view.progress.line;
     }
-    progress.hidden = !ACTIVE[state];
     var active = !!ACTIVE[state];
+    progress.hidden = !active;
     document.querySelectorAll("[data-when]").forEach(function (el) {
-      el.hidden = (el.getAttribute("data-when") === "active") !== active;
+      el.hidden = el.getAttribute("data-when") === "active" ? !active : active || stopping;
     });
-    if (!active && editText && !editDirty) editText.value = text.textContent;
+    if (!active && !stopping && editText && !editDirty) editText.value = text.textContent;
   }
 
   function schedule(ms) {
     window.setTimeout(poll, ms);
-  }
-
-  function stillLooking(status, newLines) {
-    if (ACTIVE[status]) {
-      settleQuietUntil = settleEnd = null;
-      return true;
-    }
-    if (status !== "cancelled") return false;
-    var now = Date.now();
-    if (settleEnd === null) settleEnd = now + 4 * SETTLE_MS;
-    if (settleQuietUntil === null || newLines) settleQuietUntil = now + SETTLE_MS;
-    return now < Math.min(settleQuietUntil, settleEnd);
   }
 
   function poll() {
@@ -92,7 +79,7 @@
           lineCount += view.lines.length;
         }
         showState(view);
-        if (stillLooking(view.status, fresh)) schedule(document.hidden ? HIDDEN_POLL_MS : POLL_MS);
+        if (ACTIVE[state] || stopping) schedule(document.hidden ? HIDDEN_POLL_MS : POLL_MS);
       });
     }).catch(function () {
       connection.textContent = "Cannot reach the server; trying again in a few seconds.";
@@ -134,5 +121,5 @@
     document.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = false; });
   });
 
-  if (ACTIVE[state] || state === "cancelled") schedule(POLL_MS);
+  if (ACTIVE[state] || stopping) schedule(POLL_MS);
 })();

@@ -15,7 +15,7 @@ from .helpers import eventually
 from .outage import OutageStore, output_state
 
 STATUS_FIELDS = {"id", "kind", "status", "lines", "line_count", "lines_requested", "error", "queue_position",
-                 "attempt", "worker", "progress", "created", "payload", "segments", "parent"}
+                 "attempt", "worker", "progress", "created", "payload", "segments", "parent", "stopping"}
 
 
 @pytest.fixture
@@ -402,17 +402,20 @@ def test_cancel_stops_a_running_job(queue, other_queue):
         claim = worker.claim_next()
         claim.append(["1"])
         assert claim.cancelled is False
-        assert queue.cancel(job_id)["status"] == "cancelled"
+        cancelled = queue.cancel(job_id)
+        assert cancelled["status"] == "cancelled" and cancelled["stopping"] is True
         eventually(lambda: claim.cancelled)
+        claim.append(["2"])  # the line it was writing when the cancel came
         claim.complete()
         assert worker.claim_next() is None
     status = queue.status(job_id)
-    assert status["status"] == "cancelled" and status["lines"] == ["1"]
+    assert status["status"] == "cancelled" and status["stopping"] is False and status["lines"] == ["1", "2"]
 
 
 def test_cancel_a_queued_job_and_not_a_finished_one(queue):
     queued, finished = story(queue), story(queue)
-    assert queue.cancel(queued)["status"] == "cancelled"
+    cancelled = queue.cancel(queued)
+    assert cancelled["status"] == "cancelled" and cancelled["stopping"] is False  # no worker to wait for
     assert queue.cancel(queued)["status"] == "cancelled"  # twice is fine
     with session(queue) as worker:
         claim = worker.claim_next()
@@ -420,6 +423,18 @@ def test_cancel_a_queued_job_and_not_a_finished_one(queue):
         claim.complete()
     with pytest.raises(JobStateError, match="finished"):
         queue.cancel(finished)
+
+
+def test_a_cancelled_job_whose_worker_vanished_is_not_stopping(store, fast_timing):
+    timing = replace(fast_timing, lease=0.5, heartbeat=0.05)
+    queue = Queue(store, timing)
+    job_id = story(queue)
+    vanishing = session(Queue(open_store(store.url), timing), background=False).__enter__()
+    claim_when_ready(vanishing).append(["1"])
+    assert queue.cancel(job_id)["stopping"] is True
+    eventually(lambda: queue.status(job_id)["stopping"] is False)
+    queue.continue_job(job_id, {"lines": 2})
+    assert queue.status(job_id)["status"] == "queued"
 
 
 def test_continue_adds_a_segment_that_resumes_the_story(queue, other_queue):
@@ -447,9 +462,13 @@ def test_continue_after_a_cancel_starts_from_the_lines_written(queue):
     job_id = story(queue, lines=10)
     with session(queue) as worker:
         claim = worker.claim_next()
-        claim.append(["1", "2"])
+        claim.append(["1"])
         queue.cancel(job_id)
+        # until the worker has stopped, a continue would race the line it is still writing
+        with pytest.raises(JobStateError, match="still stopping"):
+            queue.continue_job(job_id, {"lines": 2})
         eventually(lambda: claim.cancelled)
+        claim.append(["2"])
         claim.complete()
         queue.continue_job(job_id, {"lines": 2})
         more = worker.claim_next()

@@ -116,7 +116,7 @@ def test_cancel_a_queued_story(client):
     assert response.get_json()["status"] == "cancelled"
     view = client.get(f"/api/stories/{story_id}").get_json()
     assert view["status"] == "cancelled"
-    assert view["message"] == "Cancelled: no more lines will be written."
+    assert view["message"] == "Cancelled: 0 lines written."
 
 
 def test_cancel_accepts_an_empty_json_post(client):

@@ -126,7 +126,7 @@ def test_without_a_worker_the_page_says_so_and_can_copy_and_cancel(page, site):
     assert page.evaluate("navigator.clipboard.readText()") == page.url
 
     page.get_by_role("button", name="Stop writing").click()
-    expect(status).to_have_text("Cancelled: no more lines will be written.")
+    expect(status).to_have_text("Cancelled: 0 lines written.")
     expect(page.get_by_role("button", name="Continue the story")).to_be_visible()
     story_url = page.url
 
@@ -153,14 +153,18 @@ def test_a_line_written_as_the_story_is_cancelled_still_appears(slow_cancel_chec
         claim.append(["The fox came to a meadow."], progress={"line": 2, "of": 5})
         expect(lines).to_have_count(1)
         page.get_by_role("button", name="Stop writing").click()
-        expect(page.locator("#status")).to_have_text("Cancelled: no more lines will be written.")
+        status = page.locator("#status")
+        expect(status).to_have_text("Stopping: the worker ends the story after the line it is writing.")
+        expect(page.get_by_role("button", name="Continue the story")).to_be_hidden()
         page.evaluate("window.sameDocument = true")
         # the worker finishes the line it was on, then notices the cancel
         claim.append(["There sat a flock of fine fat geese."])
         assert claim.cancelled
         claim.complete()
+    expect(status).to_have_text("Cancelled: 2 lines written.")
     expect(lines).to_have_count(2)
     expect(lines.last).to_contain_text("There sat a flock of fine fat geese.")
+    expect(page.get_by_role("button", name="Continue the story")).to_be_visible()
     assert page.evaluate("window.sameDocument") is True  # it came by polling, not by a reload
 
 
@@ -189,17 +193,18 @@ def test_a_story_grows_line_by_line_and_can_be_continued_cancelled_and_downloade
     assert counts == sorted(set(counts)) and counts[0] >= 1  # more lines at each step
     expect(status).to_have_text(re.compile(r"Writing line \d+ of 100 on .+ \(cpu\)\."))
     page.get_by_role("button", name="Stop writing").click()
-    expect(status).to_have_text("Cancelled: no more lines will be written.", timeout=30_000)
+    # the page shows every line the worker wrote before it noticed the stop, then says how many
+    expect(status).to_have_text(re.compile(r"Cancelled: \d+ lines written\."), timeout=30_000)
     stopped_at = line_count(page)
+    assert status.text_content() == f"Cancelled: {stopped_at} lines written."
     assert 3 <= stopped_at < 100
 
     page.get_by_label("More lines").fill("3")
     page.get_by_role("button", name="Continue the story").click()
     expect(status).to_have_text(re.compile(r"Done: \d+ lines written\."), timeout=120_000)
-    # the worker may finish the line it was writing when the stop came: one more than shown then
     total = line_count(page)
     assert status.text_content() == f"Done: {total} lines written."
-    assert stopped_at + 3 <= total <= stopped_at + 4
+    assert total == stopped_at + 3
 
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Download .txt").click()

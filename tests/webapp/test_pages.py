@@ -64,7 +64,7 @@ def test_cancel_and_continue_through_the_page_forms(client):
     token = csrf_token(client, path)
     assert story_path(client.post(path + "/cancel", data={"csrf_token": token})) == path
     page = client.get(path).get_data(as_text=True)
-    assert "Cancelled: no more lines will be written." in page
+    assert "Cancelled: 0 lines written." in page
     assert story_path(client.post(path + "/continue", data={"csrf_token": token, "lines": "3"})) == path
     story_id = path.rsplit("/", 1)[1]
     view = client.get(f"/api/stories/{story_id}").get_json()

@@ -1,5 +1,7 @@
 """A story through its states, with a real worker session writing lines on the same folder."""
 
+import re
+
 from .conftest import csrf_token, submit
 
 
@@ -64,9 +66,20 @@ def test_cancel_while_running_through_the_page(client, worker):
     path = f"/stories/{story_id}"
     response = client.post(path + "/cancel", data={"csrf_token": csrf_token(client, path)})
     assert response.status_code == 303
+    # the worker has not noticed yet: the page says so and offers no continue
+    html = client.get(path).get_data(as_text=True)
+    assert "Stopping: the worker ends the story after the line it is writing." in html
+    assert '<section data-when="finished" hidden' in html and "data-stopping" in html
+    response = client.post(f"/api/stories/{story_id}/continue", json={"lines": 2})
+    assert response.status_code == 409 and "still stopping" in response.get_json()["message"]
     assert claim.cancelled
+    claim.append(["the line it was writing"])
     claim.complete()
-    assert client.get(f"/api/stories/{story_id}").get_json()["status"] == "cancelled"
+    view = client.get(f"/api/stories/{story_id}").get_json()
+    assert view["status"] == "cancelled" and view["stopping"] is False
+    assert view["message"] == "Cancelled: 2 lines written."
+    html = client.get(path).get_data(as_text=True)
+    assert re.search(r'<section data-when="finished"\s+aria-labelledby', html) and "data-stopping" not in html
 
 
 def test_workers_and_their_models_are_offered(client, worker):

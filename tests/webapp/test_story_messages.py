@@ -55,4 +55,6 @@ def test_running_after_a_continue_counts_the_lines_of_this_request():
 def test_finished_states():
     assert describe({"status": "done", "line_count": 1}, [], NOW) == "Done: 1 line written."
     assert describe({"status": "failed", "error": "out of memory"}, [], NOW) == "Failed: out of memory."
-    assert describe({"status": "cancelled"}, [], NOW) == "Cancelled: no more lines will be written."
+    assert describe({"status": "cancelled", "line_count": 4}, [], NOW) == "Cancelled: 4 lines written."
+    assert (describe({"status": "cancelled", "line_count": 4, "stopping": True}, [], NOW)
+            == "Stopping: the worker ends the story after the line it is writing.")
