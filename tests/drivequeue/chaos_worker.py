@@ -1,4 +1,5 @@
-"""A stub worker for the chaos test: writes numbered lines with small sleeps.
+"""A stub worker for the chaos test: writes numbered lines, each after a short sleep
+(a line takes long enough that the test's kills land while work remains).
 
 Usage: python -m tests.drivequeue.chaos_worker QUEUE LOG TIMING_JSON
 QUEUE is a folder or a queue URL (drive://id:... with the Drive settings in the environment).
@@ -13,6 +14,9 @@ import time
 
 from drivequeue import LeaseLost, Queue, Timing, open_store
 
+#: 200 jobs of 3.5 lines on average take at least 200 * 3.5 * 0.06 / 4 = 10.5 s on 4 workers
+LINE_SECONDS = 0.06
+
 
 def main(queue_url, log_path, timing_json):
     queue = Queue(open_store(queue_url), Timing(**json.loads(timing_json)))
@@ -26,7 +30,7 @@ def main(queue_url, log_path, timing_json):
             log.flush()
             try:
                 for number in range(claim.line_count + 1, claim.line_count + claim.remaining + 1):
-                    time.sleep(0.005)
+                    time.sleep(LINE_SECONDS)
                     claim.append([f"{number} {claim.key}"])
                     log.write(f"line {claim.key} {number}\n")
                     log.flush()
