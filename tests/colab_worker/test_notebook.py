@@ -4,7 +4,9 @@ already installed, a local queue, the CPU and the shipped model; it serves one s
 import os
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
 
 from tests.colab_worker.worker_support import REPO, queue_env, queue_for
 
@@ -38,3 +40,13 @@ def test_notebook_serves_one_story_in_smoke_mode(tmp_path):
     assert "smoke mode: using the checkout that is already installed" in output
     assert f"queue: {queue.store.root}" in output
     assert "done after 2 lines" in output
+
+
+def test_notebook_asks_for_the_fork_before_installing(tmp_path):
+    env = queue_env(tmp_path, PYTHONPATH=os.pathsep.join([str(COLAB_STUB), os.environ.get("PYTHONPATH", "")]))
+    env.pop("COLAB_WORKER_SMOKE", None)
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    client = NotebookClient(notebook, timeout=120, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}})
+    with pytest.raises(CellExecutionError, match="Set REPOSITORY in this cell to your fork"):
+        client.execute(env=env)
