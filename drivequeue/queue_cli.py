@@ -137,7 +137,8 @@ def cmd_cancel(args: argparse.Namespace) -> int:
 
 
 def cmd_tail(args: argparse.Namespace) -> int:
-    """Print lines as they are written; exit 0 when the job is done, 1 if it failed or was cancelled."""
+    """Print lines as they are written; exit 0 when the job is done, 1 if it failed or was cancelled
+    (after the lines its worker wrote before it noticed the cancel)."""
     queue = open_queue(args)
     deadline = None if args.timeout is None else time.monotonic() + args.timeout
     seen = 0
@@ -147,7 +148,7 @@ def cmd_tail(args: argparse.Namespace) -> int:
             print(line, flush=True)
         seen = status["line_count"]
         state = JobState(status["status"])
-        if state.finished:
+        if state.finished and not status["stopping"]:
             if state is not JobState.DONE:
                 reason = f": {status['error']}" if status["error"] else ""
                 print(f"job {state.value}{reason}", file=sys.stderr)
@@ -203,6 +204,8 @@ def _print_status(status: dict[str, Any]) -> None:
         line += f" (position {status['queue_position']} in the queue)"
     if status["worker"]:
         line += f" on {status['worker']['id']} ({status['worker']['device']})"
+    if status["stopping"]:
+        line += " (its worker is still ending the line it was writing)"
     print(line)
     if status["error"]:
         print(f"error: {status['error']}")

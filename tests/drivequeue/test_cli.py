@@ -58,6 +58,25 @@ def test_tail_follows_lines_until_the_job_is_done(run, queue):
     assert code == 0 and out.splitlines() == ["one", "two", "three"]
 
 
+def test_tail_of_a_cancelled_job_prints_the_lines_written_until_its_worker_stopped(run, queue):
+    job_id = queue.submit("story", {"seed": "s", "lines": 5})
+    with queue.worker(host="h", device="cpu", models=["default"]) as worker:
+        claim = worker.claim_next()
+        claim.append(["one"])
+        code, out, _ = run("cancel", job_id)
+        assert code == 0 and "status: cancelled (its worker is still ending the line it was writing)" in out
+
+        def finish_the_line():
+            claim.append(["two"])
+            claim.complete()
+
+        writer = threading.Timer(0.5, finish_the_line)
+        writer.start()
+        code, out, err = run("tail", job_id, "--timeout", "60")
+        writer.join()
+    assert code == 1 and out.splitlines() == ["one", "two"] and "job cancelled" in err
+
+
 def test_cancel_continue_list_workers_and_gc(run, queue):
     job_id = queue.submit("story", {"seed": "s", "lines": 1})
     code, out, _ = run("cancel", job_id)
