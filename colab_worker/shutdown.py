@@ -4,6 +4,12 @@ The first signal only sets a flag: the run loop sees it, finishes the line every
 story is writing, releases its claims and returns. A second signal means the
 operator will not wait: the process ends at once, and the queue resumes its jobs
 elsewhere once the lease expires.
+
+The signals are acted on by a watcher thread, not by a Python signal handler: such
+a handler runs only between bytecodes of the main thread, so it would wait for a
+long native call (a forward pass, a blocking read) to return, and it must not take
+locks the interrupted code may hold. Python's C-level handler writes each signal's
+number to a pipe at once (``signal.set_wakeup_fd``); the watcher reads it there.
 """
 
 from __future__ import annotations
@@ -25,6 +31,9 @@ class Shutdown:
     def __init__(self) -> None:
         self._event = threading.Event()
         self._previous: dict[int, object] = {}
+        self._previous_wakeup_fd = -1
+        self._watcher: threading.Thread | None = None
+        self._wakeup_write = -1
 
     @property
     def requested(self) -> bool:
@@ -33,28 +42,49 @@ class Shutdown:
     def request(self, why: str) -> None:
         """Ask for a warm stop (also what the first signal does)."""
         if not self._event.is_set():
-            log.info("warm stop: %s; finishing current lines", why)
+            log.info("warm stop: %s; finishing current lines (a second signal stops at once)", why)
         self._event.set()
 
     def sleep(self, seconds: float) -> bool:
         """Sleep up to ``seconds``, waking early on a stop request; True if one came."""
         return self._event.wait(seconds)
 
-    def _handle(self, signum: int, frame) -> None:
-        name = signal.Signals(signum).name
-        if self._event.is_set():
-            log.warning("second %s: exiting now without draining", name)
-            logging.shutdown()
-            sys.stdout.flush()
-            os._exit(128 + signum)
-        self.request(f"{name} received")
+    def _watch(self, wakeup_read: int) -> None:
+        """Turn signal numbers read from the wakeup pipe into a warm, then a cold stop."""
+        with os.fdopen(wakeup_read, "rb", buffering=0) as pipe:
+            while numbers := pipe.read(64):  # empty once __exit__ closes the write end
+                for number in numbers:
+                    if number not in SIGNALS:
+                        continue
+                    name = signal.Signals(number).name
+                    if not self._event.is_set():
+                        self.request(f"{name} received")
+                        continue
+                    log.warning("second %s: exiting now without draining", name)
+                    logging.shutdown()
+                    sys.stdout.flush()
+                    os._exit(128 + number)
 
     def __enter__(self) -> Shutdown:
+        wakeup_read, self._wakeup_write = os.pipe()
+        os.set_blocking(self._wakeup_write, False)
+        self._watcher = threading.Thread(target=self._watch, args=(wakeup_read,), name="shutdown-signals",
+                                         daemon=True)
+        self._watcher.start()
+        self._previous_wakeup_fd = signal.set_wakeup_fd(self._wakeup_write)
         for sig in SIGNALS:
-            self._previous[sig] = signal.signal(sig, self._handle)
+            # a Python-level handler, or the C handler would not write the wakeup pipe
+            self._previous[sig] = signal.signal(sig, _leave_to_the_watcher)
         return self
 
     def __exit__(self, *exc) -> None:
         for sig, handler in self._previous.items():
             signal.signal(sig, handler)
         self._previous.clear()
+        signal.set_wakeup_fd(self._previous_wakeup_fd)
+        os.close(self._wakeup_write)
+        self._watcher.join()
+
+
+def _leave_to_the_watcher(signum: int, frame) -> None:
+    """The watcher thread acts on the signal; the interrupted code goes on."""
