@@ -7,11 +7,11 @@ that each benchmark produced its figures and that the report and plot were writt
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
+from bench import paper_transport
 from bench.paper_transport import MountedSide
 from drivequeue import NotFound
 
@@ -40,25 +40,38 @@ def test_quick_run_writes_the_report_and_the_plot(tmp_path):
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_mounted_folder_shows_changes_on_the_other_side_only_after_the_delay(tmp_path):
+class ManualClock:
+    """A ``time`` stand-in whose monotonic clock moves only when told to."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def monotonic(self):
+        return self.now
+
+
+def test_mounted_folder_shows_changes_on_the_other_side_only_after_the_delay(tmp_path, monkeypatch):
+    clock = ManualClock()
+    monkeypatch.setattr(paper_transport, "time", clock)
     colab = MountedSide(tmp_path / "colab", tmp_path / "web", delay=1.5, remount=3600)
     web = MountedSide(tmp_path / "web", tmp_path / "colab", delay=1.5, remount=3600)
     try:
         key = colab.new_keys("output")[0]
         colab.create(key, "output", b"line 1")
         colab.write(key, b"line 1\nline 2")
+        clock.now += 1.4
         colab.deliver_due()
         with pytest.raises(NotFound):
             web.read(key)
-        time.sleep(1.6)
+        clock.now += 0.2
         colab.write(key, b"line 1\nline 2\nline 3")
         colab.deliver_due()  # the create and the first write are old enough, the newest write is not
         assert web.read(key) == b"line 1\nline 2"
-        time.sleep(1.6)
+        clock.now += 1.6
         colab.deliver_due()
         assert web.read(key) == b"line 1\nline 2\nline 3"
         colab.delete(key)
-        time.sleep(1.6)
+        clock.now += 1.6
         colab.deliver_due()
         assert not web.exists(key)
     finally:
