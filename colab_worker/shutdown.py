@@ -68,10 +68,10 @@ class Shutdown:
     def __enter__(self) -> Shutdown:
         wakeup_read, self._wakeup_write = os.pipe()
         os.set_blocking(self._wakeup_write, False)
+        self._previous_wakeup_fd = signal.set_wakeup_fd(self._wakeup_write)  # main thread only
         self._watcher = threading.Thread(target=self._watch, args=(wakeup_read,), name="shutdown-signals",
                                          daemon=True)
         self._watcher.start()
-        self._previous_wakeup_fd = signal.set_wakeup_fd(self._wakeup_write)
         for sig in SIGNALS:
             # a Python-level handler, or the C handler would not write the wakeup pipe
             self._previous[sig] = signal.signal(sig, _leave_to_the_watcher)
