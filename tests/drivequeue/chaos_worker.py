@@ -39,5 +39,20 @@ def main(queue_url, log_path, timing_json):
                 pass
 
 
+def read_logs(logs) -> tuple[dict[str, set[str]], dict[str, set[int]]]:
+    """From the workers' logs: the worker keys that won each claim, and the line numbers
+    each claim's worker was told were written."""
+    owners: dict[str, set[str]] = {}
+    reported: dict[str, set[int]] = {}
+    for log in logs:
+        for row in log.read_text().splitlines():
+            what, claim_key, value = row.split()
+            if what == "claim":
+                owners.setdefault(claim_key, set()).add(value)
+            else:
+                reported.setdefault(claim_key, set()).add(int(value))
+    return owners, reported
+
+
 if __name__ == "__main__":
     main(*sys.argv[1:])

@@ -14,6 +14,8 @@ from pathlib import Path
 from drivequeue import Queue
 from drivequeue.records import ClaimRecord, decode
 
+from .chaos_worker import read_logs
+
 
 REPO = Path(__file__).resolve().parents[2]
 WORKERS = 4
@@ -56,15 +58,7 @@ def test_killed_workers_lose_no_line_and_no_attempt_has_two_owners(store, fast_t
             proc.kill()
             proc.wait()
 
-    owners: dict[str, set[str]] = {}
-    reported: dict[str, set[int]] = {}
-    for log in logs:
-        for row in log.read_text().splitlines():
-            what, claim_key, value = row.split()
-            if what == "claim":
-                owners.setdefault(claim_key, set()).add(value)
-            else:
-                reported.setdefault(claim_key, set()).add(int(value))
+    owners, reported = read_logs(logs)
     assert all(len(keys) == 1 for keys in owners.values())
 
     assert {job["key"] for job in queue.jobs()} == set(wanted)

@@ -13,6 +13,7 @@ from pathlib import Path
 from drivequeue import Queue, Timing
 from drivequeue.urls import open_store
 
+from .chaos_worker import read_logs
 from .helpers import eventually
 
 REPO = Path(__file__).resolve().parents[2]
@@ -58,12 +59,7 @@ def test_fifty_jobs_and_two_workers_finish_with_a_fifth_of_requests_failing(driv
     assert sum(queue.store.calls.values()) > queue.store.calls["files.create"]  # it did talk to Drive
     assert drive_env.requests.total() > 1000 and drive_env.faults.fail_rate == 0.2
 
-    owners: dict[str, set[str]] = {}
-    for log in logs:
-        for row in log.read_text().splitlines():
-            what, claim_key, value = row.split()
-            if what == "claim":
-                owners.setdefault(claim_key, set()).add(value)
+    owners, _ = read_logs(logs)
     assert all(len(worker_keys) == 1 for worker_keys in owners.values())
 
     claims = outputs = 0
