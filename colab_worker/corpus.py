@@ -1,6 +1,11 @@
-"""Training text: Project Gutenberg boilerplate stripping and the reference train/validation split.
+"""Training text: Project Gutenberg boilerplate stripping, unwrapping, and the reference split.
 
-The reference split (``shared/corpora/README.md``): strip each file, concatenate them in
+A book's training text is its file with the byte-order mark and CRLF line ends normalised,
+the Gutenberg header and licence stripped, and the hard wrap undone (:func:`unwrap`): every
+paragraph is one line, and paragraphs are separated by one blank line. So the model learns
+where sentences and paragraphs end, not where a typesetter broke the line.
+
+The reference split (``shared/corpora/README.md``): prepare each file so, concatenate them in
 name order, cut the result into 10,000-character blocks and hold out blocks 7, 27, 47, ...
 (0-based index ``i`` with ``i % 20 == 7``) for validation.
 """
@@ -17,7 +22,11 @@ BLOCK_CHARS = 10_000
 HOLDOUT_EVERY = 20
 HOLDOUT_OFFSET = 7
 
-_START = re.compile(r"^\*\*\* ?START OF (THIS|THE) PROJECT GUTENBERG.*$", re.MULTILINE | re.IGNORECASE)
+# The START line may wrap onto a second line that ends in the closing asterisks.
+_START = re.compile(r"^\*\*\* ?START OF (THIS|THE) PROJECT GUTENBERG[^*\n]*(\n[^*\n]*\*\*\*)?.*$",
+                    re.MULTILINE | re.IGNORECASE)
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
+_LINE_BREAK = re.compile(r"[ \t]*\n[ \t]*")
 _END = re.compile(
     r"^(\*\*\* ?END OF (THIS|THE) PROJECT GUTENBERG|End of (the )?Project Gutenberg)",
     re.MULTILINE | re.IGNORECASE,
@@ -37,10 +46,29 @@ def strip_gutenberg(text: str) -> str:
     return text.strip("\n") + "\n"
 
 
+def unwrap(text: str) -> str:
+    """Undo a hard wrap: a line break inside a paragraph (with the spaces around it) becomes
+    one space, and paragraphs (separated by one or more blank lines) are kept, each ending
+    in ``\\n`` and separated by one blank line."""
+    text = normalize_newlines(text)
+    paragraphs = (_LINE_BREAK.sub(" ", p).strip() for p in _PARAGRAPH_BREAK.split(text))
+    kept = [p for p in paragraphs if p]
+    return "\n\n".join(kept) + "\n" if kept else ""
+
+
+def prepare_text(raw: str) -> str:
+    """A book as the model is trained and scored on it: boilerplate stripped, then unwrapped."""
+    return unwrap(strip_gutenberg(raw))
+
+
+def read_book(path: str | Path) -> str:
+    return prepare_text(Path(path).read_text(encoding="utf-8-sig"))
+
+
 def read_corpus(paths: list[str | Path]) -> str:
-    """The stripped files, in name order, joined by a blank line."""
+    """The prepared files, in name order, joined by a blank line."""
     ordered = sorted((Path(p) for p in paths), key=lambda p: p.name)
-    return "\n".join(strip_gutenberg(p.read_text(encoding="utf-8-sig")) for p in ordered)
+    return "\n".join(read_book(p) for p in ordered)
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ import torch
 from torch.nn import functional as F
 
 from .checkpoint import CheckpointError, build_model, model_payload, read_payload, save_atomic
-from .corpus import read_corpus, reference_split
+from .corpus import prepare_text, read_corpus, reference_split
 from .model import CharLSTM, ModelConfig
 from .vocab import UNK_ID, Vocab, normalize_newlines
 
@@ -42,6 +42,7 @@ class TrainConfig:
     seq_len: int = 100
     batch_size: int = 32
     lr: float = 3e-3
+    lr_schedule: str = "plateau"   # "plateau": decay on stalls; "cosine": to lr/10 at max_steps
     lr_decay: float = 0.5          # learning rate factor after `lr_patience` evaluations without progress
     lr_patience: int = 2
     patience: int = 6              # stop after this many evaluations without progress
@@ -49,9 +50,11 @@ class TrainConfig:
     max_epochs: int = 60
     max_steps: int = 0             # 0: no limit other than max_epochs and early stopping
     eval_every: int = 200          # steps
+    eval_blocks: int = 0           # held-out blocks scored at each evaluation, evenly spaced (0: all)
     checkpoint_every_s: float = 120.0
     grad_clip: float = 1.0
     unk_rate: float = 0.002        # share of input characters replaced by UNK so its embedding is learned
+    min_char_count: int = 1        # rarer characters are left out of the vocabulary (see vocab.py)
     seed: int = 1234
 
 
@@ -176,7 +179,7 @@ def train(
             raise ValueError("give corpus files or text to train on")
         text = read_corpus(list(corpus_paths))
     else:
-        text = normalize_newlines(text)
+        text = prepare_text(text)
     if len(text) < 100:
         raise ValueError(f"a corpus of {len(text)} characters is too short to train on")
     if dry_run:
@@ -186,10 +189,17 @@ def train(
     device = torch.device(device) if device is not None else pick_device()
 
     split = reference_split(text)
-    vocab = Vocab.from_text(text)
+    vocab = Vocab.from_text(text, config.min_char_count)
     mc = ModelConfig(**{**(model_config or {}), "vocab_size": len(vocab)})
     train_ids = torch.tensor(vocab.encode(split.train), dtype=torch.long)
-    val_blocks = [torch.tensor(vocab.encode(b), dtype=torch.long) for b in split.validation]
+    if config.lr_schedule not in ("plateau", "cosine"):
+        raise ValueError(f"unknown learning rate schedule {config.lr_schedule!r}: use plateau or cosine")
+    if config.lr_schedule == "cosine" and not config.max_steps:
+        raise ValueError("the cosine learning rate schedule needs max_steps")
+    held_out = split.validation
+    if 0 < config.eval_blocks < len(held_out):
+        held_out = [held_out[i * len(held_out) // config.eval_blocks] for i in range(config.eval_blocks)]
+    val_blocks = [torch.tensor(vocab.encode(b), dtype=torch.long) for b in held_out]
     streams_len = (len(train_ids) - 1) // config.batch_size
     seq_len = min(config.seq_len, streams_len)
     if seq_len < 1:
@@ -252,6 +262,10 @@ def train(
                 state = None
             elif inputs is None:  # resumed within an epoch
                 inputs, targets = _streams(train_ids, st.offset, config.batch_size, streams_len)
+            if config.lr_schedule == "cosine":
+                st.lr = _cosine_lr(config, st.step)
+                for group in optimizer.param_groups:
+                    group["lr"] = st.lr
             a, b = st.position * seq_len, (st.position + 1) * seq_len
             x = inputs[:, a:b]
             y = targets[:, a:b].to(device)
@@ -280,7 +294,7 @@ def train(
                     st.bad_evals = 0
                 else:
                     st.bad_evals += 1
-                    if st.bad_evals % config.lr_patience == 0:
+                    if config.lr_schedule == "plateau" and st.bad_evals % config.lr_patience == 0:
                         st.lr *= config.lr_decay
                         for group in optimizer.param_groups:
                             group["lr"] = st.lr
@@ -315,6 +329,12 @@ def train(
             bar.close()
     return TrainResult(out_path=out_path, best_val_loss=st.best_val_loss, steps=st.step,
                        stopped_by=stopped_by, history=list(st.history))
+
+
+def _cosine_lr(config: TrainConfig, step: int) -> float:
+    """From ``lr`` at step 0 down to ``lr / 10`` at ``max_steps``, along half a cosine."""
+    progress = min(step / config.max_steps, 1.0)
+    return config.lr * (0.1 + 0.45 * (1 + math.cos(math.pi * progress)))
 
 
 def _metadata(corpus: str, st: _State, config: TrainConfig) -> dict:

@@ -17,6 +17,7 @@ characters when step 1 or 2 expands a character.
 from __future__ import annotations
 
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable
 
 UNK_ID = 0
@@ -47,9 +48,14 @@ class Vocab:
         self._fallback: dict[str, list[int]] = {}
 
     @classmethod
-    def from_text(cls, text: str) -> "Vocab":
-        """The characters of ``text``, plus newline (lines are what a story is made of)."""
-        return cls(normalize_newlines(text) + "\n")
+    def from_text(cls, text: str, min_count: int = 1) -> "Vocab":
+        """The characters that occur at least ``min_count`` times in ``text``, plus newline
+        (paragraphs are what a story is made of); rarer ones take the fallback path above."""
+        text = normalize_newlines(text)
+        if min_count > 1:
+            counts = Counter(text)
+            text = "".join(c for c, n in counts.items() if n >= min_count)
+        return cls(text + "\n")
 
     def __len__(self) -> int:
         return len(self.chars) + 1
