@@ -161,9 +161,13 @@ class SegmentRecord:
 
 @dataclass(frozen=True)
 class CancelRecord:
+    """A request to stop a job's segment; ``options`` are checked by the job's kind
+    (a story's ``seen``: how many lines the reader had seen)."""
+
     job: str
     segment: int
     time: float
+    options: dict[str, Any] = field(default_factory=dict)
 
     def to_bytes(self) -> bytes:
         return encode(_record("cancel", asdict(self)))
@@ -172,7 +176,8 @@ class CancelRecord:
     def parse(cls, raw: dict[str, Any]) -> CancelRecord:
         _envelope(raw, "cancel")
         return cls(job=_get(raw, "job", str), segment=_get(raw, "segment", int),
-                   time=float(_get(raw, "time", NUMBER)))
+                   time=float(_get(raw, "time", NUMBER)),
+                   options=_get(raw, "options", dict, optional=True) or {})
 
 
 @dataclass(frozen=True)

@@ -79,9 +79,8 @@ def continue_story(story_id: str):
 
 @bp.post("/stories/<story_id:story_id>/cancel")
 def cancel_story(story_id: str):
-    """Stop the story after the line being written."""
-    _json_body()
-    _stories().cancel(story_id)
+    """Stop the story; ``{"seen": N}``: keep at most the N lines seen and the one after."""
+    _stories().cancel(story_id, _json_body())
     return _accepted(story_id)
 
 

@@ -73,9 +73,9 @@ class Stories:
         self.statuses.forget(story_id)
         self.listings.forget("queued")
 
-    def cancel(self, story_id: str) -> None:
-        """Stop the story after the line being written."""
-        self.queue.cancel(story_id)
+    def cancel(self, story_id: str, options: dict | None = None) -> None:
+        """Stop the story after the line being written (``options``: ``seen``, see the story kind)."""
+        self.queue.cancel(story_id, options)
         self.statuses.forget(story_id)
 
     def _check_room(self) -> None:
