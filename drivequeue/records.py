@@ -15,6 +15,7 @@ import secrets
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from . import bounded_json
 from .errors import CorruptRecord, InvalidKey
 
 PROTOCOL_VERSION = 1
@@ -33,9 +34,9 @@ def encode(record: dict[str, Any]) -> bytes:
 def decode(data: bytes) -> dict[str, Any]:
     """Parse one record; ``CorruptRecord`` unless it is a UTF-8 JSON object."""
     try:
-        value = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise CorruptRecord("the file is not valid JSON") from None
+        value = bounded_json.loads(data)
+    except bounded_json.JsonRefused as exc:
+        raise CorruptRecord(f"the file {exc}") from None
     if not isinstance(value, dict):
         raise CorruptRecord("the file does not hold a JSON object")
     return value

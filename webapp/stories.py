@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from drivequeue import Queue
 from drivequeue.errors import InvalidKey, InvalidPayload, NotFound
+from drivequeue.kinds import get_kind
 
 from .config import Config
 from .errors import QueueFull
@@ -54,7 +55,8 @@ class Stories:
 
     def submit(self, payload: dict, story_id: str | None = None) -> str:
         """Queue a new story (``InvalidPayload`` for bad input, ``QueueFull`` when busy)."""
-        parent = payload.get("parent")
+        # types and ranges first: nothing unchecked reaches the cache or the store
+        parent = get_kind("story").validate(payload)["parent"]
         if parent is not None:
             try:
                 self.view(parent)  # the parent must exist and its link must be right
