@@ -19,7 +19,7 @@ from typing import Any
 
 from .errors import InvalidKey, InvalidPayload
 from .files import check_file_name
-from .records import parse_job_id
+from .records import parse_job_id, shown
 
 MODEL_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 MAX_SEED_CHARS = 4000
@@ -85,10 +85,10 @@ def _check_fields(kind: JobKind, fields: Mapping[str, Field], payload: object,
         raise InvalidPayload(f"a {kind.name} {what} must be a JSON object")
     version = payload.get("v", kind.version)
     if version != kind.version or isinstance(version, bool):
-        raise InvalidPayload(f"unknown {kind.name} payload version {version!r} (this program knows {kind.version})")
+        raise InvalidPayload(f"unknown {kind.name} payload version {shown(version)} (this program knows {kind.version})")
     unknown = sorted(str(name) for name in payload if name != "v" and name not in fields)
     if unknown:
-        raise InvalidPayload(f"unknown field {unknown[0]!r} in a {kind.name} {what}")
+        raise InvalidPayload(f"unknown field {shown(unknown[0])} in a {kind.name} {what}")
     clean: dict[str, Any] = {"v": kind.version}
     for name, spec in fields.items():
         value = payload.get(name)
@@ -257,7 +257,7 @@ def get_kind(name: object) -> JobKind:
     """The registered kind ``name``; ``InvalidPayload`` if there is none."""
     kind = KINDS.get(name) if isinstance(name, str) else None
     if kind is None:
-        raise InvalidPayload(f"unknown job kind {name!r}")
+        raise InvalidPayload(f"unknown job kind {shown(name)}")
     return kind
 
 
