@@ -76,13 +76,14 @@ class Worker:
 
     def _open_session(self) -> WorkerSession | None:
         while not self.stop.requested:
-            session = self.queue.worker(host=socket.gethostname(), device=self.device_name,
-                                        models=self.shelf.names(), version=package_version())
             try:
+                # making a session reserves its heartbeat key: that is a store call too
+                session = self.queue.worker(host=socket.gethostname(), device=self.device_name,
+                                            models=self.shelf.names(), version=package_version())
                 session.open()
                 return session
             except StoreUnavailable as exc:
-                self._back_off(exc)
+                self._back_off(exc, "to register this worker")
         return None
 
     def _serve(self, session: WorkerSession) -> None:
@@ -158,9 +159,10 @@ class Worker:
         return (self.max_jobs is not None and self.taken >= self.max_jobs
                 and not self.stories.count and self.training.idle and not self.endings)
 
-    def _back_off(self, exc: Exception) -> None:
+    def _back_off(self, exc: Exception, what: str = "") -> None:
         delay = self.backoff.next_delay()
-        log.warning("queue store unavailable (%s); retrying in %.1f s", exc, delay)
+        waiting = f"waiting {what} " if what else ""
+        log.warning("queue store unavailable (%s); %sretrying in %.1f s", exc, waiting, delay)
         self.stop.sleep(delay)
 
     def _drain(self) -> None:

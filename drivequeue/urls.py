@@ -22,13 +22,19 @@ def default_url() -> str:
     return os.environ.get("DRIVEQUEUE_URL", "").strip() or DEFAULT_URL
 
 
-def open_store(url: str | None = None) -> Store:
-    """Open the store that ``url`` names (see the module docstring)."""
+def open_store(url: str | None = None, patience: float | None = None) -> Store:
+    """Open the store that ``url`` names (see the module docstring).
+
+    ``patience``: the most seconds one store call may spend on an unreachable
+    service, retries and a hung request included, before ``StoreUnavailable``
+    (None: the store's own default, meant for workers; a web app wants an answer
+    in time for its router).
+    """
     url = default_url() if url is None else url.strip()
     if not url:
         raise BadStoreURL("the queue URL is empty")
     if url.startswith("drive://"):
-        return _open_drive(url)
+        return _open_drive(url, patience)
     path = _file_url_path(url) if "://" in url or url.startswith("file:") else url
     if os.path.exists(path) and not os.path.isdir(path):
         raise BadStoreURL(f"{path} is a file, not a queue folder")
@@ -52,7 +58,7 @@ def _file_url_path(url: str) -> str:
     return path
 
 
-def _open_drive(url: str) -> Store:
+def _open_drive(url: str, patience: float | None) -> Store:
     try:
         from .drive import open_drive_store
     except ImportError as exc:
@@ -61,4 +67,4 @@ def _open_drive(url: str) -> Store:
         raise BadStoreURL(
             f"cannot open {url}: Google Drive support is not available here ({exc.msg})"
         ) from None
-    return open_drive_store(url)
+    return open_drive_store(url) if patience is None else open_drive_store(url, patience=patience)

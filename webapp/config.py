@@ -46,6 +46,9 @@ class Config:
     poll_interval: float = 1.0
     #: reverse proxies in front of the app whose X-Forwarded-* headers are trusted
     trusted_proxies: int = 0
+    #: seconds one queue call may take on an unreachable store (retries and a hung request
+    #: included) before the visitor gets a 503: well inside Heroku's 30 s router limit
+    store_patience: float = 8.0
 
     @property
     def production(self) -> bool:
@@ -83,6 +86,7 @@ class Config:
             "max_queued": _number(environ, "WEBAPP_MAX_QUEUED", int, cls.max_queued),
             "max_body_bytes": _number(environ, "WEBAPP_MAX_BODY_BYTES", int, cls.max_body_bytes),
             "poll_interval": _number(environ, "WEBAPP_POLL_INTERVAL", float, cls.poll_interval),
+            "store_patience": _number(environ, "WEBAPP_STORE_PATIENCE", float, cls.store_patience),
         }
         for name, variable in (
             ("create_limit", "WEBAPP_CREATE_LIMIT"),
