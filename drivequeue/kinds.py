@@ -1,7 +1,8 @@
 """Job kinds and their payloads: what a request may hold, checked before it is queued.
 
 Each kind has a versioned payload (``"v"`` inside the payload) with typed,
-bounded fields and defaults. ``validate`` returns the normalized payload that
+bounded fields and defaults; a kind may still read older versions
+(``JobKind.older``), which keep their own ``"v"``. ``validate`` returns the normalized payload that
 is stored; anything wrong raises ``InvalidPayload`` with a message meant for the
 person who typed it. Payloads are checked again when a job is read, so a file
 from a newer producer fails that job with a reason instead of being misread.
@@ -14,7 +15,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import InvalidKey, InvalidPayload
@@ -44,6 +45,7 @@ class JobKind:
     ``needs_model``: the payload's ``model`` must be one the claiming worker serves.
     ``continue_fields``: fields of a ``continue`` request (None: cannot be continued).
     ``max_lines``: cap on ``lines`` summed over all segments.
+    ``older``: the fields of older payload versions that are still read.
     """
 
     name: str
@@ -52,26 +54,30 @@ class JobKind:
     continue_fields: Mapping[str, Field] | None = None
     needs_model: bool = False
     max_lines: int | None = None
+    older: Mapping[int, Mapping[str, Field]] = field(default_factory=dict)
 
     def validate(self, payload: object) -> dict[str, Any]:
-        return _check_fields(self, self.fields, payload)
+        return _check_fields(self, lambda v: self.fields if v == self.version else self.older[v], payload)
 
     def validate_continue(self, payload: object) -> dict[str, Any]:
-        if self.continue_fields is None:
+        continue_fields = self.continue_fields
+        if continue_fields is None:
             raise InvalidPayload(f"{self.name} jobs cannot be continued")
-        return _check_fields(self, self.continue_fields, payload)
+        return _check_fields(self, lambda v: continue_fields, payload)
 
 
-def _check_fields(kind: JobKind, fields: Mapping[str, Field], payload: object) -> dict[str, Any]:
+def _check_fields(kind: JobKind, fields_of: Callable[[int], Mapping[str, Field]], payload: object) -> dict[str, Any]:
     if not isinstance(payload, Mapping):
         raise InvalidPayload(f"a {kind.name} request must be a JSON object")
     version = payload.get("v", kind.version)
-    if version != kind.version or isinstance(version, bool):
+    if not isinstance(version, int) or isinstance(version, bool) or (
+            version != kind.version and version not in kind.older):
         raise InvalidPayload(f"unknown {kind.name} payload version {version!r} (this program knows {kind.version})")
+    fields = fields_of(version)
     unknown = sorted(str(name) for name in payload if name != "v" and name not in fields)
     if unknown:
         raise InvalidPayload(f"unknown field {unknown[0]!r} in a {kind.name} request")
-    clean: dict[str, Any] = {"v": kind.version}
+    clean: dict[str, Any] = {"v": version}
     for name, spec in fields.items():
         value = payload.get(name)
         if value is None:
@@ -172,18 +178,23 @@ SAMPLING = {
     "top_p": Field(number(0.0, 1.0, above_lo=True), 1.0),
 }
 
+STORY_FIELDS = {
+    "seed": Field(story_text),
+    "lines": Field(integer(1, 100), 10),
+    **SAMPLING,
+    "model": Field(model_name, "default"),
+    "random_seed": Field(random_seed, None),
+    "max_line_chars": Field(integer(20, 1000), 400),
+    "parent": Field(job_id, None),
+}
+
+# Version 2: a line is a sentence (with models trained on unwrapped text) and its output
+# reports paragraph breaks; version 1 stories (lines of at most 200 characters) still run.
 STORY = JobKind(
     name="story",
-    version=1,
-    fields={
-        "seed": Field(story_text),
-        "lines": Field(integer(1, 100), 10),
-        **SAMPLING,
-        "model": Field(model_name, "default"),
-        "random_seed": Field(random_seed, None),
-        "max_line_chars": Field(integer(20, 1000), 200),
-        "parent": Field(job_id, None),
-    },
+    version=2,
+    fields=STORY_FIELDS,
+    older={1: {**STORY_FIELDS, "max_line_chars": Field(integer(20, 1000), 200)}},
     # knobs left out of a continue keep the first segment's values
     continue_fields={
         "lines": Field(integer(1, 100), 10),
