@@ -27,6 +27,7 @@ from .records import (
 )
 from .state import JobReader, JobState, JobView
 from .store import Store
+from .story_text import NEWLINE
 from .timing import Timing
 from .urls import store_kind
 
@@ -265,6 +266,8 @@ class Queue:
             "status": view.state.value,
             "stopping": view.stopping,
             "lines": lines[after:],
+            "paragraph_ends": [i for i in output.paragraph_ends if i >= after] if output is not None else [],
+            "seed_end": (output.seed_end or NEWLINE) if lines else None,
             "line_count": len(lines),
             "lines_requested": view.lines_requested,
             "error": view.error,
@@ -301,6 +304,8 @@ class Queue:
         output = OutputRecord(job=view.key, claim=claim_key, attempt=view.used_attempts + 1,
                               segment=view.segment_count, lines=list(view.lines),
                               ends=list(view.output.ends) if view.output else [],
+                              paragraph_ends=list(view.output.paragraph_ends) if view.output else [],
+                              seed_end=view.output.seed_end if view.output else None,
                               state="failed", error=reason, time=now)
         self.store.create(output_key, "output", output.to_bytes())
         claim = ClaimRecord(job=view.key, segment=view.segment_count, attempt=output.attempt,
