@@ -9,6 +9,7 @@ from .config import Config
 from .errors import QueueFull
 from .read_cache import ReadThroughCache
 from .story_messages import describe
+from .story_text import plain_text
 
 #: the worker list and the queue length change slowly and cost a listing each
 SLOW_READ_SECONDS = 5.0
@@ -20,9 +21,13 @@ class Stories:
     def __init__(self, queue: Queue, config: Config) -> None:
         self.queue = queue
         self.max_queued = config.max_queued
-        self.statuses: ReadThroughCache[dict] = ReadThroughCache(config.poll_interval)
+        #: every page, poll and stream of a story shares one read of it per period
+        self.read_period = (
+            queue.timing.read if config.poll_interval is None else config.poll_interval
+        )
+        self.statuses: ReadThroughCache[dict] = ReadThroughCache(self.read_period)
         self.listings: ReadThroughCache[list] = ReadThroughCache(
-            max(config.poll_interval, SLOW_READ_SECONDS)
+            max(self.read_period, SLOW_READ_SECONDS)
         )
 
     def view(self, story_id: str, after: int = 0) -> dict:
@@ -34,9 +39,9 @@ class Stories:
         return view
 
     def text(self, story_id: str) -> str:
-        """The whole story as plain text: the seed, then one generated line per line."""
+        """The whole story as plain text, laid out as the page shows it."""
         view = self.view(story_id)
-        return "\n".join([view["payload"].get("seed", ""), *view["lines"]]) + "\n"
+        return plain_text(view["payload"].get("seed", ""), view["lines"], view.get("paragraph_ends"))
 
     def workers(self) -> list[dict]:
         """The workers the queue knows about, online or not."""
