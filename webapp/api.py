@@ -26,6 +26,10 @@ def _stories() -> Stories:
     return current_app.extensions["stories"]
 
 
+def _config():
+    return current_app.extensions["webapp_config"]
+
+
 def _json_body() -> dict:
     if not request.is_json:
         raise UnsupportedMediaType("Send the request body as JSON (Content-Type: application/json).")
@@ -89,7 +93,8 @@ def stream_story(story_id: str):
     if not slots.take():
         raise ServiceUnavailable("Too many pages are watching stories live; ask again with ?after=N.")
     return Response(
-        _HeldStream(story_events(stories, story_id, after), slots.give_back),
+        _HeldStream(story_events(stories, story_id, after, lifetime=_config().stream_seconds),
+                    slots.give_back),
         mimetype="text/event-stream",
         headers={"X-Accel-Buffering": "no"},
     )

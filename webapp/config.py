@@ -47,6 +47,8 @@ class Config:
     poll_interval: float | None = None
     #: open event streams one process serves at once; more are refused so pages poll instead
     max_streams: int = 80
+    #: an event stream ends after this many seconds and the browser reconnects where it was
+    stream_seconds: float = 300.0
     #: reverse proxies in front of the app whose X-Forwarded-* headers are trusted
     trusted_proxies: int = 0
 
@@ -87,6 +89,7 @@ class Config:
             "max_body_bytes": _number(environ, "WEBAPP_MAX_BODY_BYTES", int, cls.max_body_bytes),
             "poll_interval": _number(environ, "WEBAPP_POLL_INTERVAL", float, cls.poll_interval),
             "max_streams": _number(environ, "WEBAPP_MAX_STREAMS", int, cls.max_streams),
+            "stream_seconds": _number(environ, "WEBAPP_STREAM_SECONDS", float, cls.stream_seconds),
         }
         for name, variable in (
             ("create_limit", "WEBAPP_CREATE_LIMIT"),

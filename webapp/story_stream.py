@@ -31,7 +31,6 @@ from .errors import STORE_DOWN
 from .stories import Stories
 
 HEARTBEAT_SECONDS = 15.0
-LIFETIME_SECONDS = 300.0
 RETRY_MS = 2000
 MIN_WAIT_SECONDS = 0.05
 
@@ -66,7 +65,7 @@ def story_events(
     after: int,
     *,
     heartbeat: float = HEARTBEAT_SECONDS,
-    lifetime: float = LIFETIME_SECONDS,
+    lifetime: float = 300.0,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Iterator[str]:

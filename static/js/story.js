@@ -49,9 +49,11 @@
   var lastMessage = statusBox.textContent;
   var editDirty = false;
   var revealTimer = null;
+  var finalView = null;      // how the story ended, shown once the lines before it are revealed
   var freshTimer = null;
   var source = null;
   var streamFailures = 0;
+  var streamOpened = false;
   var polling = false;
 
   root.setAttribute("data-transport", "none");
@@ -103,7 +105,9 @@
   }
 
   function afterReveal() {
-    if (finished && pending.length === 0) showFinished();
+    if (pending.length > 0) return;
+    if (finalView !== null) { var view = finalView; finalView = null; showState(view); }
+    if (finished) showFinished();
   }
 
   function addLines(after, lines, paragraphEnds) {
@@ -130,6 +134,13 @@
   // ---- the state ----
 
   function showState(view) {
+    if (!ACTIVE[view.status] && !view.stopping && pending.length > 0) {
+      // the story has ended as the server says: every line it kept is real, show them first
+      finalView = view;
+      holdAfter = null;
+      scheduleReveal();
+      return;
+    }
     state = view.status;
     stopping = !!view.stopping;
     root.setAttribute("data-status", state);
@@ -148,11 +159,7 @@
     var active = !!ACTIVE[state];
     cancelForm.hidden = !active;
     finished = !active && !stopping;
-    if (finished) {
-      holdAfter = null;  // the story has ended as the server says: every line it kept is real
-      scheduleReveal();
-      afterReveal();
-    }
+    if (finished) afterReveal();
   }
 
   function showFinished() {
@@ -174,6 +181,7 @@
   function openStream() {
     root.setAttribute("data-transport", "stream");
     source = new EventSource(streamUrl + "?after=" + received);
+    source.onopen = function () { streamOpened = true; };
     source.addEventListener("lines", function (e) {
       streamFailures = 0;
       var body = JSON.parse(e.data);
@@ -195,7 +203,8 @@
     source.onerror = function () {
       if (source === null) return;
       streamFailures += 1;
-      if (source.readyState === EventSource.CLOSED || streamFailures >= STREAM_FAILURES_BEFORE_POLLING) {
+      if (!streamOpened || source.readyState === EventSource.CLOSED ||
+          streamFailures >= STREAM_FAILURES_BEFORE_POLLING) {
         source.close();
         source = null;
         startPolling();  // a proxy or a full server: ask the JSON API instead
@@ -259,7 +268,7 @@
       return response.json().then(function (body) {
         stopButton.disabled = false;
         if (!response.ok) { connection.textContent = body.message; return; }
-        showState({ status: body.status, message: body.message, stopping: body.status === "cancelled" && !finished });
+        showState({ status: body.status, message: body.message, stopping: body.stopping });
         if (!source && !polling) startPolling();
       });
     }).catch(function () {
