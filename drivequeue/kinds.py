@@ -24,6 +24,8 @@ from .records import parse_job_id
 
 MODEL_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 MAX_SEED_CHARS = 4000
+#: larger than any story (``STORY.max_lines``), small enough to store as a plain number
+MAX_SEEN = 1_000_000
 #: control characters (Unicode category Cc) other than newline and tab
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -45,6 +47,9 @@ class JobKind:
     ``needs_model``: the payload's ``model`` must be one the claiming worker serves.
     ``continue_fields``: fields of a ``continue`` request (None: cannot be continued).
     ``max_lines``: cap on ``lines`` summed over all segments.
+    ``cancel_fields``: fields a ``cancel`` request may carry (kept in its cancel file).
+    ``lines_kept``: ``(cancel options, lines before the segment, lines written) -> lines
+    the job keeps`` once its newest segment is cancelled (None: every written line).
     ``older``: the fields of older payload versions that are still read.
     """
 
@@ -54,6 +59,8 @@ class JobKind:
     continue_fields: Mapping[str, Field] | None = None
     needs_model: bool = False
     max_lines: int | None = None
+    cancel_fields: Mapping[str, Field] = field(default_factory=dict)
+    lines_kept: Callable[[Mapping[str, Any], int, int], int] | None = None
     older: Mapping[int, Mapping[str, Field]] = field(default_factory=dict)
 
     def validate(self, payload: object) -> dict[str, Any]:
@@ -65,10 +72,22 @@ class JobKind:
             raise InvalidPayload(f"{self.name} jobs cannot be continued")
         return _check_fields(self, lambda v: continue_fields, payload)
 
+    def validate_cancel(self, options: object) -> dict[str, Any]:
+        cancel_fields = self.cancel_fields
+        return _check_fields(self, lambda v: cancel_fields, options, what="cancel request")
 
-def _check_fields(kind: JobKind, fields_of: Callable[[int], Mapping[str, Field]], payload: object) -> dict[str, Any]:
+    def kept_after_cancel(self, options: Mapping[str, Any], start: int, written: int) -> int:
+        """How many of ``written`` lines stay once the segment that began at line
+        ``start`` is cancelled with ``options`` (already validated)."""
+        if self.lines_kept is None:
+            return written
+        return self.lines_kept(options, start, written)
+
+
+def _check_fields(kind: JobKind, fields_of: Callable[[int], Mapping[str, Field]], payload: object,
+                  what: str = "request") -> dict[str, Any]:
     if not isinstance(payload, Mapping):
-        raise InvalidPayload(f"a {kind.name} request must be a JSON object")
+        raise InvalidPayload(f"a {kind.name} {what} must be a JSON object")
     version = payload.get("v", kind.version)
     if not isinstance(version, int) or isinstance(version, bool) or (
             version != kind.version and version not in kind.older):
@@ -76,7 +95,7 @@ def _check_fields(kind: JobKind, fields_of: Callable[[int], Mapping[str, Field]]
     fields = fields_of(version)
     unknown = sorted(str(name) for name in payload if name != "v" and name not in fields)
     if unknown:
-        raise InvalidPayload(f"unknown field {unknown[0]!r} in a {kind.name} request")
+        raise InvalidPayload(f"unknown field {unknown[0]!r} in a {kind.name} {what}")
     clean: dict[str, Any] = {"v": version}
     for name, spec in fields.items():
         value = payload.get(name)
@@ -172,6 +191,22 @@ def new_model_name(name: str, value: Any) -> str:
 
 random_seed = integer(0, 2**32 - 1)
 
+
+def lines_seen(name: str, value: Any) -> int:
+    """How many lines of the story a reader had seen: a whole number, 0 or more."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SEEN:
+        raise InvalidPayload(f"{name} must be the number of lines seen: a whole number, 0 or more")
+    return value
+
+
+def story_lines_kept(options: Mapping[str, Any], start: int, written: int) -> int:
+    """A story stopped by a reader who had seen ``seen`` lines keeps at most one more (the
+    line that was being written when they asked), never fewer than its earlier segments'."""
+    seen = options.get("seen")
+    if seen is None:
+        return written
+    return max(start, min(written, seen + 1))
+
 SAMPLING = {
     "temperature": Field(number(0.1, 2.0), 0.8),
     "top_k": Field(integer(0, 200), 0),
@@ -202,6 +237,8 @@ STORY = JobKind(
     },
     needs_model=True,
     max_lines=1000,
+    cancel_fields={"seen": Field(lines_seen, None)},
+    lines_kept=story_lines_kept,
 )
 
 TRAIN = JobKind(

@@ -15,6 +15,7 @@ import secrets
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from . import bounded_json
 from .errors import CorruptRecord, InvalidKey
 from .story_text import SEED_ENDS
 
@@ -34,9 +35,9 @@ def encode(record: dict[str, Any]) -> bytes:
 def decode(data: bytes) -> dict[str, Any]:
     """Parse one record; ``CorruptRecord`` unless it is a UTF-8 JSON object."""
     try:
-        value = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise CorruptRecord("the file is not valid JSON") from None
+        value = bounded_json.loads(data)
+    except bounded_json.JsonRefused as exc:
+        raise CorruptRecord(f"the file {exc}") from None
     if not isinstance(value, dict):
         raise CorruptRecord("the file does not hold a JSON object")
     return value
@@ -162,9 +163,13 @@ class SegmentRecord:
 
 @dataclass(frozen=True)
 class CancelRecord:
+    """A request to stop a job's segment; ``options`` are checked by the job's kind
+    (a story's ``seen``: how many lines the reader had seen)."""
+
     job: str
     segment: int
     time: float
+    options: dict[str, Any] = field(default_factory=dict)
 
     def to_bytes(self) -> bytes:
         return encode(_record("cancel", asdict(self)))
@@ -173,7 +178,8 @@ class CancelRecord:
     def parse(cls, raw: dict[str, Any]) -> CancelRecord:
         _envelope(raw, "cancel")
         return cls(job=_get(raw, "job", str), segment=_get(raw, "segment", int),
-                   time=float(_get(raw, "time", NUMBER)))
+                   time=float(_get(raw, "time", NUMBER)),
+                   options=_get(raw, "options", dict, optional=True) or {})
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from drivequeue import Queue, story_text
 from drivequeue.errors import InvalidKey, InvalidPayload, NotFound
+from drivequeue.kinds import get_kind
 
 from .config import Config
 from .errors import QueueFull
@@ -57,7 +58,8 @@ class Stories:
 
     def submit(self, payload: dict, story_id: str | None = None) -> str:
         """Queue a new story (``InvalidPayload`` for bad input, ``QueueFull`` when busy)."""
-        parent = payload.get("parent")
+        # types and ranges first: nothing unchecked reaches the cache or the store
+        parent = get_kind("story").validate(payload)["parent"]
         if parent is not None:
             try:
                 self.view(parent)  # the parent must exist and its link must be right
@@ -76,9 +78,9 @@ class Stories:
         self.statuses.forget(story_id)
         self.listings.forget("queued")
 
-    def cancel(self, story_id: str) -> None:
-        """Stop the story after the line being written."""
-        self.queue.cancel(story_id)
+    def cancel(self, story_id: str, options: dict | None = None) -> None:
+        """Stop the story after the line being written (``options``: ``seen``, see the story kind)."""
+        self.queue.cancel(story_id, options)
         self.statuses.forget(story_id)
 
     def _check_room(self) -> None:

@@ -516,6 +516,87 @@ def test_continue_after_a_cancel_starts_from_the_lines_written(queue):
     assert queue.status(job_id)["status"] == "done"
 
 
+def test_a_cancel_with_seen_keeps_the_lines_seen_and_one_more(queue, other_queue):
+    job_id = story(queue, lines=50)
+    with session(other_queue) as worker:
+        claim = worker.claim_next()
+        claim.append([str(n) for n in range(1, 8)])  # the page had shown 3 of these 7 lines
+        cancelled = queue.cancel(job_id, {"seen": 3})
+        assert cancelled["lines"] == ["1", "2", "3", "4"] and cancelled["line_count"] == 4
+        assert cancelled["stopping"] is True
+        claim.append(["8", "9"])  # what the worker writes before it notices
+        eventually(lambda: claim.cancelled)
+        claim.complete()
+    status = other_queue.status(job_id)  # another reader, that saw the 9 lines, drops them too
+    assert status["status"] == "cancelled" and not status["stopping"]
+    assert status["lines"] == ["1", "2", "3", "4"]
+    assert queue.status(job_id, after=4)["lines"] == []
+
+
+def test_a_cancel_with_seen_after_the_segment_finished_still_cuts_it(queue, other_queue):
+    job_id = story(queue, lines=4)
+    with session(other_queue) as worker:
+        claim = worker.claim_next()
+        claim.append(["1", "2", "3", "4"])
+        claim.complete()
+        assert queue.status(job_id)["status"] == "done"
+        with pytest.raises(JobStateError, match="finished"):
+            queue.cancel(job_id, {"seen": 3})  # it would keep every line: nothing to stop
+        with pytest.raises(JobStateError, match="finished"):
+            queue.cancel(job_id)
+        status = queue.cancel(job_id, {"seen": 1})
+        assert status["status"] == "cancelled" and status["lines"] == ["1", "2"]
+        # continuing resumes after the lines kept, and the cut segment stays cut
+        queue.continue_job(job_id, {"lines": 2})
+        assert other_queue.status(job_id)["lines"] == ["1", "2"]
+        more = worker.claim_next()
+        assert more.lines == ["1", "2"] and more.remaining == 2
+        more.append(["x", "y"])
+        more.complete()
+    assert queue.status(job_id)["lines"] == ["1", "2", "x", "y"]
+
+
+def test_a_cut_drops_the_paragraph_breaks_of_the_lines_it_drops(queue, other_queue):
+    job_id = story(queue, lines=4)
+    with session(other_queue) as worker:
+        claim = worker.claim_next()
+        claim.append(["A.", "B.", "C.", "D."], paragraph_ends=[0, 2, 3], seed_end="sentence")
+        claim.complete()
+        status = queue.cancel(job_id, {"seen": 1})
+        assert status["lines"] == ["A.", "B."] and status["paragraph_ends"] == [0]
+        queue.continue_job(job_id, {"lines": 1})
+        more = worker.claim_next()  # a later claim copies the cut lines and their breaks
+        assert more.lines == ["A.", "B."] and more.paragraph_ends == [0]
+        more.append(["E."])
+        more.complete()
+    assert queue.status(job_id)["paragraph_ends"] == [0]
+
+
+def test_a_cancel_with_seen_never_cuts_an_earlier_segment(queue):
+    job_id = story(queue, lines=2)
+    with session(queue) as worker:
+        first = worker.claim_next()
+        first.append(["a", "b"])
+        first.complete()
+        queue.continue_job(job_id, {"lines": 5})
+        more = worker.claim_next()
+        more.append(["c", "d", "e"])
+        status = queue.cancel(job_id, {"seen": 0})  # a reader that saw nothing of this segment
+        assert status["lines"] == ["a", "b"]
+        eventually(lambda: more.cancelled)
+        more.complete()
+    assert queue.status(job_id)["lines"] == ["a", "b"]
+
+
+@pytest.mark.parametrize("seen", [-1, "3", True, 1.5, None, [], {}, 10**30])
+def test_a_cancel_with_a_bad_seen_is_refused_and_writes_nothing(queue, seen):
+    job_id = story(queue)
+    options = {"seen": seen} if seen is not None else {"seen_lines": 1}
+    with pytest.raises(InvalidPayload, match="seen"):
+        queue.cancel(job_id, options)
+    assert queue.status(job_id)["status"] == "queued"
+
+
 def test_continue_refuses_bad_requests(queue):
     job_id = story(queue, lines=100)
     train = queue.submit("train", {"corpus": "c.txt", "model": "m"})
