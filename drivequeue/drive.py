@@ -46,6 +46,7 @@ from .auth import load_credentials
 from .drive_client import Backoff, DriveAPI, describe, error_reason
 from .errors import BadStoreURL, ConfigError, InvalidKey, KeyExists, NotFound, StoreUnavailable
 from .store import KEY_PATTERN, NAME_PATTERN, Entry, Store, check_key, check_name
+from .timing import Timing
 
 FOLDER_MIME = "application/vnd.google-apps.folder"
 OCTET = "application/octet-stream"
@@ -200,6 +201,10 @@ def create_folder(api: DriveAPI, name: str) -> tuple[str, bool]:
 
 class DriveStore(Store):
     """The queue folder ``folder_id`` on Google Drive."""
+
+    #: every call counts against a per-user quota and changes take a moment to show,
+    #: so everything is slower and output is coalesced
+    default_timing = Timing(lease=60.0, heartbeat=15.0, poll=3.0, check=5.0, flush=1.0, backoff_max=60.0)
 
     def __init__(self, api: DriveAPI, folder_id: str, chunk_size: int = CHUNK_SIZE,
                  reconcile_s: float = RECONCILE_S):

@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from . import files
-from .errors import InvalidPayload, JobStateError, KeyExists, NotFound
+from .errors import ConfigError, InvalidPayload, JobStateError, KeyExists, NotFound
 from .kinds import get_kind
 from .leases import LeaseWatch
 from .records import (
@@ -28,7 +28,6 @@ from .records import (
 from .state import JobReader, JobState, JobView
 from .store import Store
 from .timing import Timing
-from .urls import store_kind
 
 
 class Queue:
@@ -36,7 +35,12 @@ class Queue:
 
     def __init__(self, store: Store, timing: Timing | None = None):
         self.store = store
-        self.timing = timing or Timing.from_env(store_kind(store))
+        if timing is None:
+            defaults = getattr(store, "default_timing", None)
+            if defaults is None:
+                raise ConfigError(f"{type(store).__name__} sets no default_timing: pass Queue(store, timing)")
+            timing = Timing.from_env(defaults)
+        self.timing = timing
         self.leases = LeaseWatch(store, self.timing.lease)
         self.reader = JobReader(store, self.timing, self.leases)
 

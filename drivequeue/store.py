@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InvalidKey, NotFound
+from .timing import Timing
 
 KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,100}")
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,30}")
@@ -62,8 +63,10 @@ class Store(ABC):
     and retry).
     """
 
-    #: the URL this store was opened from (``file:///...`` or ``drive://id:...``)
+    #: the URL this store was opened from (``file:///...``, ``drive://id:...``, ``redis://...``)
     url: str
+    #: the intervals that suit this store (``drivequeue.timing.Timing``), which each store class sets
+    default_timing: Timing
 
     @abstractmethod
     def new_keys(self, name: str, n: int = 1) -> list[str]:
