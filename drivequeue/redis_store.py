@@ -4,7 +4,8 @@ Open it with ``redis://[:PASSWORD@]HOST:PORT[/DB][?queue=NAME]`` or
 ``rediss://...`` (TLS). ``queue=NAME`` keeps several queues apart in one
 database (default ``main``); every other query parameter is redis-py's, such as
 ``ssl_cert_reqs=none`` for a server whose certificate is self-signed (Heroku's
-Key-Value Store).
+Key-Value Store; ``DRIVEQUEUE_REDIS_SSL_CERT_REQS=none`` says the same for a URL
+that is used as Heroku sets it).
 
 How the ``Store`` operations map onto Redis (all keys start with
 ``drivequeue:NAME:``):
@@ -47,7 +48,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import redis
 from redis import exceptions as redis_errors
 
-from .errors import BadStoreURL, ChecksumMismatch, FileTooBig, InvalidKey, KeyExists, NotFound, StoreUnavailable
+from .errors import BadStoreURL, ChecksumMismatch, ConfigError, FileTooBig, InvalidKey, KeyExists, NotFound, StoreUnavailable
 from .store import NAME_PATTERN, Entry, Store, check_key, check_name
 from .timing import Timing
 
@@ -127,9 +128,20 @@ def split_redis_url(url: str) -> tuple[str, str]:
     return urlunsplit(parts._replace(query=rest)), queue
 
 
-def open_redis_store(url: str) -> RedisStore:
-    """Open the store a ``redis://`` or ``rediss://`` URL names."""
+def open_redis_store(url: str, environ: dict[str, str] | None = None) -> RedisStore:
+    """Open the store a ``redis://`` or ``rediss://`` URL names.
+
+    ``DRIVEQUEUE_REDIS_SSL_CERT_REQS`` (``none``, ``optional``, ``required``) applies to a
+    ``rediss://`` URL that names no ``ssl_cert_reqs`` itself, so that Heroku's ``REDIS_URL``
+    can be used as it is set (and as it is rotated).
+    """
     client_url, queue = split_redis_url(url)
+    env = os.environ if environ is None else environ
+    cert_reqs = env.get("DRIVEQUEUE_REDIS_SSL_CERT_REQS", "").strip().lower()
+    if cert_reqs and client_url.startswith("rediss://") and "ssl_cert_reqs=" not in client_url:
+        if cert_reqs not in ("none", "optional", "required"):
+            raise ConfigError("DRIVEQUEUE_REDIS_SSL_CERT_REQS is none, optional or required")
+        client_url += ("&" if urlsplit(client_url).query else "?") + f"ssl_cert_reqs={cert_reqs}"
     try:
         client = redis.Redis.from_url(client_url, socket_timeout=SOCKET_TIMEOUT_S,
                                       socket_connect_timeout=SOCKET_TIMEOUT_S)

@@ -16,7 +16,7 @@ import pytest
 
 from drivequeue import Queue, open_store
 from drivequeue import redis_store
-from drivequeue.errors import BadStoreURL, ChecksumMismatch, FileTooBig, KeyExists, StoreUnavailable
+from drivequeue.errors import BadStoreURL, ChecksumMismatch, ConfigError, FileTooBig, KeyExists, StoreUnavailable
 from drivequeue.redis_store import RedisStore, split_redis_url
 from drivequeue.urls import default_url, is_shared, redact
 
@@ -49,11 +49,20 @@ def test_redis_and_rediss_urls_open_a_redis_store(redis_server):
     assert split_redis_url("redis://localhost")[1] == "main"
 
 
-def test_herokus_self_signed_tls_form_is_accepted():
-    store = redis_store.open_redis_store("rediss://:secret@127.0.0.1:1/0?ssl_cert_reqs=none")
+@pytest.mark.parametrize("url, environ", [
+    ("rediss://:secret@127.0.0.1:1/0?ssl_cert_reqs=none", {}),
+    ("rediss://:secret@127.0.0.1:1/0", {"DRIVEQUEUE_REDIS_SSL_CERT_REQS": "none"}),  # REDIS_URL as Heroku sets it
+])
+def test_herokus_self_signed_tls_form_is_accepted(url, environ):
+    store = redis_store.open_redis_store(url, environ)
     kwargs = store.client.connection_pool.connection_kwargs
     assert kwargs["ssl_cert_reqs"] == "none"  # redis-py's name for "do not check the certificate"
-    assert "ssl_cert_reqs" not in store.url or store.url.startswith("rediss://")
+    assert store.url == url  # reopened the same way
+
+
+def test_a_bad_certificate_setting_is_named():
+    with pytest.raises(ConfigError, match="DRIVEQUEUE_REDIS_SSL_CERT_REQS"):
+        redis_store.open_redis_store("rediss://h:1", {"DRIVEQUEUE_REDIS_SSL_CERT_REQS": "maybe"})
 
 
 @pytest.mark.parametrize("url", ["redis://", "redis://host?queue=Bad-Name", "rediss:///0"])
