@@ -45,7 +45,7 @@ from werkzeug.serving import make_server
 
 from bench.paper_transport import MOUNT_DELAY_S, REMOUNT_S, MountedSide
 from drivequeue import LocalStore, Queue, Timing
-from drivequeue.drive import DriveSettings, open_drive_store
+from drivequeue.drive import DriveSettings, DriveStore, open_drive_store
 from drivequeue.emulator import Emulator, Faults
 from drivequeue.store import Store
 from webapp import Config, create_app
@@ -78,7 +78,7 @@ class Transport:
 def local_transport(workdir: Path) -> Iterator[Transport]:
     folder = workdir / "local-queue"
     yield Transport("local", "local folder", partial(LocalStore, folder), partial(LocalStore, folder),
-                    Timing.from_env("local", environ={}))
+                    Timing.from_env(LocalStore.default_timing, environ={}))
 
 
 @contextmanager
@@ -87,7 +87,7 @@ def drive_transport(latency_s: float) -> Iterator[Transport]:
         settings = DriveSettings(token=json.dumps(emulator.token_info()), endpoint=emulator.url)
         opener = partial(open_drive_store, f"drive://id:{emulator.create_folder('e2e')}", settings)
         yield Transport("drive", f"Drive API (emulator, {latency_s * 1000:g} ms per request)", opener, opener,
-                        Timing.from_env("drive", environ={}))
+                        Timing.from_env(DriveStore.default_timing, environ={}))
 
 
 @contextmanager
@@ -95,7 +95,7 @@ def paper_transport(workdir: Path, delay: float, remount: float) -> Iterator[Tra
     colab, web = workdir / "mount-colab-side", workdir / "mount-web-side"
     yield Transport("paper", f"mounted Drive folder (paper: {delay:g} s delay, re-mount every {remount:g} s)",
                     partial(MountedSide, colab, web, delay, remount), partial(MountedSide, web, colab, delay, remount),
-                    Timing.from_env("local", environ={}))
+                    Timing.from_env(LocalStore.default_timing, environ={}))
 
 
 # -- the worker process ------------------------------------------------------------------------

@@ -119,6 +119,13 @@ class Queue:
 
     # -- observers -----------------------------------------------------------------------
 
+    def follow_changes(self, period: float) -> None:
+        """Read this queue as an observer that may lag up to ``period`` seconds (the web app):
+        on Drive, one ``changes.list`` per period tells which files to fetch again, and
+        files that did not change (finished stories, immutable records) cost nothing."""
+        if period > 0:
+            self.store.follow_changes(period)
+
     def jobs(self) -> list[dict[str, Any]]:
         """A summary of every job, oldest first (no secrets: ids are not included)."""
         return [self._summary(view) for view in self.reader.scan()]

@@ -156,5 +156,10 @@ class Store(ABC):
         time.sleep(max(0.0, timeout))
         return False
 
+    def follow_changes(self, period: float) -> None:
+        """Let this handle's reads be up to ``period`` seconds old where that saves the
+        backend work (Drive: files are fetched again only when its changes feed, followed
+        once per period, reports them changed). For observers only; this default does nothing."""
+
     def close(self) -> None:
         """Release whatever the store holds open (nothing by default)."""

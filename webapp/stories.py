@@ -19,6 +19,7 @@ class Stories:
 
     def __init__(self, queue: Queue, config: Config) -> None:
         self.queue = queue
+        queue.follow_changes(config.poll_interval)  # statuses may lag one read period anyway
         self.max_queued = config.max_queued
         self.statuses: ReadThroughCache[dict] = ReadThroughCache(config.poll_interval)
         self.listings: ReadThroughCache[list] = ReadThroughCache(
