@@ -20,6 +20,7 @@ class Stories:
 
     def __init__(self, queue: Queue, config: Config) -> None:
         self.queue = queue
+        queue.follow_changes(config.poll_interval)  # statuses may lag one read period anyway
         self.max_queued = config.max_queued
         #: every page, poll and stream of a story shares one read of it per period
         self.read_period = (
