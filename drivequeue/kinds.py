@@ -1,7 +1,8 @@
 """Job kinds and their payloads: what a request may hold, checked before it is queued.
 
 Each kind has a versioned payload (``"v"`` inside the payload) with typed,
-bounded fields and defaults. ``validate`` returns the normalized payload that
+bounded fields and defaults; a kind may still read older versions
+(``JobKind.older``), which keep their own ``"v"``. ``validate`` returns the normalized payload that
 is stored; anything wrong raises ``InvalidPayload`` with a message meant for the
 person who typed it. Payloads are checked again when a job is read, so a file
 from a newer producer fails that job with a reason instead of being misread.
@@ -14,7 +15,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import InvalidKey, InvalidPayload
@@ -23,6 +24,8 @@ from .records import parse_job_id
 
 MODEL_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 MAX_SEED_CHARS = 4000
+#: larger than any story (``STORY.max_lines``), small enough to store as a plain number
+MAX_SEEN = 1_000_000
 #: control characters (Unicode category Cc) other than newline and tab
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -44,6 +47,10 @@ class JobKind:
     ``needs_model``: the payload's ``model`` must be one the claiming worker serves.
     ``continue_fields``: fields of a ``continue`` request (None: cannot be continued).
     ``max_lines``: cap on ``lines`` summed over all segments.
+    ``cancel_fields``: fields a ``cancel`` request may carry (kept in its cancel file).
+    ``lines_kept``: ``(cancel options, lines before the segment, lines written) -> lines
+    the job keeps`` once its newest segment is cancelled (None: every written line).
+    ``older``: the fields of older payload versions that are still read.
     """
 
     name: str
@@ -52,26 +59,44 @@ class JobKind:
     continue_fields: Mapping[str, Field] | None = None
     needs_model: bool = False
     max_lines: int | None = None
+    cancel_fields: Mapping[str, Field] = field(default_factory=dict)
+    lines_kept: Callable[[Mapping[str, Any], int, int], int] | None = None
+    older: Mapping[int, Mapping[str, Field]] = field(default_factory=dict)
 
     def validate(self, payload: object) -> dict[str, Any]:
-        return _check_fields(self, self.fields, payload)
+        return _check_fields(self, lambda v: self.fields if v == self.version else self.older[v], payload)
 
     def validate_continue(self, payload: object) -> dict[str, Any]:
-        if self.continue_fields is None:
+        continue_fields = self.continue_fields
+        if continue_fields is None:
             raise InvalidPayload(f"{self.name} jobs cannot be continued")
-        return _check_fields(self, self.continue_fields, payload)
+        return _check_fields(self, lambda v: continue_fields, payload)
+
+    def validate_cancel(self, options: object) -> dict[str, Any]:
+        cancel_fields = self.cancel_fields
+        return _check_fields(self, lambda v: cancel_fields, options, what="cancel request")
+
+    def kept_after_cancel(self, options: Mapping[str, Any], start: int, written: int) -> int:
+        """How many of ``written`` lines stay once the segment that began at line
+        ``start`` is cancelled with ``options`` (already validated)."""
+        if self.lines_kept is None:
+            return written
+        return self.lines_kept(options, start, written)
 
 
-def _check_fields(kind: JobKind, fields: Mapping[str, Field], payload: object) -> dict[str, Any]:
+def _check_fields(kind: JobKind, fields_of: Callable[[int], Mapping[str, Field]], payload: object,
+                  what: str = "request") -> dict[str, Any]:
     if not isinstance(payload, Mapping):
-        raise InvalidPayload(f"a {kind.name} request must be a JSON object")
+        raise InvalidPayload(f"a {kind.name} {what} must be a JSON object")
     version = payload.get("v", kind.version)
-    if version != kind.version or isinstance(version, bool):
+    if not isinstance(version, int) or isinstance(version, bool) or (
+            version != kind.version and version not in kind.older):
         raise InvalidPayload(f"unknown {kind.name} payload version {version!r} (this program knows {kind.version})")
+    fields = fields_of(version)
     unknown = sorted(str(name) for name in payload if name != "v" and name not in fields)
     if unknown:
-        raise InvalidPayload(f"unknown field {unknown[0]!r} in a {kind.name} request")
-    clean: dict[str, Any] = {"v": kind.version}
+        raise InvalidPayload(f"unknown field {unknown[0]!r} in a {kind.name} {what}")
+    clean: dict[str, Any] = {"v": version}
     for name, spec in fields.items():
         value = payload.get(name)
         if value is None:
@@ -166,24 +191,45 @@ def new_model_name(name: str, value: Any) -> str:
 
 random_seed = integer(0, 2**32 - 1)
 
+
+def lines_seen(name: str, value: Any) -> int:
+    """How many lines of the story a reader had seen: a whole number, 0 or more."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SEEN:
+        raise InvalidPayload(f"{name} must be the number of lines seen: a whole number, 0 or more")
+    return value
+
+
+def story_lines_kept(options: Mapping[str, Any], start: int, written: int) -> int:
+    """A story stopped by a reader who had seen ``seen`` lines keeps at most one more (the
+    line that was being written when they asked), never fewer than its earlier segments'."""
+    seen = options.get("seen")
+    if seen is None:
+        return written
+    return max(start, min(written, seen + 1))
+
 SAMPLING = {
     "temperature": Field(number(0.1, 2.0), 0.8),
     "top_k": Field(integer(0, 200), 0),
     "top_p": Field(number(0.0, 1.0, above_lo=True), 1.0),
 }
 
+STORY_FIELDS = {
+    "seed": Field(story_text),
+    "lines": Field(integer(1, 100), 10),
+    **SAMPLING,
+    "model": Field(model_name, "default"),
+    "random_seed": Field(random_seed, None),
+    "max_line_chars": Field(integer(20, 1000), 400),
+    "parent": Field(job_id, None),
+}
+
+# Version 2: a line is a sentence (with models trained on unwrapped text) and its output
+# reports paragraph breaks; version 1 stories (lines of at most 200 characters) still run.
 STORY = JobKind(
     name="story",
-    version=1,
-    fields={
-        "seed": Field(story_text),
-        "lines": Field(integer(1, 100), 10),
-        **SAMPLING,
-        "model": Field(model_name, "default"),
-        "random_seed": Field(random_seed, None),
-        "max_line_chars": Field(integer(20, 1000), 200),
-        "parent": Field(job_id, None),
-    },
+    version=2,
+    fields=STORY_FIELDS,
+    older={1: {**STORY_FIELDS, "max_line_chars": Field(integer(20, 1000), 200)}},
     # knobs left out of a continue keep the first segment's values
     continue_fields={
         "lines": Field(integer(1, 100), 10),
@@ -191,6 +237,8 @@ STORY = JobKind(
     },
     needs_model=True,
     max_lines=1000,
+    cancel_fields={"seen": Field(lines_seen, None)},
+    lines_kept=story_lines_kept,
 )
 
 TRAIN = JobKind(

@@ -27,6 +27,7 @@ from .records import (
 )
 from .state import JobReader, JobState, JobView
 from .store import Store
+from .story_text import NEWLINE
 from .timing import Timing
 from .urls import store_kind
 
@@ -100,18 +101,31 @@ class Queue:
             raise JobStateError("the job was continued by another request just now") from None
         return self.status(job_id)
 
-    def cancel(self, job_id: str) -> dict[str, Any]:
-        """Cancel a queued or running job (a running one stops within ``check`` seconds)."""
+    def cancel(self, job_id: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Cancel a queued or running job (a running one stops within ``check`` seconds).
+
+        ``options``: what the job's kind lets a cancel say (a story's ``seen``); a
+        finished job can still be cancelled when its kind then keeps fewer lines
+        (the reader was behind). ``InvalidPayload`` for bad options.
+        """
         view = self._view(job_id)
-        if view.state in (JobState.DONE, JobState.FAILED):
-            raise JobStateError(f"the job has already {'finished' if view.state is JobState.DONE else 'failed'}")
-        if view.state is JobState.QUEUED or view.state is JobState.RUNNING:
-            record = CancelRecord(job=view.key, segment=view.segment_count, time=time.time())
+        clean = view.kind.validate_cancel(options if options is not None else {}) if view.kind else {}
+        if view.state is JobState.DONE and not self._cancel_cuts(view, clean):
+            raise JobStateError("the job has already finished")
+        if view.state is JobState.FAILED:
+            raise JobStateError("the job has already failed")
+        if view.state is not JobState.CANCELLED:
+            record = CancelRecord(job=view.key, segment=view.segment_count, time=time.time(), options=clean)
             try:
                 self.store.create(view.newest_cancel_key, "cancel", record.to_bytes())
             except KeyExists:
-                pass  # cancelled twice
+                pass  # cancelled twice: the first cancel's options stand
         return self.status(job_id)
+
+    @staticmethod
+    def _cancel_cuts(view: JobView, options: dict[str, Any]) -> bool:
+        written = len(view.lines)
+        return view.kind.kept_after_cancel(options, view.segment_start, written) < written
 
     # -- observers -----------------------------------------------------------------------
 
@@ -252,6 +266,8 @@ class Queue:
             "status": view.state.value,
             "stopping": view.stopping,
             "lines": lines[after:],
+            "paragraph_ends": [i for i in output.paragraph_ends if i >= after] if output is not None else [],
+            "seed_end": (output.seed_end or NEWLINE) if lines else None,
             "line_count": len(lines),
             "lines_requested": view.lines_requested,
             "error": view.error,
@@ -288,6 +304,8 @@ class Queue:
         output = OutputRecord(job=view.key, claim=claim_key, attempt=view.used_attempts + 1,
                               segment=view.segment_count, lines=list(view.lines),
                               ends=list(view.output.ends) if view.output else [],
+                              paragraph_ends=list(view.output.paragraph_ends) if view.output else [],
+                              seed_end=view.output.seed_end if view.output else None,
                               state="failed", error=reason, time=now)
         self.store.create(output_key, "output", output.to_bytes())
         claim = ClaimRecord(job=view.key, segment=view.segment_count, attempt=output.attempt,

@@ -62,6 +62,7 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
 
     cancel = subparsers.add_parser("cancel", parents=[common], help="cancel a queued or running job")
     cancel.add_argument("id", help="the job id printed by submit")
+    cancel.add_argument("--seen", type=int, help="a story keeps at most this many lines and the next one")
     cancel.set_defaults(func=cmd_cancel)
 
     listing = subparsers.add_parser("list", parents=[common], help="list every job, oldest first")
@@ -132,7 +133,8 @@ def cmd_continue(args: argparse.Namespace) -> int:
 
 
 def cmd_cancel(args: argparse.Namespace) -> int:
-    _print_status(open_queue(args).cancel(args.id))
+    options = {"seen": args.seen} if args.seen is not None else None
+    _print_status(open_queue(args).cancel(args.id, options))
     return 0
 
 
@@ -144,6 +146,9 @@ def cmd_tail(args: argparse.Namespace) -> int:
     seen = 0
     while True:
         status = queue.status(args.id, after=seen)
+        if status["line_count"] < seen:  # a cancel kept fewer lines than were printed
+            print(f"(the story was stopped at line {status['line_count']}: "
+                  f"the {seen - status['line_count']} lines printed after it are withdrawn)", file=sys.stderr)
         for line in status["lines"]:
             print(line, flush=True)
         seen = status["line_count"]

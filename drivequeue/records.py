@@ -15,7 +15,9 @@ import secrets
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from . import bounded_json
 from .errors import CorruptRecord, InvalidKey
+from .story_text import SEED_ENDS
 
 PROTOCOL_VERSION = 1
 
@@ -33,9 +35,9 @@ def encode(record: dict[str, Any]) -> bytes:
 def decode(data: bytes) -> dict[str, Any]:
     """Parse one record; ``CorruptRecord`` unless it is a UTF-8 JSON object."""
     try:
-        value = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise CorruptRecord("the file is not valid JSON") from None
+        value = bounded_json.loads(data)
+    except bounded_json.JsonRefused as exc:
+        raise CorruptRecord(f"the file {exc}") from None
     if not isinstance(value, dict):
         raise CorruptRecord("the file does not hold a JSON object")
     return value
@@ -161,9 +163,13 @@ class SegmentRecord:
 
 @dataclass(frozen=True)
 class CancelRecord:
+    """A request to stop a job's segment; ``options`` are checked by the job's kind
+    (a story's ``seen``: how many lines the reader had seen)."""
+
     job: str
     segment: int
     time: float
+    options: dict[str, Any] = field(default_factory=dict)
 
     def to_bytes(self) -> bytes:
         return encode(_record("cancel", asdict(self)))
@@ -172,7 +178,8 @@ class CancelRecord:
     def parse(cls, raw: dict[str, Any]) -> CancelRecord:
         _envelope(raw, "cancel")
         return cls(job=_get(raw, "job", str), segment=_get(raw, "segment", int),
-                   time=float(_get(raw, "time", NUMBER)))
+                   time=float(_get(raw, "time", NUMBER)),
+                   options=_get(raw, "options", dict, optional=True) or {})
 
 
 @dataclass(frozen=True)
@@ -220,7 +227,10 @@ class OutputRecord:
 
     ``lines`` holds every line of the job so far (the new holder copies the
     previous output's lines when it claims); ``ends[i]`` is the line count at
-    which segment ``i + 1`` ended.
+    which segment ``i + 1`` ended. Stories also keep ``paragraph_ends`` (indices
+    of the lines a paragraph break follows) and ``seed_end`` (how the first line
+    follows the seed): see ``story_text.py``. Records written before these
+    existed read as ``[]`` and None.
     """
 
     job: str
@@ -229,6 +239,8 @@ class OutputRecord:
     segment: int
     lines: list[str] = field(default_factory=list)
     ends: list[int] = field(default_factory=list)
+    paragraph_ends: list[int] = field(default_factory=list)
+    seed_end: str | None = None
     state: str = "running"
     error: str | None = None
     progress: dict[str, Any] = field(default_factory=dict)
@@ -251,6 +263,13 @@ class OutputRecord:
             raise CorruptRecord("output lines must be strings")
         if not all(isinstance(end, int) and not isinstance(end, bool) for end in ends):
             raise CorruptRecord("output segment ends must be integers")
+        paragraph_ends = raw.get("paragraph_ends", [])
+        if not isinstance(paragraph_ends, list) or not all(
+                isinstance(i, int) and not isinstance(i, bool) and 0 <= i < len(lines) for i in paragraph_ends):
+            raise CorruptRecord("output paragraph ends must be indices of its lines")
+        seed_end = raw.get("seed_end")
+        if seed_end is not None and seed_end not in SEED_ENDS:
+            raise CorruptRecord(f"unknown seed_end {seed_end!r}")
         if state not in OUTPUT_STATES:
             raise CorruptRecord(f"unknown output state {state!r}")
         return cls(
@@ -260,6 +279,8 @@ class OutputRecord:
             segment=_get(raw, "segment", int),
             lines=lines,
             ends=ends,
+            paragraph_ends=sorted(set(paragraph_ends)),
+            seed_end=seed_end,
             state=state,
             error=_get(raw, "error", str, optional=True),
             progress=_get(raw, "progress", dict),

@@ -12,11 +12,15 @@ import re
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from werkzeug.exceptions import BadRequest, ServiceUnavailable, UnsupportedMediaType
 
+from drivequeue import bounded_json
+
 from .access import require_api_key
 from .stories import Stories
 from .story_stream import StreamSlots, story_events
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+
+#: ASCII digits only (``str.isdigit`` takes other scripts' digits), few enough for ``int``
 
 #: what a visitor may see of a worker (no claim or store keys)
 WORKER_FIELDS = ("id", "host", "device", "models", "online", "last_seen")
@@ -33,9 +37,13 @@ def _config():
 def _json_body() -> dict:
     if not request.is_json:
         raise UnsupportedMediaType("Send the request body as JSON (Content-Type: application/json).")
-    if not request.content_length:
+    data = request.get_data()
+    if not data.strip():
         return {}
-    body = request.get_json()
+    try:
+        body = bounded_json.loads(data)
+    except bounded_json.JsonRefused as exc:
+        raise BadRequest(f"The request body {exc}.") from None
     if not isinstance(body, dict):
         raise BadRequest("The request body must be a JSON object.")
     return body
@@ -127,9 +135,8 @@ def continue_story(story_id: str):
 
 @bp.post("/stories/<story_id:story_id>/cancel")
 def cancel_story(story_id: str):
-    """Stop the story after the line being written."""
-    _json_body()
-    _stories().cancel(story_id)
+    """Stop the story; ``{"seen": N}``: keep at most the N lines seen and the one after."""
+    _stories().cancel(story_id, _json_body())
     return _accepted(story_id)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from flask import has_request_context, request
 from flask_wtf import FlaskForm
 from wtforms import FloatField, HiddenField, IntegerField, PasswordField, SelectField, TextAreaField
 from wtforms.validators import Optional
@@ -23,7 +24,17 @@ from drivequeue.kinds import MAX_SEED_CHARS, Field, get_kind
 SAMPLING_FIELDS = ("temperature", "top_k", "top_p", "random_seed")
 
 
-class _KnobsForm(FlaskForm):
+class _PageForm(FlaskForm):
+    """A form a page posts: only form fields are read (Flask-WTF would take a JSON body
+    as form data, unchecked)."""
+
+    def __init__(self, **kwargs):
+        if "formdata" not in kwargs and has_request_context() and request.is_json:
+            kwargs["formdata"] = None  # read as not filled in: the form says what is missing
+        super().__init__(**kwargs)
+
+
+class _KnobsForm(_PageForm):
     lines = IntegerField("Lines to write", default=10, validators=[Optional()])
     temperature = FloatField("Temperature", default=0.8, validators=[Optional()])
     top_k = IntegerField("Top-k", validators=[Optional()])
@@ -98,7 +109,7 @@ class ContinueForm(_KnobsForm):
         return get_kind("story").continue_fields or {}
 
 
-class CancelForm(FlaskForm):
+class CancelForm(_PageForm):
     """Stop a story (the form only carries the CSRF token)."""
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from drivequeue import Queue
+from drivequeue import Queue, story_text
 from drivequeue.errors import InvalidKey, InvalidPayload, NotFound
+from drivequeue.kinds import get_kind
 
 from .config import Config
 from .errors import QueueFull
 from .read_cache import ReadThroughCache
 from .story_messages import describe
-from .story_text import plain_text
 
 #: the worker list and the queue length change slowly and cost a listing each
 SLOW_READ_SECONDS = 5.0
@@ -34,14 +34,17 @@ class Stories:
         """What the API serves for ``story_id``: its state, the lines after ``after``, a message."""
         full = self.statuses.get(story_id, lambda: self.queue.status(story_id))
         # a job file that cannot be read shows as failed, with no payload
-        view = dict(full, lines=full["lines"][after:], after=after, payload=full["payload"] or {})
+        view = dict(full, lines=full["lines"][after:], after=after, payload=full["payload"] or {},
+                    paragraph_ends=[i for i in full.get("paragraph_ends", []) if i >= after])
         view["message"] = describe(full, self.workers())
         return view
 
     def text(self, story_id: str) -> str:
-        """The whole story as plain text, laid out as the page shows it."""
+        """The whole story as plain text, as the model read it: sentences joined by spaces and
+        paragraphs by a blank line (older stories: the seed, then one line per line)."""
         view = self.view(story_id)
-        return plain_text(view["payload"].get("seed", ""), view["lines"], view.get("paragraph_ends"))
+        seed = view["payload"].get("seed", "")
+        return story_text(seed, view["lines"], view["paragraph_ends"], view["seed_end"]).rstrip() + "\n"
 
     def workers(self) -> list[dict]:
         """The workers the queue knows about, online or not."""
@@ -59,7 +62,8 @@ class Stories:
 
     def submit(self, payload: dict, story_id: str | None = None) -> str:
         """Queue a new story (``InvalidPayload`` for bad input, ``QueueFull`` when busy)."""
-        parent = payload.get("parent")
+        # types and ranges first: nothing unchecked reaches the cache or the store
+        parent = get_kind("story").validate(payload)["parent"]
         if parent is not None:
             try:
                 self.view(parent)  # the parent must exist and its link must be right
@@ -78,9 +82,9 @@ class Stories:
         self.statuses.forget(story_id)
         self.listings.forget("queued")
 
-    def cancel(self, story_id: str) -> None:
-        """Stop the story after the line being written."""
-        self.queue.cancel(story_id)
+    def cancel(self, story_id: str, options: dict | None = None) -> None:
+        """Stop the story after the line being written (``options``: ``seen``, see the story kind)."""
+        self.queue.cancel(story_id, options)
         self.statuses.forget(story_id)
 
     def _check_room(self) -> None:
