@@ -1,8 +1,8 @@
 """HTML pages: the start form, the story page, and the form posts behind its buttons.
 
 The pages work without JavaScript (forms post and redirect, a story that is
-still being written refreshes itself); with it, ``static/js/story.js`` polls the
-JSON API and appends lines as they arrive.
+still being written refreshes itself); with it, ``static/js/story.js`` follows
+the story's event stream (or polls the JSON API) and reveals lines as they arrive.
 """
 
 from __future__ import annotations
