@@ -112,6 +112,22 @@ def test_sentences_come_with_where_their_paragraphs_end(client, worker):
     stream.close()
 
 
+def test_a_stop_where_seen_tells_the_stream_to_drop_the_later_lines(client, worker):
+    story_id = submit(client, lines=6)["id"]
+    stream = open_stream(client, story_id)
+    claim = worker.claim_next()
+    claim.append(["one", "two", "three", "four", "five"])
+    assert stream.until("lines")[0] == "5"
+    assert client.post(f"/api/stories/{story_id}/cancel", json={"seen": 2}).status_code == 202
+    assert claim.cancelled
+    claim.complete()
+    event_id, body = stream.until("cut")
+    assert event_id == "3" and body == {"line_count": 3}  # the two seen and the one after
+    _, state = stream.until("state")
+    assert state["status"] == "cancelled" and state["line_count"] == 3
+    assert stream.until("end")[1] == {"status": "cancelled"}
+
+
 def test_a_browser_that_has_more_lines_than_the_story_is_told_to_drop_them(client, worker):
     story_id = submit(client, lines=4)["id"]
     worker.claim_next().append(["one", "two"])
