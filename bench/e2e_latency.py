@@ -59,8 +59,8 @@ SEEDS = ["Once upon a time", "The fox said to the bear", "In the deep forest", "
          "A poor miller had three sons", "The wind came over the hill", "Long ago, by the sea",
          "The little tailor sat at his window"]
 TRANSPORTS = ("local", "redis", "drive", "paper")
-#: the story page's poll interval with the web app's default settings (WEBAPP_POLL_INTERVAL)
-PAGE_POLL_S = Config.poll_interval
+#: a client polling the JSON API once a second (the story page streams; bench/page_latency.py)
+PAGE_POLL_S = 1.0
 ACTIVE = ("queued", "running")
 #: Redis answers in well under a millisecond: the web app can read a story ten times a second
 REDIS_READ_S = 0.1
@@ -80,7 +80,7 @@ class Transport:
     open_web_store: Callable[[], Store]
     timing: Timing
     #: the web app reads a story at most once per this many seconds (WEBAPP_POLL_INTERVAL)
-    read_period: float = Config.poll_interval
+    read_period: float | None = None  # None: the store's own (``timing.read``), as in the web app
 
 
 @contextmanager
@@ -224,7 +224,7 @@ def follow(port: int, story_id: str, poll_s: float, deadline: float, served: dic
 
 
 @contextmanager
-def web_server(store: Store, timing: Timing, read_period: float = Config.poll_interval) -> Iterator[int]:
+def web_server(store: Store, timing: Timing, read_period: float | None = None) -> Iterator[int]:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     config = Config(secret_key=secrets.token_hex(32), queue_url=store.url, environment="development",
                     create_limit="1000 per minute", read_limit="100000 per minute", poll_interval=read_period)
@@ -278,7 +278,7 @@ def measure(transport: Transport, model: str, device: str, workdir: Path, storie
             stagger: float, poll_s: float, timeout: float) -> Run:
     """Start a worker, submit ``stories`` stories ``stagger`` seconds apart, follow each to its end."""
     # the story page polls as often as the web app reads (WEBAPP_POLL_INTERVAL): on Redis, ten times a second
-    client_poll = min(poll_s, transport.read_period)
+    client_poll = min(poll_s, transport.read_period or transport.timing.read)
     context = multiprocessing.get_context("spawn")
     ready, stop = context.Event(), context.Event()
     line_log = workdir / f"{transport.name}-lines.log"
