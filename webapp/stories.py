@@ -20,12 +20,12 @@ class Stories:
 
     def __init__(self, queue: Queue, config: Config) -> None:
         self.queue = queue
-        queue.follow_changes(config.poll_interval)  # statuses may lag one read period anyway
         self.max_queued = config.max_queued
         #: every page, poll and stream of a story shares one read of it per period
         self.read_period = (
             queue.timing.read if config.poll_interval is None else config.poll_interval
         )
+        queue.follow_changes(self.read_period)  # statuses may lag one read period anyway
         self.statuses: ReadThroughCache[dict] = ReadThroughCache(self.read_period)
         self.listings: ReadThroughCache[list] = ReadThroughCache(
             max(self.read_period, SLOW_READ_SECONDS)
