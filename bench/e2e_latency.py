@@ -9,6 +9,8 @@ the model; a line's latency is the moment the web API first served it minus
 that moment (both on the machine's monotonic clock). Three transports:
 
 * ``local``: both sides on one local folder;
+* ``redis``: both sides on a redis-server of its own (started here), the web app
+  reading a story up to ten times a second;
 * ``drive``: both sides on the Drive API, served by the emulator with a fixed
   delay per request, with the Drive timings (output coalesced to a write a second);
 * ``paper``: the seed paper's mounted Drive folder (``bench/paper_transport.py``):
@@ -29,7 +31,9 @@ import json
 import logging
 import multiprocessing
 import secrets
+import socket
 import statistics
+import subprocess
 import tempfile
 import threading
 import time
@@ -44,8 +48,9 @@ from unittest import mock
 from werkzeug.serving import make_server
 
 from bench.paper_transport import MOUNT_DELAY_S, REMOUNT_S, MountedSide
-from drivequeue import LocalStore, Queue, Timing
-from drivequeue.drive import DriveSettings, open_drive_store
+from drivequeue import LocalStore, Queue, StoreUnavailable, Timing, open_store
+from drivequeue.redis_store import RedisStore
+from drivequeue.drive import DriveSettings, DriveStore, open_drive_store
 from drivequeue.emulator import Emulator, Faults
 from drivequeue.store import Store
 from webapp import Config, create_app
@@ -53,9 +58,7 @@ from webapp import Config, create_app
 SEEDS = ["Once upon a time", "The fox said to the bear", "In the deep forest", "The old king had a daughter",
          "A poor miller had three sons", "The wind came over the hill", "Long ago, by the sea",
          "The little tailor sat at his window"]
-TRANSPORTS = ("local", "drive", "paper")
-#: the story page's poll interval with the web app's default settings (WEBAPP_POLL_INTERVAL)
-PAGE_POLL_S = Config.poll_interval
+TRANSPORTS = ("local", "redis", "drive", "paper")
 ACTIVE = ("queued", "running")
 
 
@@ -78,7 +81,35 @@ class Transport:
 def local_transport(workdir: Path) -> Iterator[Transport]:
     folder = workdir / "local-queue"
     yield Transport("local", "local folder", partial(LocalStore, folder), partial(LocalStore, folder),
-                    Timing.from_env("local", environ={}))
+                    Timing.from_env(LocalStore.default_timing, environ={}))
+
+
+@contextmanager
+def redis_transport(workdir: Path) -> Iterator[Transport]:
+    """A redis-server of its own (Debian's package), logging every write before it answers."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                               "--appendonly", "yes", "--appendfsync", "always", "--dir", str(workdir)],
+                              stdout=subprocess.DEVNULL)
+    try:
+        url = f"redis://127.0.0.1:{port}/0?queue=e2e"
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                open_store(url).list()
+                break
+            except StoreUnavailable:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise BenchError("redis-server did not start (is Debian's redis-server installed?)") from None
+                time.sleep(0.05)
+        opener = partial(open_store, url)
+        yield Transport("redis", "Redis (a local redis-server, appendfsync always)", opener, opener,
+                        Timing.from_env(RedisStore.default_timing, environ={}))
+    finally:
+        server.kill()
+        server.wait()
 
 
 @contextmanager
@@ -87,7 +118,7 @@ def drive_transport(latency_s: float) -> Iterator[Transport]:
         settings = DriveSettings(token=json.dumps(emulator.token_info()), endpoint=emulator.url)
         opener = partial(open_drive_store, f"drive://id:{emulator.create_folder('e2e')}", settings)
         yield Transport("drive", f"Drive API (emulator, {latency_s * 1000:g} ms per request)", opener, opener,
-                        Timing.from_env("drive", environ={}))
+                        Timing.from_env(DriveStore.default_timing, environ={}))
 
 
 @contextmanager
@@ -95,7 +126,7 @@ def paper_transport(workdir: Path, delay: float, remount: float) -> Iterator[Tra
     colab, web = workdir / "mount-colab-side", workdir / "mount-web-side"
     yield Transport("paper", f"mounted Drive folder (paper: {delay:g} s delay, re-mount every {remount:g} s)",
                     partial(MountedSide, colab, web, delay, remount), partial(MountedSide, web, colab, delay, remount),
-                    Timing.from_env("local", environ={}))
+                    Timing.from_env(LocalStore.default_timing, environ={}))
 
 
 # -- the worker process ------------------------------------------------------------------------
@@ -116,8 +147,8 @@ def serve_worker(transport: Transport, model: str, device: str, workdir: Path, l
         def step(self):
             finished = super().step()
             now = time.monotonic()
-            for key, _ in finished:
-                log.write(f"{key} {now!r}\n")
+            for line in finished:
+                log.write(f"{line.story} {now!r}\n")
             log.flush()
             return finished
 
@@ -190,7 +221,7 @@ def follow(port: int, story_id: str, poll_s: float, deadline: float, served: dic
 def web_server(store: Store, timing: Timing) -> Iterator[int]:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     config = Config(secret_key=secrets.token_hex(32), queue_url=store.url, environment="development",
-                    create_limit="1000 per minute")
+                    create_limit="1000 per minute", read_limit="100000 per minute")
     server = make_server("127.0.0.1", 0, create_app(config, queue=Queue(store, timing)), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -207,6 +238,7 @@ def web_server(store: Store, timing: Timing) -> Iterator[int]:
 class Run:
     transport: str
     label: str
+    poll_s: float
     stories: int
     lines_requested: int
     latencies: list[float]
@@ -216,6 +248,7 @@ class Run:
         ordered = sorted(self.latencies)
         return {
             "label": self.label,
+            "poll_s": self.poll_s,
             "stories": self.stories,
             "lines_requested": self.lines_requested,
             "lines_measured": len(ordered),
@@ -240,6 +273,8 @@ def percentile(ordered: list[float], p: float) -> float | None:
 def measure(transport: Transport, model: str, device: str, workdir: Path, stories: int, lines: int,
             stagger: float, poll_s: float, timeout: float) -> Run:
     """Start a worker, submit ``stories`` stories ``stagger`` seconds apart, follow each to its end."""
+    # the story page polls as often as the web app reads, the store's read period (timing.read)
+    client_poll = transport.timing.read if poll_s is None else poll_s
     context = multiprocessing.get_context("spawn")
     ready, stop = context.Event(), context.Event()
     line_log = workdir / f"{transport.name}-lines.log"
@@ -260,7 +295,7 @@ def measure(transport: Transport, model: str, device: str, workdir: Path, storie
                 story_id = submit(port, SEEDS[i % len(SEEDS)], lines)
                 served[story_id] = {}
                 follower = threading.Thread(
-                    target=lambda s=story_id: outcomes.__setitem__(s, follow(port, s, poll_s, deadline, served[s])),
+                    target=lambda s=story_id: outcomes.__setitem__(s, follow(port, s, client_poll, deadline, served[s])),
                     daemon=True)
                 follower.start()
                 followers.append(follower)
@@ -279,12 +314,12 @@ def measure(transport: Transport, model: str, device: str, workdir: Path, storie
                  for story_id, lines_served in served.items()
                  for index, moment in lines_served.items()
                  if (story_id.split(".")[0], index) in generated]
-    return Run(transport.name, transport.label, stories, stories * lines, latencies,
+    return Run(transport.name, transport.label, client_poll, stories, stories * lines, latencies,
                [outcomes.get(s, "not followed") for s in served])
 
 
 def run_all(transports: list[str], model: str, device: str = "cpu", stories: int = 6, lines: int = 10,
-            stagger: float = 1.3, poll_s: float = PAGE_POLL_S, latency_ms: float = 150.0,
+            stagger: float = 1.3, poll_s: float | None = None, latency_ms: float = 150.0,
             mount_delay: float = MOUNT_DELAY_S, remount: float = REMOUNT_S) -> dict:
     """Measure each named transport in turn; the figures as a JSON-ready dict."""
     results = {"poll_s": poll_s, "latency_ms": latency_ms, "mount_delay_s": mount_delay, "remount_s": remount,
@@ -295,6 +330,8 @@ def run_all(transports: list[str], model: str, device: str = "cpu", stories: int
             workdir.mkdir()
             if name == "local":
                 opened = local_transport(workdir)
+            elif name == "redis":
+                opened = redis_transport(workdir)
             elif name == "drive":
                 opened = drive_transport(latency_ms / 1000)
             else:
@@ -308,12 +345,12 @@ def run_all(transports: list[str], model: str, device: str = "cpu", stories: int
 
 
 def print_table(results: dict) -> None:
-    print(f"line generated -> served by GET /api/stories/<id>?after=N, polled every {results['poll_s']:g} s")
+    print("line generated -> served by GET /api/stories/<id>?after=N")
     for name, run in results["transports"].items():
         if run["p50_s"] is None:
             print(f"  {name:<6} no line measured ({', '.join(run['outcomes'])})")
             continue
-        print(f"  {name:<6} p50 {run['p50_s']:7.2f} s   p95 {run['p95_s']:7.2f} s   max {run['max_s']:7.2f} s   "
+        print(f"  {name:<6} polled every {run['poll_s']:g} s   p50 {run['p50_s']:7.2f} s   p95 {run['p95_s']:7.2f} s   max {run['max_s']:7.2f} s   "
               f"{run['lines_measured']}/{run['lines_requested']} lines   {run['label']}")
 
 
@@ -326,8 +363,8 @@ def main() -> None:
     parser.add_argument("--stories", type=int, default=6, help="stories per transport (default 6)")
     parser.add_argument("--lines", type=int, default=10, help="lines per story (default 10)")
     parser.add_argument("--stagger", type=float, default=1.3, help="seconds between two submits (default 1.3)")
-    parser.add_argument("--poll", type=float, default=PAGE_POLL_S,
-                        help=f"seconds between a client's polls (default {PAGE_POLL_S:g}, the page's)")
+    parser.add_argument("--poll", type=float, default=None,
+                        help="seconds between a client's polls (default: the store's read period, as the page does)")
     parser.add_argument("--latency-ms", type=float, default=150.0,
                         help="delay the Drive emulator adds to every request (default 150)")
     parser.add_argument("--mount-delay", type=float, default=MOUNT_DELAY_S,

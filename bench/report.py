@@ -11,6 +11,14 @@ PICKUP_TARGET_S = 0.5
 DRIVE_P50_TARGET_S = 2.5
 CALLS_PER_LINE_TARGET = 2.0
 PAPER_RATIO_TARGET = 10.0
+CLICK_TARGET_S = 0.5
+VISIBLE_TARGET_S = 0.4  # plus the reveal pace
+#: issue 15: Redis, and what the web app and an idle worker may spend on Drive
+REDIS_P50_TARGET_S = 0.3
+REDIS_FIRST_LINE_TARGET_S = 0.3
+WEB_WRITTEN_TARGET = 1.5  # Drive calls per second per story being written
+WEB_FINISHED_TARGET = 0.1  # ... per finished story watched
+IDLE_WORKER_TARGET = 20.0  # Drive calls per minute
 
 
 def write_plot(figures: dict, path: Path) -> None:
@@ -79,6 +87,8 @@ def targets(figures: dict) -> list[str]:
     drive_p50, paper_p50 = e2e["drive"]["p50_s"], e2e["paper"]["p50_s"]
     per_line = figures["drive_api_cost"]["worker_calls_per_line"]
     ratio = paper_p50 / drive_p50 if drive_p50 and paper_p50 else None
+    click = figures["page_latency"]["click_to_first_line"]["p50_s"]
+    visible = figures["page_latency"]["local"]["p50_s"]
     return [
         "| target | measured | |",
         "| --- | --- | --- |",
@@ -91,10 +101,37 @@ def targets(figures: dict) -> list[str]:
         f"| paper baseline >= {PAPER_RATIO_TARGET:g}x slower than the Drive API path at the median "
         f"| {'n/a' if ratio is None else f'{ratio:.0f}x'} "
         f"| {_verdict(ratio is not None and ratio >= PAPER_RATIO_TARGET)} |",
+        f"| click -> first line visible in the browser, local demo <= {CLICK_TARGET_S:g} s (median) "
+        f"| {_s(click)} | {_verdict(click <= CLICK_TARGET_S)} |",
+        f"| line written -> visible in the browser, local folder, p50 <= {VISIBLE_TARGET_S:g} s "
+        f"| {_s(visible)} | {_verdict(visible <= VISIBLE_TARGET_S)} |",
+        *redis_and_drive_targets(figures),
+    ]
+
+
+def redis_and_drive_targets(figures: dict) -> list[str]:
+    redis_p50 = figures["e2e"]["transports"]["redis"]["p50_s"]
+    first = figures["redis_queue"]["first_line_p50_s"]
+    drive = figures["drive_api_cost"]
+    web = drive["web"]
+    written, finished = web["calls_per_s_per_written_story"], web["calls_per_s_per_finished_story"]
+    return [
+        f"| line generated -> served over Redis, p50 <= {REDIS_P50_TARGET_S:g} s | {_s(redis_p50)} "
+        f"| {_verdict(redis_p50 is not None and redis_p50 <= REDIS_P50_TARGET_S)} |",
+        f"| submit -> first line over Redis <= {REDIS_FIRST_LINE_TARGET_S:g} s (median) | {_s(first)} "
+        f"| {_verdict(first <= REDIS_FIRST_LINE_TARGET_S)} |",
+        f"| web app, {web['watched']} stories watched: Drive calls per second per story being written "
+        f"<= {WEB_WRITTEN_TARGET:g} | {written:.2f} | {_verdict(written <= WEB_WRITTEN_TARGET)} |",
+        f"| ... per finished story watched <= {WEB_FINISHED_TARGET:g} | {finished:.3f} "
+        f"| {_verdict(finished <= WEB_FINISHED_TARGET)} |",
+        f"| idle worker on Drive <= {IDLE_WORKER_TARGET:g} calls per minute | {drive['idle_calls_per_minute']:.1f} "
+        f"| {_verdict(drive['idle_calls_per_minute'] <= IDLE_WORKER_TARGET)} |",
     ]
 
 
 def e2e_section(e2e: dict, plot_link: str) -> list[str]:
+    polls = ", ".join(f"{name} every {run['poll_s']:g} s" for name, run in e2e["transports"].items()
+                      if run.get("poll_s") is not None)
     rows = ["| transport | p50 | p95 | max | lines measured |", "| --- | --- | --- | --- | --- |"]
     for run in e2e["transports"].values():
         rows.append(f"| {run['label']} | {_s(run['p50_s'])} | {_s(run['p95_s'])} | {_s(run['max_s'])} "
@@ -104,15 +141,15 @@ def e2e_section(e2e: dict, plot_link: str) -> list[str]:
         "",
         "From the moment the worker's generator returns a line (the real worker, `colab_worker.worker.Worker`, "
         "in a process of its own, with `StoryBatch.step` wrapped to log the time) to the moment "
-        f"`GET /api/stories/<id>?after=N` of the real web app first serves it to a client polling every "
-        f"{e2e['poll_s']:g} s, as the story page does (`bench/e2e_latency.py`). The paper's transport is a "
+        f"`GET /api/stories/<id>?after=N` of the real web app first serves it to a client polling "
+        f"as often as the web app reads the store ({polls}), as the story page does (`bench/e2e_latency.py`). The paper's transport is a "
         f"mounted Drive folder whose writes reach the other side after {e2e['mount_delay_s']:g} s, seen at the "
         f"next re-mount every {e2e['remount_s']:g} s (`bench/paper_transport.py`).",
         "",
         *rows,
         "",
-        "Where the time goes: on a local folder, the wait for the next poll of the page (up to "
-        f"{e2e['poll_s']:g} s) and the web app's read cache (a story is read at most once per {e2e['poll_s']:g} s). "
+        "Where the time goes: on a local folder and on Redis, the wait for the next poll of the page and the "
+        "web app's read cache (a story is read at most once per read period). "
         "On Drive, add the worker's coalescing (a story's new lines are written at most once per second, "
         "and a line is held until the write) and a few requests of 150 ms each to write the output and to read "
         "the job's files back. On the mounted folder, the mount's delay dwarfs everything else.",
@@ -167,7 +204,7 @@ def worker_section(worker: dict) -> list[str]:
     ]
 
 
-def drive_section(drive: dict) -> list[str]:
+def drive_section(drive: dict, before: dict | None = None) -> list[str]:
     scale = drive["scale"]
     scaled = f" (intervals run x{scale:g} faster, rates scaled back)" if scale != 1 else ""
     return [
@@ -181,8 +218,34 @@ def drive_section(drive: dict) -> list[str]:
         f"| idle worker, per minute | {drive['idle_calls_per_minute']:.1f} | {_calls(drive['idle_calls'])} |",
         f"| worker writing {drive['line_rate']:g} lines/s, per generated line | {drive['worker_calls_per_line']:.2f} "
         f"| {_calls(drive['worker_calls'])} over {drive['lines']} lines |",
-        f"| web app, per status poll (one every {drive['poll_s']:g} s) | {drive['reader_calls_per_poll']:.2f} "
+        f"| a bare reader, per status poll (one every {drive['poll_s']:g} s) | {drive['reader_calls_per_poll']:.2f} "
         f"| {_calls(drive['reader_calls'])} |",
+        "",
+        f"The web app's own `Stories` with {drive['web']['watched']} stories open in browsers, each polled every "
+        f"second ({drive['web']['written']} of them being written at {drive['web']['story_rate']:g} lines/s), "
+        "Drive calls per second per story; before: as the web app was until it followed the changes feed "
+        "(every status read went to Drive), after: one `changes.list` per second for the whole folder, and "
+        "only files that changed fetched again:",
+        "",
+        "| | per finished story watched | per story being written |",
+        "| --- | --- | --- |",
+        *[f"| {label} | {web['calls_per_s_per_finished_story']:.3f} | {web['calls_per_s_per_written_story']:.2f} |"
+          for label, web in (("before", before), ("after", drive["web"])) if web is not None],
+    ]
+
+
+def redis_section(redis: dict) -> list[str]:
+    rows = [f"| {count} | {rate:.0f} |" for count, rate in sorted(redis["lines_per_s"].items(), key=lambda kv: int(kv[0]))]
+    return [
+        "## The queue on Redis",
+        "",
+        "A redis-server with `appendfsync always` on the same machine, stub story workers writing every line "
+        "at once (`bench/redis_queue.py`: the queue's cost, not the model's). Submit -> first line readable, "
+        f"an idle worker woken by Redis: median {_s(redis['first_line_p50_s'])}, worst {_s(redis['first_line_max_s'])}.",
+        "",
+        "| worker processes | lines/s in aggregate |",
+        "| --- | --- |",
+        *rows,
     ]
 
 
@@ -203,6 +266,50 @@ def polling_section(web: dict) -> list[str]:
         f"A written line was first served after {_s(web['first_served_median_s'])} (median; worst "
         f"{_s(web['first_served_max_s'])}) and seen by a tab after {_s(web['seen_median_s'])} (median; worst "
         f"{_s(web['seen_max_s'])}).",
+    ]
+
+
+def streams_section(streams: dict) -> list[str]:
+    return [
+        f"## Event streams: {streams['streams']} story pages on one story (gunicorn, local queue)",
+        "",
+        f"gunicorn with the project's `gunicorn.conf.py` ({streams['processes']} process, gthread) holds "
+        f"{streams['streams']} open `GET /api/stories/<id>/stream` connections of one story while a line is "
+        f"written every {streams['seconds'] / max(streams['lines'], 1):.1f} s and another visitor asks for the "
+        f"start page, a story's JSON and `/healthz` in turn (`bench/web_streams.py`).",
+        "",
+        "| | |",
+        "| --- | --- |",
+        f"| ordinary requests meanwhile | {streams['ordinary_requests']} ({streams['ordinary_failed']} failed), "
+        f"p50 {_ms(streams['ordinary_p50_s'])}, p95 {_ms(streams['ordinary_p95_s'])} |",
+        f"| line written -> every stream has it | p50 {_ms(streams['line_to_stream_p50_s'])}, "
+        f"p95 {_ms(streams['line_to_stream_p95_s'])} |",
+        f"| story reads from the store | {streams['story_reads_per_s']:.2f} per second (the read period is 0.1 s) |",
+        f"| store calls (reads and listings) | {streams['store_calls_per_s']:.1f} per second |",
+        f"| CPU of the web process | {streams['cpu_percent']:.0f} % of one core |",
+    ]
+
+
+def page_section(page: dict) -> list[str]:
+    click, local, drive = page["click_to_first_line"], page["local"], page["drive"]
+    return [
+        "## The story page in a browser (Chromium)",
+        "",
+        "Measured in Debian's Chromium through Playwright (`bench/page_latency.py`), with the web app's default "
+        "settings: the page streams lines (Server-Sent Events) and reveals them one at a time.",
+        "",
+        "| | p50 | p95 | max | n |",
+        "| --- | --- | --- | --- | --- |",
+        f"| click on \"Write my story\" -> first line visible (local demo: `colab-worker run`, shipped model, CPU) "
+        f"| {_s(click['p50_s'])} | {_s(click['p95_s'])} | {_s(click['max_s'])} | {click['n']} stories |",
+        f"| line written by the worker -> visible, local folder | {_s(local['p50_s'])} | {_s(local['p95_s'])} "
+        f"| {_s(local['max_s'])} | {local['n']} lines |",
+        f"| line written by the worker -> visible, Drive emulator (150 ms per request) | {_s(drive['p50_s'])} "
+        f"| {_s(drive['p95_s'])} | {_s(drive['max_s'])} | {drive['n']} lines |",
+        "",
+        "Lines written one a second each appear at once; lines that arrive together are revealed at about 45 "
+        "characters a second, faster when the page would fall more than 2.5 s behind. On Drive the web app reads a "
+        "story at most once a second (its read period there) and each read is a few requests of 150 ms.",
     ]
 
 
@@ -259,9 +366,15 @@ def write_report(figures: dict, where: dict, model_text: str, quick: bool, path:
         "",
         *worker_section(figures["worker_latency"]),
         "",
-        *drive_section(figures["drive_api_cost"]),
+        *drive_section(figures["drive_api_cost"], figures.get("drive_web_before")),
+        "",
+        *redis_section(figures["redis_queue"]),
         "",
         *polling_section(figures["web_polling"]),
+        "",
+        *streams_section(figures["web_streams"]),
+        "",
+        *page_section(figures["page_latency"]),
         "",
         *queue_section(figures["queue_local"]),
         "",
@@ -272,7 +385,7 @@ def write_report(figures: dict, where: dict, model_text: str, quick: bool, path:
         "```sh",
         "make bench                    # or: python -m bench; writes BENCHMARKS.md and docs/latency.png",
         "python -m bench --quick       # tiny sizes, about a minute: checks that every benchmark runs",
-        "python -m bench.e2e_latency --transports local drive --stories 4",
+        "python -m bench.e2e_latency --transports local redis drive --stories 4",
         "```",
         "",
         "Each script in `bench/` also runs alone and prints its own table (see its `--help`).",

@@ -19,6 +19,7 @@ import time
 from importlib import metadata
 
 from drivequeue import Claim, JobStateError, LeaseLost, Queue, StoreUnavailable, WorkerSession
+from drivequeue.urls import redact
 
 from .backoff import Backoff
 from .config import WorkerConfig
@@ -62,7 +63,7 @@ class Worker:
         if session is None:
             return
         log.info("worker %s serving %s on %s from %s", session.id, ", ".join(sorted(session.models)),
-                 self.device_name, self.queue.store.url)
+                 self.device_name, redact(self.queue.store.url))
         try:
             self._serve(session)
         finally:

@@ -20,6 +20,7 @@ from .queue import Queue
 from .records import PROTOCOL_VERSION
 from .state import JobState
 from .store import Entry, Store
+from .story_text import story_text
 from .timing import Timing
 from .urls import open_store
 from .worker import Claim, WorkerSession
@@ -45,4 +46,5 @@ __all__ = [
     "Timing",
     "WorkerSession",
     "open_store",
+    "story_text",
 ]

@@ -1,7 +1,8 @@
 """Job kinds and their payloads: what a request may hold, checked before it is queued.
 
 Each kind has a versioned payload (``"v"`` inside the payload) with typed,
-bounded fields and defaults. ``validate`` returns the normalized payload that
+bounded fields and defaults; a kind may still read older versions
+(``JobKind.older``), which keep their own ``"v"``. ``validate`` returns the normalized payload that
 is stored; anything wrong raises ``InvalidPayload`` with a message meant for the
 person who typed it. Payloads are checked again when a job is read, so a file
 from a newer producer fails that job with a reason instead of being misread.
@@ -49,6 +50,7 @@ class JobKind:
     ``cancel_fields``: fields a ``cancel`` request may carry (kept in its cancel file).
     ``lines_kept``: ``(cancel options, lines before the segment, lines written) -> lines
     the job keeps`` once its newest segment is cancelled (None: every written line).
+    ``older``: the fields of older payload versions that are still read.
     """
 
     name: str
@@ -59,17 +61,20 @@ class JobKind:
     max_lines: int | None = None
     cancel_fields: Mapping[str, Field] = field(default_factory=dict)
     lines_kept: Callable[[Mapping[str, Any], int, int], int] | None = None
+    older: Mapping[int, Mapping[str, Field]] = field(default_factory=dict)
 
     def validate(self, payload: object) -> dict[str, Any]:
-        return _check_fields(self, self.fields, payload)
+        return _check_fields(self, lambda v: self.fields if v == self.version else self.older[v], payload)
 
     def validate_continue(self, payload: object) -> dict[str, Any]:
-        if self.continue_fields is None:
+        continue_fields = self.continue_fields
+        if continue_fields is None:
             raise InvalidPayload(f"{self.name} jobs cannot be continued")
-        return _check_fields(self, self.continue_fields, payload)
+        return _check_fields(self, lambda v: continue_fields, payload)
 
     def validate_cancel(self, options: object) -> dict[str, Any]:
-        return _check_fields(self, self.cancel_fields, options, what="cancel request")
+        cancel_fields = self.cancel_fields
+        return _check_fields(self, lambda v: cancel_fields, options, what="cancel request")
 
     def kept_after_cancel(self, options: Mapping[str, Any], start: int, written: int) -> int:
         """How many of ``written`` lines stay once the segment that began at line
@@ -79,17 +84,19 @@ class JobKind:
         return self.lines_kept(options, start, written)
 
 
-def _check_fields(kind: JobKind, fields: Mapping[str, Field], payload: object,
+def _check_fields(kind: JobKind, fields_of: Callable[[int], Mapping[str, Field]], payload: object,
                   what: str = "request") -> dict[str, Any]:
     if not isinstance(payload, Mapping):
         raise InvalidPayload(f"a {kind.name} {what} must be a JSON object")
     version = payload.get("v", kind.version)
-    if version != kind.version or isinstance(version, bool):
+    if not isinstance(version, int) or isinstance(version, bool) or (
+            version != kind.version and version not in kind.older):
         raise InvalidPayload(f"unknown {kind.name} payload version {shown(version)} (this program knows {kind.version})")
+    fields = fields_of(version)
     unknown = sorted(str(name) for name in payload if name != "v" and name not in fields)
     if unknown:
         raise InvalidPayload(f"unknown field {shown(unknown[0])} in a {kind.name} {what}")
-    clean: dict[str, Any] = {"v": kind.version}
+    clean: dict[str, Any] = {"v": version}
     for name, spec in fields.items():
         value = payload.get(name)
         if value is None:
@@ -206,18 +213,23 @@ SAMPLING = {
     "top_p": Field(number(0.0, 1.0, above_lo=True), 1.0),
 }
 
+STORY_FIELDS = {
+    "seed": Field(story_text),
+    "lines": Field(integer(1, 100), 10),
+    **SAMPLING,
+    "model": Field(model_name, "default"),
+    "random_seed": Field(random_seed, None),
+    "max_line_chars": Field(integer(20, 1000), 400),
+    "parent": Field(job_id, None),
+}
+
+# Version 2: a line is a sentence (with models trained on unwrapped text) and its output
+# reports paragraph breaks; version 1 stories (lines of at most 200 characters) still run.
 STORY = JobKind(
     name="story",
-    version=1,
-    fields={
-        "seed": Field(story_text),
-        "lines": Field(integer(1, 100), 10),
-        **SAMPLING,
-        "model": Field(model_name, "default"),
-        "random_seed": Field(random_seed, None),
-        "max_line_chars": Field(integer(20, 1000), 200),
-        "parent": Field(job_id, None),
-    },
+    version=2,
+    fields=STORY_FIELDS,
+    older={1: {**STORY_FIELDS, "max_line_chars": Field(integer(20, 1000), 200)}},
     # knobs left out of a continue keep the first segment's values
     continue_fields={
         "lines": Field(integer(1, 100), 10),

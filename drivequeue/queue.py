@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from . import files
-from .errors import CorruptRecord, InvalidPayload, JobStateError, KeyExists, NotFound
+from .errors import ConfigError, CorruptRecord, InvalidPayload, JobStateError, KeyExists, NotFound
 from .kinds import get_kind
 from .leases import LeaseWatch
 from .records import (
@@ -27,8 +27,8 @@ from .records import (
 )
 from .state import JobReader, JobState, JobView
 from .store import Store
+from .story_text import NEWLINE
 from .timing import Timing
-from .urls import store_kind
 
 
 class Queue:
@@ -36,7 +36,12 @@ class Queue:
 
     def __init__(self, store: Store, timing: Timing | None = None):
         self.store = store
-        self.timing = timing or Timing.from_env(store_kind(store))
+        if timing is None:
+            defaults = getattr(store, "default_timing", None)
+            if defaults is None:
+                raise ConfigError(f"{type(store).__name__} sets no default_timing: pass Queue(store, timing)")
+            timing = Timing.from_env(defaults)
+        self.timing = timing
         self.leases = LeaseWatch(store, self.timing.lease)
         self.reader = JobReader(store, self.timing, self.leases)
 
@@ -127,6 +132,13 @@ class Queue:
         return view.kind.kept_after_cancel(options, view.segment_start, written) < written
 
     # -- observers -----------------------------------------------------------------------
+
+    def follow_changes(self, period: float) -> None:
+        """Read this queue as an observer that may lag up to ``period`` seconds (the web app):
+        on Drive, one ``changes.list`` per period tells which files to fetch again, and
+        files that did not change (finished stories, immutable records) cost nothing."""
+        if period > 0:
+            self.store.follow_changes(period)
 
     def jobs(self) -> list[dict[str, Any]]:
         """A summary of every job, oldest first (no secrets: ids are not included)."""
@@ -272,6 +284,8 @@ class Queue:
             "status": view.state.value,
             "stopping": view.stopping,
             "lines": lines[after:],
+            "paragraph_ends": [i for i in output.paragraph_ends if i >= after] if output is not None else [],
+            "seed_end": (output.seed_end or NEWLINE) if lines else None,
             "line_count": len(lines),
             "lines_requested": view.lines_requested,
             "error": view.error,
@@ -308,6 +322,8 @@ class Queue:
         output = OutputRecord(job=view.key, claim=claim_key, attempt=view.used_attempts + 1,
                               segment=view.segment_count, lines=list(view.lines),
                               ends=list(view.output.ends) if view.output else [],
+                              paragraph_ends=list(view.output.paragraph_ends) if view.output else [],
+                              seed_end=view.output.seed_end if view.output else None,
                               state="failed", error=reason, time=now)
         self.store.create(output_key, "output", output.to_bytes())
         claim = ClaimRecord(job=view.key, segment=view.segment_count, attempt=output.attempt,

@@ -18,6 +18,7 @@ from typing import Any
 from . import bounded_json
 from .errors import CorruptRecord, InvalidKey
 from .store import KEY_PATTERN
+from .story_text import SEED_ENDS
 
 PROTOCOL_VERSION = 1
 
@@ -302,7 +303,10 @@ class OutputRecord:
 
     ``lines`` holds every line of the job so far (the new holder copies the
     previous output's lines when it claims); ``ends[i]`` is the line count at
-    which segment ``i + 1`` ended.
+    which segment ``i + 1`` ended. Stories also keep ``paragraph_ends`` (indices
+    of the lines a paragraph break follows) and ``seed_end`` (how the first line
+    follows the seed): see ``story_text.py``. Records written before these
+    existed read as ``[]`` and None.
     """
 
     job: str
@@ -311,6 +315,8 @@ class OutputRecord:
     segment: int
     lines: list[str] = field(default_factory=list)
     ends: list[int] = field(default_factory=list)
+    paragraph_ends: list[int] = field(default_factory=list)
+    seed_end: str | None = None
     state: str = "running"
     error: str | None = None
     progress: dict[str, Any] = field(default_factory=dict)
@@ -333,6 +339,13 @@ class OutputRecord:
             raise CorruptRecord("output lines must be strings")
         if not all(isinstance(end, int) and not isinstance(end, bool) and 0 <= end <= len(lines) for end in ends):
             raise CorruptRecord("output segment ends must be line counts")
+        paragraph_ends = raw.get("paragraph_ends", [])
+        if not isinstance(paragraph_ends, list) or not all(
+                isinstance(i, int) and not isinstance(i, bool) and 0 <= i < len(lines) for i in paragraph_ends):
+            raise CorruptRecord("output paragraph ends must be indices of its lines")
+        seed_end = raw.get("seed_end")
+        if seed_end is not None and seed_end not in SEED_ENDS:
+            raise CorruptRecord(f"unknown seed_end {shown(seed_end)}")
         if state not in OUTPUT_STATES:
             raise CorruptRecord(f"unknown output state {shown(state)}")
         return cls(
@@ -342,6 +355,8 @@ class OutputRecord:
             segment=_count(raw, "segment", low=1),
             lines=lines,
             ends=ends,
+            paragraph_ends=sorted(set(paragraph_ends)),
+            seed_end=seed_end,
             state=state,
             error=_get(raw, "error", str, optional=True),
             progress=_progress(raw),

@@ -419,4 +419,5 @@ def _cut(view: JobView, options: dict[str, Any], segment: int) -> None:
     kept = view.kind.kept_after_cancel(options, view.start_of(segment), written)
     if kept < written:
         view.output = replace(view.output, lines=view.output.lines[:kept],
-                              ends=[min(end, kept) for end in view.output.ends])
+                              ends=[min(end, kept) for end in view.output.ends],
+                              paragraph_ends=[i for i in view.output.paragraph_ends if i < kept])

@@ -23,6 +23,7 @@ from .errors import JobStateError, KeyExists, LeaseLost, NotFound, StoreUnavaila
 from .kinds import KINDS
 from .records import ClaimRecord, OutputRecord, WorkerRecord
 from .state import JobState, JobView
+from .story_text import SEED_ENDS
 
 log = logging.getLogger(__name__)
 
@@ -190,6 +191,8 @@ class WorkerSession:
         segment = view.segment_count
         lines = list(previous.lines) if previous is not None else []
         ends = list(previous.ends[: segment - 1]) if previous is not None else []
+        paragraph_ends = list(previous.paragraph_ends) if previous is not None else []
+        seed_end = previous.seed_end if previous is not None and lines else None
         while len(ends) < segment - 1:
             ends.append(len(lines))  # segments cancelled or failed before they finished
         claim_key = view.next_claim_key
@@ -198,7 +201,7 @@ class WorkerSession:
         attempt = view.used_attempts + 1
         now = time.time()
         output = OutputRecord(job=view.key, claim=claim_key, attempt=attempt, segment=segment,
-                              lines=lines, ends=ends, time=now)
+                              lines=lines, ends=ends, paragraph_ends=paragraph_ends, seed_end=seed_end, time=now)
         with self._lock:
             # listed before it exists, so that every heartbeat after ``beat`` names it
             self._claims[claim_key] = None
@@ -233,8 +236,9 @@ class Claim:
     ``payload``: the validated first-segment payload; ``segments``: every
     segment's payload (the first one, then each continue); ``settings``: the
     payload with the newest continue's knobs applied (what to generate with
-    now); ``lines``: the job's lines so far (resumed ones included);
-    ``remaining``: how many lines the newest segment still needs.
+    now); ``lines``: the job's lines so far (resumed ones included), with
+    ``paragraph_ends`` and ``seed_end`` (``story_text.py``); ``remaining``: how
+    many lines the newest segment still needs.
 
     When ``cancelled`` turns true, stop and call ``complete()``.
 
@@ -283,6 +287,14 @@ class Claim:
         return list(self._output.lines)
 
     @property
+    def paragraph_ends(self) -> list[int]:
+        return list(self._output.paragraph_ends)
+
+    @property
+    def seed_end(self) -> str | None:
+        return self._output.seed_end
+
+    @property
     def line_count(self) -> int:
         return len(self._output.lines)
 
@@ -304,17 +316,28 @@ class Claim:
             self._cancelled = self._store.exists(self._cancel_key)
         return self._cancelled
 
-    def append(self, lines: list[str], progress: dict[str, Any] | None = None) -> None:
+    def append(self, lines: list[str], progress: dict[str, Any] | None = None,
+               paragraph_ends: list[int] = (), seed_end: str | None = None) -> None:
         """Add output lines; written at once, or within ``timing.flush`` on costly stores.
 
         ``progress``: a new progress report (see ``set_progress``), written with the lines.
+        ``paragraph_ends``: indices into ``lines`` of those a paragraph break follows;
+        ``seed_end``: how the story's first line follows its seed (``story_text.py``).
         """
         if isinstance(lines, str) or not all(isinstance(line, str) for line in lines):
             raise TypeError("append takes a list of strings")
         if progress is not None and not isinstance(progress, dict):
             raise TypeError("progress must be a dict")
+        if not all(isinstance(i, int) and 0 <= i < len(lines) for i in paragraph_ends):
+            raise ValueError("paragraph_ends must be indices into lines")
+        if seed_end is not None and seed_end not in SEED_ENDS:
+            raise ValueError(f"unknown seed_end {seed_end!r}")
         self._check_writable()
+        first = len(self._output.lines)
         self._output.lines.extend(lines)
+        self._output.paragraph_ends.extend(first + i for i in sorted(set(paragraph_ends)))
+        if seed_end is not None:
+            self._output.seed_end = seed_end
         if progress is not None:
             self._output.progress = dict(progress)
         self._dirty = True

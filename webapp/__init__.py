@@ -12,6 +12,7 @@ from pathlib import Path
 from flask import Flask
 
 from drivequeue import Queue, open_store
+from drivequeue.urls import redact
 
 from . import api, pages
 from .config import Config, ConfigError
@@ -19,6 +20,7 @@ from .errors import install_error_handlers
 from .limits import install_rate_limits
 from .security import install_security
 from .stories import Stories
+from .story_stream import StreamSlots
 from .story_ids import StoryIdConverter
 
 __all__ = ["create_app", "Config", "ConfigError"]
@@ -45,11 +47,12 @@ def create_app(config: Config | None = None, *, queue: Queue | None = None) -> F
         queue = Queue(open_store(config.queue_url, patience=config.store_patience))
     app.extensions["webapp_config"] = config
     app.extensions["stories"] = Stories(queue, config)
+    app.extensions["stream_slots"] = StreamSlots(config.max_streams)
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     install_security(app, config, json_only=api.bp)
     install_error_handlers(app)
     install_rate_limits(app, config)
-    log.info("web app ready (%s) on the queue at %s", config.environment, queue.store.url)
+    log.info("web app ready (%s) on the queue at %s", config.environment, redact(queue.store.url))
     return app

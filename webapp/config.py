@@ -1,7 +1,8 @@
 """Settings of the web app, read once from the environment.
 
 Every variable the web app reads is named here; nothing else looks at
-``os.environ``. The queue's own variables (``DRIVEQUEUE_TOKEN``, timing) are
+``os.environ`` (the queue URL is chosen by ``drivequeue.urls.default_url``, the
+same rule the CLI and the worker use). The queue's own variables (``DRIVEQUEUE_TOKEN``, timing) are
 read by ``drivequeue`` itself.
 """
 
@@ -12,6 +13,9 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+from drivequeue.errors import BadStoreURL
+from drivequeue.urls import default_url, is_shared
 
 DEFAULT_QUEUE_URL = "var/queue"
 
@@ -26,7 +30,8 @@ class Config:
 
     #: signs the session cookie and the CSRF tokens
     secret_key: str = field(repr=False)
-    #: where the queue lives: a folder (``var/queue``, ``file:///...``) or ``drive://id:FOLDER``
+    #: where the queue lives: a folder (``var/queue``, ``file:///...``), ``drive://id:FOLDER`` or
+    #: ``redis://...`` (``DRIVEQUEUE_URL``, else ``REDIS_URL``)
     queue_url: str = DEFAULT_QUEUE_URL
     #: ``production`` (secure cookies, HSTS) or ``development`` (plain HTTP on this machine)
     environment: str = "production"
@@ -43,7 +48,12 @@ class Config:
     #: requests with a bigger body are refused with 413
     max_body_bytes: int = 64 * 1024
     #: a story is read from the queue at most once per this many seconds per process
-    poll_interval: float = 1.0
+    #: (``None``: the queue's own read period, ``DRIVEQUEUE_READ``: 0.2 s on a folder, 1 s on Drive)
+    poll_interval: float | None = None
+    #: open event streams one process serves at once; more are refused so pages poll instead
+    max_streams: int = 80
+    #: an event stream ends after this many seconds and the browser reconnects where it was
+    stream_seconds: float = 300.0
     #: reverse proxies in front of the app whose X-Forwarded-* headers are trusted
     trusted_proxies: int = 0
     #: seconds one queue call may take on an unreachable store (retries and a hung request
@@ -70,12 +80,17 @@ class Config:
                     "or set WEBAPP_ENV=development to run on this machine only."
                 )
             secret_key = secrets.token_hex(32)
-        queue_url = environ.get("DRIVEQUEUE_URL", "").strip() or DEFAULT_QUEUE_URL
-        if on_heroku and not queue_url.startswith("drive://"):
+        queue_url = default_url(environ)
+        try:
+            shared = is_shared(queue_url)
+        except BadStoreURL as exc:
+            raise ConfigError(f"DRIVEQUEUE_URL: {exc}") from None
+        if on_heroku and not shared:
             raise ConfigError(
                 f"DRIVEQUEUE_URL is {queue_url!r}, a folder on this dyno's disk, which Heroku "
                 "wipes at every restart (stories would be lost and no worker could reach them). "
-                "Set DRIVEQUEUE_URL to the drive://id:FOLDER_ID printed by `drivequeue auth`."
+                "Set DRIVEQUEUE_URL to the drive://id:FOLDER_ID printed by `drivequeue auth`, "
+                "or add the Redis add-on (it sets REDIS_URL)."
             )
         values = {
             "secret_key": secret_key,
@@ -86,6 +101,8 @@ class Config:
             "max_queued": _number(environ, "WEBAPP_MAX_QUEUED", int, cls.max_queued),
             "max_body_bytes": _number(environ, "WEBAPP_MAX_BODY_BYTES", int, cls.max_body_bytes),
             "poll_interval": _number(environ, "WEBAPP_POLL_INTERVAL", float, cls.poll_interval),
+            "max_streams": _number(environ, "WEBAPP_MAX_STREAMS", int, cls.max_streams),
+            "stream_seconds": _number(environ, "WEBAPP_STREAM_SECONDS", float, cls.stream_seconds),
             "store_patience": _number(environ, "WEBAPP_STORE_PATIENCE", float, cls.store_patience),
         }
         for name, variable in (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drivequeue import Queue
+from drivequeue import Queue, story_text
 from drivequeue.errors import InvalidKey, InvalidPayload, NotFound
 from drivequeue.kinds import get_kind
 
@@ -21,23 +21,31 @@ class Stories:
     def __init__(self, queue: Queue, config: Config) -> None:
         self.queue = queue
         self.max_queued = config.max_queued
-        self.statuses: ReadThroughCache[dict] = ReadThroughCache(config.poll_interval)
+        #: every page, poll and stream of a story shares one read of it per period
+        self.read_period = (
+            queue.timing.read if config.poll_interval is None else config.poll_interval
+        )
+        queue.follow_changes(self.read_period)  # statuses may lag one read period anyway
+        self.statuses: ReadThroughCache[dict] = ReadThroughCache(self.read_period)
         self.listings: ReadThroughCache[list] = ReadThroughCache(
-            max(config.poll_interval, SLOW_READ_SECONDS)
+            max(self.read_period, SLOW_READ_SECONDS)
         )
 
     def view(self, story_id: str, after: int = 0) -> dict:
         """What the API serves for ``story_id``: its state, the lines after ``after``, a message."""
         full = self.statuses.get(story_id, lambda: self.queue.status(story_id))
         # a job file that cannot be read shows as failed, with no payload
-        view = dict(full, lines=full["lines"][after:], after=after, payload=full["payload"] or {})
+        view = dict(full, lines=full["lines"][after:], after=after, payload=full["payload"] or {},
+                    paragraph_ends=[i for i in full.get("paragraph_ends", []) if i >= after])
         view["message"] = describe(full, self.workers())
         return view
 
     def text(self, story_id: str) -> str:
-        """The whole story as plain text: the seed, then one generated line per line."""
+        """The whole story as plain text, as the model read it: sentences joined by spaces and
+        paragraphs by a blank line (older stories: the seed, then one line per line)."""
         view = self.view(story_id)
-        return "\n".join([view["payload"].get("seed", ""), *view["lines"]]) + "\n"
+        seed = view["payload"].get("seed", "")
+        return story_text(seed, view["lines"], view["paragraph_ends"], view["seed_end"]).rstrip() + "\n"
 
     def workers(self) -> list[dict]:
         """The workers the queue knows about, online or not."""

@@ -11,6 +11,8 @@ import pytest
 from drivequeue import JobState, LocalStore, Queue, open_store
 from drivequeue.errors import InvalidKey, InvalidPayload, JobStateError, LeaseLost, NotFound, StoreUnavailable
 
+from drivequeue.records import decode, encode
+
 from .helpers import eventually
 from .outage import OutageStore, output_state
 
@@ -199,6 +201,42 @@ def test_exactly_one_of_many_processes_wins_each_job(store, fast_timing):
         assert proc.exitcode == 0
     assert len(claims) == len(set(claims)) == 6
     assert all(producer.status(i)["status"] == "done" for i in ids)
+
+
+def test_paragraph_breaks_and_the_seed_end_travel_with_the_lines_and_survive_a_takeover(queue, other_queue):
+    job_id = story(queue, lines=5)
+    dead = session(queue, background=False).__enter__()  # beats only when told: it "dies" below
+    claim = dead.claim_next()
+    claim.append([" and slept.", "Then."], paragraph_ends=[1], seed_end="mid-sentence")
+    with pytest.raises(ValueError):
+        claim.append(["x"], paragraph_ends=[1])
+    with pytest.raises(ValueError):
+        claim.append(["x"], seed_end="chapter")
+    with session(other_queue) as rescuer:
+        resumed = claim_when_ready(rescuer)
+        assert resumed.paragraph_ends == [1] and resumed.seed_end == "mid-sentence"
+        resumed.append(["A.", "B.", "C."], paragraph_ends=[0, 2])
+        resumed.complete()
+    status = queue.status(job_id)
+    assert status["lines"] == [" and slept.", "Then.", "A.", "B.", "C."]
+    assert status["paragraph_ends"] == [1, 2, 4] and status["seed_end"] == "mid-sentence"
+    assert queue.status(job_id, after=2)["paragraph_ends"] == [2, 4]
+    assert queue.status(job_id, after=3)["paragraph_ends"] == [4]
+
+
+def test_outputs_written_before_paragraph_breaks_read_as_newline_lines(queue, store):
+    job_id = story(queue, lines=2)
+    assert queue.status(job_id)["seed_end"] is None and queue.status(job_id)["paragraph_ends"] == []
+    with session(queue) as worker:
+        claim = worker.claim_next()
+        claim.append(["one", "two"])
+        key = claim._record.output_key
+        raw = decode(store.read(key))
+        del raw["paragraph_ends"], raw["seed_end"]  # as an older worker wrote it
+        store.write(key, encode(raw))
+        status = queue.status(job_id)
+    assert status["lines"] == ["one", "two"]
+    assert status["paragraph_ends"] == [] and status["seed_end"] == "newline"
 
 
 # -- leases, recovery, fencing ---------------------------------------------------------------
@@ -516,6 +554,22 @@ def test_a_cancel_with_seen_after_the_segment_finished_still_cuts_it(queue, othe
         more.append(["x", "y"])
         more.complete()
     assert queue.status(job_id)["lines"] == ["1", "2", "x", "y"]
+
+
+def test_a_cut_drops_the_paragraph_breaks_of_the_lines_it_drops(queue, other_queue):
+    job_id = story(queue, lines=4)
+    with session(other_queue) as worker:
+        claim = worker.claim_next()
+        claim.append(["A.", "B.", "C.", "D."], paragraph_ends=[0, 2, 3], seed_end="sentence")
+        claim.complete()
+        status = queue.cancel(job_id, {"seen": 1})
+        assert status["lines"] == ["A.", "B."] and status["paragraph_ends"] == [0]
+        queue.continue_job(job_id, {"lines": 1})
+        more = worker.claim_next()  # a later claim copies the cut lines and their breaks
+        assert more.lines == ["A.", "B."] and more.paragraph_ends == [0]
+        more.append(["E."])
+        more.complete()
+    assert queue.status(job_id)["paragraph_ends"] == [0]
 
 
 def test_a_cancel_with_seen_never_cuts_an_earlier_segment(queue):

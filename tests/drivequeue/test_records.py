@@ -64,6 +64,17 @@ def test_records_check_their_fields():
             OutputRecord.parse({**raw, **change})
 
 
+def test_output_paragraph_ends_must_be_indices_of_its_lines():
+    base = {"v": 1, "type": "output", "job": "j", "claim": "c", "attempt": 1, "segment": 1,
+            "lines": ["a", "b"], "ends": [], "state": "running", "progress": {}, "time": 0.0}
+    assert OutputRecord.parse({**base, "paragraph_ends": [1, 0]}).paragraph_ends == [0, 1]
+    for bad in ([2], [-1], ["0"], [True], "0"):
+        with pytest.raises(CorruptRecord, match="paragraph ends"):
+            OutputRecord.parse({**base, "paragraph_ends": bad})
+    with pytest.raises(CorruptRecord, match="seed_end"):
+        OutputRecord.parse({**base, "seed_end": "chapter"})
+
+
 # -- hostile values: every parse ends in a record or one CorruptRecord --------------------------
 
 _hostile_values = st.recursive(
