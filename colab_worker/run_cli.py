@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     if config.threads:
         torch.set_num_threads(config.threads)
     device = pick_device(config.device)
-    backoff = Backoff(cap=Timing.from_env("drive").backoff_max)
+    backoff = Backoff(cap=Timing.from_env().backoff_max)
     with Shutdown() as stop:
         while True:
             try:
