@@ -130,6 +130,8 @@ def redis_and_drive_targets(figures: dict) -> list[str]:
 
 
 def e2e_section(e2e: dict, plot_link: str) -> list[str]:
+    polls = ", ".join(f"{name} every {run['poll_s']:g} s" for name, run in e2e["transports"].items()
+                      if run.get("poll_s") is not None)
     rows = ["| transport | p50 | p95 | max | lines measured |", "| --- | --- | --- | --- | --- |"]
     for run in e2e["transports"].values():
         rows.append(f"| {run['label']} | {_s(run['p50_s'])} | {_s(run['p95_s'])} | {_s(run['max_s'])} "
@@ -139,15 +141,15 @@ def e2e_section(e2e: dict, plot_link: str) -> list[str]:
         "",
         "From the moment the worker's generator returns a line (the real worker, `colab_worker.worker.Worker`, "
         "in a process of its own, with `StoryBatch.step` wrapped to log the time) to the moment "
-        f"`GET /api/stories/<id>?after=N` of the real web app first serves it to a client polling every "
-        f"{e2e['poll_s']:g} s, as the story page does (`bench/e2e_latency.py`). The paper's transport is a "
+        f"`GET /api/stories/<id>?after=N` of the real web app first serves it to a client polling "
+        f"as often as the web app reads the store ({polls}), as the story page does (`bench/e2e_latency.py`). The paper's transport is a "
         f"mounted Drive folder whose writes reach the other side after {e2e['mount_delay_s']:g} s, seen at the "
         f"next re-mount every {e2e['remount_s']:g} s (`bench/paper_transport.py`).",
         "",
         *rows,
         "",
-        "Where the time goes: on a local folder, the wait for the next poll of the page (up to "
-        f"{e2e['poll_s']:g} s) and the web app's read cache (a story is read at most once per {e2e['poll_s']:g} s). "
+        "Where the time goes: on a local folder and on Redis, the wait for the next poll of the page and the "
+        "web app's read cache (a story is read at most once per read period). "
         "On Drive, add the worker's coalescing (a story's new lines are written at most once per second, "
         "and a line is held until the write) and a few requests of 150 ms each to write the output and to read "
         "the job's files back. On the mounted folder, the mount's delay dwarfs everything else.",

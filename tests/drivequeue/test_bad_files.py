@@ -7,6 +7,7 @@ import json
 import pytest
 
 from drivequeue import Queue
+from drivequeue.kinds import get_kind
 from drivequeue.records import JobRecord, decode, hash_secret, make_job_id, new_secret
 
 from .helpers import eventually
@@ -62,7 +63,8 @@ def test_a_worker_records_the_failure_so_every_reader_agrees(queue, other_queue,
         assert worker.claim_next() is None
     # the failure is now a file: a reader that knew payload version 9 would see it too
     outputs = [decode(store.read(entry.key)) for entry in store.list("output")]
-    assert [(o["state"], o["error"]) for o in outputs] == [("failed", "unknown story payload version 9 (this program knows 1)")]
+    assert [(o["state"], o["error"]) for o in outputs] == [
+        ("failed", f"unknown story payload version 9 (this program knows {get_kind('story').version})")]
     assert queue.status(bad)["status"] == "failed"
 
 
