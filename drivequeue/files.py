@@ -35,7 +35,7 @@ from tqdm import tqdm
 
 from .errors import ChecksumMismatch, CorruptRecord, InvalidKey, NotFound
 from .store import Store
-from .urls import open_store
+from .urls import open_existing_store
 
 FILE_VERSION = 1
 RECORD = "file"
@@ -268,7 +268,7 @@ def _local_error(exc: OSError) -> int:
 
 
 def cmd_push(args) -> int:
-    store = open_store(args.queue)
+    store = open_existing_store(args.queue)
     local = Path(args.local)
     try:
         with _bar(local.stat().st_size, f"push {local.name}") as bar:
@@ -280,7 +280,7 @@ def cmd_push(args) -> int:
 
 
 def cmd_pull(args) -> int:
-    store = open_store(args.queue)
+    store = open_existing_store(args.queue)
     stored = find(store, args.name)
     try:
         with _bar(stored.size, f"pull {args.name}") as bar:
@@ -292,7 +292,7 @@ def cmd_pull(args) -> int:
 
 
 def cmd_files(args) -> int:
-    files = stored_files(open_store(args.queue))
+    files = stored_files(open_existing_store(args.queue))
     if args.json:
         print(json.dumps([asdict(f) for f in files], indent=1))
         return 0

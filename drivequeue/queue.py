@@ -26,16 +26,21 @@ from .records import (
     secret_matches,
 )
 from .state import JobReader, JobState, JobView
-from .store import Store
+from .store import KEY_PATTERN, Store
 from .story_text import NEWLINE
 from .timing import Timing
 
 
 class Queue:
-    """A job queue on ``store``; ``timing`` defaults to ``Timing.from_env`` for that store."""
+    """A job queue on ``store``; ``timing`` defaults to ``Timing.from_env`` for that store.
 
-    def __init__(self, store: Store, timing: Timing | None = None):
+    ``operator``: whoever holds the store's credentials (the ``drivequeue`` command line) may
+    also name a job by its bare store key, as ``jobs()`` lists it, without the secret.
+    """
+
+    def __init__(self, store: Store, timing: Timing | None = None, *, operator: bool = False):
         self.store = store
+        self.operator = operator
         if timing is None:
             defaults = getattr(store, "default_timing", None)
             if defaults is None:
@@ -253,6 +258,8 @@ class Queue:
         return raw
 
     def _view(self, job_id: str) -> JobView:
+        if self.operator and isinstance(job_id, str) and KEY_PATTERN.fullmatch(job_id):
+            return self.reader.view(job_id, raw=self.reader.read_job(job_id))
         key, secret = parse_job_id(job_id)
         try:
             raw = self._verified(key, secret)

@@ -11,7 +11,7 @@ from typing import Any
 
 from .queue import Queue
 from .state import JobState
-from .urls import open_store
+from .urls import open_existing_store
 
 
 def register(subparsers, common: argparse.ArgumentParser) -> None:
@@ -44,24 +44,24 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
     train.set_defaults(func=cmd_submit)
 
     status = subparsers.add_parser("status", parents=[common], help="show a job")
-    status.add_argument("id", help="the job id printed by submit")
+    status.add_argument("id", help="the job id printed by submit, or its key as list prints it")
     status.add_argument("--json", action="store_true", help="print the JSON object the web API serves")
     status.add_argument("--after", type=int, default=0, help="leave out the first N lines")
     status.set_defaults(func=cmd_status)
 
     tail = subparsers.add_parser("tail", parents=[common], help="print a job's lines as they arrive")
-    tail.add_argument("id", help="the job id printed by submit")
+    tail.add_argument("id", help="the job id printed by submit, or its key as list prints it")
     tail.add_argument("--timeout", type=float, default=None, help="give up after this many seconds")
     tail.set_defaults(func=cmd_tail)
 
     more = subparsers.add_parser("continue", parents=[common], help="ask a finished story for more lines")
-    more.add_argument("id", help="the job id printed by submit")
+    more.add_argument("id", help="the job id printed by submit, or its key as list prints it")
     more.add_argument("--lines", type=int, help="lines to add (1-100, default 10)")
     _sampling_arguments(more)
     more.set_defaults(func=cmd_continue)
 
     cancel = subparsers.add_parser("cancel", parents=[common], help="cancel a queued or running job")
-    cancel.add_argument("id", help="the job id printed by submit")
+    cancel.add_argument("id", help="the job id printed by submit, or its key as list prints it")
     cancel.add_argument("--seen", type=int, help="a story keeps at most this many lines and the next one")
     cancel.set_defaults(func=cmd_cancel)
 
@@ -86,7 +86,7 @@ def _sampling_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def open_queue(args: argparse.Namespace) -> Queue:
-    return Queue(open_store(args.queue))
+    return Queue(open_existing_store(args.queue), operator=True)
 
 
 FIELDS = {

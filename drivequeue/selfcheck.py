@@ -16,7 +16,7 @@ from typing import Callable
 
 from .errors import DriveQueueError, KeyExists
 from .store import Store
-from .urls import open_store, redact
+from .urls import open_existing_store, redact
 
 NAME = "selfcheck"
 #: how long a new file may take to show up in a listing
@@ -105,7 +105,7 @@ def cmd_selfcheck(args) -> int:
         print(line, flush=True)
 
     try:
-        store = open_store(args.queue)
+        store = open_existing_store(args.queue)
     except DriveQueueError as exc:
         print(f"FAILED  open the queue: {exc}", file=sys.stderr)
         return 1

@@ -100,6 +100,19 @@ def open_store(url: str | None = None, patience: float | None = None) -> Store:
     return opener(url) if patience is None or not backend.patient else opener(url, patience=patience)
 
 
+def open_existing_store(url: str | None = None) -> Store:
+    """``open_store(url)`` for a person's command: a queue folder that does not exist is a
+    ``BadStoreURL`` naming it (a typo must not create a new, empty queue), except the default
+    folder ``./var/queue``, which the demo creates on first use."""
+    url = default_url() if url is None else url.strip()
+    if url and scheme_of(url) == "file":
+        path = _file_url_path(url) if "://" in url or url.startswith("file:") else url
+        if not os.path.exists(path) and os.path.abspath(path) != os.path.abspath(DEFAULT_URL):
+            raise BadStoreURL(f"there is no queue folder {path}: check the path (a queue folder is "
+                              "created by the web app or a worker started on it, or by mkdir)")
+    return open_store(url)
+
+
 def open_folder(url: str) -> LocalStore:
     """A ``LocalStore`` on the folder a path or ``file:///`` URL names."""
     path = _file_url_path(url) if "://" in url or url.startswith("file:") else url

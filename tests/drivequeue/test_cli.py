@@ -173,6 +173,7 @@ def test_the_console_script_and_the_module_run(store):
 
 def test_output_cut_short_by_the_reader_ends_without_a_traceback(tmp_path):
     queue_dir = tmp_path / "queue"
+    queue_dir.mkdir()
     env = {**os.environ, "DRIVEQUEUE_URL": str(queue_dir)}
     cli = [sys.executable, "-m", "drivequeue"]
     job_id = subprocess.run([*cli, "submit", "story", "--seed", "x" * 3000], env=env, capture_output=True,
@@ -181,3 +182,43 @@ def test_output_cut_short_by_the_reader_ends_without_a_traceback(tmp_path):
     done = subprocess.run(f"{shlex.join([*cli, 'status', job_id, '--json'])} | head -c 0", shell=True, env=env,
                           capture_output=True, text=True, timeout=60)
     assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
+
+
+def _cli(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "drivequeue", *args], env=env, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_every_key_list_prints_works_with_status_tail_and_cancel(tmp_path):
+    queue_dir = tmp_path / "queue"
+    queue_dir.mkdir()
+    first = _cli("submit", "story", "--seed", "Once", "--queue", str(queue_dir)).stdout.split()[-1]
+    listed = _cli("list", "--queue", str(queue_dir))
+    key = listed.stdout.split()[0]
+    assert listed.returncode == 0 and first.startswith(key + ".") and key != first
+    shown = _cli("status", key, "--json", "--queue", str(queue_dir))
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["status"] == "queued"
+    cancelled = _cli("cancel", key, "--queue", str(queue_dir))
+    assert cancelled.returncode == 0 and "status: cancelled" in cancelled.stdout, cancelled.stderr
+    tailed = _cli("tail", key, "--timeout", "30", "--queue", str(queue_dir))
+    assert tailed.returncode == 1 and "job cancelled" in tailed.stderr and "malformed" not in tailed.stderr
+
+
+def test_a_mistyped_queue_folder_is_an_error_and_is_not_created(tmp_path):
+    typo = tmp_path / "no" / "such" / "queue"
+    for command in (["list"], ["submit", "story", "--seed", "x"], ["workers"], ["gc"]):
+        done = _cli(*command, "--queue", str(typo))
+        assert done.returncode == 2, (command, done.stdout, done.stderr)
+        assert str(typo) in done.stderr and "Traceback" not in done.stderr
+        assert not (tmp_path / "no").exists()
+    url = _cli("list", "--queue", f"file://{typo}")
+    assert url.returncode == 2 and str(typo) in url.stderr
+
+
+def test_the_default_queue_folder_is_created_on_first_use(tmp_path):
+    env = {key: value for key, value in os.environ.items() if key not in ("DRIVEQUEUE_URL", "REDIS_URL")}
+    done = subprocess.run([sys.executable, "-m", "drivequeue", "submit", "story", "--seed", "x"], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "var" / "queue").is_dir()
