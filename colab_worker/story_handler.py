@@ -13,8 +13,7 @@ import logging
 import time
 
 from drivequeue import Claim, JobStateError, LeaseLost, StoreUnavailable
-
-from .endings import Endings
+from drivequeue.endings import Endings
 from .generation import StoryBatch
 from .model_shelf import ModelShelf, ModelUnavailable
 from .sampling import SamplingParams
@@ -45,10 +44,15 @@ def sampling_params(settings: dict) -> SamplingParams:
 
 
 class StoryHandler:
-    """The stories this worker is writing, keyed by job key."""
+    """The ``story`` kind's handler, a stepped one (``drivequeue.serve``): the stories this
+    worker is writing, keyed by job key."""
 
-    def __init__(self, shelf: ModelShelf, device, max_batch: int, chunk: int, endings: Endings):
+    stepped = True
+
+    def __init__(self, shelf: ModelShelf, device, max_batch: int, chunk: int, endings: Endings,
+                 flush_after: float = 0.0):
         self.shelf = shelf
+        self.flush_after = flush_after
         self.endings = endings
         self.device = device
         self.max_batch = max_batch
@@ -66,6 +70,11 @@ class StoryHandler:
     @property
     def room(self) -> int:
         return self.max_batch - len(self._claims)
+
+    def offers(self) -> list[str]:
+        """The models this worker can write with (the published ones listed now and then)."""
+        self.shelf.refresh()
+        return self.shelf.names()
 
     def start(self, claim: Claim) -> None:
         """Add a freshly claimed story to its model's batch (or end it if it cannot run)."""
@@ -92,6 +101,12 @@ class StoryHandler:
                  claim.job_key, claim.remaining, name, resumed, claim.attempt)
 
     def step(self) -> None:
+        """One turn of the serve loop: write held-back lines, end cancelled stories, decode."""
+        self.settle(self.flush_after)
+        self.check_cancels()
+        self.decode()
+
+    def decode(self) -> None:
         """Advance every batch once and write the lines that finished.
 
         A store outage does not lose a line: the claim keeps it and writes it with the
@@ -140,7 +155,7 @@ class StoryHandler:
         target = {key: claim.line_count + 1 for key, claim in self._claims.items()}
         while self._claims and time.monotonic() < deadline:
             try:
-                self.step()
+                self.decode()
                 self.settle(flush_after=0.0)
                 for key, claim in list(self._claims.items()):
                     if claim.line_count >= target[key]:

@@ -19,7 +19,10 @@ from .errors import CorruptRecord, InvalidKey
 
 PROTOCOL_VERSION = 1
 
-JOB_ID_PATTERN = re.compile(r"([A-Za-z0-9_-]{1,100})\.([A-Za-z0-9_-]{22,64})")
+#: a public job id is ``<job key>.<secret>``; web routes match the same text (``JOB_ID_REGEX``)
+JOB_KEY_REGEX = r"[A-Za-z0-9_-]{1,100}"
+JOB_ID_REGEX = rf"{JOB_KEY_REGEX}\.[A-Za-z0-9_-]{{22,64}}"
+JOB_ID_PATTERN = re.compile(rf"({JOB_KEY_REGEX})\.([A-Za-z0-9_-]{{22,64}})")
 MAX_JOB_ID_LENGTH = 165
 
 #: states an output file can hold; all but "running" are final for that claim
@@ -220,7 +223,8 @@ class OutputRecord:
 
     ``lines`` holds every line of the job so far (the new holder copies the
     previous output's lines when it claims); ``ends[i]`` is the line count at
-    which segment ``i + 1`` ended.
+    which segment ``i + 1`` ended; ``result`` the handler's JSON result and
+    ``files`` the names of the result files it attached (``files.result_name``).
     """
 
     job: str
@@ -233,6 +237,8 @@ class OutputRecord:
     error: str | None = None
     progress: dict[str, Any] = field(default_factory=dict)
     time: float = 0.0
+    result: Any = None
+    files: list[str] = field(default_factory=list)
 
     @property
     def final(self) -> bool:
@@ -264,17 +270,23 @@ class OutputRecord:
             error=_get(raw, "error", str, optional=True),
             progress=_get(raw, "progress", dict),
             time=float(_get(raw, "time", NUMBER)),
+            result=raw.get("result"),
+            files=[name for name in _get(raw, "files", list, optional=True) or [] if isinstance(name, str)],
         )
 
 
 @dataclass
 class WorkerRecord:
-    """A worker's heartbeat file: who it is, what it serves, and a counter that moves."""
+    """A worker's heartbeat file: who it is, what it serves, and a counter that moves.
+
+    ``kinds``: the kinds it serves, as ``name v<version>``; ``offers``: what it can
+    supply for a kind's ``offer_field`` (e.g. names of trained weights).
+    """
 
     id: str
     host: str
     device: str
-    models: list[str]
+    offers: list[str]
     kinds: list[str]
     version: str
     started: float
@@ -298,7 +310,7 @@ class WorkerRecord:
             id=_get(raw, "id", str),
             host=_get(raw, "host", str),
             device=_get(raw, "device", str),
-            models=[m for m in _get(raw, "models", list) if isinstance(m, str)],
+            offers=[m for m in _get(raw, "offers", list, optional=True) or [] if isinstance(m, str)],
             kinds=[k for k in _get(raw, "kinds", list) if isinstance(k, str)],
             version=_get(raw, "version", str),
             started=float(_get(raw, "started", NUMBER)),

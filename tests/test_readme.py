@@ -17,7 +17,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from colab_worker.cli import build_parser as colab_worker_parser
-from drivequeue.cli import build_parser as drivequeue_parser
+from drivequeue.cli import build_parser, plugin_modules
+from drivequeue.plugins import load
 from webapp import create_app
 from webapp.config import Config
 
@@ -52,7 +53,7 @@ def test_the_readme_shows_the_two_commands_first():
 
 @pytest.mark.parametrize("words", [w for w in COMMANDS if w and w[0] == "drivequeue"], ids=" ".join)
 def test_drivequeue_commands_parse(words):
-    drivequeue_parser().parse_args(words[1:])
+    build_parser(load(plugin_modules(words[1:]))).parse_args(words[1:])
 
 
 @pytest.mark.parametrize("words", [w for w in COMMANDS if w and w[0] == "colab-worker"], ids=" ".join)

@@ -12,6 +12,7 @@ from pathlib import Path
 from flask import Flask
 
 from drivequeue import Queue, open_store
+from stories import kinds as story_kinds
 
 from . import api, pages
 from .config import Config, ConfigError
@@ -46,6 +47,7 @@ def create_app(config: Config | None = None, *, queue: Queue | None = None) -> F
     app.extensions["webapp_config"] = config
     app.extensions["stories"] = Stories(queue, config)
 
+    app.jinja_env.globals["limits"] = story_kinds  # the story kind's limits, shown by the forms
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     install_security(app, config, json_only=api.bp)

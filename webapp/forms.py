@@ -11,10 +11,12 @@ from flask_wtf import FlaskForm
 from wtforms import FloatField, HiddenField, IntegerField, PasswordField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Optional
 
+from stories.kinds import DEFAULT_LINES, DEFAULT_TEMPERATURE
+
 
 class _KnobsForm(FlaskForm):
-    lines = IntegerField("Lines to write", default=10, validators=[Optional()])
-    temperature = FloatField("Temperature", default=0.8, validators=[Optional()])
+    lines = IntegerField("Lines to write", default=DEFAULT_LINES, validators=[Optional()])
+    temperature = FloatField("Temperature", default=DEFAULT_TEMPERATURE, validators=[Optional()])
     top_k = IntegerField("Top-k", validators=[Optional()])
     top_p = FloatField("Top-p", validators=[Optional()])
     access_key = PasswordField("Access key", validators=[Optional()])

@@ -46,7 +46,7 @@ class Stories:
         """Models offered by online workers (all known workers' if none is online)."""
         workers = self.workers()
         online = [w for w in workers if w.get("online")] or workers
-        return sorted({model for worker in online for model in worker.get("models", [])})
+        return sorted({model for worker in online for model in worker.get("offers", [])})
 
     def new_story_id(self) -> str:
         """An id for a form to submit with, so that sending it twice starts one story."""

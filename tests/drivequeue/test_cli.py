@@ -45,7 +45,7 @@ def test_tail_follows_lines_until_the_job_is_done(run, queue):
     job_id = queue.submit("story", {"seed": "s", "lines": 3})
 
     def work():
-        with queue.worker(host="h", device="cpu", models=["default"]) as worker:
+        with queue.worker(host="h", device="cpu", offers=["default"]) as worker:
             claim = worker.claim_next()
             for text in ("one", "two", "three"):
                 claim.append([text])
@@ -60,7 +60,7 @@ def test_tail_follows_lines_until_the_job_is_done(run, queue):
 
 def test_tail_of_a_cancelled_job_prints_the_lines_written_until_its_worker_stopped(run, queue):
     job_id = queue.submit("story", {"seed": "s", "lines": 5})
-    with queue.worker(host="h", device="cpu", models=["default"]) as worker:
+    with queue.worker(host="h", device="cpu", offers=["default"]) as worker:
         claim = worker.claim_next()
         claim.append(["one"])
         code, out, _ = run("cancel", job_id)
@@ -88,7 +88,7 @@ def test_cancel_continue_list_workers_and_gc(run, queue):
     code, out, _ = run("list")
     assert code == 0 and job_id.split(".")[0] in out and "queued" in out
     assert json.loads(run("list", "--json")[1])[0]["segments"] == 2
-    with queue.worker(host="gpu-box", device="T4", models=["default"]):
+    with queue.worker(host="gpu-box", device="T4", offers=["default"]):
         code, out, _ = run("workers")
         assert code == 0 and "gpu-box" in out and "online" in out and "T4" in out
     assert run("workers")[1].strip() == "no workers"

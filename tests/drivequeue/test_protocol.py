@@ -28,8 +28,8 @@ def story(queue, lines=3, **knobs):
     return queue.submit("story", {"seed": "Once upon a time", "lines": lines, **knobs})
 
 
-def session(queue, models=("default",), **kw):
-    return queue.worker(host="testhost", device="cpu", models=list(models), **kw)
+def session(queue, offers=("default",), **kw):
+    return queue.worker(host="testhost", device="cpu", offers=list(offers), **kw)
 
 
 def claim_when_ready(sess):
@@ -142,7 +142,7 @@ def test_claims_are_first_in_first_out_and_respect_models_and_kinds(queue, other
         assert worker.claim_next().job_key == third.split(".")[0]
         assert worker.claim_next(kinds={"story"}) is None
         assert worker.claim_next().job_key == train.split(".")[0]
-    with session(other_queue, models=["other"], kinds={"story"}) as worker:
+    with session(other_queue, offers=["other"], kinds={"story"}) as worker:
         assert worker.claim_next().job_key == first.split(".")[0]
 
 
@@ -547,7 +547,7 @@ def test_workers_are_listed_while_they_beat(queue, other_queue):
     with session(other_queue, version="1.2", kinds={"story"}) as worker:
         entry, = eventually(queue.workers)
         assert entry["id"] == worker.id and entry["host"] == "testhost" and entry["device"] == "cpu"
-        assert entry["models"] == ["default"] and entry["kinds"] == ["story"]
+        assert entry["offers"] == ["default"] and entry["kinds"] == ["story v1"]
         assert entry["version"] == "1.2" and entry["protocol"] == 1 and entry["online"] is True
         story(queue)
         worker.claim_next()
@@ -555,13 +555,13 @@ def test_workers_are_listed_while_they_beat(queue, other_queue):
     assert queue.workers() == []
 
 
-def test_set_models_changes_what_a_worker_claims_and_announces(queue, other_queue):
+def test_set_offers_changes_what_a_worker_claims_and_announces(queue, other_queue):
     job_id = story(queue, model="tales")
     with session(other_queue) as worker:
         assert worker.claim_next() is None
-        worker.set_models(["tales", "default"])
+        worker.set_offers(["tales", "default"])
         assert worker.claim_next().job_key == job_id.split(".")[0]
-        eventually(lambda: queue.workers()[0]["models"] == ["default", "tales"])
+        eventually(lambda: queue.workers()[0]["offers"] == ["default", "tales"])
 
 def test_a_silent_worker_goes_offline(queue, other_queue):
     silent = session(other_queue, background=False).__enter__()

@@ -148,7 +148,7 @@ def slow_cancel_check(queue_dir, monkeypatch):
 def test_a_line_written_as_the_story_is_cancelled_still_appears(slow_cancel_check, page, site, queue_dir):
     start_story(page, site, "The fox and the geese.", 5)
     lines = page.locator("#story-text .line")
-    with Queue(open_store(str(queue_dir))).worker(host="gpu-box", device="T4", models=["default"]) as worker:
+    with Queue(open_store(str(queue_dir))).worker(host="gpu-box", device="T4", offers=["default"]) as worker:
         claim = worker.claim_next()
         claim.append(["The fox came to a meadow."], progress={"line": 2, "of": 5})
         expect(lines).to_have_count(1)
