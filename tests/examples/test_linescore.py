@@ -51,6 +51,6 @@ def test_a_file_goes_in_a_score_table_and_a_json_result_come_out_and_a_worker_wi
     assert result["most_surprising"] == {"line": 31, "text": "zqxj vbkw pfft"}
     rows = (tmp_path / "out" / "scores.tsv").read_text().splitlines()
     assert len(rows) == 61 and rows[30].endswith("\tzqxj vbkw pfft")
-    assert float(rows[30].split("\t")[0]) > 2 * float(rows[0].split("\t")[0])
+    assert float(rows[30].split("\t")[0]) > 1.5 * float(rows[0].split("\t")[0])
     assert job_key not in plain.log  # the worker without the plugin never touched it
     assert f"linescore job {job_key} done" in scorer.log
