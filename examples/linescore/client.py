@@ -21,14 +21,18 @@ from drivequeue.kinds import by_name
 from .plugin import KINDS
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="linescore", description=__doc__.split("\n\n")[0])
     parser.add_argument("text", type=Path, help="a UTF-8 text file")
     parser.add_argument("--queue", metavar="URL", help="the queue (default: $DRIVEQUEUE_URL, else ./var/queue)")
     parser.add_argument("--steps", type=int, default=200, help="training steps on the worker (default 200)")
     parser.add_argument("--out", type=Path, default=Path("."), help="where to put scores.tsv (default: here)")
     parser.add_argument("--timeout", type=float, help="give up after this many seconds")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     queue = Queue(open_store(args.queue), kinds=by_name(KINDS))
     try:
         name = f"inputs/{secrets.token_hex(8)}/{files.check_file_name(args.text.name)}"

@@ -1,4 +1,4 @@
-"""Payload validation per job kind: every bad request gets a clear error."""
+"""The story server's job kinds: every bad request gets a clear error."""
 
 from __future__ import annotations
 
