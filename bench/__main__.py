@@ -177,7 +177,7 @@ def generation(model: str, sizes: Sizes, threads: int) -> dict:
         "one_story_default_threads": one_story_default,
         "carried_s": [sum(times[:window]) / window, sum(times[-window:]) / window],
         "reseeded_s": [reseed_first, reseed_last],
-        "line_chars": sum(len(line) for line in story) / len(story),
+        "line_chars": sum(len(line.text) for line in story) / len(story),
         "chars_per_s": {stories: throughput(loaded, device, stories, False, sizes.gen_seconds, chunk)
                         for stories in sizes.gen_batches},
     }

@@ -116,8 +116,8 @@ def serve_worker(transport: Transport, model: str, device: str, workdir: Path, l
         def step(self):
             finished = super().step()
             now = time.monotonic()
-            for key, _ in finished:
-                log.write(f"{key} {now!r}\n")
+            for line in finished:
+                log.write(f"{line.story} {now!r}\n")
             log.flush()
             return finished
 

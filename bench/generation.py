@@ -25,7 +25,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
 from colab_worker.checkpoint import LoadedModel, load_model  # noqa: E402
-from colab_worker.generation import SamplingParams, StoryBatch  # noqa: E402
+from colab_worker.generation import Line, SamplingParams, StoryBatch  # noqa: E402
+from stories.story_text import story_text  # noqa: E402
 
 SEED_TEXT = "Once upon a time there lived a king who had three daughters."
 
@@ -35,8 +36,15 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
+def text_before(story: list[Line], index: int) -> str:
+    """The story's text before line ``index`` (what a fresh batch is fed to write it)."""
+    lines = story[:index]
+    ends = [i for i, line in enumerate(lines) if line.paragraph_end]
+    return story_text(SEED_TEXT, [line.text for line in lines], ends, lines[0].follows if lines else None)
+
+
 def carried_line_times(loaded: LoadedModel, device: torch.device, lines: int, graph: bool, chunk: int
-                       ) -> tuple[list[float], list[str]]:
+                       ) -> tuple[list[float], list[Line]]:
     """Seconds spent on each line of one story decoded with carried state (a chunk that
     ends several lines has its time shared among them)."""
     batch = StoryBatch(loaded, device, max_batch=1, chunk=chunk, use_cuda_graph=graph)
@@ -44,7 +52,7 @@ def carried_line_times(loaded: LoadedModel, device: torch.device, lines: int, gr
     batch.step()  # warm-up (and graph capture): not part of any line
     batch.edit(0, SEED_TEXT)
     times: list[float] = []
-    story: list[str] = []
+    story: list[Line] = []
     pending = 0.0
     while len(story) < lines:
         start = time.perf_counter()
@@ -52,13 +60,13 @@ def carried_line_times(loaded: LoadedModel, device: torch.device, lines: int, gr
         pending += time.perf_counter() - start
         if done:
             times += [pending / len(done)] * len(done)
-            story += [line for _, line in done]
+            story += done
             pending = 0.0
     return times[:lines], story[:lines]
 
 
-def reseeded_line_time(loaded: LoadedModel, device: torch.device, story: list[str], index: int, graph: bool,
-                       chunk: int) -> tuple[float, str]:
+def reseeded_line_time(loaded: LoadedModel, device: torch.device, story: list[Line], index: int, graph: bool,
+                       chunk: int) -> tuple[float, Line]:
     """Seconds to write line ``index`` (0-based) by feeding the whole story to a fresh batch."""
     batch = StoryBatch(loaded, device, max_batch=1, chunk=chunk, use_cuda_graph=graph)
     batch.add(0, SEED_TEXT, SamplingParams(random_seed=1))
@@ -66,11 +74,11 @@ def reseeded_line_time(loaded: LoadedModel, device: torch.device, story: list[st
     batch.remove(0)
     _sync(device)
     start = time.perf_counter()
-    batch.add(0, "\n".join([SEED_TEXT, *story[:index]]), SamplingParams(random_seed=1))
+    batch.add(0, text_before(story, index), SamplingParams(random_seed=1))
     done: list = []
     while not done:
         done = batch.step()
-    return time.perf_counter() - start, done[0][1]
+    return time.perf_counter() - start, done[0]
 
 
 def throughput(loaded: LoadedModel, device: torch.device, stories: int, graph: bool, seconds: float,
@@ -98,7 +106,7 @@ def report_lines(loaded, device, lines: int, graph: bool, chunk: int) -> None:
     last = sum(times[-window:]) / window
     re_first, line_a = reseeded_line_time(loaded, device, story, 0, graph, chunk)
     re_last, line_b = reseeded_line_time(loaded, device, story, lines - 1, graph, chunk)
-    same = line_a == story[0] and line_b == story[lines - 1]
+    same = line_a.text == story[0].text and line_b.text == story[lines - 1].text
     mode = "graph" if graph else "eager"
     print(f"\nper-line time, one story ({mode}; carried: mean of lines 1-{window} and {lines - window + 1}-{lines})")
     print(f"  {'':<22}{'line 1':>12}{f'line {lines}':>12}")
@@ -106,7 +114,7 @@ def report_lines(loaded, device, lines: int, graph: bool, chunk: int) -> None:
     print(f"  {'re-seeding':<22}{re_first * 1e3:>10.1f}ms{re_last * 1e3:>10.1f}ms")
     print(f"  re-seeding wrote the same lines 1 and {lines}: {'yes' if same else 'NO'}")
     print(f"  whole story of {lines} lines: carried {sum(times):.2f}s "
-          f"({sum(len(s) + 1 for s in story) / sum(times):,.0f} chars/s)")
+          f"({sum(len(line.text) + 1 for line in story) / sum(times):,.0f} chars/s)")
 
 
 def report_throughput(loaded, device, batches: list[int], modes: list[bool], seconds: float, chunk: int) -> dict:

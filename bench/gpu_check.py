@@ -48,8 +48,8 @@ def write_lines(loaded, device, stories: list[int], graph: bool, lines: int, chu
         batch.add(i, SEED_TEXT, params_for(i))
     got: dict[int, list[str]] = {i: [] for i in stories}
     while min(len(v) for v in got.values()) < lines:
-        for i, line in batch.step():
-            got[i].append(line)
+        for line in batch.step():
+            got[line.story].append(line.text)
     return {i: v[:lines] for i, v in got.items()}
 
 

@@ -4,7 +4,13 @@ A model file holds::
 
     {"format": "charlstm", "version": 1,
      "config": ModelConfig as a dict, "vocab": the vocabulary's characters,
-     "state_dict": weights, "metadata": {"corpus": ..., "steps": ..., "best_val_loss": ...}}
+     "state_dict": weights, "metadata": {"corpus": ..., "steps": ..., "best_val_loss": ...,
+                                         "text_format": "paragraphs"}}
+
+``metadata["text_format"]`` says what text the model was trained on: ``"paragraphs"``
+(unwrapped: one line a paragraph, paragraphs separated by a blank line; its stories are
+written in sentence lines) or ``"wrapped"`` (hard-wrapped lines, as the first models were;
+their lines end at a newline). See :func:`text_format`.
 
 A training checkpoint is the same dict plus ``"training"`` (optimizer state, step,
 position in the data, loss history, random-generator state) so an interrupted run resumes.
@@ -24,6 +30,7 @@ from .vocab import Vocab
 
 FORMAT = "charlstm"
 VERSION = 1
+PARAGRAPHS, WRAPPED = "paragraphs", "wrapped"
 MODELS_DIR = Path(__file__).resolve().parent / "models"
 
 
@@ -39,6 +46,24 @@ class LoadedModel:
     vocab: Vocab
     config: ModelConfig
     metadata: dict
+
+    @property
+    def text_format(self) -> str:
+        return text_format(self.metadata)
+
+
+def text_format(metadata: dict) -> str:
+    """``"paragraphs"`` or ``"wrapped"``: the training text of a model with this metadata.
+
+    Models made before the format was recorded say nothing; those trained by the code that
+    first unwrapped the text are recognised by the ``min_char_count`` training setting that
+    came with it, and older ones were trained on wrapped text.
+    """
+    recorded = metadata.get("text_format")
+    if recorded in (PARAGRAPHS, WRAPPED):
+        return recorded
+    train_config = metadata.get("train_config")
+    return PARAGRAPHS if isinstance(train_config, dict) and "min_char_count" in train_config else WRAPPED
 
 
 def resolve(name_or_path: str | Path) -> Path:

@@ -4,7 +4,7 @@ Usage::
 
     colab-worker train CORPUS... --out MODEL.pt [--hidden-size 320 ...] [--dry-run]
     colab-worker generate [--model default] --seed "Once upon a time" --lines 10
-    colab-worker evaluate [--model default] CORPUS...
+    colab-worker evaluate [--model default] [--json] [--split reference] FILE...
     colab-worker run [--queue URL] [--model NAME_OR_PATH] [--device auto|cpu|cuda] [--max-batch N]
 
 Each subcommand is a module-level ``add_<name>(subparsers)`` function that registers its
@@ -86,9 +86,12 @@ def add_generate(subparsers: argparse._SubParsersAction) -> None:
 def run_generate(args: argparse.Namespace) -> int:
     import torch
 
+    from stories.story_text import story_text
+
     from .checkpoint import load_model
     from .generation import StoryBatch
     from .sampling import SamplingParams
+    from .sentences import MID_SENTENCE, PARAGRAPH
 
     if args.lines < 1:
         raise ValueError("--lines must be at least 1")
@@ -96,38 +99,77 @@ def run_generate(args: argparse.Namespace) -> int:
     params = SamplingParams(temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
                             random_seed=args.random_seed, max_line_chars=args.max_line_chars)
     batch = StoryBatch(load_model(args.model, args.device), args.device, max_batch=1)
-    batch.add("story", args.seed, params)
-    print(args.seed, flush=True)
+    seed = story_text(args.seed, [])
+    batch.add("story", seed, params)
+    print(seed.rstrip() if batch.sentences else seed, end="", flush=True)
     written = 0
     while written < args.lines:
-        for _, line in batch.step()[: args.lines - written]:
-            print(line, flush=True)
+        for line in batch.step()[: args.lines - written]:
+            lead = "\n"
+            if written == 0 and line.follows == MID_SENTENCE:
+                lead = ""  # the line completes the seed's sentence: it goes on the seed's line
+            elif written == 0 and line.follows == PARAGRAPH and seed.strip():
+                lead = "\n\n"
+            print(lead + line.text + ("\n" if line.paragraph_end and written + 1 < args.lines else ""),
+                  end="", flush=True)
             written += 1
+    print(flush=True)
     return 0
 
 
 def add_evaluate(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("evaluate", help="validation loss of a model on the reference split of a corpus",
-                              description="Print nats/char on the held-out blocks (7, 27, 47, ...) of CORPUS.")
-    p.add_argument("corpus", nargs="+", help="the text files the model was trained on")
+    p = subparsers.add_parser(
+        "evaluate", help="score text files under a model, in nats per character",
+        description="Score the whole of each FILE (Gutenberg boilerplate stripped, hard wrap undone, as the "
+                    "model is trained): the negative log-likelihood of every character, the state carried "
+                    "through the file, divided by its characters. With --split reference: the validation "
+                    "figure of the corpus FILE... instead (its held-out blocks 7, 27, 47, ...).")
+    p.add_argument("files", nargs="+", metavar="FILE", help="UTF-8 text files")
     p.add_argument("--model", default="default", help="model name or .pt path (default: default)")
     p.add_argument("--device", default="cpu", help="cpu, cuda ... (default cpu)")
+    p.add_argument("--split", choices=["reference"],
+                   help="score the reference validation split of the files taken as one corpus")
+    p.add_argument("--json", action="store_true", help="print one JSON object per line")
+    p.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's choice)")
     p.set_defaults(func=run_evaluate)
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
     import torch
 
     from .checkpoint import load_model
-    from .corpus import read_corpus, reference_split
+    from .corpus import read_book, read_corpus, reference_split
+    from .scoring import score_text
     from .train import validation_loss
 
+    if args.threads:
+        torch.set_num_threads(args.threads)
     loaded = load_model(args.model, args.device)
-    split = reference_split(read_corpus(args.corpus))
-    blocks = [torch.tensor(loaded.vocab.encode(b)) for b in split.validation]
-    loss = validation_loss(loaded.model, blocks, torch.device(args.device))
-    chars = sum(len(b) - 1 for b in blocks)
-    print(f"validation loss {loss:.4f} nats/char over {chars:,} characters in {len(blocks)} held-out blocks")
+    if args.split == "reference":
+        split = reference_split(read_corpus(args.files))
+        blocks = [torch.tensor(loaded.vocab.encode(b)) for b in split.validation]
+        loss = validation_loss(loaded.model, blocks, torch.device(args.device))
+        chars = sum(len(b) - 1 for b in blocks)
+        if args.json:
+            print(json.dumps({"split": "reference", "files": len(args.files), "blocks": len(blocks),
+                              "chars": chars, "nats_per_char": loss}))
+        else:
+            print(f"validation loss {loss:.4f} nats/char over {chars:,} characters in {len(blocks)} held-out blocks")
+        return 0
+    for name in args.files:
+        text = read_book(name)
+        if not text:
+            raise ValueError(f"{name} holds no text once the Gutenberg boilerplate is stripped")
+        score = score_text(loaded, text, args.device)
+        if args.json:
+            print(json.dumps({"file": name, "chars": score.chars, "nats_per_char": score.nats_per_char,
+                              "nll": score.nll}), flush=True)
+        else:
+            print(f"{score.nats_per_char:.4f} nats/char over {score.chars:,} characters  {Path(name).name}",
+                  flush=True)
     return 0
 
 

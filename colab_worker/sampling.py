@@ -34,14 +34,14 @@ class SamplingParams:
     top_k: keep only the k likeliest characters (0: off; 1: greedy).
     top_p: keep the smallest set of likeliest characters whose probability reaches p (1.0: off).
     random_seed: same seed, same story text -> same continuation; None picks one at random.
-    max_line_chars: a line longer than this is ended with a newline.
+    max_line_chars: the longest line (a runaway sentence is cut at a word boundary; see generation.py).
     """
 
     temperature: float = 0.8
     top_k: int = 0
     top_p: float = 1.0
     random_seed: int | None = None
-    max_line_chars: int = 200
+    max_line_chars: int = 400
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.temperature <= 10.0:

@@ -1,9 +1,11 @@
 """Story jobs: every running story decoded in one batch per model, each line written the moment it exists.
 
-The text fed to the model is the seed and every line written so far, newline
-separated (``StoryBatch`` starts each new line on a line of its own), so a story
-resumed by another worker, or continued later, picks up exactly after its last
-written line.
+The text fed to the model is the seed and every line written so far, joined as
+``stories.story_text`` says (sentence lines by a space or a paragraph break,
+newline lines by a newline), so a story resumed by another worker, or continued
+later, picks up exactly after its last written line. A story keeps the way its
+lines end once it has one: a story written in newline lines (by a model trained
+on wrapped text, or before lines were sentences) goes on in newline lines.
 """
 
 from __future__ import annotations
@@ -14,16 +16,27 @@ import time
 
 from drivequeue import Claim, JobStateError, LeaseLost, StoreUnavailable
 from drivequeue.endings import Endings
-from .generation import StoryBatch
+from stories.kinds import PARAGRAPH_ENDS
+from stories.story_text import NEWLINE, story_text
+
+from .generation import Line, StoryBatch
 from .model_shelf import ModelShelf, ModelUnavailable
 from .sampling import SamplingParams
 
 log = logging.getLogger(__name__)
 
 
-def story_text(seed: str, lines: list[str]) -> str:
-    """What the model has read when it writes the next line."""
-    return "\n".join([seed.rstrip("\n"), *lines])
+def claim_text(claim: Claim) -> str:
+    """What the model has read when it writes the story's next line."""
+    return story_text(claim.settings["seed"], claim.lines, claim.marks.get(PARAGRAPH_ENDS, []),
+                      claim.meta.get("seed_end"))
+
+
+def in_sentences(claim: Claim) -> bool | None:
+    """Whether the story goes on in sentence lines (None: it has no line yet, the model decides)."""
+    if not claim.line_count:
+        return None
+    return claim.meta.get("seed_end") not in (None, NEWLINE)
 
 
 def line_progress(claim: Claim, written: int = 0) -> dict:
@@ -92,7 +105,7 @@ class StoryHandler:
         batch = self._batches.get(name)
         if batch is None or (batch.model is not loaded.model and not len(batch)):  # new or re-published
             batch = self._batches[name] = StoryBatch(loaded, self.device, self.max_batch, self.chunk)
-        batch.add(claim.job_key, story_text(settings["seed"], claim.lines), sampling_params(settings))
+        batch.add(claim.job_key, claim_text(claim), sampling_params(settings), sentences=in_sentences(claim))
         self._claims[claim.job_key] = claim
         self._model_of[claim.job_key] = name
         self._report_start(claim)
@@ -121,7 +134,8 @@ class StoryHandler:
             except Exception as exc:  # the model broke: every story in this batch crashed
                 self._crash_batch(name, exc)
                 continue
-            for key, line in finished:
+            for line in finished:
+                key = line.story
                 try:
                     self._write(key, line)
                 except StoreUnavailable as exc:
@@ -177,13 +191,16 @@ class StoryHandler:
         except StoreUnavailable:
             self._unsaved.add(key)  # written with the first line
 
-    def _write(self, key: str, line: str) -> None:
+    def _write(self, key: str, line: Line) -> None:
         claim = self._claims.get(key)
         if claim is None or claim.remaining == 0:
             return  # a line beyond what was asked for, generated before the story was removed
         self._held_since[key] = time.monotonic()
-        # the line and the next line's number go out in one write
-        if not self._guard(key, lambda: claim.append([line], progress=line_progress(claim, written=1))):
+        meta = {"seed_end": line.follows} if claim.line_count == 0 else None
+        # the line, its paragraph break and the next line's number go out in one write
+        if not self._guard(key, lambda: claim.append([line.text], progress=line_progress(claim, written=1),
+                                                     marks={PARAGRAPH_ENDS: [0] if line.paragraph_end else []},
+                                                     meta=meta)):
             return
         if claim.remaining == 0:
             self._end(key, claim.complete, "done")

@@ -29,7 +29,7 @@ from pathlib import Path
 import torch
 from torch.nn import functional as F
 
-from .checkpoint import CheckpointError, build_model, model_payload, read_payload, save_atomic
+from .checkpoint import PARAGRAPHS, CheckpointError, build_model, model_payload, read_payload, save_atomic
 from .corpus import prepare_text, read_corpus, reference_split
 from .devices import pick_device
 from .model import CharLSTM, ModelConfig
@@ -341,6 +341,7 @@ def _metadata(corpus: str, st: _State, config: TrainConfig) -> dict:
         "best_step": st.best_step,
         "best_val_loss": st.best_val_loss,
         "split": "reference: 10,000-character blocks, every 20th (7, 27, ...) held out",
+        "text_format": PARAGRAPHS,
         "train_config": asdict(config),
         "torch": str(torch.__version__),
     }

@@ -3,7 +3,8 @@
 The queue defines no kinds itself; applications declare theirs in plugins
 (``drivequeue.plugins``, docs/plugins.md). Each kind has a versioned payload
 (``"v"`` inside the payload) with typed, bounded fields and defaults.
-``validate`` returns the normalized payload that is stored; anything wrong
+A kind may still read older versions (``JobKind.older``), which keep their own
+``"v"``. ``validate`` returns the normalized payload that is stored; anything wrong
 raises ``InvalidPayload`` with a message meant for the person who typed it.
 Payloads are checked again when a job is read; a job whose kind or payload
 version a program does not know waits for a worker that serves it.
@@ -14,7 +15,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import InvalidKey, InvalidPayload
@@ -47,6 +48,12 @@ class JobKind:
     ``count_field``: a payload field saying how many output lines a segment asks for;
     the claim's ``remaining`` and the status's ``lines_requested`` count them.
     ``max_count``: cap on ``count_field`` summed over all segments.
+    ``cancel_fields``: fields a ``cancel`` request may carry (kept in its cancel file).
+    ``lines_kept``: ``(cancel options, lines before the segment, lines written) -> lines
+    the job keeps`` once its newest segment is cancelled (None: every written line).
+    ``older``: the fields of older payload versions that are still read.
+    ``view``: ``status -> status``, the kind's own view of its records (e.g. its
+    output ``marks`` and ``meta`` under names of its own); None: shown as they are.
     """
 
     name: str
@@ -56,6 +63,10 @@ class JobKind:
     offer_field: str | None = None
     count_field: str | None = None
     max_count: int | None = None
+    cancel_fields: Mapping[str, Field] = field(default_factory=dict)
+    lines_kept: Callable[[Mapping[str, Any], int, int], int] | None = None
+    older: Mapping[int, Mapping[str, Field]] = field(default_factory=dict)
+    view: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
     def __post_init__(self) -> None:
         if not KIND_NAME.fullmatch(self.name):
@@ -64,17 +75,34 @@ class JobKind:
             raise ValueError(f"job kind {self.name}: the version must be a whole number from 1")
 
     @property
-    def label(self) -> str:
-        """``name v<version>``, as workers announce it and waiting jobs name it."""
-        return f"{self.name} v{self.version}"
+    def labels(self) -> list[str]:
+        """``name v<version>`` for every payload version it reads, as workers announce them."""
+        return [f"{self.name} v{version}" for version in sorted({self.version, *self.older})]
+
+    def serves(self, version: object) -> bool:
+        """Whether payloads of ``version`` are read (the current version or an older one)."""
+        return isinstance(version, int) and not isinstance(version, bool) and (
+            version == self.version or version in self.older)
 
     def validate(self, payload: object) -> dict[str, Any]:
-        return _check_fields(self, self.fields, payload)
+        return _check_fields(self, lambda v: self.fields if v == self.version else self.older[v], payload)
 
     def validate_continue(self, payload: object) -> dict[str, Any]:
-        if self.continue_fields is None:
+        continue_fields = self.continue_fields
+        if continue_fields is None:
             raise InvalidPayload(f"{self.name} jobs cannot be continued")
-        return _check_fields(self, self.continue_fields, payload)
+        return _check_fields(self, lambda v: continue_fields, payload)
+
+    def validate_cancel(self, options: object) -> dict[str, Any]:
+        cancel_fields = self.cancel_fields
+        return _check_fields(self, lambda v: cancel_fields, options, what="cancel request")
+
+    def kept_after_cancel(self, options: Mapping[str, Any], start: int, written: int) -> int:
+        """How many of ``written`` lines stay once the segment that began at line
+        ``start`` is cancelled with ``options`` (already validated)."""
+        if self.lines_kept is None:
+            return written
+        return self.lines_kept(options, start, written)
 
     def wanted(self, payload: Mapping[str, Any]) -> int:
         """How many output lines the segment with ``payload`` asks for (0: not counted)."""
@@ -103,16 +131,18 @@ def by_name(kinds: Iterable[JobKind]) -> dict[str, JobKind]:
     return found
 
 
-def _check_fields(kind: JobKind, fields: Mapping[str, Field], payload: object) -> dict[str, Any]:
+def _check_fields(kind: JobKind, fields_of: Callable[[int], Mapping[str, Field]], payload: object,
+                  what: str = "request") -> dict[str, Any]:
     if not isinstance(payload, Mapping):
-        raise InvalidPayload(f"a {kind.name} request must be a JSON object")
+        raise InvalidPayload(f"a {kind.name} {what} must be a JSON object")
     version = payload.get("v", kind.version)
-    if version != kind.version or isinstance(version, bool):
+    if not kind.serves(version):
         raise InvalidPayload(f"unknown {kind.name} payload version {version!r} (this program knows {kind.version})")
+    fields = fields_of(version)
     unknown = sorted(str(name) for name in payload if name != "v" and name not in fields)
     if unknown:
-        raise InvalidPayload(f"unknown field {unknown[0]!r} in a {kind.name} request")
-    clean: dict[str, Any] = {"v": kind.version}
+        raise InvalidPayload(f"unknown field {unknown[0]!r} in a {kind.name} {what}")
+    clean: dict[str, Any] = {"v": version}
     for name, spec in fields.items():
         value = payload.get(name)
         if value is None:

@@ -108,18 +108,32 @@ class Queue:
             raise JobStateError("the job was continued by another request just now") from None
         return self.status(job_id)
 
-    def cancel(self, job_id: str) -> dict[str, Any]:
-        """Cancel a queued or running job (a running one stops within ``check`` seconds)."""
+    def cancel(self, job_id: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Cancel a queued or running job (a running one stops within ``check`` seconds).
+
+        ``options``: what the job's kind lets a cancel say (e.g. how many lines the reader
+        had seen); a
+        finished job can still be cancelled when its kind then keeps fewer lines
+        (the reader was behind). ``InvalidPayload`` for bad options.
+        """
         view = self._view(job_id)
-        if view.state in (JobState.DONE, JobState.FAILED):
-            raise JobStateError(f"the job has already {'finished' if view.state is JobState.DONE else 'failed'}")
-        if view.state is JobState.QUEUED or view.state is JobState.RUNNING:
-            record = CancelRecord(job=view.key, segment=view.segment_count, time=time.time())
+        clean = view.kind.validate_cancel(options if options is not None else {}) if view.kind else {}
+        if view.state is JobState.DONE and not self._cancel_cuts(view, clean):
+            raise JobStateError("the job has already finished")
+        if view.state is JobState.FAILED:
+            raise JobStateError("the job has already failed")
+        if view.state is not JobState.CANCELLED:
+            record = CancelRecord(job=view.key, segment=view.segment_count, time=time.time(), options=clean)
             try:
                 self.store.create(view.newest_cancel_key, "cancel", record.to_bytes())
             except KeyExists:
-                pass  # cancelled twice
+                pass  # cancelled twice: the first cancel's options stand
         return self.status(job_id)
+
+    @staticmethod
+    def _cancel_cuts(view: JobView, options: dict[str, Any]) -> bool:
+        written = len(view.lines)
+        return view.kind.kept_after_cancel(options, view.segment_start, written) < written
 
     def wait(self, job_id: str, timeout: float | None = None) -> dict[str, Any]:
         """The job's status once it has finished; ``TimeoutError`` after ``timeout`` seconds."""
@@ -287,12 +301,15 @@ class Queue:
     def _describe(self, job_id: str, view: JobView, after: int) -> dict[str, Any]:
         lines = view.lines
         output = view.output
-        return {
+        status = {
             "id": job_id,
             "kind": view.job.kind if view.job is not None else None,
             "status": view.state.value,
             "stopping": view.stopping,
             "lines": lines[after:],
+            "marks": {name: [i for i in indices if i >= after] for name, indices in output.marks.items()}
+            if output is not None else {},
+            "meta": dict(output.meta) if output is not None else {},
             "line_count": len(lines),
             "lines_requested": view.lines_requested,
             "error": view.error,
@@ -308,6 +325,9 @@ class Queue:
             "result": output.result if output is not None and view.state is JobState.DONE else None,
             "files": list(output.files) if output is not None and view.state is JobState.DONE else [],
         }
+        if view.kind is not None and view.kind.view is not None:
+            status = view.kind.view(status)
+        return status
 
     def _summary(self, view: JobView) -> dict[str, Any]:
         return {
@@ -332,6 +352,8 @@ class Queue:
         output = OutputRecord(job=view.key, claim=claim_key, attempt=view.used_attempts + 1,
                               segment=view.segment_count, lines=list(view.lines),
                               ends=list(view.output.ends) if view.output else [],
+                              marks=dict(view.output.marks) if view.output else {},
+                              meta=dict(view.output.meta) if view.output else {},
                               state="failed", error=reason, time=now)
         self.store.create(output_key, "output", output.to_bytes())
         claim = ClaimRecord(job=view.key, segment=view.segment_count, attempt=output.attempt,

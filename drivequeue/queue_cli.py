@@ -21,7 +21,8 @@ from .urls import open_store
 
 
 def register_submit(subparsers, common: argparse.ArgumentParser, plugins: list[Plugin]) -> None:
-    """``submit KIND`` for every kind of ``plugins``, and ``continue``, with the plugins' own flags."""
+    """``submit KIND`` for every kind of ``plugins``, ``continue`` and ``cancel``, with the plugins'
+    own flags."""
     submit = subparsers.add_parser("submit", help="queue a job; prints its id last")
     kinds = submit.add_subparsers(dest="kind", required=True, metavar="KIND")
 
@@ -30,10 +31,15 @@ def register_submit(subparsers, common: argparse.ArgumentParser, plugins: list[P
     more.add_argument("--payload", metavar="JSON", help="the continue request, a JSON object")
     more.set_defaults(func=cmd_continue, continue_fields=())
 
-    for plugin in plugins:  # a plugin's own friendlier commands (docs/plugins.md)
+    cancel = subparsers.add_parser("cancel", parents=[common], help="cancel a queued or running job")
+    cancel.add_argument("id", help="the job id printed by submit")
+    cancel.add_argument("--options", metavar="JSON", help="what the job's kind lets a cancel say, a JSON object")
+    cancel.set_defaults(func=cmd_cancel, cancel_fields=())
+
+    for plugin in plugins:  # a plugin's own friendlier commands and flags (docs/plugins.md)
         add = getattr(plugin.module, "cli", None)
         if add is not None:
-            add(kinds, more, common)
+            add(kinds, {"continue": more, "cancel": cancel}, common)
     for kind in sorted(kinds_of(plugins)):
         if kind in kinds.choices:
             continue
@@ -54,10 +60,6 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
     tail.add_argument("id", help="the job id printed by submit")
     tail.add_argument("--timeout", type=float, default=None, help="give up after this many seconds")
     tail.set_defaults(func=cmd_tail)
-
-    cancel = subparsers.add_parser("cancel", parents=[common], help="cancel a queued or running job")
-    cancel.add_argument("id", help="the job id printed by submit")
-    cancel.set_defaults(func=cmd_cancel)
 
     listing = subparsers.add_parser("list", parents=[common], help="list every job, oldest first")
     listing.add_argument("--json", action="store_true", help="print JSON")
@@ -140,7 +142,9 @@ def cmd_continue(args: argparse.Namespace) -> int:
 
 
 def cmd_cancel(args: argparse.Namespace) -> int:
-    _print_status(open_queue(args).cancel(args.id))
+    options = _json_object(args.options, "--options") if args.options else {}
+    options.update({name: getattr(args, name) for name in args.cancel_fields if getattr(args, name) is not None})
+    _print_status(open_queue(args).cancel(args.id, options or None))
     return 0
 
 
@@ -152,6 +156,9 @@ def cmd_tail(args: argparse.Namespace) -> int:
     seen = 0
     while True:
         status = queue.status(args.id, after=seen)
+        if status["line_count"] < seen:  # a cancel kept fewer lines than were printed
+            print(f"(the job was stopped at line {status['line_count']}: "
+                  f"the {seen - status['line_count']} lines printed after it are withdrawn)", file=sys.stderr)
         for line in status["lines"]:
             print(line, flush=True)
         seen = status["line_count"]

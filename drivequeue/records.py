@@ -15,6 +15,7 @@ import secrets
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from . import bounded_json
 from .errors import CorruptRecord, InvalidKey
 
 PROTOCOL_VERSION = 1
@@ -36,9 +37,9 @@ def encode(record: dict[str, Any]) -> bytes:
 def decode(data: bytes) -> dict[str, Any]:
     """Parse one record; ``CorruptRecord`` unless it is a UTF-8 JSON object."""
     try:
-        value = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise CorruptRecord("the file is not valid JSON") from None
+        value = bounded_json.loads(data)
+    except bounded_json.JsonRefused as exc:
+        raise CorruptRecord(f"the file {exc}") from None
     if not isinstance(value, dict):
         raise CorruptRecord("the file does not hold a JSON object")
     return value
@@ -164,9 +165,13 @@ class SegmentRecord:
 
 @dataclass(frozen=True)
 class CancelRecord:
+    """A request to stop a job's segment; ``options`` are checked by the job's kind
+    (e.g. how many lines the reader had seen)."""
+
     job: str
     segment: int
     time: float
+    options: dict[str, Any] = field(default_factory=dict)
 
     def to_bytes(self) -> bytes:
         return encode(_record("cancel", asdict(self)))
@@ -175,7 +180,8 @@ class CancelRecord:
     def parse(cls, raw: dict[str, Any]) -> CancelRecord:
         _envelope(raw, "cancel")
         return cls(job=_get(raw, "job", str), segment=_get(raw, "segment", int),
-                   time=float(_get(raw, "time", NUMBER)))
+                   time=float(_get(raw, "time", NUMBER)),
+                   options=_get(raw, "options", dict, optional=True) or {})
 
 
 @dataclass(frozen=True)
@@ -223,8 +229,11 @@ class OutputRecord:
 
     ``lines`` holds every line of the job so far (the new holder copies the
     previous output's lines when it claims); ``ends[i]`` is the line count at
-    which segment ``i + 1`` ended; ``result`` the handler's JSON result and
-    ``files`` the names of the result files it attached (``files.result_name``).
+    which segment ``i + 1`` ended; ``marks`` are named sets of line indices (a
+    kind's own notes on its lines, e.g. which lines a paragraph break follows)
+    and ``meta`` a JSON object of the handler's (both read through the kind's
+    view); ``result`` is the handler's JSON result and ``files`` the names of the
+    result files it attached (``files.result_name``).
     """
 
     job: str
@@ -233,6 +242,8 @@ class OutputRecord:
     segment: int
     lines: list[str] = field(default_factory=list)
     ends: list[int] = field(default_factory=list)
+    marks: dict[str, list[int]] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
     state: str = "running"
     error: str | None = None
     progress: dict[str, Any] = field(default_factory=dict)
@@ -257,6 +268,11 @@ class OutputRecord:
             raise CorruptRecord("output lines must be strings")
         if not all(isinstance(end, int) and not isinstance(end, bool) for end in ends):
             raise CorruptRecord("output segment ends must be integers")
+        marks = _get(raw, "marks", dict, optional=True) or {}
+        if not all(isinstance(indices, list) and all(
+                isinstance(i, int) and not isinstance(i, bool) and 0 <= i < len(lines) for i in indices)
+                for indices in marks.values()):
+            raise CorruptRecord("output marks must be lists of indices of its lines")
         if state not in OUTPUT_STATES:
             raise CorruptRecord(f"unknown output state {state!r}")
         return cls(
@@ -266,6 +282,8 @@ class OutputRecord:
             segment=_get(raw, "segment", int),
             lines=lines,
             ends=ends,
+            marks={name: sorted(set(indices)) for name, indices in marks.items()},
+            meta=_get(raw, "meta", dict, optional=True) or {},
             state=state,
             error=_get(raw, "error", str, optional=True),
             progress=_get(raw, "progress", dict),

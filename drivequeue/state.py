@@ -10,7 +10,7 @@ trusts it for which files exist, so jobs that did not change cost no reads.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
 
@@ -18,6 +18,7 @@ from .errors import CorruptRecord, InvalidPayload, NotFound
 from .kinds import JobKind
 from .leases import LeaseWatch
 from .records import (
+    CancelRecord,
     ClaimRecord,
     JobRecord,
     OutputRecord,
@@ -48,7 +49,8 @@ class _Cached:
     raw: dict[str, Any]
     job: JobRecord | None
     segments: list[SegmentRecord] = field(default_factory=list)
-    cancelled: dict[int, bool] = field(default_factory=dict)  # only True is cached
+    #: segment -> its cancel's options (None: an older segment that was never cancelled)
+    cancelled: dict[int, dict[str, Any] | None] = field(default_factory=dict)
     claims: list[ClaimRecord] = field(default_factory=list)
     claim_keys: list[str] = field(default_factory=list)
     final_outputs: dict[str, OutputRecord] = field(default_factory=dict)
@@ -100,6 +102,21 @@ class JobView:
         if self.kind is None:
             return 0
         return sum(self.kind.wanted(p) for p in self.segment_payloads)
+
+    @property
+    def segment_start(self) -> int:
+        """The line count at which the newest segment began."""
+        return self.start_of(self.segment_count)
+
+    def start_of(self, segment: int) -> int:
+        """The line count at which ``segment`` (1, 2, ...) began, as far as the output tells."""
+        if segment == 1:
+            return 0
+        ends = self.output.ends if self.output is not None else []
+        return ends[segment - 2] if len(ends) >= segment - 1 else len(self.lines)
+
+    def cancel_key_of(self, segment: int) -> str:
+        return self.job.cancel_key if segment == 1 else self.segments[segment - 2].cancel_key
 
     @property
     def newest_claim(self) -> ClaimRecord | None:
@@ -245,7 +262,7 @@ class JobReader:
         payload version; ``InvalidPayload`` if a served one rejects it."""
         kind = self.kinds.get(job.kind)
         version = job.payload.get("v", kind.version if kind is not None else None)
-        if kind is None or version != kind.version:
+        if kind is None or not kind.serves(version):
             return f"{job.kind} v{version}"
         try:
             return kind, kind.validate(job.payload)
@@ -323,17 +340,28 @@ class JobReader:
                     cached.claims.append(claim)
                     cached.claim_keys.append(tail)
 
-    def _is_cancelled(self, cached: _Cached, cancel_key: str, index: int, listing: set[str] | None) -> bool:
-        if cached.cancelled.get(index):
-            return True
+    def _cancel_options(self, cached: _Cached, kind: JobKind, cancel_key: str, index: int,
+                        listing: set[str] | None, settled: bool = False) -> dict[str, Any] | None:
+        """The options of segment ``index``'s cancel (None: not cancelled). Only the cancel
+        file's existence is certain: options that cannot be read or checked are left out.
+        ``settled``: a newer segment exists, so the answer is final even if it is None."""
+        if index in cached.cancelled:
+            return cached.cancelled[index]
         if listing is not None and cancel_key not in listing:
-            return False
+            return None
         try:
-            self.store.read(cancel_key)
+            data = self.store.read(cancel_key)
         except NotFound:
-            return False
-        cached.cancelled[index] = True
-        return True
+            if settled:
+                cached.cancelled[index] = None
+            return None
+        try:
+            options = CancelRecord.parse(decode(data)).options
+            options = kind.validate_cancel(options) if kind is not None else {}
+        except (CorruptRecord, InvalidPayload):
+            options = {}
+        cached.cancelled[index] = options
+        return options
 
     def _newest_output(self, view: JobView, cached: _Cached) -> OutputRecord | None:
         """The newest claim's output, else the newest older one that can be read."""
@@ -355,10 +383,17 @@ class JobReader:
         output = view.output = self._newest_output(view, cached) if view.claims else None
         claim = view.newest_claim
         own = output if claim is not None and output is not None and output.claim == view.claim_keys[-1] else None
-        if self._is_cancelled(cached, view.newest_cancel_key, newest, listing):
+        if output is not None and output.segment < newest:  # lines of an older segment only
+            older = self._cancel_options(cached, view.kind, view.cancel_key_of(output.segment),
+                                         output.segment, listing, settled=True)
+            if older is not None:
+                _cut(view, older, output.segment)
+        options = self._cancel_options(cached, view.kind, view.newest_cancel_key, newest, listing)
+        if options is not None:
             view.state = JobState.CANCELLED
             view.stopping = (claim is not None and claim.segment == newest and (own is None or not own.final)
                              and self._held(claim, view.claim_keys[-1]))
+            _cut(view, options, newest)
             return
         if claim is None or claim.segment != newest:
             return  # never claimed since the newest segment was requested: queued
@@ -390,3 +425,17 @@ class JobReader:
             return False
         record = self.leases.look(claim.worker)
         return record is not None and (claim_key in record.claims or record.beat <= claim.beat)
+
+
+def _cut(view: JobView, options: dict[str, Any], segment: int) -> None:
+    """Drop the lines cancelled ``segment`` does not keep (its kind's rule): the one case
+    where lines that were written disappear, and only once, when the cancel is seen."""
+    if view.output is None or view.kind is None:
+        return
+    written = len(view.output.lines)
+    kept = view.kind.kept_after_cancel(options, view.start_of(segment), written)
+    if kept < written:
+        view.output = replace(view.output, lines=view.output.lines[:kept],
+                              ends=[min(end, kept) for end in view.output.ends],
+                              marks={name: [i for i in indices if i < kept]
+                                     for name, indices in view.output.marks.items()})

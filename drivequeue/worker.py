@@ -47,7 +47,7 @@ class WorkerSession:
         self.record = WorkerRecord(
             id=f"{host}-{os.getpid()}-{secrets.token_hex(2)}",
             host=host, device=device, offers=sorted(self.offers),
-            kinds=sorted(queue.kinds[name].label for name in self.kinds), version=version, started=time.time(),
+            kinds=sorted(label for name in self.kinds for label in queue.kinds[name].labels), version=version, started=time.time(),
         )
         self._claims: dict[str, Claim | None] = {}  # None: being created
         self._lock = threading.Lock()
@@ -200,6 +200,8 @@ class WorkerSession:
         segment = view.segment_count
         lines = list(previous.lines) if previous is not None else []
         ends = list(previous.ends[: segment - 1]) if previous is not None else []
+        marks = {name: list(indices) for name, indices in previous.marks.items()} if previous is not None else {}
+        meta = dict(previous.meta) if previous is not None and lines else {}
         while len(ends) < segment - 1:
             ends.append(len(lines))  # segments cancelled or failed before they finished
         claim_key = view.next_claim_key
@@ -208,7 +210,7 @@ class WorkerSession:
         attempt = view.used_attempts + 1
         now = time.time()
         output = OutputRecord(job=view.key, claim=claim_key, attempt=attempt, segment=segment,
-                              lines=lines, ends=ends, time=now,
+                              lines=lines, ends=ends, marks=marks, meta=meta, time=now,
                               files=list(previous.files) if previous is not None else [])
         with self._lock:
             # listed before it exists, so that every heartbeat after ``beat`` names it
@@ -244,9 +246,9 @@ class Claim:
     ``payload``: the validated first-segment payload; ``segments``: every
     segment's payload (the first one, then each continue); ``settings``: the
     payload with the newest continue's fields applied (what to run with now);
-    ``lines``: the job's output lines so far (resumed ones included);
-    ``remaining``: how many lines the newest segment still needs (kinds with a
-    ``count_field``).
+    ``lines``: the job's output lines so far (resumed ones included), with their
+    ``marks`` and the output's ``meta``; ``remaining``: how many lines the newest
+    segment still needs (kinds with a ``count_field``).
 
     When ``cancelled`` turns true, stop and call ``complete()``.
 
@@ -298,6 +300,15 @@ class Claim:
         return list(self._output.lines)
 
     @property
+    def marks(self) -> dict[str, list[int]]:
+        """Named sets of indices of the output lines (see ``append``)."""
+        return {name: list(indices) for name, indices in self._output.marks.items()}
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        return dict(self._output.meta)
+
+    @property
     def line_count(self) -> int:
         return len(self._output.lines)
 
@@ -319,17 +330,32 @@ class Claim:
             self._cancelled = self._store.exists(self._cancel_key)
         return self._cancelled
 
-    def append(self, lines: list[str], progress: dict[str, Any] | None = None) -> None:
+    def append(self, lines: list[str], progress: dict[str, Any] | None = None,
+               marks: dict[str, list[int]] | None = None, meta: dict[str, Any] | None = None) -> None:
         """Add output lines; written at once, or within ``timing.flush`` on costly stores.
 
         ``progress``: a new progress report (see ``set_progress``), written with the lines.
+        ``marks``: named sets of indices into ``lines`` (a kind's notes on its lines, e.g.
+        those a paragraph break follows), kept beside them; ``meta``: entries merged into
+        the output's ``meta`` object. Both are read through the kind's view.
         """
         if isinstance(lines, str) or not all(isinstance(line, str) for line in lines):
             raise TypeError("append takes a list of strings")
         if progress is not None and not isinstance(progress, dict):
             raise TypeError("progress must be a dict")
+        marks = marks or {}
+        if not all(isinstance(i, int) and not isinstance(i, bool) and 0 <= i < len(lines)
+                   for indices in marks.values() for i in indices):
+            raise ValueError("marks must be indices into lines")
+        if meta is not None:
+            json.dumps(meta)  # TypeError now if it is not JSON
         self._check_writable()
+        first = len(self._output.lines)
         self._output.lines.extend(lines)
+        for name, indices in marks.items():
+            self._output.marks.setdefault(name, []).extend(first + i for i in sorted(set(indices)))
+        if meta:
+            self._output.meta.update(meta)
         if progress is not None:
             self._output.progress = dict(progress)
         self._dirty = True

@@ -19,7 +19,7 @@ FIELDS = {
 CONTINUE_FIELDS = ("lines", "temperature", "top_k", "top_p")
 
 
-def cli(submit, more: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+def cli(submit, commands: dict[str, argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
     story = submit.add_parser("story", parents=[common], help="write a story from a seed")
     story.add_argument("--seed", required=True, help="the beginning of the story")
     story.add_argument("--lines", type=int, help=f"lines to generate ({k.LINES[0]}-{k.LINES[1]}, "
@@ -48,10 +48,15 @@ def cli(submit, more: argparse.ArgumentParser, common: argparse.ArgumentParser) 
     train.add_argument("--job-id", help="an id from an earlier submit: submitting again is a no-op")
     train.set_defaults(func=cmd_submit, payload_of=_train_payload)
 
+    more = commands["continue"]
     more.add_argument("--lines", type=int, help=f"lines to add to a story ({k.LINES[0]}-{k.LINES[1]}, "
                                                 f"default {k.DEFAULT_LINES})")
     _sampling_arguments(more)
     more.set_defaults(continue_fields=CONTINUE_FIELDS)
+
+    cancel = commands["cancel"]
+    cancel.add_argument("--seen", type=int, help="a story keeps at most this many lines and the next one")
+    cancel.set_defaults(cancel_fields=("seen",))
 
 
 def _sampling_arguments(parser: argparse.ArgumentParser) -> None:

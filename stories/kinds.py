@@ -8,9 +8,11 @@ The limits and defaults below are what the form, the templates and the CLI show.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from drivequeue.errors import InvalidPayload
+from .story_text import NEWLINE, SEED_ENDS
 from drivequeue.kinds import (
     Field,
     JobKind,
@@ -22,6 +24,8 @@ from drivequeue.kinds import (
     text,
 )
 
+#: the output mark naming the lines a paragraph break follows
+PARAGRAPH_ENDS = "paragraph_ends"
 MODEL_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 DEFAULT_MODEL = "default"
 MAX_SEED_CHARS = 4000
@@ -32,7 +36,9 @@ TEMPERATURE = (0.1, 2.0)
 DEFAULT_TEMPERATURE = 0.8
 TOP_K = (0, 200)
 MAX_LINE_CHARS = (20, 1000)
-DEFAULT_MAX_LINE_CHARS = 200
+DEFAULT_MAX_LINE_CHARS = 400
+#: larger than any story (``MAX_STORY_LINES``), small enough to store as a plain number
+MAX_SEEN = 1_000_000
 
 
 def model_name(name: str, value: Any) -> str:
@@ -55,24 +61,57 @@ def model_from_corpus(corpus: str) -> str | None:
 
 random_seed = integer(0, 2**32 - 1)
 
+
+def lines_seen(name: str, value: Any) -> int:
+    """How many lines of the story a reader had seen: a whole number, 0 or more."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SEEN:
+        raise InvalidPayload(f"{name} must be the number of lines seen: a whole number, 0 or more")
+    return value
+
+
+def story_lines_kept(options: Mapping[str, Any], start: int, written: int) -> int:
+    """A story stopped by a reader who had seen ``seen`` lines keeps at most one more (the
+    line that was being written when they asked), never fewer than its earlier segments'."""
+    seen = options.get("seen")
+    if seen is None:
+        return written
+    return max(start, min(written, seen + 1))
+
+
+def story_view(status: dict[str, Any]) -> dict[str, Any]:
+    """A story's status: its output marks and meta as ``paragraph_ends`` (indices of the lines
+    a paragraph break follows) and ``seed_end`` (how the first line follows the seed,
+    ``story_text``; None until there is a line)."""
+    view = {name: value for name, value in status.items() if name not in ("marks", "meta")}
+    view["paragraph_ends"] = list(status["marks"].get(PARAGRAPH_ENDS, []))
+    seed_end = status["meta"].get("seed_end")
+    view["seed_end"] = (seed_end if seed_end in SEED_ENDS else NEWLINE) if status["line_count"] else None
+    return view
+
+
 SAMPLING = {
     "temperature": Field(number(*TEMPERATURE), DEFAULT_TEMPERATURE),
     "top_k": Field(integer(*TOP_K), 0),
     "top_p": Field(number(0.0, 1.0, above_lo=True), 1.0),
 }
 
+STORY_FIELDS = {
+    "seed": Field(text(MAX_SEED_CHARS)),
+    "lines": Field(integer(*LINES), DEFAULT_LINES),
+    **SAMPLING,
+    "model": Field(model_name, DEFAULT_MODEL),
+    "random_seed": Field(random_seed, None),
+    "max_line_chars": Field(integer(*MAX_LINE_CHARS), DEFAULT_MAX_LINE_CHARS),
+    "parent": Field(job_id("story"), None),
+}
+
+# Version 2: a line is a sentence (with models trained on unwrapped text) and its output
+# reports paragraph breaks; version 1 stories (lines of at most 200 characters) still run.
 STORY = JobKind(
     name="story",
-    version=1,
-    fields={
-        "seed": Field(text(MAX_SEED_CHARS)),
-        "lines": Field(integer(*LINES), DEFAULT_LINES),
-        **SAMPLING,
-        "model": Field(model_name, DEFAULT_MODEL),
-        "random_seed": Field(random_seed, None),
-        "max_line_chars": Field(integer(*MAX_LINE_CHARS), DEFAULT_MAX_LINE_CHARS),
-        "parent": Field(job_id("story"), None),
-    },
+    version=2,
+    fields=STORY_FIELDS,
+    older={1: {**STORY_FIELDS, "max_line_chars": Field(integer(*MAX_LINE_CHARS), 200)}},
     # knobs left out of a continue keep the first segment's values
     continue_fields={
         "lines": Field(integer(*LINES), DEFAULT_LINES),
@@ -81,6 +120,9 @@ STORY = JobKind(
     offer_field="model",
     count_field="lines",
     max_count=MAX_STORY_LINES,
+    cancel_fields={"seen": Field(lines_seen, None)},
+    lines_kept=story_lines_kept,
+    view=story_view,
 )
 
 TRAIN = JobKind(
@@ -103,8 +145,8 @@ TRAIN = JobKind(
 KINDS = [STORY, TRAIN]
 
 
-def cli(submit, more, common) -> None:
-    """The story server's own ``drivequeue submit`` commands and ``continue`` flags."""
+def cli(submit, commands, common) -> None:
+    """The story server's own ``drivequeue submit`` commands and ``continue`` and ``cancel`` flags."""
     from .cli import cli as add
 
-    add(submit, more, common)
+    add(submit, commands, common)

@@ -7,13 +7,20 @@ what makes these routes safe without a CSRF token.
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, current_app, jsonify, request, url_for
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
+
+from drivequeue import bounded_json
 
 from .access import require_api_key
 from .stories import Stories
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+
+#: ASCII digits only (``str.isdigit`` takes other scripts' digits), few enough for ``int``
+WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
 
 #: what a visitor may see of a worker (no claim or store keys)
 WORKER_FIELDS = ("id", "host", "device", "online", "last_seen")
@@ -26,9 +33,13 @@ def _stories() -> Stories:
 def _json_body() -> dict:
     if not request.is_json:
         raise UnsupportedMediaType("Send the request body as JSON (Content-Type: application/json).")
-    if not request.content_length:
+    data = request.get_data()
+    if not data.strip():
         return {}
-    body = request.get_json()
+    try:
+        body = bounded_json.loads(data)
+    except bounded_json.JsonRefused as exc:
+        raise BadRequest(f"The request body {exc}.") from None
     if not isinstance(body, dict):
         raise BadRequest("The request body must be a JSON object.")
     return body
@@ -62,8 +73,8 @@ def create_story():
 def story(story_id: str):
     """The story's state and the lines after ``?after=N`` (all lines without it)."""
     raw_after = request.args.get("after", "0")
-    if not raw_after.isdigit():
-        raise BadRequest("after must be a whole number of lines, 0 or more.")
+    if not WHOLE_NUMBER.fullmatch(raw_after):
+        raise BadRequest("after must be a whole number of lines, 0 or more (digits 0-9 only).")
     view = _stories().view(story_id, after=int(raw_after))
     return jsonify({**view, "urls": _urls(story_id)})
 
@@ -79,9 +90,8 @@ def continue_story(story_id: str):
 
 @bp.post("/stories/<story_id:story_id>/cancel")
 def cancel_story(story_id: str):
-    """Stop the story after the line being written."""
-    _json_body()
-    _stories().cancel(story_id)
+    """Stop the story; ``{"seen": N}``: keep at most the N lines seen and the one after."""
+    _stories().cancel(story_id, _json_body())
     return _accepted(story_id)
 
 

@@ -7,6 +7,7 @@ the queue's defaults apply.
 
 from __future__ import annotations
 
+from flask import has_request_context, request
 from flask_wtf import FlaskForm
 from wtforms import FloatField, HiddenField, IntegerField, PasswordField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Optional
@@ -14,7 +15,17 @@ from wtforms.validators import InputRequired, Optional
 from stories.kinds import DEFAULT_LINES, DEFAULT_TEMPERATURE
 
 
-class _KnobsForm(FlaskForm):
+class _PageForm(FlaskForm):
+    """A form a page posts: only form fields are read (Flask-WTF would take a JSON body
+    as form data, unchecked)."""
+
+    def __init__(self, **kwargs):
+        if "formdata" not in kwargs and has_request_context() and request.is_json:
+            kwargs["formdata"] = None  # read as not filled in: the form says what is missing
+        super().__init__(**kwargs)
+
+
+class _KnobsForm(_PageForm):
     lines = IntegerField("Lines to write", default=DEFAULT_LINES, validators=[Optional()])
     temperature = FloatField("Temperature", default=DEFAULT_TEMPERATURE, validators=[Optional()])
     top_k = IntegerField("Top-k", validators=[Optional()])
@@ -52,5 +63,5 @@ class ContinueForm(_KnobsForm):
     """Ask for more lines of the same story."""
 
 
-class CancelForm(FlaskForm):
+class CancelForm(_PageForm):
     """Stop a story (the form only carries the CSRF token)."""

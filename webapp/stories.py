@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from drivequeue import Queue
+from stories.story_text import story_text
 from drivequeue.errors import InvalidKey, InvalidPayload, NotFound
+from stories.kinds import STORY, story_view
 
 from .config import Config
 from .errors import QueueFull
@@ -28,15 +30,20 @@ class Stories:
     def view(self, story_id: str, after: int = 0) -> dict:
         """What the API serves for ``story_id``: its state, the lines after ``after``, a message."""
         full = self.statuses.get(story_id, lambda: self.queue.status(story_id))
+        if "marks" in full:  # not read as a story (e.g. its job file is unreadable): shown as one
+            full = story_view(full)
         # a job file that cannot be read shows as failed, with no payload
-        view = dict(full, lines=full["lines"][after:], after=after, payload=full["payload"] or {})
+        view = dict(full, lines=full["lines"][after:], after=after, payload=full["payload"] or {},
+                    paragraph_ends=[i for i in full.get("paragraph_ends", []) if i >= after])
         view["message"] = describe(full, self.workers())
         return view
 
     def text(self, story_id: str) -> str:
-        """The whole story as plain text: the seed, then one generated line per line."""
+        """The whole story as plain text, as the model read it: sentences joined by spaces and
+        paragraphs by a blank line (older stories: the seed, then one line per line)."""
         view = self.view(story_id)
-        return "\n".join([view["payload"].get("seed", ""), *view["lines"]]) + "\n"
+        seed = view["payload"].get("seed", "")
+        return story_text(seed, view["lines"], view["paragraph_ends"], view["seed_end"]).rstrip() + "\n"
 
     def workers(self) -> list[dict]:
         """The workers the queue knows about, online or not."""
@@ -54,7 +61,8 @@ class Stories:
 
     def submit(self, payload: dict, story_id: str | None = None) -> str:
         """Queue a new story (``InvalidPayload`` for bad input, ``QueueFull`` when busy)."""
-        parent = payload.get("parent")
+        # types and ranges first: nothing unchecked reaches the cache or the store
+        parent = STORY.validate(payload)["parent"]
         if parent is not None:
             try:
                 self.view(parent)  # the parent must exist and its link must be right
@@ -73,9 +81,9 @@ class Stories:
         self.statuses.forget(story_id)
         self.listings.forget("queued")
 
-    def cancel(self, story_id: str) -> None:
-        """Stop the story after the line being written."""
-        self.queue.cancel(story_id)
+    def cancel(self, story_id: str, options: dict | None = None) -> None:
+        """Stop the story after the line being written (``options``: ``seen``, see the story kind)."""
+        self.queue.cancel(story_id, options)
         self.statuses.forget(story_id)
 
     def _check_room(self) -> None:

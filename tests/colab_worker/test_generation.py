@@ -32,7 +32,7 @@ def lines_of(batch: StoryBatch, story_id, n: int) -> list[str]:
     """Step until the story has at least ``n`` new lines; all of them (a chunk may end several)."""
     got: list[str] = []
     while len(got) < n:
-        got += [line for sid, line in batch.step() if sid == story_id]
+        got += [line.text for line in batch.step() if line.story == story_id]
     return got
 
 
@@ -106,8 +106,8 @@ def test_batched_decoding_equals_decoding_alone_and_stories_join_and_leave(loade
 
     def run_until(sid, n):
         while len(got[sid]) < n:
-            for s, line in batch.step():
-                got[s].append(line)
+            for line in batch.step():
+                got[line.story].append(line.text)
 
     batch.add("a", *stories["a"])
     batch.add("b", *stories["b"])
@@ -167,10 +167,10 @@ def test_lines_respect_max_length_and_are_never_blank(loaded):
     batch.add("long", "", SamplingParams(temperature=1.5, random_seed=2))
     got = []
     while len(got) < 20:
-        got += batch.step()
+        got += [(line.story, line.text) for line in batch.step()]
     assert all(len(line) <= 12 for sid, line in got if sid == "short")
     assert any(len(line) == 12 for sid, line in got if sid == "short")
-    assert all(len(line) <= 200 for sid, line in got)
+    assert all(len(line) <= SamplingParams().max_line_chars for sid, line in got)
     assert all(line.strip() for sid, line in got)
     assert all("\n" not in line for sid, line in got)
 
@@ -185,7 +185,7 @@ def test_unseen_characters_empty_and_huge_seeds(loaded):
     torch.testing.assert_close(batch.next_char_probs("huge"), reference_probs(loaded, huge), rtol=1e-3, atol=1e-5)
     got = {}
     while len(got) < 3:
-        got.update(batch.step())
+        got.update((line.story, line.text) for line in batch.step())
     assert all(isinstance(line, str) and "\ufffd" not in line for line in got.values())
 
 

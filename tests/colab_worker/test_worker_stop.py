@@ -1,6 +1,13 @@
 """Warm stop: SIGTERM finishes every story's current line, gives the jobs back at once, exits 0."""
 
-from tests.colab_worker.worker_support import WorkerProcess, follow, queue_env, queue_for, submit_story
+from tests.colab_worker.worker_support import (
+    WorkerProcess,
+    drivequeue,
+    follow,
+    queue_env,
+    queue_for,
+    submit_story,
+)
 
 #: a lease far longer than the test may take: a job that waited for it would time the test out
 LONG_LEASE = "600"
@@ -34,3 +41,18 @@ def test_sigterm_finishes_current_lines_and_releases_the_claims(tmp_path):
         assert final[job_id]["line_count"] == 20
         assert final[job_id]["lines"][: after[job_id]["line_count"]] == after[job_id]["lines"]
         assert final[job_id]["attempt"] == 1  # a released claim does not use up an attempt
+
+
+def test_a_cancel_with_seen_ends_the_story_at_the_lines_seen_and_one_more(tmp_path):
+    env = queue_env(tmp_path)
+    queue = queue_for(env)
+    job_id = submit_story(env, "The wolf", 100)
+    worker = WorkerProcess(env, tmp_path / "worker.log")
+    try:
+        seen = follow(queue, job_id, lambda s: s["line_count"] >= 3)["lines"][:2]
+        drivequeue(env, "cancel", job_id, "--seen", "2")
+        final = follow(queue, job_id, lambda s: s["status"] == "cancelled" and not s["stopping"])
+    finally:
+        worker.signal()
+        assert worker.wait() == 0
+    assert final["line_count"] == 3 and final["lines"][:2] == seen

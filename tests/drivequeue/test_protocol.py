@@ -11,6 +11,8 @@ import pytest
 from drivequeue import JobState, LocalStore, Queue, open_store
 from drivequeue.errors import InvalidKey, InvalidPayload, JobStateError, LeaseLost, NotFound, StoreUnavailable
 
+from drivequeue.records import decode, encode
+
 from .helpers import eventually
 from .outage import OutageStore, output_state
 
@@ -199,6 +201,44 @@ def test_exactly_one_of_many_processes_wins_each_job(store, fast_timing):
         assert proc.exitcode == 0
     assert len(claims) == len(set(claims)) == 6
     assert all(producer.status(i)["status"] == "done" for i in ids)
+
+
+def test_marks_and_meta_travel_with_the_lines_survive_a_takeover_and_show_through_the_kinds_view(
+        queue, other_queue):
+    job_id = story(queue, lines=5)
+    dead = session(queue, background=False).__enter__()  # beats only when told: it "dies" below
+    claim = dead.claim_next()
+    claim.append([" and slept.", "Then."], marks={"paragraph_ends": [1]}, meta={"seed_end": "mid-sentence"})
+    with pytest.raises(ValueError):
+        claim.append(["x"], marks={"paragraph_ends": [1]})
+    with pytest.raises(TypeError):
+        claim.append(["x"], meta={"seed_end": object()})
+    with session(other_queue) as rescuer:
+        resumed = claim_when_ready(rescuer)
+        assert resumed.marks == {"paragraph_ends": [1]} and resumed.meta == {"seed_end": "mid-sentence"}
+        resumed.append(["A.", "B.", "C."], marks={"paragraph_ends": [0, 2]})
+        resumed.complete()
+    status = queue.status(job_id)
+    assert status["lines"] == [" and slept.", "Then.", "A.", "B.", "C."]
+    assert status["paragraph_ends"] == [1, 2, 4] and status["seed_end"] == "mid-sentence"
+    assert queue.status(job_id, after=2)["paragraph_ends"] == [2, 4]
+    assert queue.status(job_id, after=3)["paragraph_ends"] == [4]
+    assert "marks" not in status and "meta" not in status  # the story kind shows them its own way
+
+
+def test_outputs_written_before_paragraph_breaks_read_as_newline_lines(queue, store):
+    job_id = story(queue, lines=2)
+    assert queue.status(job_id)["seed_end"] is None and queue.status(job_id)["paragraph_ends"] == []
+    with session(queue) as worker:
+        claim = worker.claim_next()
+        claim.append(["one", "two"])
+        key = claim._record.output_key
+        raw = decode(store.read(key))
+        del raw["marks"], raw["meta"]  # as an older worker wrote it
+        store.write(key, encode(raw))
+        status = queue.status(job_id)
+    assert status["lines"] == ["one", "two"]
+    assert status["paragraph_ends"] == [] and status["seed_end"] == "newline"
 
 
 # -- leases, recovery, fencing ---------------------------------------------------------------
@@ -478,6 +518,71 @@ def test_continue_after_a_cancel_starts_from_the_lines_written(queue):
     assert queue.status(job_id)["status"] == "done"
 
 
+def test_a_cancel_with_seen_keeps_the_lines_seen_and_one_more(queue, other_queue):
+    job_id = story(queue, lines=50)
+    with session(other_queue) as worker:
+        claim = worker.claim_next()
+        claim.append([str(n) for n in range(1, 8)])  # the page had shown 3 of these 7 lines
+        cancelled = queue.cancel(job_id, {"seen": 3})
+        assert cancelled["lines"] == ["1", "2", "3", "4"] and cancelled["line_count"] == 4
+        assert cancelled["stopping"] is True
+        claim.append(["8", "9"])  # what the worker writes before it notices
+        eventually(lambda: claim.cancelled)
+        claim.complete()
+    status = other_queue.status(job_id)  # another reader, that saw the 9 lines, drops them too
+    assert status["status"] == "cancelled" and not status["stopping"]
+    assert status["lines"] == ["1", "2", "3", "4"]
+    assert queue.status(job_id, after=4)["lines"] == []
+
+
+def test_a_cancel_with_seen_after_the_segment_finished_still_cuts_it(queue, other_queue):
+    job_id = story(queue, lines=4)
+    with session(other_queue) as worker:
+        claim = worker.claim_next()
+        claim.append(["1", "2", "3", "4"])
+        claim.complete()
+        assert queue.status(job_id)["status"] == "done"
+        with pytest.raises(JobStateError, match="finished"):
+            queue.cancel(job_id, {"seen": 3})  # it would keep every line: nothing to stop
+        with pytest.raises(JobStateError, match="finished"):
+            queue.cancel(job_id)
+        status = queue.cancel(job_id, {"seen": 1})
+        assert status["status"] == "cancelled" and status["lines"] == ["1", "2"]
+        # continuing resumes after the lines kept, and the cut segment stays cut
+        queue.continue_job(job_id, {"lines": 2})
+        assert other_queue.status(job_id)["lines"] == ["1", "2"]
+        more = worker.claim_next()
+        assert more.lines == ["1", "2"] and more.remaining == 2
+        more.append(["x", "y"])
+        more.complete()
+    assert queue.status(job_id)["lines"] == ["1", "2", "x", "y"]
+
+
+def test_a_cancel_with_seen_never_cuts_an_earlier_segment(queue):
+    job_id = story(queue, lines=2)
+    with session(queue) as worker:
+        first = worker.claim_next()
+        first.append(["a", "b"])
+        first.complete()
+        queue.continue_job(job_id, {"lines": 5})
+        more = worker.claim_next()
+        more.append(["c", "d", "e"])
+        status = queue.cancel(job_id, {"seen": 0})  # a reader that saw nothing of this segment
+        assert status["lines"] == ["a", "b"]
+        eventually(lambda: more.cancelled)
+        more.complete()
+    assert queue.status(job_id)["lines"] == ["a", "b"]
+
+
+@pytest.mark.parametrize("seen", [-1, "3", True, 1.5, None, [], {}, 10**30])
+def test_a_cancel_with_a_bad_seen_is_refused_and_writes_nothing(queue, seen):
+    job_id = story(queue)
+    options = {"seen": seen} if seen is not None else {"seen_lines": 1}
+    with pytest.raises(InvalidPayload, match="seen"):
+        queue.cancel(job_id, options)
+    assert queue.status(job_id)["status"] == "queued"
+
+
 def test_continue_refuses_bad_requests(queue):
     job_id = story(queue, lines=100)
     train = queue.submit("train", {"corpus": "c.txt", "model": "m"})
@@ -547,7 +652,7 @@ def test_workers_are_listed_while_they_beat(queue, other_queue):
     with session(other_queue, version="1.2", kinds={"story"}) as worker:
         entry, = eventually(queue.workers)
         assert entry["id"] == worker.id and entry["host"] == "testhost" and entry["device"] == "cpu"
-        assert entry["offers"] == ["default"] and entry["kinds"] == ["story v1"]
+        assert entry["offers"] == ["default"] and entry["kinds"] == ["story v1", "story v2"]
         assert entry["version"] == "1.2" and entry["protocol"] == 1 and entry["online"] is True
         story(queue)
         worker.claim_next()

@@ -56,3 +56,14 @@ def test_records_check_their_fields():
     for change in ({"lines": [1]}, {"state": "sleeping"}, {"ends": ["1"]}):
         with pytest.raises(CorruptRecord):
             OutputRecord.parse({**raw, **change})
+
+
+def test_output_marks_must_be_indices_of_its_lines():
+    base = {"v": 1, "type": "output", "job": "j", "claim": "c", "attempt": 1, "segment": 1,
+            "lines": ["a", "b"], "ends": [], "state": "running", "progress": {}, "time": 0.0}
+    assert OutputRecord.parse({**base, "marks": {"breaks": [1, 0]}}).marks == {"breaks": [0, 1]}
+    for bad in ([2], [-1], ["0"], [True], "0"):
+        with pytest.raises(CorruptRecord, match="marks"):
+            OutputRecord.parse({**base, "marks": {"breaks": bad}})
+    with pytest.raises(CorruptRecord, match="meta"):
+        OutputRecord.parse({**base, "meta": "chapter"})

@@ -15,15 +15,21 @@ GOOD_ID = "job-" + "a" * 22 + "." + "b" * 22
 
 def test_story_defaults_fill_in_what_was_left_out():
     assert STORY.validate({"seed": "Once upon a time"}) == {
-        "v": 1, "seed": "Once upon a time", "lines": 10, "temperature": 0.8, "top_k": 0,
-        "top_p": 1.0, "model": "default", "random_seed": None, "max_line_chars": 200, "parent": None,
+        "v": 2, "seed": "Once upon a time", "lines": 10, "temperature": 0.8, "top_k": 0,
+        "top_p": 1.0, "model": "default", "random_seed": None, "max_line_chars": 400, "parent": None,
     }
+
+
+def test_version_1_stories_are_still_read_with_their_own_defaults():
+    old = STORY.validate({"v": 1, "seed": "Once upon a time"})
+    assert old["v"] == 1 and old["max_line_chars"] == 200
+    assert STORY.validate(old) == old
 
 
 def test_story_keeps_good_values():
     clean = STORY.validate({"seed": "a\r\nb", "lines": 100, "temperature": 2, "top_k": 200, "top_p": 0.5,
                             "model": "my_model-2", "random_seed": 2**32 - 1, "max_line_chars": 20,
-                            "parent": GOOD_ID, "v": 1})
+                            "parent": GOOD_ID, "v": 2})
     assert clean["seed"] == "a\nb"
     assert clean["temperature"] == 2.0 and isinstance(clean["temperature"], float)
     assert clean["parent"] == GOOD_ID
@@ -53,7 +59,8 @@ def test_story_keeps_good_values():
     ({"seed": "s", "max_line_chars": 19}, "max_line_chars"),
     ({"seed": "s", "parent": "../x"}, "parent is not a valid story id"),
     ({"seed": "s", "colour": "red"}, "unknown field 'colour'"),
-    ({"seed": "s", "v": 2}, "unknown story payload version 2"),
+    ({"seed": "s", "v": 3}, "unknown story payload version 3"),
+    ({"seed": "s", "v": True}, "unknown story payload version True"),
     ("just a string", "must be a JSON object"),
 ])
 def test_bad_story_requests_are_refused_with_a_reason(payload, message):
@@ -66,7 +73,7 @@ def test_seed_of_exactly_4000_characters_is_accepted():
 
 
 def test_continue_takes_lines_and_optional_knobs():
-    assert STORY.validate_continue({}) == {"v": 1, "lines": 10, "temperature": None, "top_k": None, "top_p": None}
+    assert STORY.validate_continue({}) == {"v": 2, "lines": 10, "temperature": None, "top_k": None, "top_p": None}
     assert STORY.validate_continue({"lines": 3, "temperature": 1.5})["temperature"] == 1.5
     with pytest.raises(InvalidPayload, match="unknown field 'seed'"):
         STORY.validate_continue({"seed": "new"})

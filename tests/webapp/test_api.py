@@ -125,6 +125,28 @@ def test_cancel_accepts_an_empty_json_post(client):
     assert response.status_code == 202
 
 
+def test_cancel_with_seen_ends_the_story_at_what_the_visitor_saw(client, worker):
+    story_id = submit(client, lines=50)["id"]
+    claim = worker.claim_next()
+    claim.append([f"line {n}" for n in range(1, 11)])  # the page is behind: it has shown 4
+    response = client.post(f"/api/stories/{story_id}/cancel", json={"seen": 4})
+    assert response.status_code == 202
+    claim.append(["line 11"])  # the worker has not noticed yet
+    view = client.get(f"/api/stories/{story_id}?after=4").get_json()
+    assert view["status"] == "cancelled" and view["line_count"] == 5
+    assert view["lines"] == ["line 5"]
+
+
+@pytest.mark.parametrize("body", [{"seen": -1}, {"seen": "4"}, {"seen": 2.5}, {"seen": True}, {"seen": [4]},
+                                  {"lines_seen": 4}])
+def test_cancel_with_a_bad_seen_is_400_and_changes_nothing(client, body):
+    story_id = submit(client)["id"]
+    response = client.post(f"/api/stories/{story_id}/cancel", json=body)
+    assert response.status_code == 400
+    assert "seen" in response.get_json()["message"]
+    assert client.get(f"/api/stories/{story_id}").get_json()["status"] == "queued"
+
+
 def test_continue_a_cancelled_story_queues_it_again(client):
     story_id = submit(client, lines=2)["id"]
     client.post(f"/api/stories/{story_id}/cancel", json={})

@@ -1,0 +1,43 @@
+r"""The text of a story job, rebuilt from its seed and output: what the model has read when
+it writes the next line, and what a reader downloads.
+
+A story's output holds its ``lines`` (strings without newlines), ``paragraph_ends`` (the
+indices of the lines a paragraph break follows) and ``seed_end``, which says how the first
+line follows the seed, and so how lines are joined:
+
+* ``"newline"``: every line ends at a newline (models trained on hard-wrapped text, and
+  every story written before lines were sentences): ``"\n".join([seed, *lines])``;
+* ``"mid-sentence"``: the first line completes the seed's last sentence and is written
+  right after it (it starts with the space, if the model wrote one);
+* ``"sentence"``: the seed ended a sentence; the first line follows after a space;
+* ``"paragraph"``: the seed ended a paragraph; the first line follows after a blank line.
+
+In the last three, a line is followed by a space, or by ``"\n\n"`` when its index is in
+``paragraph_ends``; the separator after the last line is part of the text (it was written
+before the line was known to have ended), and the seed counts without trailing whitespace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+NEWLINE, MID_SENTENCE, SENTENCE, PARAGRAPH = "newline", "mid-sentence", "sentence", "paragraph"
+SEED_ENDS = (NEWLINE, MID_SENTENCE, SENTENCE, PARAGRAPH)
+_AFTER_SEED = {MID_SENTENCE: "", SENTENCE: " ", PARAGRAPH: "\n\n"}
+
+
+def story_text(seed: str, lines: Sequence[str], paragraph_ends: Collection[int] = (),
+               seed_end: str | None = None) -> str:
+    """The story so far (see the module docstring); ``seed_end`` None means ``"newline"``."""
+    if not lines:
+        return seed.rstrip("\n")
+    if seed_end is None or seed_end == NEWLINE:
+        return "\n".join([seed.rstrip("\n"), *lines])
+    if seed_end not in _AFTER_SEED:
+        raise ValueError(f"unknown seed_end {seed_end!r}")
+    seed = seed.rstrip()
+    parts = [seed, _AFTER_SEED[seed_end] if seed else ""]
+    ends = set(paragraph_ends)
+    for index, line in enumerate(lines):
+        parts += [line, "\n\n" if index in ends else " "]
+    return "".join(parts)
