@@ -16,11 +16,19 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-# The browser tests drive Debian's Chromium through Playwright; nothing is downloaded at test time.
-browser:
+# The browser tests drive Debian's Chromium through Playwright and check each page with axe-core
+# (npm, pinned in package-lock.json); nothing is downloaded at test time.
+browser: node_modules/.installed
 	@command -v chromium >/dev/null 2>&1 || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }
+
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq npm; }
+	npm ci --no-audit --no-fund --silent
+	touch $@
 
 # The web app on http://127.0.0.1:$(PORT)/ and a worker with the shipped model, on the queue $(QUEUE).
 PORT ?= 5000
@@ -43,4 +51,4 @@ bench: install
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var node_modules

@@ -363,9 +363,10 @@ class StoryBatch:
         offsets = torch.arange(self.chunk, device=self.device)
         noise = gumbel_noise(self._seed[:rows], start.unsqueeze(1) + offsets, vocab_size)
         noise = noise * self._noise_scale[:rows]
+        weights = self.model.step_weights()
         tokens, hist_h, hist_c = [], [], []
         for t in range(self.chunk):
-            logits, hs, cs = self.model.step(tok, hs, cs)
+            logits, hs, cs = self.model.step(tok, hs, cs, weights)
             hist_h.extend(hs)
             hist_c.extend(cs)
             code = torch.add(state, run >= max_line, alpha=_STATES)

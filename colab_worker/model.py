@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 State = tuple[torch.Tensor, torch.Tensor]  # (h, c), each [num_layers, batch, hidden_size]
 
@@ -68,19 +69,25 @@ class CharLSTM(nn.Module):
             _, state = self.lstm(self.embedding(ids[:, start:start + chunk]), state)
         return state
 
-    def step(self, ids: torch.Tensor, hs: list[torch.Tensor], cs: list[torch.Tensor]
+    def step_weights(self) -> tuple:
+        """The tensors ``step`` reads, looked up once (a decode loop passes them to every step)."""
+        cells = tuple(
+            tuple(getattr(self.lstm, f"{name}_l{layer}") for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
+            for layer in range(self.config.num_layers)
+        )
+        return self.embedding.weight, cells, self.head.weight, self.head.bias
+
+    def step(self, ids: torch.Tensor, hs: list[torch.Tensor], cs: list[torch.Tensor], weights: tuple | None = None
              ) -> tuple[torch.Tensor, list[torch.Tensor], list[torch.Tensor]]:
         """One character per row, eval mode: ``ids`` [batch], per-layer ``hs``/``cs`` [batch, hidden]
-        -> logits [batch, vocab] and the new per-layer states (``torch.lstm_cell``, a fused kernel on CUDA)."""
-        x = self.embedding(ids)
+        -> logits [batch, vocab] and the new per-layer states (``torch.lstm_cell``, a fused kernel on CUDA).
+        ``weights``: ``step_weights()``, to skip looking them up."""
+        embedding, cells, head_weight, head_bias = weights or self.step_weights()
+        x = F.embedding(ids, embedding)
         new_hs, new_cs = [], []
-        for layer in range(self.config.num_layers):
-            h, c = torch.lstm_cell(
-                x, (hs[layer], cs[layer]),
-                getattr(self.lstm, f"weight_ih_l{layer}"), getattr(self.lstm, f"weight_hh_l{layer}"),
-                getattr(self.lstm, f"bias_ih_l{layer}"), getattr(self.lstm, f"bias_hh_l{layer}"),
-            )
+        for layer, cell in enumerate(cells):
+            h, c = torch.lstm_cell(x, (hs[layer], cs[layer]), *cell)
             new_hs.append(h)
             new_cs.append(c)
             x = h
-        return self.head(x), new_hs, new_cs
+        return F.linear(x, head_weight, head_bias), new_hs, new_cs

@@ -149,17 +149,22 @@ def cmd_cancel(args: argparse.Namespace) -> int:
 
 
 def cmd_tail(args: argparse.Namespace) -> int:
-    """Print lines as they are written; exit 0 when the job is done, 1 if it failed or was cancelled
-    (after the lines its worker wrote before it noticed the cancel)."""
+    """Print lines as they are written (an empty line at a paragraph break); exit 0 when the job is
+    done, 1 if it failed or was cancelled (after the lines its worker wrote before it noticed the cancel)."""
     queue = open_queue(args)
     deadline = None if args.timeout is None else time.monotonic() + args.timeout
     seen = 0
+    breaks: set[int] = set()
     while True:
         status = queue.status(args.id, after=seen)
         if status["line_count"] < seen:  # a cancel kept fewer lines than were printed
             print(f"(the job was stopped at line {status['line_count']}: "
                   f"the {seen - status['line_count']} lines printed after it are withdrawn)", file=sys.stderr)
-        for line in status["lines"]:
+            breaks = {i for i in breaks if i < status["line_count"]}
+        breaks.update(status.get("paragraph_ends") or ())  # a kind's view may name paragraph breaks
+        for index, line in enumerate(status["lines"], start=seen):
+            if index - 1 in breaks:
+                print(flush=True)
             print(line, flush=True)
         seen = status["line_count"]
         state = JobState(status["status"])

@@ -26,6 +26,7 @@ class Timing:
     retention      finished jobs and dead workers' files are removed by ``gc`` after this long
     max_queue_wait ``gc`` fails a job that waited this long without any worker taking it
     gc_interval    a worker runs ``gc`` this often (0: never; run it from cron or by hand)
+    read           a reader serving many watchers (the web app) re-reads one job at most this often
     """
 
     lease: float = 10.0
@@ -38,6 +39,7 @@ class Timing:
     retention: float = 7 * 24 * 3600.0
     max_queue_wait: float = 6 * 3600.0
     gc_interval: float = 600.0
+    read: float = 0.2
 
     def __post_init__(self) -> None:
         for field in fields(self):
@@ -86,5 +88,6 @@ DEFAULTS = {
     "local": Timing(),
     # Drive: every write is an API call against a per-user quota, and changes take a
     # moment to show, so everything is slower and output is coalesced.
-    "drive": Timing(lease=60.0, heartbeat=15.0, poll=3.0, check=5.0, flush=1.0, backoff_max=60.0),
+    "drive": Timing(lease=60.0, heartbeat=15.0, poll=3.0, check=5.0, flush=1.0, backoff_max=60.0,
+                    read=1.0),
 }

@@ -20,6 +20,7 @@ from .errors import install_error_handlers
 from .limits import install_rate_limits
 from .security import install_security
 from .stories import Stories
+from .story_stream import StreamSlots
 from .story_ids import StoryIdConverter
 
 __all__ = ["create_app", "Config", "ConfigError"]
@@ -46,6 +47,7 @@ def create_app(config: Config | None = None, *, queue: Queue | None = None) -> F
         queue = Queue(open_store(config.queue_url))
     app.extensions["webapp_config"] = config
     app.extensions["stories"] = Stories(queue, config)
+    app.extensions["stream_slots"] = StreamSlots(config.max_streams)
 
     app.jinja_env.globals["limits"] = story_kinds  # the story kind's limits, shown by the forms
     app.register_blueprint(pages.bp)

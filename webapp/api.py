@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, current_app, jsonify, request, url_for
-from werkzeug.exceptions import BadRequest, UnsupportedMediaType
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from werkzeug.exceptions import BadRequest, ServiceUnavailable, UnsupportedMediaType
 
 from drivequeue import bounded_json
 
 from .access import require_api_key
 from .stories import Stories
+from .story_stream import StreamSlots, story_events
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 #: ASCII digits only (``str.isdigit`` takes other scripts' digits), few enough for ``int``
-WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
 
 #: what a visitor may see of a worker (no claim or store keys)
 WORKER_FIELDS = ("id", "host", "device", "online", "last_seen")
@@ -28,6 +28,10 @@ WORKER_FIELDS = ("id", "host", "device", "online", "last_seen")
 
 def _stories() -> Stories:
     return current_app.extensions["stories"]
+
+
+def _config():
+    return current_app.extensions["webapp_config"]
 
 
 def _json_body() -> dict:
@@ -45,10 +49,17 @@ def _json_body() -> dict:
     return body
 
 
+def _line_count(raw: str, name: str) -> int:
+    if not re.fullmatch(r"[0-9]{1,9}", raw):
+        raise BadRequest(f"{name} must be a whole number of lines, 0 or more.")
+    return int(raw)
+
+
 def _urls(story_id: str) -> dict:
     return {
         "page": url_for("pages.story", story_id=story_id, _external=True),
         "api": url_for("api.story", story_id=story_id, _external=True),
+        "stream": url_for("api.stream_story", story_id=story_id, _external=True),
         "text": url_for("pages.download", story_id=story_id, _external=True),
         "continue": url_for("api.continue_story", story_id=story_id, _external=True),
         "cancel": url_for("api.cancel_story", story_id=story_id, _external=True),
@@ -57,7 +68,8 @@ def _urls(story_id: str) -> dict:
 
 def _accepted(story_id: str):
     view = _stories().view(story_id)
-    body = {"id": story_id, "status": view["status"], "message": view["message"], "urls": _urls(story_id)}
+    body = {"id": story_id, "status": view["status"], "stopping": view["stopping"],
+            "message": view["message"], "urls": _urls(story_id)}
     return jsonify(body), 202, {"Location": body["urls"]["api"]}
 
 
@@ -72,11 +84,44 @@ def create_story():
 @bp.get("/stories/<story_id:story_id>")
 def story(story_id: str):
     """The story's state and the lines after ``?after=N`` (all lines without it)."""
-    raw_after = request.args.get("after", "0")
-    if not WHOLE_NUMBER.fullmatch(raw_after):
-        raise BadRequest("after must be a whole number of lines, 0 or more (digits 0-9 only).")
-    view = _stories().view(story_id, after=int(raw_after))
+    after = _line_count(request.args.get("after", "0"), "after")
+    view = _stories().view(story_id, after=after)
     return jsonify({**view, "urls": _urls(story_id)})
+
+
+@bp.get("/stories/<story_id:story_id>/stream")
+def stream_story(story_id: str):
+    """Server-Sent Events: the lines after ``Last-Event-ID`` (or ``?after=N``) as they come."""
+    resume = request.headers.get("Last-Event-ID")
+    after = _line_count(resume, "Last-Event-ID") if resume else _line_count(
+        request.args.get("after", "0"), "after")
+    stories = _stories()
+    stories.view(story_id)  # an unknown story is a 404, not an empty stream
+    slots: StreamSlots = current_app.extensions["stream_slots"]
+    if not slots.take():
+        raise ServiceUnavailable("Too many pages are watching stories live; ask again with ?after=N.")
+    return Response(
+        _HeldStream(story_events(stories, story_id, after, lifetime=_config().stream_seconds),
+                    slots.give_back),
+        mimetype="text/event-stream",
+        headers={"X-Accel-Buffering": "no"},
+    )
+
+
+class _HeldStream:
+    """A stream's events; closing it (the browser left) frees its slot, even before it started."""
+
+    def __init__(self, events, release) -> None:
+        self._events, self._release = events, release
+
+    def __iter__(self):
+        return self._events
+
+    def close(self) -> None:
+        self._events.close()
+        if self._release is not None:
+            self._release, release = None, self._release
+            release()
 
 
 @bp.post("/stories/<story_id:story_id>/continue")

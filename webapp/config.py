@@ -41,7 +41,12 @@ class Config:
     #: requests with a bigger body are refused with 413
     max_body_bytes: int = 64 * 1024
     #: a story is read from the queue at most once per this many seconds per process
-    poll_interval: float = 1.0
+    #: (``None``: the queue's own read period, ``DRIVEQUEUE_READ``: 0.2 s on a folder, 1 s on Drive)
+    poll_interval: float | None = None
+    #: open event streams one process serves at once; more are refused so pages poll instead
+    max_streams: int = 80
+    #: an event stream ends after this many seconds and the browser reconnects where it was
+    stream_seconds: float = 300.0
     #: reverse proxies in front of the app whose X-Forwarded-* headers are trusted
     trusted_proxies: int = 0
 
@@ -81,6 +86,8 @@ class Config:
             "max_queued": _number(environ, "WEBAPP_MAX_QUEUED", int, cls.max_queued),
             "max_body_bytes": _number(environ, "WEBAPP_MAX_BODY_BYTES", int, cls.max_body_bytes),
             "poll_interval": _number(environ, "WEBAPP_POLL_INTERVAL", float, cls.poll_interval),
+            "max_streams": _number(environ, "WEBAPP_MAX_STREAMS", int, cls.max_streams),
+            "stream_seconds": _number(environ, "WEBAPP_STREAM_SECONDS", float, cls.stream_seconds),
         }
         for name, variable in (
             ("create_limit", "WEBAPP_CREATE_LIMIT"),

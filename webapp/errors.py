@@ -31,8 +31,8 @@ def install_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         message = error.description or error.name
-        if error.code == 429:
-            message = f"Too many requests (the limit is {message}). Wait a little and try again."
+        if error.code == 404 and _names_a_story(request.path):
+            message = NO_STORY  # a link cut short, or with a slash too many
         headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
         return respond(error.code or 500, message, headers)
 
@@ -74,6 +74,19 @@ def install_error_handlers(app: Flask) -> None:
     def unexpected(error: Exception):
         log.exception("unexpected error on %s %s", request.method, request.endpoint)
         return respond(500, "Something went wrong on our side. Try again in a moment.")
+
+
+def too_many_message(wait_seconds: int) -> str:
+    """What a client that sent too much is told: when it may send again."""
+    when = "in a minute" if wait_seconds > 45 else f"in {wait_seconds} second{'s' if wait_seconds != 1 else ''}"
+    if wait_seconds > 90:
+        when = f"in about {round(wait_seconds / 60)} minutes"
+    return f"That is a lot of stories in a short time. You can send it again {when}; what you typed is kept."
+
+
+def _names_a_story(path: str) -> bool:
+    return path.startswith(("/stories/", "/api/stories/")) and path.rstrip("/") not in (
+        "/stories", "/api/stories")
 
 
 def respond(status: int, message: str, headers=None):

@@ -1,18 +1,28 @@
-"""The page forms. They check types only; the queue checks ranges and says what is wrong.
+"""The page forms: each field checked by the queue's own rule for it, the error kept on that field.
 
-Each form carries a CSRF token (Flask-WTF). ``payload()`` gives the fields the
-queue's story payload takes, leaving out the ones the visitor left empty so
-the queue's defaults apply.
+Each form carries a CSRF token (Flask-WTF). A field's value goes through the
+story kind's checker (``stories.kinds``) under the label the visitor sees,
+so an error reads "Lines to write must be a whole number from 1 to 100" and
+sits beside that field. ``payload()`` gives the fields the queue's story
+payload takes, leaving out the ones the visitor left empty so the queue's
+defaults apply.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flask import has_request_context, request
 from flask_wtf import FlaskForm
 from wtforms import FloatField, HiddenField, IntegerField, PasswordField, SelectField, TextAreaField
-from wtforms.validators import InputRequired, Optional
+from wtforms.validators import Optional
 
-from stories.kinds import DEFAULT_LINES, DEFAULT_TEMPERATURE
+from drivequeue.errors import InvalidPayload
+from drivequeue.kinds import Field
+from stories.kinds import DEFAULT_LINES, DEFAULT_TEMPERATURE, MAX_SEED_CHARS, STORY
+
+#: fields of the "Sampling settings" panel of the start page (opened when one has an error)
+SAMPLING_FIELDS = ("temperature", "top_k", "top_p", "random_seed")
 
 
 class _PageForm(FlaskForm):
@@ -35,24 +45,58 @@ class _KnobsForm(_PageForm):
     #: the fields that go into the queue's payload
     knobs = ("lines", "temperature", "top_k", "top_p")
 
+    def rules(self) -> Mapping[str, Field]:
+        raise NotImplementedError
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for name, field in self._fields.items():
+            for i, message in enumerate(field.errors):
+                if "Not a valid integer" in message:
+                    field.errors[i] = f"{field.label.text} must be a whole number."
+                elif "Not a valid float" in message:
+                    field.errors[i] = f"{field.label.text} must be a number."
+        rules = self.rules()
+        for name in (*self.knobs, "seed"):
+            if name not in self._fields or self[name].errors or name not in rules:
+                continue
+            value = self[name].data
+            if name == "seed":
+                value = value or ""
+            elif value is None:
+                continue  # left empty: the queue's default
+            try:
+                rules[name].check(self[name].label.text, value)
+            except InvalidPayload as error:
+                self[name].errors = [*self[name].errors, _sentence(str(error))]
+                valid = False
+        return valid
+
     def payload(self) -> dict:
         return {name: self[name].data for name in self.knobs if self[name].data is not None}
+
+    def errors_in(self, names) -> bool:
+        return any(self[name].errors for name in names if name in self._fields)
 
 
 class StoryForm(_KnobsForm):
     """Start a story, or (with ``parent``) start one from an edited story."""
 
-    seed = TextAreaField("Beginning of the story", validators=[InputRequired()])
+    seed = TextAreaField("Beginning of the story")
     random_seed = IntegerField("Random seed", validators=[Optional()])
     model = SelectField("Model", validators=[Optional()], validate_choice=False)
     parent = HiddenField(validators=[Optional()])
     story_id = HiddenField(validators=[Optional()])
 
     knobs = (*_KnobsForm.knobs, "random_seed")
+    max_seed_chars = MAX_SEED_CHARS
+
+    def rules(self) -> Mapping[str, Field]:
+        return STORY.fields
 
     def payload(self) -> dict:
         payload = super().payload()
-        payload["seed"] = self.seed.data.replace("\r\n", "\n")
+        payload["seed"] = (self.seed.data or "").replace("\r\n", "\n")
         for name in ("model", "parent"):
             if self[name].data:
                 payload[name] = self[name].data
@@ -62,6 +106,13 @@ class StoryForm(_KnobsForm):
 class ContinueForm(_KnobsForm):
     """Ask for more lines of the same story."""
 
+    def rules(self) -> Mapping[str, Field]:
+        return STORY.continue_fields or {}
+
 
 class CancelForm(_PageForm):
     """Stop a story (the form only carries the CSRF token)."""
+
+
+def _sentence(message: str) -> str:
+    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")

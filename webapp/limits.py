@@ -8,7 +8,10 @@ shared by all dynos.
 
 from __future__ import annotations
 
-from flask import Flask, request
+import math
+import time
+
+from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
@@ -35,7 +38,23 @@ def install_rate_limits(app: Flask, config: Config) -> Limiter:
         headers_enabled=True,
         strategy="moving-window",
     )
-    create_work = limiter.shared_limit(config.create_limit, scope="create-work")
+    # Only work that was accepted counts against the creation limit: a visitor fixing a typo
+    # is not punished. Refused requests still count against the general limit.
+    create_work = limiter.shared_limit(config.create_limit, scope="create-work", deduct_when=_accepted)
     for endpoint in CREATE_WORK_ENDPOINTS:
-        app.view_functions[endpoint] = create_work(app.view_functions[endpoint])
+        view = create_work(app.view_functions[endpoint])
+        app.view_functions[endpoint] = limiter.limit(config.read_limit)(view)
+    app.extensions["rate_limiter"] = limiter
     return limiter
+
+
+def _accepted(response) -> bool:
+    return response.status_code in (202, 303)
+
+
+def retry_after_seconds() -> int:
+    """Seconds until the limit that refused this request lets the client in again (at least 1)."""
+    limit = current_app.extensions["rate_limiter"].current_limit
+    if limit is None:
+        return 60
+    return max(1, math.ceil(limit.reset_at - time.time()))

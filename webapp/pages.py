@@ -7,17 +7,32 @@ JSON API and appends lines as they arrive.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, redirect, render_template, url_for
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from werkzeug.exceptions import TooManyRequests
 
 from drivequeue.errors import InvalidPayload, JobStateError
 
 from .access import key_needed, require_form_key
-from .forms import CancelForm, ContinueForm, StoryForm
+from .errors import respond, too_many_message
+from .forms import SAMPLING_FIELDS, CancelForm, ContinueForm, StoryForm
+from .limits import retry_after_seconds
 from .stories import Stories
+from .story_messages import workers_line
+from .story_text import joiner, paragraphs
 
 bp = Blueprint("pages", __name__)
 
 MIN_POLL_MS = 200
+
+#: beginnings a visitor can click to fill the text box: (button label, text)
+EXAMPLES = (
+    ("The miller's daughter", "Once upon a time there was a poor miller who had a beautiful daughter, "
+     "and one day he boasted to the king that she could spin straw into gold."),
+    ("The lantern in the wood", "At the edge of the dark wood stood a little house, and in its window "
+     "a lantern burned every night, though nobody in the village knew who lit it."),
+    ("The fox and the crow", "One morning a hungry fox was trotting through the forest when he saw a crow "
+     "sitting high on a branch with a piece of cheese in her beak."),
+)
 
 
 def _stories() -> Stories:
@@ -46,8 +61,7 @@ def create_story():
     try:
         story_id = _stories().submit(form.payload(), story_id=form.story_id.data or None)
     except InvalidPayload as error:
-        form.form_errors.append(str(error))
-        return _render_start(form), 400
+        return _render_start(form, problems=[str(error)]), 400
     return redirect(url_for("pages.story", story_id=story_id), code=303)
 
 
@@ -101,10 +115,36 @@ def healthz():
     return {"ok": True}
 
 
-def _render_start(form: StoryForm) -> str:
+@bp.app_errorhandler(TooManyRequests)
+def too_many(error: TooManyRequests):
+    """A form sent too often is shown again with what was typed, and when to send it again."""
+    wait = retry_after_seconds()
+    headers = {"Retry-After": str(wait)}
+    message = too_many_message(wait)
+    if request.endpoint == "pages.create_story":
+        form = StoryForm()
+        return _render_start(form, problems=[message]), 429, headers
+    if request.endpoint == "pages.continue_story":
+        story_id = request.view_args["story_id"]
+        return _render_story(_stories().view(story_id), ContinueForm(), problem=message), 429, headers
+    return respond(429, f"Too many requests (the limit is {error.description}). "
+                        f"Try again in {wait} second{'s' if wait != 1 else ''}.", headers)
+
+
+def _render_start(form: StoryForm, problems: list[str] | None = None) -> str:
     models = _stories().models()
     form.model.choices = [(m, m) for m in models or ["default"]]
-    return render_template("index.html", form=form, key_needed=key_needed(_config()))
+    workers = _stories().workers()
+    return render_template(
+        "index.html",
+        form=form,
+        problems=problems or [],
+        key_needed=key_needed(_config()),
+        workers_line=workers_line(workers),
+        workers_online=any(w.get("online") for w in workers),
+        examples=[{"title": title, "text": text} for title, text in EXAMPLES],
+        sampling_fields=SAMPLING_FIELDS,
+    )
 
 
 def _render_story(
@@ -122,10 +162,12 @@ def _render_story(
         if name
         for message in messages
     ]
-    poll_ms = max(MIN_POLL_MS, int(_config().poll_interval * 1000))
+    poll_ms = max(MIN_POLL_MS, int(_stories().read_period * 1000))
     return render_template(
         "story.html",
         view=view,
+        paragraphs=paragraphs(payload.get("seed", ""), view["lines"], view.get("paragraph_ends")),
+        joiner=joiner,
         problems=problems,
         continue_form=continue_form,
         edit_form=edit_form,

@@ -22,9 +22,13 @@ class Stories:
     def __init__(self, queue: Queue, config: Config) -> None:
         self.queue = queue
         self.max_queued = config.max_queued
-        self.statuses: ReadThroughCache[dict] = ReadThroughCache(config.poll_interval)
+        #: every page, poll and stream of a story shares one read of it per period
+        self.read_period = (
+            queue.timing.read if config.poll_interval is None else config.poll_interval
+        )
+        self.statuses: ReadThroughCache[dict] = ReadThroughCache(self.read_period)
         self.listings: ReadThroughCache[list] = ReadThroughCache(
-            max(config.poll_interval, SLOW_READ_SECONDS)
+            max(self.read_period, SLOW_READ_SECONDS)
         )
 
     def view(self, story_id: str, after: int = 0) -> dict:

@@ -64,7 +64,30 @@ def _running(view: dict) -> str:
     else:
         doing = "Writing more lines"
     if worker.get("host"):
-        doing += f" on {worker['host']}"
-        if worker.get("device"):
-            doing += f" ({worker['device']})"
+        doing += " on " + where_it_runs(worker)
     return doing + "."
+
+
+def where_it_runs(worker: dict) -> str:
+    """The worker and its device in a visitor's words: "worker colab-7f's Tesla T4 GPU"."""
+    host, device = worker.get("host") or "unnamed", (worker.get("device") or "").strip()
+    kind, _, name = device.partition(":")
+    name = name.strip()
+    if kind == "cuda":
+        # "cuda:0" is a device number, "cuda: Tesla T4" a name
+        return f"worker {host}'s {name} GPU" if name and not name.isdigit() else f"worker {host}'s GPU"
+    if kind == "cpu":
+        return f"worker {host}'s processor (no GPU, so slower)"
+    return f"worker {host} ({device})" if device else f"worker {host}"
+
+
+def workers_line(workers: list[dict]) -> str:
+    """The start page's word on who would write a story now."""
+    online = [w for w in workers if w.get("online")]
+    if not online:
+        return "No worker is online: your story will wait in the queue until the owner starts one."
+    first = online[0]
+    models = sorted({m for w in online for m in w.get("offers") or []})  # the models the workers write with
+    offers = f", with the model{'s' if len(models) != 1 else ''} {', '.join(models)}" if models else ""
+    others = f" and {len(online) - 1} more" if len(online) > 1 else ""
+    return f"A worker is online: stories are written on {where_it_runs(first)}{others}{offers}."

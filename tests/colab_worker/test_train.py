@@ -46,6 +46,7 @@ def test_dry_run_from_the_command_line(corpus_file, tmp_path):
     loaded = load_model(out)
     assert loaded.metadata["steps"] == 2
     assert "tales.txt" in loaded.metadata["corpus"]
+    assert loaded.text_format == "paragraphs"  # its stories are written in sentence lines
     assert "Licence" not in loaded.vocab.chars and "L" not in loaded.vocab.chars  # footer stripped
     assert (tmp_path / "m.loss.png").read_bytes()[:4] == b"\x89PNG"
     assert (tmp_path / "m.train.pt").is_file()
@@ -114,3 +115,12 @@ def test_command_line_errors_are_one_clear_line(tmp_path, capsys):
     (tmp_path / "short.txt").write_text("too short")
     assert main(["train", str(tmp_path / "short.txt"), "--out", str(tmp_path / "m.pt")]) == 2
     assert "too short" in capsys.readouterr().err
+
+
+def test_models_that_predate_the_recorded_text_format_are_told_apart():
+    from colab_worker.checkpoint import text_format
+
+    assert text_format({"text_format": "wrapped"}) == "wrapped"
+    assert text_format({"train_config": {"lr": 0.003}}) == "wrapped"  # the first shipped models
+    assert text_format({"train_config": {"lr": 0.003, "min_char_count": 25}}) == "paragraphs"  # unwrapped text
+    assert text_format({}) == "wrapped"

@@ -22,10 +22,10 @@ def new_queue(tmp_path) -> Queue:
 def test_a_crashing_story_is_retried_then_failed_and_the_worker_goes_on(tmp_path, monkeypatch, caplog):
     add = generation.StoryBatch.add
 
-    def add_or_break(self, story_id, text, params):
+    def add_or_break(self, story_id, text, params, sentences=None):
         if "poison" in text:
             raise RuntimeError("CUDA error: an illegal memory access was encountered")
-        return add(self, story_id, text, params)
+        return add(self, story_id, text, params, sentences)
 
     monkeypatch.setattr(generation.StoryBatch, "add", add_or_break)
     queue = new_queue(tmp_path)

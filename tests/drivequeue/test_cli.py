@@ -58,6 +58,22 @@ def test_tail_follows_lines_until_the_job_is_done(run, queue):
     assert code == 0 and out.splitlines() == ["one", "two", "three"]
 
 
+def test_tail_and_status_json_show_paragraph_breaks(run, queue):
+    job_id = queue.submit("story", {"seed": "s", "lines": 4})
+    with queue.worker(host="h", device="cpu", offers=["default"]) as worker:
+        claim = worker.claim_next()
+        claim.append(["One.", "Two."], marks={"paragraph_ends": [1]}, meta={"seed_end": "sentence"})
+        claim.append(["Three."], marks={"paragraph_ends": [0]})
+        claim.append(["Four."])
+        claim.complete()
+    code, out, _ = run("tail", job_id)
+    assert code == 0 and out.splitlines() == ["One.", "Two.", "", "Three.", "", "Four."]
+    code, out, _ = run("status", job_id, "--json", "--after", "2")
+    shown = json.loads(out)
+    assert shown["lines"] == ["Three.", "Four."] and shown["paragraph_ends"] == [2]
+    assert shown["seed_end"] == "sentence"
+
+
 def test_tail_of_a_cancelled_job_prints_the_lines_written_until_its_worker_stopped(run, queue):
     job_id = queue.submit("story", {"seed": "s", "lines": 5})
     with queue.worker(host="h", device="cpu", offers=["default"]) as worker:

@@ -558,6 +558,22 @@ def test_a_cancel_with_seen_after_the_segment_finished_still_cuts_it(queue, othe
     assert queue.status(job_id)["lines"] == ["1", "2", "x", "y"]
 
 
+def test_a_cut_drops_the_paragraph_breaks_of_the_lines_it_drops(queue, other_queue):
+    job_id = story(queue, lines=4)
+    with session(other_queue) as worker:
+        claim = worker.claim_next()
+        claim.append(["A.", "B.", "C.", "D."], marks={"paragraph_ends": [0, 2, 3]}, meta={"seed_end": "sentence"})
+        claim.complete()
+        status = queue.cancel(job_id, {"seen": 1})
+        assert status["lines"] == ["A.", "B."] and status["paragraph_ends"] == [0]
+        queue.continue_job(job_id, {"lines": 1})
+        more = worker.claim_next()  # a later claim copies the cut lines and their breaks
+        assert more.lines == ["A.", "B."] and more.marks == {"paragraph_ends": [0]}
+        more.append(["E."])
+        more.complete()
+    assert queue.status(job_id)["paragraph_ends"] == [0]
+
+
 def test_a_cancel_with_seen_never_cuts_an_earlier_segment(queue):
     job_id = story(queue, lines=2)
     with session(queue) as worker:

@@ -6,107 +6,16 @@ with the shipped model on the same local queue.
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
-import sys
-import threading
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
-from werkzeug.serving import make_server
+from playwright.sync_api import expect
 
-from drivequeue import Queue, open_store
-from webapp import create_app
-from webapp.config import Config
-
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-FAST_QUEUE = {"DRIVEQUEUE_LEASE": "4", "DRIVEQUEUE_HEARTBEAT": "0.5", "DRIVEQUEUE_POLL": "0.2",
-              "DRIVEQUEUE_CHECK": "0.2"}
-
-
-@pytest.fixture
-def queue_dir(tmp_path, monkeypatch):
-    for name, value in FAST_QUEUE.items():
-        monkeypatch.setenv(name, value)
-    return tmp_path / "queue"
-
-
-@pytest.fixture
-def site(queue_dir):
-    """The app on a free port, on the local queue in ``queue_dir``; its base URL."""
-    config = Config(
-        secret_key="browser-test-" + "x" * 30,
-        queue_url=str(queue_dir),
-        environment="development",
-        create_limit="1000 per minute",
-        read_limit="100000 per minute",
-        poll_interval=0.25,
-    )
-    server = make_server("127.0.0.1", 0, create_app(config), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
-
-
-@pytest.fixture
-def page():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 900, "height": 1100}, accept_downloads=True)
-        page = context.new_page()
-        page.csp_violations = []
-        page.on("console", lambda message: "Content Security Policy" in message.text
-                and page.csp_violations.append(message.text))
-        yield page
-        browser.close()
-
-
-@pytest.fixture
-def worker(queue_dir):
-    """A real worker process with the shipped model on the CPU, stopped warm at the end."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "colab_worker", "run", "--queue", str(queue_dir),
-         "--model", "default", "--device", "cpu"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    yield process
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
-def start_story(page, site, seed, lines):
-    page.goto(site + "/")
-    page.get_by_label("Beginning of the story").fill(seed)
-    page.get_by_label("Lines to write").fill(str(lines))
-    page.get_by_role("button", name="Write my story").click()
-    page.wait_for_url(re.compile(r".*/stories/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"))
-
-
-def wait_until(page, expression: str, timeout_s: float, worker: subprocess.Popen) -> None:
-    """Poll ``expression`` in the page (``wait_for_function`` would need eval, which the CSP forbids)."""
-    for _ in range(int(timeout_s * 10)):
-        if page.evaluate(expression):
-            return
-        if worker.poll() is not None:
-            raise AssertionError(f"the worker exited with {worker.returncode}:\n{worker.stdout.read()}")
-        page.wait_for_timeout(100)
-    raise AssertionError(f"still false after {timeout_s} s: {expression}")
-
-
-def line_count(page) -> int:
-    return page.locator("#story-text .line").count()
+from .browser_support import (  # noqa: F401 (fixtures)
+    ROOT, browser_settings, line_count, page, queue_dir, site, site_settings, start_story, wait_until,
+    worker, worker_session,
+)
 
 
 def test_without_a_worker_the_page_says_so_and_can_copy_and_cancel(page, site):
@@ -125,7 +34,7 @@ def test_without_a_worker_the_page_says_so_and_can_copy_and_cancel(page, site):
     expect(page.locator("#copy-result")).to_have_text("Link copied.")
     assert page.evaluate("navigator.clipboard.readText()") == page.url
 
-    page.get_by_role("button", name="Stop writing").click()
+    page.get_by_role("button", name="Cancel", exact=True).click()  # nothing is being written yet
     expect(status).to_have_text("Cancelled: 0 lines written.")
     expect(page.get_by_role("button", name="Continue the story")).to_be_visible()
     story_url = page.url
@@ -148,7 +57,7 @@ def slow_cancel_check(queue_dir, monkeypatch):
 def test_a_line_written_as_the_story_is_cancelled_still_appears(slow_cancel_check, page, site, queue_dir):
     start_story(page, site, "The fox and the geese.", 5)
     lines = page.locator("#story-text .line")
-    with Queue(open_store(str(queue_dir))).worker(host="gpu-box", device="T4", offers=["default"]) as worker:
+    with worker_session(queue_dir) as worker:
         claim = worker.claim_next()
         claim.append(["The fox came to a meadow."], progress={"line": 2, "of": 5})
         expect(lines).to_have_count(1)
@@ -181,17 +90,17 @@ def test_the_pages_fit_a_phone_screen(page, site):
 def test_a_story_grows_line_by_line_and_can_be_continued_cancelled_and_downloaded(page, site, worker):
     start_story(page, site, "Once upon a time there was a king who had three daughters.", 100)
     status = page.locator("#status")
-    # Count the lines each time the page's script changes the story: they arrive in several steps.
+    # Count the lines each time the page's script changes the story: they appear one at a time.
     page.evaluate("""() => {
         window.lineCounts = [];
         new MutationObserver(() => window.lineCounts.push(
             document.querySelectorAll('#story-text .line').length
-        )).observe(document.getElementById('story-text'), {childList: true});
+        )).observe(document.getElementById('story-text'), {childList: true, subtree: true});
     }""")
     wait_until(page, "window.lineCounts.length >= 3", timeout_s=120, worker=worker)
     counts = page.evaluate("window.lineCounts")
     assert counts == sorted(set(counts)) and counts[0] >= 1  # more lines at each step
-    expect(status).to_have_text(re.compile(r"Writing line \d+ of 100 on .+ \(cpu\)\."))
+    expect(status).to_have_text(re.compile(r"Writing line \d+ of 100 on worker .+'s processor \(no GPU, so slower\)\."))
     page.get_by_role("button", name="Stop writing").click()
     # the page shows every line the worker wrote before it noticed the stop, then says how many
     expect(status).to_have_text(re.compile(r"Cancelled: \d+ lines written\."), timeout=30_000)
@@ -209,8 +118,8 @@ def test_a_story_grows_line_by_line_and_can_be_continued_cancelled_and_downloade
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Download .txt").click()
     text = Path(download_info.value.path()).read_text()
-    shown = page.locator("#story-text").text_content()
-    assert text == shown + "\n"
+    shown = page.locator("#story-text p").all_text_contents()
+    assert text == "\n".join(shown) + "\n"  # the download is the text the page shows
     assert text.count("\n") == total + 1
 
     artifacts = ROOT / "test-artifacts"

@@ -50,11 +50,15 @@ def test_a_bad_form_is_shown_again_with_the_queues_message(client, queue):
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert 'role="alert"' in html
-    assert "lines must be a whole number from 1 to 100" in html
+    # the error sits on the field, under the label the visitor sees
+    assert re.search(r'<input aria-describedby="lines-error" aria-invalid="true"[^>]*id="lines"', html)
+    assert ('<span class="field-error" id="lines-error">'
+            'Lines to write must be a whole number from 1 to 100.</span>') in html
     assert "Hi</textarea>" in html  # nothing the visitor typed is lost
+    assert '<details id="sampling" >' in html  # the error is not in the sampling settings
     response = client.post("/stories", data={"csrf_token": token, "seed": "Hi", "lines": "many"})
     assert response.status_code == 400
-    assert "Lines to write: Not a valid integer value." in response.get_data(as_text=True)
+    assert "Lines to write must be a whole number." in response.get_data(as_text=True)
     assert queue.jobs() == []
 
 
@@ -118,5 +122,6 @@ def test_unknown_story_page_is_a_404_page(client):
 
 
 def test_assets_are_served(client):
-    for path in ("/static/js/story.js", "/static/js/my-stories.js", "/static/css/site.css"):
+    for path in ("/static/js/story.js", "/static/js/story-text.js", "/static/js/start.js",
+                 "/static/js/my-stories.js", "/static/css/site.css"):
         assert client.get(path).status_code == 200

@@ -13,7 +13,7 @@ def test_lines_arrive_after_n_and_the_state_says_where_they_are_written(client, 
     view = client.get(f"/api/stories/{story_id}?after=0").get_json()
     assert view["status"] == "running"
     assert view["lines"] == ["first line"]
-    assert view["message"] == "Writing line 2 of 3 on gpu-box (cuda:0)."
+    assert view["message"] == "Writing line 2 of 3 on worker gpu-box's GPU."
     claim.append(["second line", "third line"])
     view = client.get(f"/api/stories/{story_id}?after=1").get_json()
     assert view["lines"] == ["second line", "third line"]
@@ -32,8 +32,9 @@ def test_the_story_page_renders_the_lines_so_far(client, worker):
     claim.append(["one", "two"])
     claim.complete()
     html = client.get(f"/stories/{story_id}").get_data(as_text=True)
-    assert ('<span class="seed">Seed text</span><span class="line">\none</span>'
-            '<span class="line">\ntwo</span>') in html
+    # the worker writes one paragraph per line (it reports no paragraph ends)
+    assert ('<p><span class="seed">Seed text</span></p>\n      <p><span class="line" data-index="0">one</span></p>'
+            '\n      <p><span class="line" data-index="1">two</span></p>') in html
     assert 'data-line-count="2"' in html
     text = client.get(f"/stories/{story_id}/story.txt").get_data(as_text=True)
     assert text == "Seed text\none\ntwo\n"
@@ -69,7 +70,7 @@ def test_cancel_while_running_through_the_page(client, worker):
     # the worker has not noticed yet: the page says so and offers no continue
     html = client.get(path).get_data(as_text=True)
     assert "Stopping: the worker ends the story after the line it is writing." in html
-    assert '<section data-when="finished" hidden' in html and "data-stopping" in html
+    assert '<section class="more" data-when="finished" hidden' in html and "data-stopping" in html
     response = client.post(f"/api/stories/{story_id}/continue", json={"lines": 2})
     assert response.status_code == 409 and "still stopping" in response.get_json()["message"]
     assert claim.cancelled
@@ -79,7 +80,8 @@ def test_cancel_while_running_through_the_page(client, worker):
     assert view["status"] == "cancelled" and view["stopping"] is False
     assert view["message"] == "Cancelled: 2 lines written."
     html = client.get(path).get_data(as_text=True)
-    assert re.search(r'<section data-when="finished"\s+aria-labelledby', html) and "data-stopping" not in html
+    assert re.search(r'<section class="more" data-when="finished"\s+aria-labelledby', html)
+    assert "data-stopping" not in html
 
 
 def test_workers_and_their_models_are_offered(client, worker):

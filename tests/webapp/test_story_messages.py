@@ -34,8 +34,12 @@ def test_queued_again_after_a_worker_vanished():
 
 def test_running_names_the_line_the_worker_and_its_device():
     view = {"status": "running", "progress": {"line": 4, "of": 10},
-            "worker": {"host": "colab-7f", "device": "Tesla T4"}}
-    assert describe(view, [], NOW) == "Writing line 4 of 10 on colab-7f (Tesla T4)."
+            "worker": {"host": "colab-7f", "device": "cuda: Tesla T4"}}
+    assert describe(view, [], NOW) == "Writing line 4 of 10 on worker colab-7f's Tesla T4 GPU."
+    on_cpu = {**view, "worker": {"host": "vm", "device": "cpu"}}
+    assert describe(on_cpu, [], NOW) == "Writing line 4 of 10 on worker vm's processor (no GPU, so slower)."
+    numbered = {**view, "worker": {"host": "box", "device": "cuda:0"}}
+    assert describe(numbered, [], NOW) == "Writing line 4 of 10 on worker box's GPU."
 
 
 def test_running_without_a_progress_report_counts_the_lines_written():

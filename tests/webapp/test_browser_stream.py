@@ -1,0 +1,148 @@
+"""The story page in a real browser: lines streamed, revealed one by one, and stopped where seen.
+
+A worker session in the test process writes exactly the lines each test needs,
+on the same local folder the app reads.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from playwright.sync_api import expect
+
+from .browser_support import (  # noqa: F401 (fixtures)
+    browser_settings, line_count, page, queue_dir, site, site_settings, start_story, worker_session,
+)
+
+LINES = [
+    "The fox came to a meadow where the grass stood high.",
+    "There sat a flock of fine fat geese.",
+    "He smiled and said, 'I come just at the right time.'",
+    "The geese cried out and begged for their lives.",
+    "But the fox would hear of nothing and said, 'You must die.'",
+    "At last one of them took heart and said, 'Let us pray first.'",
+]
+
+RECORD_LINES = """() => {
+    window.shownAt = [];
+    window.announced = [];
+    new MutationObserver(records => {
+        for (const r of records) for (const n of r.addedNodes)
+            if (n.nodeType === 1 && n.classList.contains('line')) window.shownAt.push(performance.now());
+    }).observe(document.getElementById('story-text'), {childList: true, subtree: true});
+    new MutationObserver(() => window.announced.push(document.getElementById('announcer').textContent))
+        .observe(document.getElementById('announcer'), {childList: true, characterData: true, subtree: true});
+}"""
+
+
+def requests_to(page, fragment):
+    seen = []
+    page.on("request", lambda request: fragment in request.url and seen.append(request))
+    return seen
+
+
+def test_lines_stream_into_the_page_without_polling(page, site, queue_dir):
+    polls = requests_to(page, "?after=")
+    start_story(page, site, "The fox and the geese.", 6)
+    expect(page.locator("#story")).to_have_attribute("data-transport", "stream")
+    with worker_session(queue_dir) as worker:
+        claim = worker.claim_next()
+        claim.append(LINES[:2], progress={"line": 3, "of": 6})
+        expect(page.locator("#story-text .line")).to_have_count(2)
+        expect(page.locator("#status")).to_have_text("Writing line 3 of 6 on worker gpu-box's Tesla T4 GPU.")
+        claim.append(LINES[2:])
+        claim.complete()
+    expect(page.locator("#status")).to_have_text("Done: 6 lines written.")
+    expect(page.locator("#story-text .line")).to_have_count(6)
+    assert page.locator("#story-text .line").all_text_contents() == LINES
+    expect(page.get_by_role("button", name="Continue the story")).to_be_visible()
+    assert [r.url for r in polls if "/stream" not in r.url] == []  # everything came over the stream
+
+
+def test_the_page_polls_by_itself_when_the_stream_is_blocked(page, site, queue_dir):
+    page.route("**/stream*", lambda route: route.abort())
+    start_story(page, site, "The fox and the geese.", 3)
+    expect(page.locator("#story")).to_have_attribute("data-transport", "polling")
+    with worker_session(queue_dir) as worker:
+        claim = worker.claim_next()
+        claim.append(LINES[:3])
+        claim.complete()
+    expect(page.locator("#status")).to_have_text("Done: 3 lines written.")
+    assert page.locator("#story-text .line").all_text_contents() == LINES[:3]
+
+
+@pytest.mark.parametrize("site_settings", [{"stream_seconds": 1.0}])  # streams dropped after 1 s
+def test_a_dropped_stream_resumes_after_the_last_line_it_had(page, site, queue_dir):
+    streams = requests_to(page, "/stream")
+    start_story(page, site, "The fox and the geese.", 6)
+    with worker_session(queue_dir) as worker:
+        claim = worker.claim_next()
+        for i, line in enumerate(LINES):
+            claim.append([line])
+            expect(page.locator("#story-text .line")).to_have_count(i + 1)
+            page.wait_for_timeout(700)  # lines come across several connections
+        claim.complete()
+    expect(page.locator("#status")).to_have_text("Done: 6 lines written.")
+    assert page.locator("#story-text .line").all_text_contents() == LINES  # none twice, none missing
+    headers = [r.all_headers() for r in streams]
+    resumed = [int(h["last-event-id"]) for h in headers if "last-event-id" in h]
+    assert len(streams) >= 3 and resumed and resumed == sorted(resumed) and max(resumed) >= 3
+    assert page.locator("#story").get_attribute("data-transport") == "stream"
+
+
+def test_lines_that_arrive_together_are_revealed_one_at_a_time_and_announced_whole(page, site, queue_dir):
+    start_story(page, site, "The fox and the geese.", 6)
+    page.evaluate(RECORD_LINES)
+    with worker_session(queue_dir) as worker:
+        claim = worker.claim_next()
+        claim.append(LINES)  # all six in one write
+        claim.complete()
+    expect(page.locator("#story-text .line")).to_have_count(6)
+    times = page.evaluate("window.shownAt")
+    assert len(times) == 6
+    assert all(b - a >= 100 for a, b in zip(times, times[1:]))  # one after another, not in one burst
+    assert page.evaluate("window.announced").count(LINES[-1]) >= 1
+    assert set(page.evaluate("window.announced")) <= set(LINES) | {""}  # whole lines, never parts
+    newest = page.locator("#story-text .line.fresh")
+    expect(newest).to_have_count(1)
+    expect(newest).to_have_text(LINES[-1])  # the newest line is marked for a moment
+    expect(newest).to_have_count(0, timeout=10_000)
+
+
+@pytest.mark.parametrize("browser_settings", [{"reduced_motion": "reduce"}])
+def test_with_reduced_motion_lines_appear_at_once(page, site, queue_dir):
+    start_story(page, site, "The fox and the geese.", 6)
+    page.evaluate(RECORD_LINES)
+    with worker_session(queue_dir) as worker:
+        claim = worker.claim_next()
+        claim.append(LINES)
+        claim.complete()
+    expect(page.locator("#story-text .line")).to_have_count(6)
+    times = page.evaluate("window.shownAt")
+    assert max(times) - min(times) < 50  # in one go
+    assert page.evaluate("window.announced")[-1] == " ".join(LINES)
+
+
+def test_stop_sends_the_lines_the_visitor_has_seen(page, site, queue_dir):
+    start_story(page, site, "The fox and the geese.", 6)
+    cancels = []
+    page.on("request", lambda r: r.url.endswith("/cancel") and cancels.append(r))
+    with worker_session(queue_dir) as worker:
+        claim = worker.claim_next()
+        claim.append(LINES)  # the worker is ahead of the reader
+        expect(page.locator("#story-text .line")).to_have_count(2)
+        before = line_count(page)
+        page.get_by_role("button", name="Stop writing").click()
+        expect(page.locator("#status")).to_have_text(
+            "Stopping: the worker ends the story after the line it is writing.")
+        assert len(cancels) == 1 and cancels[0].method == "POST"
+        seen = json.loads(cancels[0].post_data)["seen"]
+        assert before <= seen <= before + 1 < 6  # what was on screen when the button was pressed
+        page.wait_for_timeout(1500)
+        assert line_count(page) <= seen + 1  # nothing beyond what the story can keep is revealed
+        assert claim.cancelled
+        claim.complete()
+    expect(page.get_by_role("button", name="Continue the story")).to_be_visible()
+    # every line the story kept is shown, and the count says so
+    expect(page.locator("#status")).to_have_text(f"Cancelled: {line_count(page)} lines written.")

@@ -1,0 +1,110 @@
+"""A story as Server-Sent Events: its lines as they are written, and each change of state.
+
+Every stream of a story reads it through the app's shared cache
+(``Stories.view``), so fifty open streams cost the store what one does: one
+read per read period. Events:
+
+``lines``  ``{"after": N, "lines": [...], "paragraph_ends": [...]}``; its ``id`` is the new
+           line count, so a reconnecting browser (``Last-Event-ID``) gets only what it lacks
+``cut``    ``{"line_count": N}``: lines after the first N were dropped (a stop cut the story
+           to what its visitor had seen); the page removes them
+``state``  status, message, progress, ``stopping``: sent whenever one of them changes
+``end``    the story is finished; the stream closes and the browser should not reconnect
+``gone``   the story no longer exists
+A comment goes out at once (Heroku's router wants a first byte within 30 s)
+and then after every ``heartbeat`` seconds of silence (it cuts a connection
+idle for 55 s). A stream ends by itself after ``lifetime`` seconds; the
+browser reconnects where it left off, which keeps threads from being held by
+tabs long forgotten.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+from drivequeue.errors import InvalidKey, NotFound, StoreUnavailable
+
+from .errors import STORE_DOWN
+from .stories import Stories
+
+HEARTBEAT_SECONDS = 15.0
+RETRY_MS = 2000
+MIN_WAIT_SECONDS = 0.05
+
+#: the fields of a story's view that the page shows beside its text
+STATE_FIELDS = ("status", "stopping", "message", "progress", "line_count", "lines_requested",
+                "queue_position", "error")
+
+
+class StreamSlots:
+    """At most ``limit`` open streams per process, so ordinary requests always find a thread."""
+
+    def __init__(self, limit: int) -> None:
+        self._free = threading.BoundedSemaphore(limit) if limit > 0 else None
+
+    def take(self) -> bool:
+        return self._free is not None and self._free.acquire(blocking=False)
+
+    def give_back(self) -> None:
+        assert self._free is not None
+        self._free.release()
+
+
+def event(name: str, data: dict, event_id: int | None = None) -> str:
+    """One SSE event (data on one line: JSON never contains a raw newline)."""
+    head = f"id: {event_id}\n" if event_id is not None else ""
+    return f"{head}event: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
+
+
+def story_events(
+    stories: Stories,
+    story_id: str,
+    after: int,
+    *,
+    heartbeat: float = HEARTBEAT_SECONDS,
+    lifetime: float = 300.0,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Iterator[str]:
+    """The events of one stream, starting after the first ``after`` lines the browser has."""
+    yield f"retry: {RETRY_MS}\n: stream of a story\n\n"
+    started = last_sent = clock()
+    sent_lines, sent_state = after, None
+    wait = max(stories.read_period, MIN_WAIT_SECONDS)
+    while clock() - started < lifetime:
+        try:
+            view = stories.view(story_id)
+        except (NotFound, InvalidKey):
+            yield event("gone", {"message": "This story no longer exists on the server."})
+            return
+        except StoreUnavailable:
+            view = None
+            state = {"trouble": STORE_DOWN}
+        chunk = ""
+        if view is not None:
+            lines = view["lines"]
+            if len(lines) < sent_lines:
+                sent_lines = len(lines)
+                chunk += event("cut", {"line_count": sent_lines}, sent_lines)
+            if len(lines) > sent_lines:
+                body = {"after": sent_lines, "lines": lines[sent_lines:],
+                        "paragraph_ends": view.get("paragraph_ends")}
+                sent_lines = len(lines)
+                chunk += event("lines", body, sent_lines)
+            state = {name: view.get(name) for name in STATE_FIELDS}
+        if state != sent_state:
+            sent_state = state
+            chunk += event("state", state)
+        if view is not None and view["status"] not in ("queued", "running") and not view["stopping"]:
+            yield chunk + event("end", {"status": view["status"]})
+            return
+        if chunk:
+            last_sent = clock()
+            yield chunk
+        elif clock() - last_sent >= heartbeat:
+            last_sent = clock()
+            yield ": keep-alive\n\n"
+        sleep(wait)
