@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 # A CPU build of torch: development and CI never pull a multi-GB CUDA build.
 TORCH_PIN ?= torch==2.13.0
 
-.PHONY: demo demo-drive test install browser bench clean
+.PHONY: demo demo-drive test install browser redis bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,12 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
 	touch $@
 
+# The Redis store's tests start their own redis-server (Debian's package) on a free port.
+redis:
+	@command -v redis-server >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq redis-server; }
+
 # The web app on http://127.0.0.1:$(PORT)/ and a worker with the shipped model, on the queue $(QUEUE).
 PORT ?= 5000
 QUEUE ?= var/queue
@@ -44,7 +50,7 @@ demo-drive: install
 	  $(PY) -m drivequeue.emulator --port 0 --latency-ms 100 --list-lag-s 2 --folder stories -- \
 	  $(VENV)/bin/honcho start -f Procfile.dev --port $(PORT)
 
-test: install browser
+test: install browser redis
 	$(PY) -m pytest
 
 bench: install

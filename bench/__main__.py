@@ -2,7 +2,8 @@
 
 Runs, in turn: generation speed (``bench/generation.py``), the worker's pick-up
 latency and throughput (``worker_latency.py``), the Drive API cost
-(``drive_api_cost.py``), web polling with many tabs (``web_polling.py``), the
+(``drive_api_cost.py``, the web app's part also as it was before it followed
+Drive's changes feed), the queue on Redis (``redis_queue.py``), web polling with many tabs (``web_polling.py``), the
 queue's cost per operation (``queue_local.py``), the end-to-end latency over
 three transports (``e2e_latency.py``) and, on a machine with a CUDA GPU, the GPU
 check (``gpu_check.py``). Then writes BENCHMARKS.md and a plot.
@@ -60,6 +61,8 @@ class Sizes:
     e2e_stagger: float
     mount_delay: float
     remount: float
+    watch_s: float
+    redis_jobs: int
     timeout: float
 
 
@@ -68,13 +71,13 @@ FULL = Sizes(gen_lines=100, gen_batches=(1, 16, 64, 256), gen_seconds=3.0,
              drive_scale=1.0, drive_idle_s=60.0, drive_lines=100,
              pollers=50, poll_seconds=20.0, queue_jobs=1000,
              e2e_stories=6, e2e_lines=10, e2e_stagger=1.3, mount_delay=60.0, remount=4.0,
-             timeout=900.0)
+             watch_s=20.0, redis_jobs=100, timeout=900.0)
 QUICK = Sizes(gen_lines=6, gen_batches=(1, 4), gen_seconds=0.3,
               trials=2, worker_lines=2, concurrency=(1, 2),
               drive_scale=0.05, drive_idle_s=10.0, drive_lines=20,
               pollers=5, poll_seconds=2.0, queue_jobs=30,
               e2e_stories=1, e2e_lines=2, e2e_stagger=0.5, mount_delay=2.0, remount=0.5,
-              timeout=300.0)
+              watch_s=2.0, redis_jobs=8, timeout=300.0)
 
 
 def note(message: str) -> None:
@@ -191,7 +194,14 @@ def run_suite(model: str, sizes: Sizes, workdir: Path, quick: bool, threads: int
             "--concurrency", *map(str, sizes.concurrency)], workdir, sizes.timeout),
         "drive_api_cost": lambda: run_script("drive_api_cost", [
             "--scale", str(sizes.drive_scale), "--idle-s", str(sizes.drive_idle_s),
-            "--lines", str(sizes.drive_lines), "--latency-ms", "150"], workdir, sizes.timeout),
+            "--lines", str(sizes.drive_lines), "--latency-ms", "150",
+            "--watch-s", str(sizes.watch_s)], workdir, sizes.timeout),
+        "drive_web_before": lambda: run_script("drive_api_cost", [
+            "--scale", str(sizes.drive_scale), "--idle-s", "1", "--lines", "2", "--latency-ms", "150",
+            "--watch-s", str(sizes.watch_s), "--before"], workdir, sizes.timeout)["web"],
+        "redis_queue": lambda: run_script("redis_queue", [
+            "--trials", str(sizes.trials), "--jobs", str(sizes.redis_jobs), "--lines", str(sizes.worker_lines * 2),
+            "--workers", "1", "4", "8"], workdir, sizes.timeout),
         "web_polling": lambda: run_script("web_polling", [
             "--pollers", str(sizes.pollers), "--seconds", str(sizes.poll_seconds)], workdir, sizes.timeout),
         "queue_local": lambda: run_script("queue_local", ["--jobs", str(sizes.queue_jobs)], workdir, sizes.timeout),

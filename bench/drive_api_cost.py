@@ -7,13 +7,18 @@ coalesced to one write per second):
 
 * an idle worker: API calls per minute (polling the queue and heartbeats);
 * a worker writing a story at --line-rate lines per second: calls per line;
-* a reader following that story (what the web app does per status poll).
+* a reader following that story (what the web app does per status poll);
+* the web app's own ``Stories`` with --watched stories open in browsers (each
+  polled every second, as the story page does): Drive calls per second per
+  finished story watched, and per story being written (--written of them, each
+  getting --story-rate lines per second). ``--before`` runs it as the web app did
+  before it followed the changes feed (every status read went to Drive).
 
 --scale shrinks every interval (and the line rate's period) to run faster;
 the rates are reported scaled back to real Drive timings.
 
 Usage:
-  python bench/drive_api_cost.py                          # about 80 seconds
+  python bench/drive_api_cost.py                          # about two minutes
   python bench/drive_api_cost.py --scale 0.1              # about 10 seconds
   python bench/drive_api_cost.py --lines 200 --line-rate 50 --latency-ms 150
 """
@@ -29,7 +34,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from drivequeue import Queue, Timing
-from drivequeue.drive import DriveSettings, open_drive_store
+from drivequeue.drive import DriveSettings, DriveStore, open_drive_store
 from drivequeue.emulator import Emulator, Faults
 
 INTERVALS = ("lease", "heartbeat", "poll", "check", "flush", "backoff_max")
@@ -91,6 +96,77 @@ def story(url, settings, timing, lines, line_rate) -> tuple[Counter, Counter, in
     return worker_calls, producer_store.calls - reader_before, polls
 
 
+def watched(url, settings, timing, watched_count, written, story_rate, seconds, before) -> dict:
+    """Drive calls per second of a web process whose browsers watch ``watched_count`` stories:
+    first all finished, then ``written`` of them being written while the rest stay finished."""
+    from webapp.config import Config
+    from webapp.stories import Stories
+
+    web_store = open_drive_store(url, settings)
+    web_queue = Queue(web_store, timing)
+    config = Config(secret_key="bench", queue_url=url, environment="development", poll_interval=1.0)
+    if before:
+        config = config.replace(poll_interval=0.0)  # Stories then leaves the changes feed alone
+    stories = Stories(web_queue, config)
+    if before:
+        stories.statuses.max_age = 1.0  # and reads each story at most once a second, as it did
+    finished = [web_queue.submit("story", {"seed": f"finished {i}", "lines": 3}) for i in range(watched_count - written)]
+    running = [web_queue.submit("story", {"seed": f"running {i}", "lines": 100}) for i in range(written)]
+    worker_queue = Queue(open_drive_store(url, settings), timing)
+    stop = threading.Event()
+
+    def browse(story_id):
+        while not stop.is_set():
+            stories.view(story_id)
+            stop.wait(1.0)
+
+    with worker_queue.worker(host="bench", device="cpu", offers=["default"]) as session:
+        claims = {}
+        while len(claims) < watched_count:
+            claim = session.claim_next()
+            if claim is None:
+                session.wait(0.1)
+                continue
+            if claim.payload["seed"].startswith("finished"):
+                claim.append(["one", "two", "three"])
+                claim.complete()
+                claims[claim.key] = None
+            else:
+                claims[claim.key] = claim
+        writing = [claim for claim in claims.values() if claim is not None]
+        browsers = [threading.Thread(target=browse, args=(story_id,)) for story_id in finished + running]
+        for thread in browsers:
+            thread.start()
+        time.sleep(3.0)  # every tab has made its first reads
+
+        def phase(write: bool) -> float:
+            before_calls = web_store.calls.copy()
+            started = time.monotonic()
+            number = 0
+            while time.monotonic() - started < seconds:
+                if write:
+                    number += 1
+                    for claim in writing:
+                        claim.append([f"line {number}"])
+                time.sleep(1 / story_rate)
+            calls = web_store.calls - before_calls
+            return sum(calls.values()) / (time.monotonic() - started), calls
+
+        # phase 1: nothing is being written (the written stories wait between lines)
+        idle_rate, idle_calls = phase(write=False)
+        busy_rate, busy_calls = phase(write=True)
+        stop.set()
+        for thread in browsers:
+            thread.join()
+        for claim in writing:
+            claim.complete()
+    per_finished = idle_rate / watched_count
+    per_written = (busy_rate - per_finished * (watched_count - written)) / max(written, 1)
+    return {"before": before, "watched": watched_count, "written": written, "story_rate": story_rate,
+            "calls_per_s_per_finished_story": per_finished, "calls_per_s_per_written_story": per_written,
+            "idle_calls": dict(idle_calls), "busy_calls": dict(busy_calls)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--idle-s", type=float, default=60.0, help="how long to watch the idle worker (at scale 1)")
@@ -98,10 +174,16 @@ def main() -> None:
     parser.add_argument("--line-rate", type=float, default=20.0, help="lines the worker writes per second")
     parser.add_argument("--latency-ms", type=float, default=0.0, help="latency the emulator adds per request")
     parser.add_argument("--scale", type=float, default=1.0, help="multiply every interval by this to run faster")
+    parser.add_argument("--watched", type=int, default=20, help="stories the web app's browsers watch at once")
+    parser.add_argument("--written", type=int, default=4, help="of those, stories being written")
+    parser.add_argument("--story-rate", type=float, default=2.0, help="lines per second of each story written")
+    parser.add_argument("--watch-s", type=float, default=20.0, help="seconds each watching phase lasts")
+    parser.add_argument("--before", action="store_true",
+                        help="the web app as it was: every status read goes to Drive (no changes feed)")
     parser.add_argument("--json", metavar="FILE", help="also write the figures to FILE as JSON")
     args = parser.parse_args()
 
-    timing = scaled(Timing.from_env("drive", environ={}), args.scale)
+    timing = scaled(Timing.from_env(DriveStore.default_timing, environ={}), args.scale)
     with Emulator(faults=Faults(latency_s=args.latency_ms / 1000)) as emulator:
         settings = DriveSettings(token=json.dumps(emulator.token_info()), endpoint=emulator.url)
         url = f"drive://id:{emulator.create_folder('bench')}"
@@ -118,8 +200,16 @@ def main() -> None:
               f"{sum(worker.values()) / args.lines:.2f} worker API calls per line ({breakdown(worker)})")
         print(f"reader polling every {timing.poll:g}s: {sum(reader.values()) / max(polls, 1):.2f} API calls "
               f"per status poll over {polls} polls ({breakdown(reader)})")
+        web = watched(url, settings, timing, args.watched, args.written, args.story_rate, args.watch_s,
+                      args.before)
+        print(f"web app{' (before: no changes feed)' if args.before else ''}, {args.watched} stories watched: "
+              f"{web['calls_per_s_per_finished_story']:.3f} calls/s per finished story "
+              f"({breakdown(Counter(web['idle_calls']))}), "
+              f"{web['calls_per_s_per_written_story']:.2f} calls/s per story being written "
+              f"({args.written} at {args.story_rate:g} lines/s; {breakdown(Counter(web['busy_calls']))})")
         if args.json:
             Path(args.json).write_text(json.dumps({
+                "web": web,
                 "scale": args.scale, "latency_ms": args.latency_ms, "poll_s": timing.poll / args.scale,
                 "idle_calls_per_minute": per_minute, "idle_calls": dict(idle),
                 "lines": args.lines, "line_rate": args.line_rate,

@@ -9,6 +9,8 @@ the model; a line's latency is the moment the web API first served it minus
 that moment (both on the machine's monotonic clock). Three transports:
 
 * ``local``: both sides on one local folder;
+* ``redis``: both sides on a redis-server of its own (started here), the web app
+  reading a story up to ten times a second;
 * ``drive``: both sides on the Drive API, served by the emulator with a fixed
   delay per request, with the Drive timings (output coalesced to a write a second);
 * ``paper``: the seed paper's mounted Drive folder (``bench/paper_transport.py``):
@@ -29,7 +31,9 @@ import json
 import logging
 import multiprocessing
 import secrets
+import socket
 import statistics
+import subprocess
 import tempfile
 import threading
 import time
@@ -44,8 +48,9 @@ from unittest import mock
 from werkzeug.serving import make_server
 
 from bench.paper_transport import MOUNT_DELAY_S, REMOUNT_S, MountedSide
-from drivequeue import LocalStore, Queue, Timing
-from drivequeue.drive import DriveSettings, open_drive_store
+from drivequeue import LocalStore, Queue, StoreUnavailable, Timing, open_store
+from drivequeue.redis_store import RedisStore
+from drivequeue.drive import DriveSettings, DriveStore, open_drive_store
 from drivequeue.emulator import Emulator, Faults
 from drivequeue.store import Store
 from webapp import Config, create_app
@@ -53,10 +58,12 @@ from webapp import Config, create_app
 SEEDS = ["Once upon a time", "The fox said to the bear", "In the deep forest", "The old king had a daughter",
          "A poor miller had three sons", "The wind came over the hill", "Long ago, by the sea",
          "The little tailor sat at his window"]
-TRANSPORTS = ("local", "drive", "paper")
+TRANSPORTS = ("local", "redis", "drive", "paper")
 #: the story page's poll interval with the web app's default settings (WEBAPP_POLL_INTERVAL)
 PAGE_POLL_S = Config.poll_interval
 ACTIVE = ("queued", "running")
+#: Redis answers in well under a millisecond: the web app can read a story ten times a second
+REDIS_READ_S = 0.1
 
 
 class BenchError(RuntimeError):
@@ -72,13 +79,43 @@ class Transport:
     open_worker_store: Callable[[], Store]
     open_web_store: Callable[[], Store]
     timing: Timing
+    #: the web app reads a story at most once per this many seconds (WEBAPP_POLL_INTERVAL)
+    read_period: float = Config.poll_interval
 
 
 @contextmanager
 def local_transport(workdir: Path) -> Iterator[Transport]:
     folder = workdir / "local-queue"
     yield Transport("local", "local folder", partial(LocalStore, folder), partial(LocalStore, folder),
-                    Timing.from_env("local", environ={}))
+                    Timing.from_env(LocalStore.default_timing, environ={}))
+
+
+@contextmanager
+def redis_transport(workdir: Path) -> Iterator[Transport]:
+    """A redis-server of its own (Debian's package), logging every write before it answers."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                               "--appendonly", "yes", "--appendfsync", "always", "--dir", str(workdir)],
+                              stdout=subprocess.DEVNULL)
+    try:
+        url = f"redis://127.0.0.1:{port}/0?queue=e2e"
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                open_store(url).list()
+                break
+            except StoreUnavailable:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise BenchError("redis-server did not start (is Debian's redis-server installed?)") from None
+                time.sleep(0.05)
+        opener = partial(open_store, url)
+        yield Transport("redis", "Redis (a local redis-server, appendfsync always)", opener, opener,
+                        Timing.from_env(RedisStore.default_timing, environ={}), read_period=REDIS_READ_S)
+    finally:
+        server.kill()
+        server.wait()
 
 
 @contextmanager
@@ -87,7 +124,7 @@ def drive_transport(latency_s: float) -> Iterator[Transport]:
         settings = DriveSettings(token=json.dumps(emulator.token_info()), endpoint=emulator.url)
         opener = partial(open_drive_store, f"drive://id:{emulator.create_folder('e2e')}", settings)
         yield Transport("drive", f"Drive API (emulator, {latency_s * 1000:g} ms per request)", opener, opener,
-                        Timing.from_env("drive", environ={}))
+                        Timing.from_env(DriveStore.default_timing, environ={}))
 
 
 @contextmanager
@@ -95,7 +132,7 @@ def paper_transport(workdir: Path, delay: float, remount: float) -> Iterator[Tra
     colab, web = workdir / "mount-colab-side", workdir / "mount-web-side"
     yield Transport("paper", f"mounted Drive folder (paper: {delay:g} s delay, re-mount every {remount:g} s)",
                     partial(MountedSide, colab, web, delay, remount), partial(MountedSide, web, colab, delay, remount),
-                    Timing.from_env("local", environ={}))
+                    Timing.from_env(LocalStore.default_timing, environ={}))
 
 
 # -- the worker process ------------------------------------------------------------------------
@@ -187,10 +224,10 @@ def follow(port: int, story_id: str, poll_s: float, deadline: float, served: dic
 
 
 @contextmanager
-def web_server(store: Store, timing: Timing) -> Iterator[int]:
+def web_server(store: Store, timing: Timing, read_period: float = Config.poll_interval) -> Iterator[int]:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     config = Config(secret_key=secrets.token_hex(32), queue_url=store.url, environment="development",
-                    create_limit="1000 per minute")
+                    create_limit="1000 per minute", read_limit="100000 per minute", poll_interval=read_period)
     server = make_server("127.0.0.1", 0, create_app(config, queue=Queue(store, timing)), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -240,6 +277,8 @@ def percentile(ordered: list[float], p: float) -> float | None:
 def measure(transport: Transport, model: str, device: str, workdir: Path, stories: int, lines: int,
             stagger: float, poll_s: float, timeout: float) -> Run:
     """Start a worker, submit ``stories`` stories ``stagger`` seconds apart, follow each to its end."""
+    # the story page polls as often as the web app reads (WEBAPP_POLL_INTERVAL): on Redis, ten times a second
+    client_poll = min(poll_s, transport.read_period)
     context = multiprocessing.get_context("spawn")
     ready, stop = context.Event(), context.Event()
     line_log = workdir / f"{transport.name}-lines.log"
@@ -251,7 +290,7 @@ def measure(transport: Transport, model: str, device: str, workdir: Path, storie
         while not ready.wait(0.2):
             if not worker.is_alive():
                 raise BenchError(f"the worker exited before it was ready (exit status {worker.exitcode})")
-        with web_server(web_store, transport.timing) as port:
+        with web_server(web_store, transport.timing, transport.read_period) as port:
             served: dict[str, dict[int, float]] = {}
             outcomes: dict[str, str] = {}
             deadline = time.monotonic() + timeout
@@ -260,7 +299,7 @@ def measure(transport: Transport, model: str, device: str, workdir: Path, storie
                 story_id = submit(port, SEEDS[i % len(SEEDS)], lines)
                 served[story_id] = {}
                 follower = threading.Thread(
-                    target=lambda s=story_id: outcomes.__setitem__(s, follow(port, s, poll_s, deadline, served[s])),
+                    target=lambda s=story_id: outcomes.__setitem__(s, follow(port, s, client_poll, deadline, served[s])),
                     daemon=True)
                 follower.start()
                 followers.append(follower)
@@ -295,6 +334,8 @@ def run_all(transports: list[str], model: str, device: str = "cpu", stories: int
             workdir.mkdir()
             if name == "local":
                 opened = local_transport(workdir)
+            elif name == "redis":
+                opened = redis_transport(workdir)
             elif name == "drive":
                 opened = drive_transport(latency_ms / 1000)
             else:

@@ -11,6 +11,12 @@ PICKUP_TARGET_S = 0.5
 DRIVE_P50_TARGET_S = 2.5
 CALLS_PER_LINE_TARGET = 2.0
 PAPER_RATIO_TARGET = 10.0
+#: issue 15: Redis, and what the web app and an idle worker may spend on Drive
+REDIS_P50_TARGET_S = 0.3
+REDIS_FIRST_LINE_TARGET_S = 0.3
+WEB_WRITTEN_TARGET = 1.5  # Drive calls per second per story being written
+WEB_FINISHED_TARGET = 0.1  # ... per finished story watched
+IDLE_WORKER_TARGET = 20.0  # Drive calls per minute
 
 
 def write_plot(figures: dict, path: Path) -> None:
@@ -91,6 +97,27 @@ def targets(figures: dict) -> list[str]:
         f"| paper baseline >= {PAPER_RATIO_TARGET:g}x slower than the Drive API path at the median "
         f"| {'n/a' if ratio is None else f'{ratio:.0f}x'} "
         f"| {_verdict(ratio is not None and ratio >= PAPER_RATIO_TARGET)} |",
+        *redis_and_drive_targets(figures),
+    ]
+
+
+def redis_and_drive_targets(figures: dict) -> list[str]:
+    redis_p50 = figures["e2e"]["transports"]["redis"]["p50_s"]
+    first = figures["redis_queue"]["first_line_p50_s"]
+    drive = figures["drive_api_cost"]
+    web = drive["web"]
+    written, finished = web["calls_per_s_per_written_story"], web["calls_per_s_per_finished_story"]
+    return [
+        f"| line generated -> served over Redis, p50 <= {REDIS_P50_TARGET_S:g} s | {_s(redis_p50)} "
+        f"| {_verdict(redis_p50 is not None and redis_p50 <= REDIS_P50_TARGET_S)} |",
+        f"| submit -> first line over Redis <= {REDIS_FIRST_LINE_TARGET_S:g} s (median) | {_s(first)} "
+        f"| {_verdict(first <= REDIS_FIRST_LINE_TARGET_S)} |",
+        f"| web app, {web['watched']} stories watched: Drive calls per second per story being written "
+        f"<= {WEB_WRITTEN_TARGET:g} | {written:.2f} | {_verdict(written <= WEB_WRITTEN_TARGET)} |",
+        f"| ... per finished story watched <= {WEB_FINISHED_TARGET:g} | {finished:.3f} "
+        f"| {_verdict(finished <= WEB_FINISHED_TARGET)} |",
+        f"| idle worker on Drive <= {IDLE_WORKER_TARGET:g} calls per minute | {drive['idle_calls_per_minute']:.1f} "
+        f"| {_verdict(drive['idle_calls_per_minute'] <= IDLE_WORKER_TARGET)} |",
     ]
 
 
@@ -167,7 +194,7 @@ def worker_section(worker: dict) -> list[str]:
     ]
 
 
-def drive_section(drive: dict) -> list[str]:
+def drive_section(drive: dict, before: dict | None = None) -> list[str]:
     scale = drive["scale"]
     scaled = f" (intervals run x{scale:g} faster, rates scaled back)" if scale != 1 else ""
     return [
@@ -181,8 +208,34 @@ def drive_section(drive: dict) -> list[str]:
         f"| idle worker, per minute | {drive['idle_calls_per_minute']:.1f} | {_calls(drive['idle_calls'])} |",
         f"| worker writing {drive['line_rate']:g} lines/s, per generated line | {drive['worker_calls_per_line']:.2f} "
         f"| {_calls(drive['worker_calls'])} over {drive['lines']} lines |",
-        f"| web app, per status poll (one every {drive['poll_s']:g} s) | {drive['reader_calls_per_poll']:.2f} "
+        f"| a bare reader, per status poll (one every {drive['poll_s']:g} s) | {drive['reader_calls_per_poll']:.2f} "
         f"| {_calls(drive['reader_calls'])} |",
+        "",
+        f"The web app's own `Stories` with {drive['web']['watched']} stories open in browsers, each polled every "
+        f"second ({drive['web']['written']} of them being written at {drive['web']['story_rate']:g} lines/s), "
+        "Drive calls per second per story; before: as the web app was until it followed the changes feed "
+        "(every status read went to Drive), after: one `changes.list` per second for the whole folder, and "
+        "only files that changed fetched again:",
+        "",
+        "| | per finished story watched | per story being written |",
+        "| --- | --- | --- |",
+        *[f"| {label} | {web['calls_per_s_per_finished_story']:.3f} | {web['calls_per_s_per_written_story']:.2f} |"
+          for label, web in (("before", before), ("after", drive["web"])) if web is not None],
+    ]
+
+
+def redis_section(redis: dict) -> list[str]:
+    rows = [f"| {count} | {rate:.0f} |" for count, rate in sorted(redis["lines_per_s"].items(), key=lambda kv: int(kv[0]))]
+    return [
+        "## The queue on Redis",
+        "",
+        "A redis-server with `appendfsync always` on the same machine, stub story workers writing every line "
+        "at once (`bench/redis_queue.py`: the queue's cost, not the model's). Submit -> first line readable, "
+        f"an idle worker woken by Redis: median {_s(redis['first_line_p50_s'])}, worst {_s(redis['first_line_max_s'])}.",
+        "",
+        "| worker processes | lines/s in aggregate |",
+        "| --- | --- |",
+        *rows,
     ]
 
 
@@ -259,7 +312,9 @@ def write_report(figures: dict, where: dict, model_text: str, quick: bool, path:
         "",
         *worker_section(figures["worker_latency"]),
         "",
-        *drive_section(figures["drive_api_cost"]),
+        *drive_section(figures["drive_api_cost"], figures.get("drive_web_before")),
+        "",
+        *redis_section(figures["redis_queue"]),
         "",
         *polling_section(figures["web_polling"]),
         "",
@@ -272,7 +327,7 @@ def write_report(figures: dict, where: dict, model_text: str, quick: bool, path:
         "```sh",
         "make bench                    # or: python -m bench; writes BENCHMARKS.md and docs/latency.png",
         "python -m bench --quick       # tiny sizes, about a minute: checks that every benchmark runs",
-        "python -m bench.e2e_latency --transports local drive --stories 4",
+        "python -m bench.e2e_latency --transports local redis drive --stories 4",
         "```",
         "",
         "Each script in `bench/` also runs alone and prints its own table (see its `--help`).",

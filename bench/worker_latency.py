@@ -81,7 +81,8 @@ def main() -> None:
     command = [sys.executable, "-m", "colab_worker", "run", "--device", args.device]
     if args.model:
         command += ["--model", args.model]
-    queue = Queue(open_store(folder), Timing.from_env("local"))
+    store = open_store(folder)
+    queue = Queue(store, Timing.from_env(store.default_timing))
     log_path = Path(folder) / "worker.log"
     with open(log_path, "w") as log:
         worker = subprocess.Popen(command, env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)

@@ -4,7 +4,8 @@ The web app and every worker use one user's token for one OAuth client, with
 the least-privilege ``drive.file`` scope (the app sees only files it created).
 The token JSON (authorized-user format) comes from, in order:
 ``DRIVEQUEUE_TOKEN`` (the JSON itself, e.g. a Heroku config var),
-``DRIVEQUEUE_TOKEN_FILE`` (a path), or a Colab secret named ``DRIVEQUEUE_TOKEN``.
+``DRIVEQUEUE_TOKEN_FILE`` (a path), or a notebook secret named ``DRIVEQUEUE_TOKEN``
+(Colab or Kaggle: ``drivequeue.notebook_secrets``).
 The google-auth library refreshes the access token when it expires.
 
 Token values never appear in messages: errors name where the token came from
@@ -25,6 +26,7 @@ from urllib.parse import parse_qs, urlsplit
 from google.oauth2.credentials import Credentials
 
 from .errors import CredentialsError
+from .notebook_secrets import SecretNotReadable, notebook_secret
 
 SCOPES = ["https://www.googleapis.com/auth/drive.file"]
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
@@ -35,7 +37,7 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 HOW_TO_FIX = (
     "run `drivequeue auth CLIENT_SECRET.json` on a machine with a browser and put the token JSON "
-    "it prints into DRIVEQUEUE_TOKEN (a Heroku config var) or a Colab secret named DRIVEQUEUE_TOKEN, "
+    "it prints into DRIVEQUEUE_TOKEN (a Heroku config var) or a Colab or Kaggle secret named DRIVEQUEUE_TOKEN, "
     "or its path into DRIVEQUEUE_TOKEN_FILE. If the OAuth consent screen is still in 'Testing', "
     "Google expires tokens after 7 days: publish the app (the drive.file scope needs no verification)."
 )
@@ -50,23 +52,6 @@ def _is_loopback(url: str) -> bool:
     return urlsplit(url).hostname in LOOPBACK_HOSTS
 
 
-def _colab_secret() -> str | None:
-    """The Colab secret ``DRIVEQUEUE_TOKEN`` when running in Colab and it exists, else None."""
-    try:
-        from google.colab import userdata
-    except ImportError:
-        return None
-    try:
-        return userdata.get(TOKEN_SECRET)
-    except getattr(userdata, "SecretNotFoundError", LookupError):
-        return None
-    except getattr(userdata, "NotebookAccessError", ()):
-        raise CredentialsError(
-            f"this notebook may not read the Colab secret {TOKEN_SECRET}: switch on "
-            "'Notebook access' for it in the Secrets panel (the key icon)"
-        ) from None
-
-
 def token_json(token: str | None, token_file: str | None) -> tuple[str, str]:
     """The token JSON and a description of where it came from (never the JSON in messages)."""
     if token and token.strip():
@@ -78,9 +63,12 @@ def token_json(token: str | None, token_file: str | None) -> tuple[str, str]:
             raise CredentialsError(refused_message(f"cannot read DRIVEQUEUE_TOKEN_FILE {token_file}: {exc.strerror}")) from None
         except UnicodeDecodeError:
             raise CredentialsError(refused_message(f"DRIVEQUEUE_TOKEN_FILE {token_file} is not UTF-8 text")) from None
-    secret = _colab_secret()
-    if secret:
-        return secret, f"the Colab secret {TOKEN_SECRET}"
+    try:
+        secret = notebook_secret(TOKEN_SECRET)
+    except SecretNotReadable as exc:
+        raise CredentialsError(str(exc)) from None
+    if secret is not None:
+        return secret.value, secret.source
     raise CredentialsError(refused_message("no Google Drive credentials are configured"))
 
 

@@ -47,6 +47,7 @@ from .backoff import Backoff
 from .drive_client import DriveAPI, describe, error_reason
 from .errors import BadStoreURL, ConfigError, InvalidKey, KeyExists, NotFound, StoreUnavailable
 from .store import KEY_PATTERN, NAME_PATTERN, Entry, Store, check_key, check_name
+from .timing import Timing
 
 FOLDER_MIME = "application/vnd.google-apps.folder"
 OCTET = "application/octet-stream"
@@ -202,6 +203,11 @@ def create_folder(api: DriveAPI, name: str) -> tuple[str, bool]:
 class DriveStore(Store):
     """The queue folder ``folder_id`` on Google Drive."""
 
+    #: every call counts against a per-user quota and changes take a moment to show,
+    #: so everything is slower and output is coalesced
+    default_timing = Timing(lease=60.0, heartbeat=15.0, poll=4.0, check=5.0, flush=1.0, backoff_max=60.0,
+                            read=1.0)
+
     def __init__(self, api: DriveAPI, folder_id: str, chunk_size: int = CHUNK_SIZE,
                  reconcile_s: float = RECONCILE_S):
         self.api = api
@@ -217,6 +223,12 @@ class DriveStore(Store):
         self._page_token: str | None = None
         self._reconcile_at = 0.0
         self._index_lock = threading.RLock()
+        # reads served from memory while the changes feed shows the file unchanged (follow_changes)
+        self._feed_period: float | None = None
+        self._feed_at = float("-inf")
+        self._feed_syncs = 0  # changes.list calls so far; a read that spans one is not kept
+        self._contents: dict[str, bytes] = {}
+        self._absent: set[str] = set()
 
     def __repr__(self) -> str:
         return f"DriveStore({self.folder_id!r})"
@@ -251,6 +263,7 @@ class DriveStore(Store):
         except HttpError as e:
             self._create_failed(e, key, tag)
         self._added(key, name)
+        self._forget_content(key)
 
     def _create_body(self, key: str, name: str, tag: str) -> dict:
         return {"id": key, "name": name, "parents": [self.folder_id], "mimeType": OCTET,
@@ -272,6 +285,8 @@ class DriveStore(Store):
 
     def read(self, key: str) -> bytes:
         check_key(key)
+        if self._feed_period is not None:
+            return self._read_through_feed(key)
         self._check_in_folder(key)
         return self._call("files.get_media", lambda: self.api.files().get_media(fileId=key), key)
 
@@ -280,6 +295,7 @@ class DriveStore(Store):
         self._check_in_folder(key)
         media = MediaInMemoryUpload(bytes(data), mimetype=OCTET)
         self._call("files.update", lambda: self.api.files().update(fileId=key, media_body=media, fields="id"), key)
+        self._forget_content(key)
 
     def delete(self, key: str) -> None:
         check_key(key)
@@ -329,27 +345,78 @@ class DriveStore(Store):
             return StoreUnavailable("the Google Drive storage quota is used up; free space in Drive")
         return StoreUnavailable(f"Google Drive refused {method} ({describe(error)})")
 
+    # -- reads that follow the changes feed ---------------------------------------------
+
+    def follow_changes(self, period: float) -> None:
+        """Serve reads from memory while the changes feed shows the file unchanged.
+
+        The feed is followed at most once per ``period`` seconds (one
+        ``changes.list`` call for the whole folder), so a read may be up to that
+        old; a file is fetched again only after the feed reports it created,
+        rewritten or removed. Meant for observers such as the web app; a worker
+        must see its claims at once and does not call this.
+        """
+        if not period > 0:
+            raise ValueError("period must be positive")
+        with self._index_lock:
+            self._feed_period = period
+
+    def _read_through_feed(self, key: str) -> bytes:
+        with self._index_lock:
+            if time.monotonic() - self._feed_at >= self._feed_period:
+                self._sync_index()
+                self._feed_at = time.monotonic()
+            if key in self._contents:
+                return self._contents[key]
+            if key in self._absent:
+                raise NotFound(f"no file {key} in this queue")
+            syncs = self._feed_syncs
+        try:
+            self._check_in_folder(key)
+            data = self._call("files.get_media", lambda: self.api.files().get_media(fileId=key), key)
+        except NotFound:
+            with self._index_lock:
+                if syncs == self._feed_syncs:
+                    self._absent.add(key)
+            raise
+        with self._index_lock:
+            if syncs == self._feed_syncs:  # else the feed may have reported a change this read missed
+                self._contents[key] = data
+        return data
+
+    def _forget_content(self, key: str) -> None:
+        with self._index_lock:
+            self._contents.pop(key, None)
+            self._absent.discard(key)
+
     # -- listing ------------------------------------------------------------------------
 
     def list(self, name: str | None = None) -> list[Entry]:
         if name is not None:
             check_name(name)
         with self._index_lock:
-            if self._page_token is not None and not self._follow_changes():
-                self._page_token = None  # the stored token is no longer valid: start over
-                self._index.clear()
-            if self._page_token is None:
-                self._page_token = self._call(
-                    "changes.getStartPageToken", lambda: self.api.changes().getStartPageToken()
-                )["startPageToken"]
-                self._reconcile(min(FIRST_RECONCILE_S, self.reconcile_s))
-            elif time.monotonic() >= self._reconcile_at:
-                self._reconcile(self.reconcile_s)
+            self._sync_index()
             return [Entry(k, n) for k, n in self._index.items() if name is None or n == name]
+
+    def _sync_index(self) -> None:
+        """Bring the index (and the read cache) up to date with one ``changes.list`` call."""
+        if self._page_token is not None and not self._follow_changes():
+            self._page_token = None  # the stored token is no longer valid: start over
+            self._index.clear()
+            self._contents.clear()
+            self._absent.clear()
+        if self._page_token is None:
+            self._page_token = self._call(
+                "changes.getStartPageToken", lambda: self.api.changes().getStartPageToken()
+            )["startPageToken"]
+            self._reconcile(min(FIRST_RECONCILE_S, self.reconcile_s))
+        elif time.monotonic() >= self._reconcile_at:
+            self._reconcile(self.reconcile_s)
 
     def _follow_changes(self) -> bool:
         """Apply the changes since the stored page token; False if Drive no longer knows the token."""
         token = self._page_token
+        self._feed_syncs += 1
         while True:
             try:
                 page = self.api.execute("changes.list", lambda: self.api.changes().list(
@@ -361,6 +428,8 @@ class DriveStore(Store):
             for change in page.get("changes", []):
                 file = change.get("file") or {}
                 key = change.get("fileId", "")
+                self._contents.pop(key, None)
+                self._absent.discard(key)
                 if change.get("removed") or file.get("trashed"):
                     self._removed_now(key)
                 elif self.folder_id in file.get("parents", []):
@@ -400,6 +469,7 @@ class DriveStore(Store):
         with self._index_lock:
             self._index.pop(key, None)
             self._removed[key] = time.monotonic()
+            self._contents.pop(key, None)
 
     # -- big files ----------------------------------------------------------------------
 
@@ -427,6 +497,7 @@ class DriveStore(Store):
                 progress(done - sent)
             sent = max(sent, done)
         self._added(key, name)
+        self._forget_content(key)
         return response.get("md5Checksum")
 
     def download(self, key: str, path: str | os.PathLike, progress: Progress | None = None) -> None:

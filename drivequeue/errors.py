@@ -59,3 +59,7 @@ class JobFailed(DriveQueueError):
 
 class LeaseLost(DriveQueueError):
     """This worker no longer holds the claim (its lease expired or another worker took over)."""
+
+
+class FileTooBig(DriveQueueError, ValueError):
+    """A file is bigger than this store takes; the message says the limit and where big files belong."""

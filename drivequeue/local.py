@@ -19,6 +19,7 @@ from pathlib import Path
 
 from .errors import InvalidKey, KeyExists, NotFound, StoreUnavailable
 from .store import Entry, Store, check_key, check_name
+from .timing import Timing
 
 try:
     import inotify_simple
@@ -42,6 +43,9 @@ def _name_of(key: str) -> str | None:
 
 class LocalStore(Store):
     """A store on the folder ``root`` (created if missing)."""
+
+    #: every operation is a local system call, and changes are seen through inotify
+    default_timing = Timing()
 
     def __init__(self, root: str | os.PathLike[str]):
         self.root = Path(root).absolute()

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from . import files
-from .errors import InvalidPayload, JobFailed, JobStateError, KeyExists, NotFound
+from .errors import ConfigError, InvalidPayload, JobFailed, JobStateError, KeyExists, NotFound
 from .kinds import JobKind, get_kind
 from .leases import LeaseWatch
 from .records import (
@@ -29,7 +29,6 @@ from .records import (
 from .state import JobReader, JobState, JobView
 from .store import Store
 from .timing import Timing
-from .urls import store_kind
 
 
 class Queue:
@@ -43,7 +42,12 @@ class Queue:
         from .plugins import default_kinds
 
         self.store = store
-        self.timing = timing or Timing.from_env(store_kind(store))
+        if timing is None:
+            defaults = getattr(store, "default_timing", None)
+            if defaults is None:
+                raise ConfigError(f"{type(store).__name__} sets no default_timing: pass Queue(store, timing)")
+            timing = Timing.from_env(defaults)
+        self.timing = timing
         self.kinds = default_kinds() if kinds is None else dict(kinds)
         self.leases = LeaseWatch(store, self.timing.lease)
         self.reader = JobReader(store, self.timing, self.leases, self.kinds)
@@ -165,6 +169,13 @@ class Queue:
         return [files.pull(self.store, files.result_name(key, name), folder / name)[1] for name in status["files"]]
 
     # -- observers -----------------------------------------------------------------------
+
+    def follow_changes(self, period: float) -> None:
+        """Read this queue as an observer that may lag up to ``period`` seconds (the web app):
+        on Drive, one ``changes.list`` per period tells which files to fetch again, and
+        files that did not change (finished jobs, immutable records) cost nothing."""
+        if period > 0:
+            self.store.follow_changes(period)
 
     def jobs(self) -> list[dict[str, Any]]:
         """A summary of every job, oldest first (no secrets: ids are not included)."""

@@ -16,7 +16,7 @@ from typing import Callable
 
 from .errors import DriveQueueError, KeyExists
 from .store import Store
-from .urls import open_store
+from .urls import open_store, redact
 
 NAME = "selfcheck"
 #: how long a new file may take to show up in a listing
@@ -73,7 +73,7 @@ def _steps(store: Store, job_key: str, claim_key: str) -> list[tuple[str, Callab
 def selfcheck(store: Store, report: Callable[[str], None]) -> bool:
     """Run every step, reporting each; True when all passed. Test files are removed in any case."""
     job_key, claim_key = store.new_keys(NAME, 2)
-    report(f"queue {store.url}")
+    report(f"queue {redact(store.url)}")
     try:
         for label, step in _steps(store, job_key, claim_key):
             started = time.monotonic()

@@ -30,6 +30,7 @@ from .errors import JobStateError, LeaseLost, StoreUnavailable
 from .function_handler import FunctionRunner
 from .queue import Queue
 from .shutdown import Shutdown
+from .urls import redact
 from .worker import Claim, WorkerSession
 
 log = logging.getLogger(__name__)
@@ -110,7 +111,7 @@ class Server:
         if session is None:
             return
         log.info("worker %s serving %s on %s from %s", session.id, ", ".join(sorted(self.by_kind)),
-                 self.device_name, self.queue.store.url)
+                 self.device_name, redact(self.queue.store.url))
         try:
             self._serve(session)
         finally:

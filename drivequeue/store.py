@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InvalidKey, NotFound
+from .timing import Timing
 
 KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,100}")
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,30}")
@@ -62,8 +63,10 @@ class Store(ABC):
     and retry).
     """
 
-    #: the URL this store was opened from (``file:///...`` or ``drive://id:...``)
+    #: the URL this store was opened from (``file:///...``, ``drive://id:...``, ``redis://...``)
     url: str
+    #: the intervals that suit this store (``drivequeue.timing.Timing``), which each store class sets
+    default_timing: Timing
 
     @abstractmethod
     def new_keys(self, name: str, n: int = 1) -> list[str]:
@@ -152,6 +155,11 @@ class Store(ABC):
         """
         time.sleep(max(0.0, timeout))
         return False
+
+    def follow_changes(self, period: float) -> None:
+        """Let this handle's reads be up to ``period`` seconds old where that saves the
+        backend work (Drive: files are fetched again only when its changes feed, followed
+        once per period, reports them changed). For observers only; this default does nothing."""
 
     def close(self) -> None:
         """Release whatever the store holds open (nothing by default)."""

@@ -1,7 +1,9 @@
 """Every interval the queue uses, in one place, read once from the environment.
 
-Tests build small ``Timing`` objects so that leases expire in a second
-instead of a minute; nothing else in the package hard-codes a duration.
+Each store class holds the defaults that suit it (``default_timing``: a
+local folder is cheap, every Drive call counts against a quota, Redis pushes
+its changes). Tests build small ``Timing`` objects so that leases expire in a
+second instead of a minute; nothing else in the package hard-codes a duration.
 """
 
 from __future__ import annotations
@@ -62,12 +64,11 @@ class Timing:
         return self.lease * FENCE_FRACTION
 
     @classmethod
-    def from_env(cls, store_kind: str = "local", environ: dict[str, str] | None = None) -> Timing:
-        """Defaults for ``store_kind`` ("local" or "drive"), overridden by ``DRIVEQUEUE_<FIELD>``."""
+    def from_env(cls, base: Timing | None = None, environ: dict[str, str] | None = None) -> Timing:
+        """``base`` (a store's ``default_timing``; else these field defaults), overridden by
+        ``DRIVEQUEUE_<FIELD>`` variables."""
         environ = os.environ if environ is None else environ
-        base = DEFAULTS.get(store_kind)
-        if base is None:
-            raise ConfigError(f"no timing defaults for a {store_kind!r} store")
+        base = cls() if base is None else base
         changes: dict[str, float | int] = {}
         for field in fields(cls):
             name = "DRIVEQUEUE_" + field.name.upper()
@@ -84,10 +85,3 @@ class Timing:
 #: a holder fences itself after this fraction of the lease without a successful heartbeat
 FENCE_FRACTION = 0.8
 
-DEFAULTS = {
-    "local": Timing(),
-    # Drive: every write is an API call against a per-user quota, and changes take a
-    # moment to show, so everything is slower and output is coalesced.
-    "drive": Timing(lease=60.0, heartbeat=15.0, poll=3.0, check=5.0, flush=1.0, backoff_max=60.0,
-                    read=1.0),
-}

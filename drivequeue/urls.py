@@ -1,14 +1,24 @@
-"""Choose a store by URL: ``file:///abs/path``, a plain path, or ``drive://...``.
+"""Choose a store by URL, from a registry of URL schemes.
 
-Without a URL, ``DRIVEQUEUE_URL`` from the environment is used, else the
-folder ``./var/queue``. Google Drive stores are opened by
-``drivequeue.drive.open_drive_store(url)``, imported only when asked for, so a
-local queue needs none of the Google libraries.
+================================  ===========================================================
+``/a/path``, ``file:///a/path``   a local folder (``LocalStore``)
+``drive://id:FOLDER_ID``          a Google Drive folder (``drivequeue.drive``)
+``redis://...``, ``rediss://...``  a Redis database (``drivequeue.redis_store``)
+================================  ===========================================================
+
+Without a URL, ``DRIVEQUEUE_URL`` from the environment is used, else
+``REDIS_URL`` (the variable Heroku's Key-Value Store add-on sets), else the
+folder ``./var/queue``. Each backend's module is imported only when a URL
+asks for it, so a local queue needs neither the Google libraries nor redis-py.
+Each store class says its own default timings (``default_timing``).
 """
 
 from __future__ import annotations
 
+import importlib
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 from .errors import BadStoreURL
@@ -18,8 +28,49 @@ from .store import Store
 DEFAULT_URL = "./var/queue"
 
 
-def default_url() -> str:
-    return os.environ.get("DRIVEQUEUE_URL", "").strip() or DEFAULT_URL
+@dataclass(frozen=True)
+class Backend:
+    """How the stores of one URL scheme are opened."""
+
+    #: ``module:function`` taking the URL and returning a store
+    opener: str
+    #: what the backend is, for errors ("Google Drive", "Redis")
+    label: str
+    #: other machines can reach it: a web app on Heroku and remote workers can share it
+    shared: bool
+    #: the modules whose absence means the backend's libraries are not installed
+    needs: tuple[str, ...] = ()
+
+
+BACKENDS: dict[str, Backend] = {
+    "file": Backend("drivequeue.urls:open_folder", "a local folder", shared=False),
+    "drive": Backend("drivequeue.drive:open_drive_store", "Google Drive", shared=True,
+                     needs=("googleapiclient", "google")),
+    "redis": Backend("drivequeue.redis_store:open_redis_store", "Redis", shared=True, needs=("redis",)),
+    "rediss": Backend("drivequeue.redis_store:open_redis_store", "Redis", shared=True, needs=("redis",)),
+}
+
+
+def default_url(environ: Mapping[str, str] | None = None) -> str:
+    """The queue URL the environment names: ``DRIVEQUEUE_URL``, else ``REDIS_URL``, else ``./var/queue``."""
+    env = os.environ if environ is None else environ
+    return env.get("DRIVEQUEUE_URL", "").strip() or env.get("REDIS_URL", "").strip() or DEFAULT_URL
+
+
+def scheme_of(url: str) -> str:
+    """The registry scheme of ``url`` ("file" for a plain path); ``BadStoreURL`` if none fits."""
+    if "://" not in url and not url.startswith("file:"):
+        return "file"
+    scheme = urlsplit(url).scheme
+    if scheme not in BACKENDS:
+        known = ", ".join(f"{s}://" for s in BACKENDS)
+        raise BadStoreURL(f"unknown queue URL scheme {scheme!r}: use a folder path or one of {known}")
+    return scheme
+
+
+def is_shared(url: str) -> bool:
+    """Whether the store ``url`` names can be reached from other machines."""
+    return BACKENDS[scheme_of(url)].shared
 
 
 def open_store(url: str | None = None) -> Store:
@@ -27,38 +78,42 @@ def open_store(url: str | None = None) -> Store:
     url = default_url() if url is None else url.strip()
     if not url:
         raise BadStoreURL("the queue URL is empty")
-    if url.startswith("drive://"):
-        return _open_drive(url)
+    backend = BACKENDS[scheme_of(url)]
+    module_name, _, function = backend.opener.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        if exc.name != module_name and exc.name not in backend.needs:
+            raise
+        raise BadStoreURL(
+            f"cannot open {url.split('://')[0]}://...: {backend.label} support is not available here ({exc.msg})"
+        ) from None
+    return getattr(module, function)(url)
+
+
+def open_folder(url: str) -> LocalStore:
+    """A ``LocalStore`` on the folder a path or ``file:///`` URL names."""
     path = _file_url_path(url) if "://" in url or url.startswith("file:") else url
     if os.path.exists(path) and not os.path.isdir(path):
         raise BadStoreURL(f"{path} is a file, not a queue folder")
     return LocalStore(path)
 
 
-def store_kind(store: Store) -> str:
-    """"drive" or "local": which timing defaults suit ``store``."""
-    return "drive" if store.url.startswith("drive://") else "local"
+def redact(url: str) -> str:
+    """``url`` without its password, for logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    user = f"{parts.username}:" if parts.username else ":"
+    return parts._replace(netloc=f"{user}***@{host}").geturl()
 
 
 def _file_url_path(url: str) -> str:
     parts = urlsplit(url)
-    if parts.scheme != "file":
-        raise BadStoreURL(f"unknown queue URL scheme {parts.scheme!r}: use file:///path or drive://...")
     if parts.netloc not in ("", "localhost"):
         raise BadStoreURL("a file:// queue URL names a local folder: file:///absolute/path")
     path = unquote(parts.path)
     if not path.startswith("/"):
         raise BadStoreURL("a file:// queue URL needs an absolute path: file:///absolute/path")
     return path
-
-
-def _open_drive(url: str) -> Store:
-    try:
-        from .drive import open_drive_store
-    except ImportError as exc:
-        if exc.name not in ("drivequeue.drive", "googleapiclient", "google"):
-            raise
-        raise BadStoreURL(
-            f"cannot open {url}: Google Drive support is not available here ({exc.msg})"
-        ) from None
-    return open_drive_store(url)

@@ -20,6 +20,7 @@ from drivequeue.local import LocalStore
 from drivequeue.store import Store
 from drivequeue.timing import Timing
 from tests.drivequeue.drive_fixtures import drive_emulator, drive_env, drive_store  # noqa: F401 (fixtures)
+from tests.drivequeue.redis_fixtures import redis_server, redis_store  # noqa: F401 (fixtures)
 
 
 def _local_store(request: pytest.FixtureRequest, folder: Path) -> Store:
@@ -29,6 +30,7 @@ def _local_store(request: pytest.FixtureRequest, folder: Path) -> Store:
 STORE_FACTORIES: dict[str, Callable[[pytest.FixtureRequest, Path], Store]] = {
     "local": _local_store,
     "drive": drive_store,
+    "redis": redis_store,
 }
 
 

@@ -24,7 +24,7 @@ from webapp import create_app
 from webapp.config import Config
 
 REPO = Path(__file__).resolve().parent.parent
-EXTERNAL = {"heroku", "git", "python3"}  # other people's tools, shown for the deployer
+EXTERNAL = {"heroku", "git", "python3", "pip", "export"}  # other people's tools and the shell, shown for the deployer
 
 
 def _shell_lines() -> list[str]:

@@ -12,6 +12,7 @@ from pathlib import Path
 from flask import Flask
 
 from drivequeue import Queue, open_store
+from drivequeue.urls import redact
 from stories import kinds as story_kinds
 
 from . import api, pages
@@ -55,5 +56,5 @@ def create_app(config: Config | None = None, *, queue: Queue | None = None) -> F
     install_security(app, config, json_only=api.bp)
     install_error_handlers(app)
     install_rate_limits(app, config)
-    log.info("web app ready (%s) on the queue at %s", config.environment, queue.store.url)
+    log.info("web app ready (%s) on the queue at %s", config.environment, redact(queue.store.url))
     return app

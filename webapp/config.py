@@ -1,7 +1,8 @@
 """Settings of the web app, read once from the environment.
 
 Every variable the web app reads is named here; nothing else looks at
-``os.environ``. The queue's own variables (``DRIVEQUEUE_TOKEN``, timing) are
+``os.environ`` (the queue URL is chosen by ``drivequeue.urls.default_url``, the
+same rule the CLI and the worker use). The queue's own variables (``DRIVEQUEUE_TOKEN``, timing) are
 read by ``drivequeue`` itself.
 """
 
@@ -14,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from drivequeue import ConfigError  # one family of setting errors for every package
+from drivequeue.errors import BadStoreURL
+from drivequeue.urls import default_url, is_shared
 
 DEFAULT_QUEUE_URL = "var/queue"
 
@@ -24,7 +27,8 @@ class Config:
 
     #: signs the session cookie and the CSRF tokens
     secret_key: str = field(repr=False)
-    #: where the queue lives: a folder (``var/queue``, ``file:///...``) or ``drive://id:FOLDER``
+    #: where the queue lives: a folder (``var/queue``, ``file:///...``), ``drive://id:FOLDER`` or
+    #: ``redis://...`` (``DRIVEQUEUE_URL``, else ``REDIS_URL``)
     queue_url: str = DEFAULT_QUEUE_URL
     #: ``production`` (secure cookies, HSTS) or ``development`` (plain HTTP on this machine)
     environment: str = "production"
@@ -70,12 +74,17 @@ class Config:
                     "or set WEBAPP_ENV=development to run on this machine only."
                 )
             secret_key = secrets.token_hex(32)
-        queue_url = environ.get("DRIVEQUEUE_URL", "").strip() or DEFAULT_QUEUE_URL
-        if on_heroku and not queue_url.startswith("drive://"):
+        queue_url = default_url(environ)
+        try:
+            shared = is_shared(queue_url)
+        except BadStoreURL as exc:
+            raise ConfigError(f"DRIVEQUEUE_URL: {exc}") from None
+        if on_heroku and not shared:
             raise ConfigError(
                 f"DRIVEQUEUE_URL is {queue_url!r}, a folder on this dyno's disk, which Heroku "
                 "wipes at every restart (stories would be lost and no worker could reach them). "
-                "Set DRIVEQUEUE_URL to the drive://id:FOLDER_ID printed by `drivequeue auth`."
+                "Set DRIVEQUEUE_URL to the drive://id:FOLDER_ID printed by `drivequeue auth`, "
+                "or add the Redis add-on (it sets REDIS_URL)."
             )
         values = {
             "secret_key": secret_key,

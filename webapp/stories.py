@@ -26,6 +26,7 @@ class Stories:
         self.read_period = (
             queue.timing.read if config.poll_interval is None else config.poll_interval
         )
+        queue.follow_changes(self.read_period)  # statuses may lag one read period anyway
         self.statuses: ReadThroughCache[dict] = ReadThroughCache(self.read_period)
         self.listings: ReadThroughCache[list] = ReadThroughCache(
             max(self.read_period, SLOW_READ_SECONDS)

@@ -12,6 +12,7 @@ from tests.colab_worker.worker_support import REPO, queue_env, queue_for
 
 NOTEBOOK = REPO / "colab_worker" / "colab_worker.ipynb"
 COLAB_STUB = REPO / "tests" / "colab_worker" / "colab_stub"
+KAGGLE_STUB = REPO / "tests" / "colab_worker" / "kaggle_stub"
 
 
 def test_notebook_has_no_committed_outputs():
@@ -40,6 +41,35 @@ def test_notebook_serves_one_story_in_smoke_mode(tmp_path):
     assert "smoke mode: using the checkout that is already installed" in output
     assert f"queue: {queue.store.root}" in output
     assert "done after 2 lines" in output
+
+
+def test_notebook_serves_one_story_on_kaggle_in_smoke_mode(tmp_path):
+    """The same notebook on Kaggle: no google.colab, the settings from Kaggle's secrets client."""
+    env = queue_env(tmp_path, COLAB_WORKER_SMOKE="1",
+                    PYTHONPATH=os.pathsep.join([str(KAGGLE_STUB), os.environ.get("PYTHONPATH", "")]))
+    queue = queue_for(env)
+    env["KAGGLE_SECRET_DRIVEQUEUE_URL"] = env.pop("DRIVEQUEUE_URL")
+    job_id = queue.submit("story", {"seed": "Once upon a time", "lines": 2})
+
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    NotebookClient(notebook, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute(env=env)
+
+    assert queue.status(job_id)["status"] == "done"
+    output = "".join(out.get("text", "") for cell in notebook.cells if cell.cell_type == "code"
+                     for out in cell.outputs)
+    assert f"queue: {queue.store.root}" in output
+
+
+def test_notebook_without_a_queue_secret_says_where_to_add_it(tmp_path):
+    env = queue_env(tmp_path, COLAB_WORKER_SMOKE="1",
+                    PYTHONPATH=os.pathsep.join([str(KAGGLE_STUB), os.environ.get("PYTHONPATH", "")]))
+    env.pop("DRIVEQUEUE_URL")
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    client = NotebookClient(notebook, timeout=120, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}})
+    with pytest.raises(CellExecutionError, match="Add the secret DRIVEQUEUE_URL"):
+        client.execute(env=env)
 
 
 def test_notebook_asks_for_the_fork_before_installing(tmp_path):

@@ -8,7 +8,8 @@ from tests.colab_worker.worker_support import WorkerProcess, follow, queue_env
 def test_worker_writes_stories_into_a_drive_folder(drive_env, tmp_path):
     url = f"drive://id:{drive_env.create_folder('stories')}"
     env = queue_env(tmp_path, DRIVEQUEUE_URL=url)  # carries the emulator's endpoint and token
-    queue = Queue(open_store(url), Timing.from_env("drive", env))
+    store = open_store(url)
+    queue = Queue(store, Timing.from_env(store.default_timing, env))
     assert queue.timing.flush > 0  # lines are coalesced into at most one write per flush interval
     ids = [queue.submit("story", {"seed": seed, "lines": 4}) for seed in ("The miller", "A frog")]
     worker = WorkerProcess(env, tmp_path / "worker.log")

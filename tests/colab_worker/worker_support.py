@@ -21,7 +21,7 @@ from colab_worker.config import WorkerConfig
 from colab_worker.model_shelf import ModelShelf
 from drivequeue.shutdown import Shutdown
 from colab_worker.worker import Worker
-from drivequeue import Queue, Timing, open_store
+from drivequeue import LocalStore, Queue, Timing, open_store
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -53,7 +53,7 @@ def queue_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 def queue_for(env: dict[str, str]) -> Queue:
     """A producer-side handle on the queue the processes use, with their timing."""
-    return Queue(open_store(env["DRIVEQUEUE_URL"]), Timing.from_env("local", env))
+    return Queue(open_store(env["DRIVEQUEUE_URL"]), Timing.from_env(LocalStore.default_timing, env))
 
 
 def run_worker(queue: Queue, tmp_path: Path, max_jobs: int) -> None:

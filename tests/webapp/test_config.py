@@ -58,3 +58,18 @@ def test_limits_come_from_the_environment():
     )
     assert config.create_limit == "2 per hour"
     assert config.max_queued == 3
+
+
+@pytest.mark.parametrize("environ, url", [
+    ({"REDIS_URL": "rediss://:pw@ec2.example:6380"}, "rediss://:pw@ec2.example:6380"),
+    ({"DRIVEQUEUE_URL": "redis://cache.example:6379/0"}, "redis://cache.example:6379/0"),
+    ({"REDIS_URL": "rediss://:pw@ec2.example:6380", "DRIVEQUEUE_URL": "drive://id:abc123"}, "drive://id:abc123"),
+])
+def test_heroku_accepts_a_redis_queue_and_drivequeue_url_wins(environ, url):
+    config = Config.from_env({"DYNO": "web.1", "SECRET_KEY": "s" * 40, **environ})
+    assert config.queue_url == url
+
+
+def test_an_unknown_queue_scheme_is_named():
+    with pytest.raises(ConfigError, match="DRIVEQUEUE_URL: unknown queue URL scheme"):
+        Config.from_env({"SECRET_KEY": "s" * 40, "DRIVEQUEUE_URL": "s3://bucket"})

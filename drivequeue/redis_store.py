@@ -1,0 +1,425 @@
+"""``RedisStore``: the queue in a Redis database, through redis-py.
+
+Open it with ``redis://[:PASSWORD@]HOST:PORT[/DB][?queue=NAME]`` or
+``rediss://...`` (TLS). ``queue=NAME`` keeps several queues apart in one
+database (default ``main``); every other query parameter is redis-py's, such as
+``ssl_cert_reqs=none`` for a server whose certificate is self-signed (Heroku's
+Key-Value Store; ``DRIVEQUEUE_REDIS_SSL_CERT_REQS=none`` says the same for a URL
+that is used as Heroku sets it).
+
+How the ``Store`` operations map onto Redis (all keys start with
+``drivequeue:NAME:``):
+
+* a file is a hash ``m:<key>`` (its name, the tag of the create that made it,
+  when it was last written by the server's clock, its MD5 for uploads) and a
+  list ``d:<key>`` of chunks whose concatenation is its content; the index hash
+  ``index`` maps every key to its name for listings;
+* ``create``, ``write`` and ``delete`` are Lua scripts, so each is one atomic
+  step: of concurrent creates of one key exactly one finds it absent, and a
+  create retried after a lost answer recognises its own random tag;
+* each of those scripts also publishes ``<create|write|delete> <name> <key>`` on
+  the channel ``changes``, and ``wait`` listens there: an idle worker wakes
+  within milliseconds of a submit and makes no calls while nothing happens.
+  Heartbeat rewrites (files called ``worker``) wake nobody;
+* ``upload`` sends a file in chunks of ``CHUNK_SIZE`` to a temporary list that
+  the create script renames into place, so a reader sees the whole file or none.
+  Files above ``MAX_FILE_BYTES`` are refused: Redis holds everything in memory,
+  and big data sets belong on Google Drive.
+
+Nothing acknowledged is lost only if the server logs every write before it
+answers: ``appendonly yes`` with ``appendfsync always``. At start the store
+reads ``INFO persistence`` (and ``CONFIG GET appendfsync`` where the server
+allows it; it never changes the server's settings) and logs a warning when a
+crash of the server could lose acknowledged writes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import redis
+from redis import exceptions as redis_errors
+
+from .errors import BadStoreURL, ChecksumMismatch, ConfigError, FileTooBig, InvalidKey, KeyExists, NotFound, StoreUnavailable
+from .store import NAME_PATTERN, Entry, Store, check_key, check_name
+from .timing import Timing
+
+log = logging.getLogger(__name__)
+
+#: content is stored and sent in pieces of this size (a Redis string may hold 512 MB)
+CHUNK_SIZE = 4 * 1024 * 1024
+#: the biggest file the store takes: Redis keeps everything in memory
+MAX_FILE_BYTES = 256 * 1024 * 1024
+#: an upload's chunks wait under a temporary name at most this long
+UPLOAD_TTL_S = 3600
+DEFAULT_QUEUE = "main"
+#: how long one call may wait for the server before it counts as unavailable
+SOCKET_TIMEOUT_S = 10.0
+#: files rewritten every few seconds by every worker; their rewrites wake no waiter
+QUIET_NAMES = frozenset({"worker"})
+#: messages consumed at most per wake (the rest wake the next wait at once)
+DRAIN_AT_ONCE = 1000
+
+Progress = Callable[[int], None]
+
+# KEYS: meta, data, index, channel, [upload list]; ARGV: key, name, tag, chunks...
+_CREATE = """
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  return redis.call('HGET', KEYS[1], 'tag') or ''
+end
+local now = redis.call('TIME')
+if KEYS[5] then
+  if redis.call('EXISTS', KEYS[5]) == 0 then return redis.error_reply('UPLOADGONE') end
+  redis.call('RENAME', KEYS[5], KEYS[2])
+  redis.call('PERSIST', KEYS[2])
+else
+  redis.call('DEL', KEYS[2])
+  redis.call('RPUSH', KEYS[2], unpack(ARGV, 5))
+end
+redis.call('HSET', KEYS[1], 'name', ARGV[2], 'tag', ARGV[3], 'md5', ARGV[4],
+           'mtime', now[1] .. '.' .. string.format('%06d', now[2]))
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
+redis.call('PUBLISH', KEYS[4], 'create ' .. ARGV[2] .. ' ' .. ARGV[1])
+return false
+"""
+
+# KEYS: meta, data, channel; ARGV: key, chunks...
+_WRITE = """
+local name = redis.call('HGET', KEYS[1], 'name')
+if not name then return 0 end
+local now = redis.call('TIME')
+redis.call('DEL', KEYS[2])
+redis.call('RPUSH', KEYS[2], unpack(ARGV, 2))
+redis.call('HSET', KEYS[1], 'md5', '', 'mtime', now[1] .. '.' .. string.format('%06d', now[2]))
+redis.call('PUBLISH', KEYS[3], 'write ' .. name .. ' ' .. ARGV[1])
+return 1
+"""
+
+# KEYS: meta, data, index, channel; ARGV: key
+_DELETE = """
+local name = redis.call('HGET', KEYS[1], 'name')
+if not name then return 0 end
+redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('HDEL', KEYS[3], ARGV[1])
+redis.call('PUBLISH', KEYS[4], 'delete ' .. name .. ' ' .. ARGV[1])
+return 1
+"""
+
+
+def split_redis_url(url: str) -> tuple[str, str]:
+    """``(redis-py URL, queue name)``: the ``queue`` parameter is this store's, the rest redis-py's."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("redis", "rediss") or not parts.hostname:
+        raise BadStoreURL("a Redis queue URL looks like redis://HOST:PORT/DB or rediss://... (TLS)")
+    params = parse_qsl(parts.query, keep_blank_values=True)
+    names = [value for key, value in params if key == "queue"]
+    queue = names[-1] if names else DEFAULT_QUEUE
+    if not NAME_PATTERN.fullmatch(queue):
+        raise BadStoreURL("the queue=NAME of a Redis URL is lowercase letters, digits and _")
+    rest = urlencode([(k, v) for k, v in params if k != "queue"])
+    return urlunsplit(parts._replace(query=rest)), queue
+
+
+def open_redis_store(url: str, environ: dict[str, str] | None = None) -> RedisStore:
+    """Open the store a ``redis://`` or ``rediss://`` URL names.
+
+    ``DRIVEQUEUE_REDIS_SSL_CERT_REQS`` (``none``, ``optional``, ``required``) applies to a
+    ``rediss://`` URL that names no ``ssl_cert_reqs`` itself, so that Heroku's ``REDIS_URL``
+    can be used as it is set (and as it is rotated).
+    """
+    client_url, queue = split_redis_url(url)
+    env = os.environ if environ is None else environ
+    cert_reqs = env.get("DRIVEQUEUE_REDIS_SSL_CERT_REQS", "").strip().lower()
+    if cert_reqs and client_url.startswith("rediss://") and "ssl_cert_reqs=" not in client_url:
+        if cert_reqs not in ("none", "optional", "required"):
+            raise ConfigError("DRIVEQUEUE_REDIS_SSL_CERT_REQS is none, optional or required")
+        client_url += ("&" if urlsplit(client_url).query else "?") + f"ssl_cert_reqs={cert_reqs}"
+    try:
+        client = redis.Redis.from_url(client_url, socket_timeout=SOCKET_TIMEOUT_S,
+                                      socket_connect_timeout=SOCKET_TIMEOUT_S)
+    except ValueError as exc:
+        raise BadStoreURL(f"cannot use this Redis URL: {exc}") from None
+    return RedisStore(client, queue, url)
+
+
+def _unavailable(exc: Exception) -> StoreUnavailable:
+    if isinstance(exc, redis_errors.AuthenticationError) or "NOAUTH" in str(exc) or "WRONGPASS" in str(exc):
+        return StoreUnavailable(
+            "Redis refused the password: if the server's URL was rotated (Heroku does that), "
+            "set the new REDIS_URL or DRIVEQUEUE_URL here"
+        )
+    return StoreUnavailable(f"cannot reach Redis ({type(exc).__name__}: {exc})")
+
+
+#: what redis-py raises when the server cannot serve a call (down, loading, read-only, refused)
+_DOWN = (redis_errors.ConnectionError, redis_errors.TimeoutError, redis_errors.ResponseError)
+
+
+class RedisStore(Store):
+    """The queue ``queue`` in the Redis database that ``client`` talks to."""
+
+    #: calls cost well under a millisecond and changes are pushed: leases can be short
+    default_timing = Timing(lease=6.0, heartbeat=1.0, poll=10.0, check=0.5, backoff_max=10.0, read=0.1)
+
+    def __init__(self, client: redis.Redis, queue: str, url: str):
+        self.client = client
+        self.queue = queue
+        self.url = url
+        self._prefix = f"drivequeue:{queue}:"
+        self._index = self._prefix + "index"
+        self._channel = self._prefix + "changes"
+        self._create = client.register_script(_CREATE)
+        self._write = client.register_script(_WRITE)
+        self._delete = client.register_script(_DELETE)
+        self._pubsub: redis.client.PubSub | None = None
+        self._pubsub_lock = threading.Lock()
+        warning = self.durability_warning()
+        if warning:
+            log.warning("%s", warning)
+
+    def __repr__(self) -> str:
+        return f"RedisStore(queue={self.queue!r})"
+
+    # -- durability ---------------------------------------------------------------------
+
+    def durability_warning(self) -> str | None:
+        """Why a crash of the server could lose acknowledged writes, or None if it cannot."""
+        try:
+            info = self.client.info("persistence")
+        except _DOWN as exc:
+            return f"cannot read the Redis server's persistence settings ({_unavailable(exc)})"
+        if not info.get("aof_enabled"):
+            return ("the Redis server keeps no append-only file: a crash of the server loses every job "
+                    "and line written since its last snapshot (run it with appendonly yes, appendfsync always)")
+        try:
+            policy = self.client.config_get("appendfsync").get("appendfsync")
+        except _DOWN:
+            return None  # a managed server may refuse CONFIG; the append-only file is on
+        if policy != "always":
+            return (f"the Redis server syncs its append-only file {policy!r}, not 'always': a crash of "
+                    "the server can lose about a second of acknowledged writes")
+        return None
+
+    # -- single files -------------------------------------------------------------------
+
+    def new_keys(self, name: str, n: int = 1) -> list[str]:
+        check_name(name)
+        return [f"{name}-{secrets.token_urlsafe(16)}" for _ in range(n)]
+
+    def create(self, key: str, name: str, data: bytes) -> None:
+        self._check_reserved(key, name)
+        chunks = _chunks(_bytes(data))
+        self._created(key, name, chunks=chunks)
+
+    def read(self, key: str) -> bytes:
+        check_key(key)
+        try:
+            with self.client.pipeline(transaction=True) as pipe:
+                pipe.exists(self._meta(key))
+                pipe.lrange(self._data(key), 0, -1)
+                exists, chunks = pipe.execute()
+        except _DOWN as exc:
+            raise _unavailable(exc) from None
+        if not exists:
+            raise NotFound(f"no file {key}")
+        return b"".join(chunks)
+
+    def write(self, key: str, data: bytes) -> None:
+        check_key(key)
+        chunks = _chunks(_bytes(data))
+        written = self._call(self._write, keys=[self._meta(key), self._data(key), self._channel],
+                             args=[key, *chunks])
+        if not written:
+            raise NotFound(f"no file {key}")
+
+    def delete(self, key: str) -> None:
+        check_key(key)
+        self._call(self._delete, keys=[self._meta(key), self._data(key), self._index, self._channel], args=[key])
+
+    def exists(self, key: str) -> bool:
+        check_key(key)
+        return bool(self._call(self.client.exists, self._meta(key)))
+
+    def modified(self, key: str) -> float:
+        check_key(key)
+        stamp = self._call(self.client.hget, self._meta(key), "mtime")
+        if stamp is None:
+            raise NotFound(f"no file {key}")
+        return float(stamp)
+
+    def list(self, name: str | None = None) -> list[Entry]:
+        if name is not None:
+            check_name(name)
+        index = self._call(self.client.hgetall, self._index)
+        entries = [Entry(k.decode(), n.decode()) for k, n in index.items()]
+        return [e for e in entries if name is None or e.name == name]
+
+    # -- big files ----------------------------------------------------------------------
+
+    def upload(self, key: str, name: str, path: str | os.PathLike, progress: Progress | None = None) -> str:
+        """Create ``key`` from a local file sent in chunks; returns its MD5 (``FileTooBig`` past the limit)."""
+        self._check_reserved(key, name)
+        size = Path(path).stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise FileTooBig(f"{Path(path).name} is {size / 2**20:.0f} MiB; a Redis queue takes files up to "
+                             f"{MAX_FILE_BYTES // 2**20} MiB (keep bigger ones on Google Drive)")
+        tag = secrets.token_hex(8)
+        staging = f"{self._prefix}u:{tag}"
+        digest = hashlib.md5()
+        try:
+            with open(path, "rb") as source:
+                chunk = source.read(CHUNK_SIZE)
+                while True:  # an empty file is one empty chunk
+                    digest.update(chunk)
+                    with self.client.pipeline(transaction=True) as pipe:
+                        pipe.rpush(staging, chunk)
+                        pipe.expire(staging, UPLOAD_TTL_S)
+                        pipe.execute()
+                    if progress is not None and chunk:
+                        progress(len(chunk))
+                    chunk = source.read(CHUNK_SIZE)
+                    if not chunk:
+                        break
+        except _DOWN as exc:
+            raise _unavailable(exc) from None
+        self._created(key, name, tag=tag, md5=digest.hexdigest(), staging=staging)
+        return digest.hexdigest()
+
+    def download(self, key: str, path: str | os.PathLike, progress: Progress | None = None) -> None:
+        """Write ``key`` to ``path`` one chunk at a time, checking the MD5 an upload recorded."""
+        check_key(key)
+        data_key = self._data(key)
+        digest = hashlib.md5()
+        expected = self._call(self.client.hget, self._meta(key), "md5")
+        if expected is None:
+            raise NotFound(f"no file {key}")
+        count = self._call(self.client.llen, data_key)
+        with open(path, "wb") as out:
+            for index in range(count):
+                chunk = self._call(self.client.lindex, data_key, index)
+                if chunk is None:
+                    raise StoreUnavailable(f"{key} changed while it was being downloaded; try again")
+                out.write(chunk)
+                digest.update(chunk)
+                if progress is not None:
+                    progress(len(chunk))
+        if expected and expected.decode() != digest.hexdigest():
+            raise ChecksumMismatch(f"{key} arrived with a different MD5 than it was stored with; try again")
+
+    # -- waiting ------------------------------------------------------------------------
+
+    def wait(self, timeout: float) -> bool:
+        """Wait for a change message on the queue's channel, at most ``timeout`` seconds.
+
+        The subscription is made on the first call and kept, so changes between
+        two calls are not missed; after it is made (again, after an outage) the
+        first call returns True at once, since changes may have been missed.
+        """
+        with self._pubsub_lock:
+            try:
+                if self._pubsub is None:
+                    pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+                    pubsub.subscribe(self._channel)
+                    self._pubsub = pubsub
+                    return True
+                return self._changed(self._pubsub, timeout)
+            except _DOWN as exc:
+                self._close_pubsub()
+                raise _unavailable(exc) from None
+
+    def close(self) -> None:
+        with self._pubsub_lock:
+            self._close_pubsub()
+        self.client.close()
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def _changed(self, pubsub, timeout: float) -> bool:
+        """Whether a message other than a heartbeat's comes within ``timeout``; drains what waits."""
+        deadline = time.monotonic() + max(0.0, timeout)
+        while True:
+            message = pubsub.get_message(timeout=max(0.0, deadline - time.monotonic()))
+            if message is None:
+                if time.monotonic() >= deadline:
+                    return False
+                continue  # a subscription notice, not a change
+            operation, _, rest = bytes(message.get("data") or b"").decode(errors="replace").partition(" ")
+            if operation != "write" or rest.partition(" ")[0] not in QUIET_NAMES:
+                for _ in range(DRAIN_AT_ONCE):  # one wake for a burst of changes
+                    if pubsub.get_message(timeout=0.0) is None:
+                        break
+                return True
+
+    def _close_pubsub(self) -> None:
+        if self._pubsub is not None:
+            try:
+                self._pubsub.close()
+            except _DOWN:
+                pass
+            self._pubsub = None
+
+    def _created(self, key: str, name: str, chunks: list[bytes] | None = None, tag: str | None = None,
+                 md5: str = "", staging: str | None = None) -> None:
+        tag = tag or secrets.token_hex(8)
+        keys = [self._meta(key), self._data(key), self._index, self._channel]
+        if staging is not None:
+            keys.append(staging)
+        try:
+            existing = self._call(self._create, keys=keys, args=[key, name, tag, md5, *(chunks or [])])
+        except StoreUnavailable:
+            if staging is not None:
+                self._drop_quietly(staging)
+            raise
+        if existing is not None and existing.decode() != tag:  # a tag of our own: our earlier try won
+            if staging is not None:
+                self._drop_quietly(staging)
+            raise KeyExists(key)
+
+    def _drop_quietly(self, key: str) -> None:
+        try:
+            self.client.delete(key)
+        except _DOWN:
+            pass  # it expires by itself
+
+    def _check_reserved(self, key: str, name: str) -> None:
+        check_key(key)
+        check_name(name)
+        if key.partition("-")[0] != name:
+            raise InvalidKey(f"key was not reserved for a {name!r} file")
+
+    def _call(self, method, *args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except redis_errors.ResponseError as exc:
+            if "UPLOADGONE" in str(exc):
+                raise StoreUnavailable("the upload's chunks expired before it finished; try again") from None
+            raise _unavailable(exc) from None
+        except _DOWN as exc:
+            raise _unavailable(exc) from None
+
+    def _meta(self, key: str) -> str:
+        return f"{self._prefix}m:{key}"
+
+    def _data(self, key: str) -> str:
+        return f"{self._prefix}d:{key}"
+
+
+def _bytes(data) -> bytes:
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError("store data must be bytes")
+    if len(data) > MAX_FILE_BYTES:
+        raise FileTooBig(f"a Redis queue takes files up to {MAX_FILE_BYTES // 2**20} MiB")
+    return bytes(data)
+
+
+def _chunks(data: bytes) -> list[bytes]:
+    """``data`` in pieces of ``CHUNK_SIZE`` (one empty piece for empty data)."""
+    return [data[i:i + CHUNK_SIZE] for i in range(0, len(data), CHUNK_SIZE)] or [b""]
