@@ -11,10 +11,12 @@ bind = ["[::]:" + os.environ.get("PORT", "8000")]
 # Heroku sets WEB_CONCURRENCY from the dyno's memory.
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 
-# Browsers poll once a second and most polls are answered from memory, so
-# threads (not processes) carry the many small waiting requests.
+# Every story page holds an event stream open, which holds a thread; the app
+# refuses streams beyond WEBAPP_MAX_STREAMS (80) per process, so that at least
+# 20 threads are always left for pages, forms and polls. A waiting thread costs
+# little memory and no CPU: streams are answered from one shared read of the story.
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+threads = int(os.environ.get("GUNICORN_THREADS", "100"))
 
 # Heroku's router gives up on a request after 30 s and kills a dyno 30 s after
 # SIGTERM: a stuck request is ended first, and in-flight ones finish in time.

@@ -3,7 +3,8 @@
 Runs, in turn: generation speed (``bench/generation.py``), the worker's pick-up
 latency and throughput (``worker_latency.py``), the Drive API cost
 (``drive_api_cost.py``, the web app's part also as it was before it followed
-Drive's changes feed), the queue on Redis (``redis_queue.py``), web polling with many tabs (``web_polling.py``), the
+Drive's changes feed), the queue on Redis (``redis_queue.py``), web polling with many tabs (``web_polling.py``), 50 event
+streams on gunicorn (``web_streams.py``), the story page in Chromium (``page_latency.py``), the
 queue's cost per operation (``queue_local.py``), the end-to-end latency over
 three transports (``e2e_latency.py``) and, on a machine with a CUDA GPU, the GPU
 check (``gpu_check.py``). Then writes BENCHMARKS.md and a plot.
@@ -55,6 +56,10 @@ class Sizes:
     drive_lines: int
     pollers: int
     poll_seconds: float
+    streams: int
+    stream_seconds: float
+    page_trials: int
+    page_lines: int
     queue_jobs: int
     e2e_stories: int
     e2e_lines: int
@@ -69,13 +74,15 @@ class Sizes:
 FULL = Sizes(gen_lines=100, gen_batches=(1, 16, 64, 256), gen_seconds=3.0,
              trials=10, worker_lines=10, concurrency=(1, 8, 32),
              drive_scale=1.0, drive_idle_s=60.0, drive_lines=100,
-             pollers=50, poll_seconds=20.0, queue_jobs=1000,
+             pollers=50, poll_seconds=20.0, streams=50, stream_seconds=20.0, page_trials=10, page_lines=20,
+             queue_jobs=1000,
              e2e_stories=6, e2e_lines=10, e2e_stagger=1.3, mount_delay=60.0, remount=4.0,
              watch_s=20.0, redis_jobs=100, timeout=900.0)
 QUICK = Sizes(gen_lines=6, gen_batches=(1, 4), gen_seconds=0.3,
               trials=2, worker_lines=2, concurrency=(1, 2),
               drive_scale=0.05, drive_idle_s=10.0, drive_lines=20,
-              pollers=5, poll_seconds=2.0, queue_jobs=30,
+              pollers=5, poll_seconds=2.0, streams=5, stream_seconds=2.0, page_trials=1, page_lines=3,
+              queue_jobs=30,
               e2e_stories=1, e2e_lines=2, e2e_stagger=0.5, mount_delay=2.0, remount=0.5,
               watch_s=2.0, redis_jobs=8, timeout=300.0)
 
@@ -204,6 +211,11 @@ def run_suite(model: str, sizes: Sizes, workdir: Path, quick: bool, threads: int
             "--workers", "1", "4", "8"], workdir, sizes.timeout),
         "web_polling": lambda: run_script("web_polling", [
             "--pollers", str(sizes.pollers), "--seconds", str(sizes.poll_seconds)], workdir, sizes.timeout),
+        "web_streams": lambda: run_script("web_streams", [
+            "--streams", str(sizes.streams), "--seconds", str(sizes.stream_seconds)], workdir, sizes.timeout),
+        "page_latency": lambda: run_script("page_latency", [
+            "--trials", str(sizes.page_trials), "--lines", str(sizes.page_lines), "--line-every", "1.0"],
+            workdir, sizes.timeout),
         "queue_local": lambda: run_script("queue_local", ["--jobs", str(sizes.queue_jobs)], workdir, sizes.timeout),
         "e2e": lambda: e2e_latency.run_all(
             list(e2e_latency.TRANSPORTS), model, stories=sizes.e2e_stories, lines=sizes.e2e_lines,

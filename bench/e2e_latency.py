@@ -59,11 +59,7 @@ SEEDS = ["Once upon a time", "The fox said to the bear", "In the deep forest", "
          "A poor miller had three sons", "The wind came over the hill", "Long ago, by the sea",
          "The little tailor sat at his window"]
 TRANSPORTS = ("local", "redis", "drive", "paper")
-#: the story page's poll interval with the web app's default settings (WEBAPP_POLL_INTERVAL)
-PAGE_POLL_S = Config.poll_interval
 ACTIVE = ("queued", "running")
-#: Redis answers in well under a millisecond: the web app can read a story ten times a second
-REDIS_READ_S = 0.1
 
 
 class BenchError(RuntimeError):
@@ -79,8 +75,6 @@ class Transport:
     open_worker_store: Callable[[], Store]
     open_web_store: Callable[[], Store]
     timing: Timing
-    #: the web app reads a story at most once per this many seconds (WEBAPP_POLL_INTERVAL)
-    read_period: float = Config.poll_interval
 
 
 @contextmanager
@@ -112,7 +106,7 @@ def redis_transport(workdir: Path) -> Iterator[Transport]:
                 time.sleep(0.05)
         opener = partial(open_store, url)
         yield Transport("redis", "Redis (a local redis-server, appendfsync always)", opener, opener,
-                        Timing.from_env(RedisStore.default_timing, environ={}), read_period=REDIS_READ_S)
+                        Timing.from_env(RedisStore.default_timing, environ={}))
     finally:
         server.kill()
         server.wait()
@@ -224,10 +218,10 @@ def follow(port: int, story_id: str, poll_s: float, deadline: float, served: dic
 
 
 @contextmanager
-def web_server(store: Store, timing: Timing, read_period: float = Config.poll_interval) -> Iterator[int]:
+def web_server(store: Store, timing: Timing) -> Iterator[int]:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     config = Config(secret_key=secrets.token_hex(32), queue_url=store.url, environment="development",
-                    create_limit="1000 per minute", read_limit="100000 per minute", poll_interval=read_period)
+                    create_limit="1000 per minute", read_limit="100000 per minute")
     server = make_server("127.0.0.1", 0, create_app(config, queue=Queue(store, timing)), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -244,6 +238,7 @@ def web_server(store: Store, timing: Timing, read_period: float = Config.poll_in
 class Run:
     transport: str
     label: str
+    poll_s: float
     stories: int
     lines_requested: int
     latencies: list[float]
@@ -253,6 +248,7 @@ class Run:
         ordered = sorted(self.latencies)
         return {
             "label": self.label,
+            "poll_s": self.poll_s,
             "stories": self.stories,
             "lines_requested": self.lines_requested,
             "lines_measured": len(ordered),
@@ -277,8 +273,8 @@ def percentile(ordered: list[float], p: float) -> float | None:
 def measure(transport: Transport, model: str, device: str, workdir: Path, stories: int, lines: int,
             stagger: float, poll_s: float, timeout: float) -> Run:
     """Start a worker, submit ``stories`` stories ``stagger`` seconds apart, follow each to its end."""
-    # the story page polls as often as the web app reads (WEBAPP_POLL_INTERVAL): on Redis, ten times a second
-    client_poll = min(poll_s, transport.read_period)
+    # the story page polls as often as the web app reads, the store's read period (timing.read)
+    client_poll = transport.timing.read if poll_s is None else poll_s
     context = multiprocessing.get_context("spawn")
     ready, stop = context.Event(), context.Event()
     line_log = workdir / f"{transport.name}-lines.log"
@@ -290,7 +286,7 @@ def measure(transport: Transport, model: str, device: str, workdir: Path, storie
         while not ready.wait(0.2):
             if not worker.is_alive():
                 raise BenchError(f"the worker exited before it was ready (exit status {worker.exitcode})")
-        with web_server(web_store, transport.timing, transport.read_period) as port:
+        with web_server(web_store, transport.timing) as port:
             served: dict[str, dict[int, float]] = {}
             outcomes: dict[str, str] = {}
             deadline = time.monotonic() + timeout
@@ -318,12 +314,12 @@ def measure(transport: Transport, model: str, device: str, workdir: Path, storie
                  for story_id, lines_served in served.items()
                  for index, moment in lines_served.items()
                  if (story_id.split(".")[0], index) in generated]
-    return Run(transport.name, transport.label, stories, stories * lines, latencies,
+    return Run(transport.name, transport.label, client_poll, stories, stories * lines, latencies,
                [outcomes.get(s, "not followed") for s in served])
 
 
 def run_all(transports: list[str], model: str, device: str = "cpu", stories: int = 6, lines: int = 10,
-            stagger: float = 1.3, poll_s: float = PAGE_POLL_S, latency_ms: float = 150.0,
+            stagger: float = 1.3, poll_s: float | None = None, latency_ms: float = 150.0,
             mount_delay: float = MOUNT_DELAY_S, remount: float = REMOUNT_S) -> dict:
     """Measure each named transport in turn; the figures as a JSON-ready dict."""
     results = {"poll_s": poll_s, "latency_ms": latency_ms, "mount_delay_s": mount_delay, "remount_s": remount,
@@ -349,12 +345,12 @@ def run_all(transports: list[str], model: str, device: str = "cpu", stories: int
 
 
 def print_table(results: dict) -> None:
-    print(f"line generated -> served by GET /api/stories/<id>?after=N, polled every {results['poll_s']:g} s")
+    print("line generated -> served by GET /api/stories/<id>?after=N")
     for name, run in results["transports"].items():
         if run["p50_s"] is None:
             print(f"  {name:<6} no line measured ({', '.join(run['outcomes'])})")
             continue
-        print(f"  {name:<6} p50 {run['p50_s']:7.2f} s   p95 {run['p95_s']:7.2f} s   max {run['max_s']:7.2f} s   "
+        print(f"  {name:<6} polled every {run['poll_s']:g} s   p50 {run['p50_s']:7.2f} s   p95 {run['p95_s']:7.2f} s   max {run['max_s']:7.2f} s   "
               f"{run['lines_measured']}/{run['lines_requested']} lines   {run['label']}")
 
 
@@ -367,8 +363,8 @@ def main() -> None:
     parser.add_argument("--stories", type=int, default=6, help="stories per transport (default 6)")
     parser.add_argument("--lines", type=int, default=10, help="lines per story (default 10)")
     parser.add_argument("--stagger", type=float, default=1.3, help="seconds between two submits (default 1.3)")
-    parser.add_argument("--poll", type=float, default=PAGE_POLL_S,
-                        help=f"seconds between a client's polls (default {PAGE_POLL_S:g}, the page's)")
+    parser.add_argument("--poll", type=float, default=None,
+                        help="seconds between a client's polls (default: the store's read period, as the page does)")
     parser.add_argument("--latency-ms", type=float, default=150.0,
                         help="delay the Drive emulator adds to every request (default 150)")
     parser.add_argument("--mount-delay", type=float, default=MOUNT_DELAY_S,

@@ -41,7 +41,7 @@ class Timing:
     retention: float = 7 * 24 * 3600.0
     max_queue_wait: float = 6 * 3600.0
     gc_interval: float = 600.0
-    read: float = 0.2
+    read: float = 0.1
 
     def __post_init__(self) -> None:
         for field in fields(self):

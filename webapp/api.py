@@ -1,4 +1,4 @@
-"""The JSON API, for scripts and for the story page's own polling.
+"""The JSON API, for scripts and for the story page: its event stream, and polling as a fallback.
 
 POST bodies must be ``application/json`` (415 otherwise): a cross-site HTML
 form cannot send that without a CORS preflight this app never grants, which is
@@ -19,8 +19,6 @@ from .stories import Stories
 from .story_stream import StreamSlots, story_events
 
 bp = Blueprint("api", __name__, url_prefix="/api")
-
-#: ASCII digits only (``str.isdigit`` takes other scripts' digits), few enough for ``int``
 
 #: what a visitor may see of a worker (no claim or store keys)
 WORKER_FIELDS = ("id", "host", "device", "online", "last_seen")
@@ -50,6 +48,7 @@ def _json_body() -> dict:
 
 
 def _line_count(raw: str, name: str) -> int:
+    # ASCII digits only (``str.isdigit`` takes other scripts' digits), few enough for ``int``
     if not re.fullmatch(r"[0-9]{1,9}", raw):
         raise BadRequest(f"{name} must be a whole number of lines, 0 or more.")
     return int(raw)

@@ -1,8 +1,8 @@
 """HTML pages: the start form, the story page, and the form posts behind its buttons.
 
 The pages work without JavaScript (forms post and redirect, a story that is
-still being written refreshes itself); with it, ``static/js/story.js`` polls the
-JSON API and appends lines as they arrive.
+still being written refreshes itself); with it, ``static/js/story.js`` follows
+the story's event stream (or polls the JSON API) and reveals lines as they arrive.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from .forms import SAMPLING_FIELDS, CancelForm, ContinueForm, StoryForm
 from .limits import retry_after_seconds
 from .stories import Stories
 from .story_messages import workers_line
-from .story_text import joiner, paragraphs
+from .story_text import paragraphs
 
 bp = Blueprint("pages", __name__)
 
@@ -166,8 +166,8 @@ def _render_story(
     return render_template(
         "story.html",
         view=view,
-        paragraphs=paragraphs(payload.get("seed", ""), view["lines"], view.get("paragraph_ends")),
-        joiner=joiner,
+        paragraphs=paragraphs(payload.get("seed", ""), view["lines"], view["paragraph_ends"],
+                              view["seed_end"]),
         problems=problems,
         continue_form=continue_form,
         edit_form=edit_form,

@@ -1,7 +1,7 @@
 """A per-process read-through cache: the queue is read at most once per interval per key.
 
-Browsers poll the web app about once a second; without this, every open tab
-would cost a Drive API read per poll. With it, a story watched by fifty tabs in
+Every open story page streams (or polls) the web app; without this, every tab
+would cost a Drive API read per look. With it, a story watched by fifty tabs in
 one process is still read about once per ``max_age`` seconds: threads that ask
 for a stale key while another thread is already fetching it wait for that
 fetch instead of starting their own.

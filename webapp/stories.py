@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from drivequeue import Queue
-from stories.story_text import NEWLINE, story_text
 from drivequeue.errors import InvalidKey, InvalidPayload, NotFound
 from stories.kinds import STORY, story_view
+from stories.story_text import story_text
 
 from .config import Config
 from .errors import QueueFull
@@ -38,10 +38,8 @@ class Stories:
         if "marks" in full:  # not read as a story (e.g. its job file is unreadable): shown as one
             full = story_view(full)
         # a job file that cannot be read shows as failed, with no payload
-        # lines that end at a newline carry no paragraph breaks: None tells the pages so
-        sentences = full.get("seed_end") not in (None, NEWLINE)
         view = dict(full, lines=full["lines"][after:], after=after, payload=full["payload"] or {},
-                    paragraph_ends=[i for i in full.get("paragraph_ends", []) if i >= after] if sentences else None)
+                    paragraph_ends=[i for i in full.get("paragraph_ends", []) if i >= after])
         view["message"] = describe(full, self.workers())
         return view
 
@@ -50,7 +48,7 @@ class Stories:
         paragraphs by a blank line (older stories: the seed, then one line per line)."""
         view = self.view(story_id)
         seed = view["payload"].get("seed", "")
-        return story_text(seed, view["lines"], view["paragraph_ends"] or (), view["seed_end"]).rstrip() + "\n"
+        return story_text(seed, view["lines"], view["paragraph_ends"], view["seed_end"]).rstrip() + "\n"
 
     def workers(self) -> list[dict]:
         """The workers the queue knows about, online or not."""

@@ -4,7 +4,8 @@ Every stream of a story reads it through the app's shared cache
 (``Stories.view``), so fifty open streams cost the store what one does: one
 read per read period. Events:
 
-``lines``  ``{"after": N, "lines": [...], "paragraph_ends": [...]}``; its ``id`` is the new
+``lines``  ``{"after": N, "lines": [...], "paragraph_ends": [...], "seed_end": ...}`` (how the
+           lines flow: ``webapp/story_text.py``); its ``id`` is the new
            line count, so a reconnecting browser (``Last-Event-ID``) gets only what it lacks
 ``cut``    ``{"line_count": N}``: lines after the first N were dropped (a stop cut the story
            to what its visitor had seen); the page removes them
@@ -91,7 +92,7 @@ def story_events(
                 chunk += event("cut", {"line_count": sent_lines}, sent_lines)
             if len(lines) > sent_lines:
                 body = {"after": sent_lines, "lines": lines[sent_lines:],
-                        "paragraph_ends": view.get("paragraph_ends")}
+                        "paragraph_ends": view["paragraph_ends"], "seed_end": view["seed_end"]}
                 sent_lines = len(lines)
                 chunk += event("lines", body, sent_lines)
             state = {name: view.get(name) for name in STATE_FIELDS}

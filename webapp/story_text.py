@@ -1,65 +1,58 @@
-"""How a story's seed and lines read as prose: paragraphs of pieces, and the same as plain text.
+"""How a story reads on its page: paragraphs of pieces, by the rules of ``stories.story_text``.
 
-A worker that reports ``paragraph_ends`` writes sentences: the seed and the
-lines flow into one another, joined by a space (none where one side already
-has it), and a paragraph ends after each line whose absolute index is listed.
-A worker without it writes one paragraph per line, after the seed's own.
-``static/js/story.js`` lays out lines that arrive later by the same rules.
+``seed_end`` says how the first line follows the seed. A story whose lines end
+at newlines (``"newline"``, or not known yet) shows the seed and then one
+paragraph per line. A story of sentences flows: the first line runs straight
+on from a seed that ended mid-sentence, follows it after a space, or starts a
+new paragraph; each later line follows after a space, or starts a paragraph
+when the line before it is in ``paragraph_ends``. ``static/js/story-text.js``
+lays out lines that arrive later by the same rules; the download is
+``stories.story_text`` itself.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
+
+from stories.story_text import MID_SENTENCE, NEWLINE, PARAGRAPH
 
 
 @dataclass(frozen=True)
 class Piece:
-    """A run of text in a paragraph: the seed, or line ``index`` (0-based) of the story."""
+    """A run of text in a paragraph: the seed, or line ``index`` (0-based); ``before`` goes first."""
 
     text: str
     index: int | None = None  # None for the seed
+    before: str = ""
 
     @property
     def is_seed(self) -> bool:
         return self.index is None
 
 
-def joiner(left: str, right: str) -> str:
-    """What goes between two pieces of one paragraph."""
-    if not left or not right or left[-1].isspace() or right[0].isspace():
-        return ""
-    return " "
+def flows(seed_end: str | None) -> bool:
+    """Whether the lines are sentences that flow into paragraphs (not one line a paragraph)."""
+    return seed_end is not None and seed_end != NEWLINE
 
 
-def paragraphs(seed: str, lines: list[str], paragraph_ends: list[int] | None) -> list[list[Piece]]:
-    """The story as paragraphs; the seed's own blank lines or newlines start paragraphs too."""
-    result: list[list[Piece]] = [[Piece(part)] for part in _seed_paragraphs(seed)] or [[]]
-    if paragraph_ends is None:
-        return [p for p in result if p] + [[Piece(line, i)] for i, line in enumerate(lines)]
+def paragraphs(seed: str, lines: list[str], paragraph_ends: Collection[int],
+               seed_end: str | None) -> list[list[Piece]]:
+    """The story as paragraphs; the seed's own line breaks start paragraphs too."""
+    result = [[Piece(part)] for part in seed.replace("\r\n", "\n").split("\n") if part.strip()]
+    if not flows(seed_end):
+        return result + [[Piece(line, i)] for i, line in enumerate(lines)]
+    if result:  # the model read the seed without its trailing whitespace
+        result[-1][0] = Piece(result[-1][0].text.rstrip())
     ends = set(paragraph_ends)
     for i, line in enumerate(lines):
-        result[-1].append(Piece(line, i))
-        if i in ends and i + 1 < len(lines):
-            result.append([])
-    return [p for p in result if p]
-
-
-def plain_text(seed: str, lines: list[str], paragraph_ends: list[int] | None) -> str:
-    """The story as a text file: what the page shows, one paragraph per line.
-
-    Without ``paragraph_ends`` that is the worker's own text (the seed and one
-    line per line); with it, a blank line separates paragraphs.
-    """
-    if paragraph_ends is None:
-        return "\n".join([seed, *lines]) + "\n"
-    blocks = []
-    for paragraph in paragraphs(seed, lines, paragraph_ends):
-        text = ""
-        for piece in paragraph:
-            text += joiner(text, piece.text) + piece.text
-        blocks.append(text)
-    return "\n\n".join(blocks) + "\n"
-
-
-def _seed_paragraphs(seed: str) -> list[str]:
-    return [part for part in seed.replace("\r\n", "\n").split("\n") if part.strip()]
+        if i == 0:
+            new_paragraph = not result or seed_end == PARAGRAPH
+            before = "" if seed_end == MID_SENTENCE else " "
+        else:
+            new_paragraph, before = i - 1 in ends, " "
+        if new_paragraph:
+            result.append([Piece(line, i)])
+        else:
+            result[-1].append(Piece(line, i, before))
+    return result

@@ -1,24 +1,33 @@
 // How lines flow into the story's paragraphs: the rules of webapp/story_text.py, for lines that
 // arrive after the page was rendered. Text is only ever set as textContent, never as HTML.
+// `layout` is {ends: Set of line indices a paragraph break follows, seedEnd: how the first line
+// follows the seed ("newline" or null: one paragraph per line; "mid-sentence", "sentence",
+// "paragraph": sentences that flow)}.
 (function () {
   "use strict";
 
-  function joiner(left, right) {
-    if (!left || !right || /\s$/.test(left) || /^\s/.test(right)) return "";
-    return " ";
+  function flows(layout) {
+    return layout.seedEnd !== null && layout.seedEnd !== "newline";
   }
 
-  // Append line `index` to `container`; `ends` is the set of line indices after which a paragraph
-  // ends, or null when the worker writes one paragraph per line. Returns the line's element.
-  function appendLine(container, index, text, ends) {
+  // Append line `index` to `container`; returns the line's element.
+  function appendLine(container, index, text, layout) {
     var paragraph = container.lastElementChild;
-    var startsParagraph = ends === null || !paragraph || ends.has(index - 1);
+    var before = " ";
+    var startsParagraph;
+    if (!flows(layout) || !paragraph) {
+      startsParagraph = true;
+    } else if (index === 0) {
+      startsParagraph = layout.seedEnd === "paragraph";
+      if (layout.seedEnd === "mid-sentence") before = "";
+    } else {
+      startsParagraph = layout.ends.has(index - 1);
+    }
     if (startsParagraph) {
       paragraph = document.createElement("p");
       container.appendChild(paragraph);
-    } else {
-      var gap = joiner(paragraph.textContent, text);
-      if (gap) paragraph.appendChild(document.createTextNode(gap));
+    } else if (before) {
+      paragraph.appendChild(document.createTextNode(before));
     }
     var span = document.createElement("span");
     span.className = "line";
@@ -40,14 +49,14 @@
     });
   }
 
-  // The story as the download gives it: paragraphs on their own lines (blank lines between
-  // them when the worker marks paragraphs).
-  function plainText(container, ends) {
+  // The story as the download gives it: one paragraph a line, blank lines between paragraphs
+  // of sentences.
+  function plainText(container, layout) {
     var blocks = Array.prototype.map.call(container.querySelectorAll("p"), function (p) {
       return p.textContent;
     });
-    return blocks.join(ends === null ? "\n" : "\n\n");
+    return blocks.join(flows(layout) ? "\n\n" : "\n");
   }
 
-  window.StoryText = { joiner: joiner, appendLine: appendLine, dropLinesFrom: dropLinesFrom, plainText: plainText };
+  window.StoryText = { appendLine: appendLine, dropLinesFrom: dropLinesFrom, plainText: plainText };
 })();

@@ -37,8 +37,10 @@
   var cancelForm = document.getElementById("cancel-form");
   var editText = document.getElementById("edit-seed");
 
-  var endsAttr = root.getAttribute("data-paragraph-ends");
-  var ends = endsAttr === null ? null : new Set(JSON.parse(endsAttr));
+  var layout = {
+    ends: new Set(JSON.parse(root.getAttribute("data-paragraph-ends") || "[]")),
+    seedEnd: root.getAttribute("data-seed-end")
+  };
   var received = Number(root.getAttribute("data-line-count"));  // lines the page has (shown or waiting)
   var shown = received;                                          // lines the visitor has seen
   var pending = [];                                              // [index, text] not yet shown
@@ -70,7 +72,7 @@
   }
 
   function showLine(item) {
-    var span = T.appendLine(text, item[0], item[1], ends);
+    var span = T.appendLine(text, item[0], item[1], layout);
     shown = item[0] + 1;
     root.setAttribute("data-seen", String(shown));
     var previous = text.querySelector(".line.fresh");
@@ -110,8 +112,10 @@
     if (finished) showFinished();
   }
 
-  function addLines(after, lines, paragraphEnds) {
-    if (paragraphEnds !== undefined) ends = paragraphEnds === null ? null : new Set(paragraphEnds);
+  function addLines(after, lines, paragraphEnds, seedEnd) {
+    // paragraph ends come for the lines after `after`; earlier ones are kept
+    (paragraphEnds || []).forEach(function (i) { layout.ends.add(i); });
+    if (seedEnd) layout.seedEnd = seedEnd;
     if (after > received) return false;  // a gap: the caller asks again from `received`
     lines.slice(received - after).forEach(function (line, i) {
       pending.push([received + i, line]);
@@ -123,6 +127,7 @@
 
   function cutTo(count) {
     pending = pending.filter(function (item) { return item[0] < count; });
+    layout.ends.forEach(function (i) { if (i >= count - 1) layout.ends.delete(i); });
     if (shown > count) {
       T.dropLinesFrom(text, count);
       shown = count;
@@ -164,7 +169,7 @@
 
   function showFinished() {
     document.querySelectorAll("[data-when=finished]").forEach(function (el) { el.hidden = false; });
-    if (editText && !editDirty) editText.value = T.plainText(text, ends);
+    if (editText && !editDirty) editText.value = T.plainText(text, layout);
   }
 
   function lostTouch(what) {
@@ -185,7 +190,7 @@
     source.addEventListener("lines", function (e) {
       streamFailures = 0;
       var body = JSON.parse(e.data);
-      if (!addLines(body.after, body.lines, body.paragraph_ends)) { source.close(); openStream(); }
+      if (!addLines(body.after, body.lines, body.paragraph_ends, body.seed_end)) { source.close(); openStream(); }
     });
     source.addEventListener("cut", function (e) { cutTo(JSON.parse(e.data).line_count); });
     source.addEventListener("state", function (e) {
@@ -241,7 +246,7 @@
       }
       return response.json().then(function (view) {
         if (view.line_count < received) cutTo(view.line_count);
-        else addLines(view.after, view.lines, view.paragraph_ends);
+        else addLines(view.after, view.lines, view.paragraph_ends, view.seed_end);
         showState(view);
         if (ACTIVE[state] || stopping) schedulePoll(document.hidden ? HIDDEN_POLL_MS : POLL_MS);
       });

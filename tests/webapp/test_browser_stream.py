@@ -7,6 +7,7 @@ on the same local folder the app reads.
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -144,5 +145,26 @@ def test_stop_sends_the_lines_the_visitor_has_seen(page, site, queue_dir):
         assert claim.cancelled
         claim.complete()
     expect(page.get_by_role("button", name="Continue the story")).to_be_visible()
-    # every line the story kept is shown, and the count says so
-    expect(page.locator("#status")).to_have_text(f"Cancelled: {line_count(page)} lines written.")
+    # the story ends where the visitor stopped it: the lines seen, and at most the one after
+    expect(page.locator("#status")).to_have_text(re.compile(r"Cancelled: \d+ lines? written\."))
+    kept = line_count(page)
+    assert page.locator("#status").text_content() == f"Cancelled: {kept} line{'s' if kept != 1 else ''} written."
+    assert seen <= kept <= seen + 1
+    assert page.locator("#story-text .line").all_text_contents() == LINES[:kept]
+
+
+def test_streamed_sentences_flow_into_the_paragraphs_the_worker_marks(page, site, queue_dir):
+    start_story(page, site, "The fox was hungry", 4)
+    with worker_session(queue_dir) as worker:
+        claim = worker.claim_next()
+        claim.append([" and went out."], meta={"seed_end": "mid-sentence"})
+        expect(page.locator("#story-text .line")).to_have_count(1)
+        claim.append(["He met a goose.", "It was late.", "Night fell."], marks={"paragraph_ends": [0]})
+        claim.complete()
+    expect(page.locator("#status")).to_have_text("Done: 4 lines written.")
+    assert page.locator("#story-text p").all_text_contents() == [
+        "The fox was hungry and went out. He met a goose.", "It was late. Night fell."]
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download .txt").click()
+    text = open(download.value.path()).read()
+    assert text == "\n\n".join(page.locator("#story-text p").all_text_contents()) + "\n"

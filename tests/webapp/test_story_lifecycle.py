@@ -127,3 +127,18 @@ def test_an_unreadable_job_file_shows_as_failed(client, store):
     assert page.status_code == 200
     assert view["message"] in page.get_data(as_text=True)
     assert client.get(f"/stories/{story_id}/story.txt").get_data(as_text=True) == "\n"
+
+
+def test_sentences_flow_into_paragraphs_on_the_page_and_in_the_download(client, worker):
+    story_id = submit(client, seed="The fox was hungry", lines=4)["id"]
+    claim = worker.claim_next()
+    claim.append([" and went out.", "He met a goose.", "It was late.", "Night fell."],
+                 marks={"paragraph_ends": [1]}, meta={"seed_end": "mid-sentence"})
+    claim.complete()
+    html = client.get(f"/stories/{story_id}").get_data(as_text=True)
+    assert ('<p><span class="seed">The fox was hungry</span><span class="line" data-index="0"> and went out.'
+            '</span> <span class="line" data-index="1">He met a goose.</span></p>') in html
+    assert ('<p><span class="line" data-index="2">It was late.</span> '
+            '<span class="line" data-index="3">Night fell.</span></p>') in html
+    text = client.get(f"/stories/{story_id}/story.txt").get_data(as_text=True)
+    assert text == "The fox was hungry and went out. He met a goose.\n\nIt was late. Night fell.\n"

@@ -67,7 +67,8 @@ def test_lines_come_as_they_are_written_and_the_stream_ends_with_the_story(clien
     claim = worker.claim_next()
     claim.append(["The first line."], progress={"line": 2, "of": 3})
     event_id, body = stream.until("lines")
-    assert event_id == "1" and body == {"after": 0, "lines": ["The first line."], "paragraph_ends": None}
+    assert event_id == "1" and body == {"after": 0, "lines": ["The first line."], "paragraph_ends": [],
+                                        "seed_end": "newline"}
     _, state = stream.until("state")
     assert state["status"] == "running" and state["progress"] == {"line": 2, "of": 3}
 
@@ -91,12 +92,41 @@ def test_a_reconnecting_browser_gets_only_the_lines_it_lacks(client, worker):
     claim.append(["one", "two", "three"])
     stream = open_stream(client, story_id, **{"Last-Event-ID": "2"})
     event_id, body = stream.until("lines")
-    assert event_id == "3" and body == {"after": 2, "lines": ["three"], "paragraph_ends": None}
+    assert event_id == "3" and body == {"after": 2, "lines": ["three"], "paragraph_ends": [],
+                                        "seed_end": "newline"}
     stream.close()
     # the first connection of a page says how many lines it already shows with ?after=N
     response = client.get(f"/api/stories/{story_id}/stream?after=1", buffered=False)
     assert EventReader(response).until("lines")[1]["lines"] == ["two", "three"]
     response.close()
+
+
+def test_sentences_come_with_where_their_paragraphs_end(client, worker):
+    story_id = submit(client, seed="The fox was hungry", lines=4)["id"]
+    stream = open_stream(client, story_id)
+    claim = worker.claim_next()
+    claim.append([" and went out.", "He met a goose."], marks={"paragraph_ends": [1]},
+                 meta={"seed_end": "mid-sentence"})
+    _, body = stream.until("lines")
+    assert body == {"after": 0, "lines": [" and went out.", "He met a goose."], "paragraph_ends": [1],
+                    "seed_end": "mid-sentence"}
+    stream.close()
+
+
+def test_a_stop_where_seen_tells_the_stream_to_drop_the_later_lines(client, worker):
+    story_id = submit(client, lines=6)["id"]
+    stream = open_stream(client, story_id)
+    claim = worker.claim_next()
+    claim.append(["one", "two", "three", "four", "five"])
+    assert stream.until("lines")[0] == "5"
+    assert client.post(f"/api/stories/{story_id}/cancel", json={"seen": 2}).status_code == 202
+    assert claim.cancelled
+    claim.complete()
+    event_id, body = stream.until("cut")
+    assert event_id == "3" and body == {"line_count": 3}  # the two seen and the one after
+    _, state = stream.until("state")
+    assert state["status"] == "cancelled" and state["line_count"] == 3
+    assert stream.until("end")[1] == {"status": "cancelled"}
 
 
 def test_a_browser_that_has_more_lines_than_the_story_is_told_to_drop_them(client, worker):
