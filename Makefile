@@ -39,9 +39,10 @@ redis:
 # The web app on http://127.0.0.1:$(PORT)/ and a worker with the shipped model, on the queue $(QUEUE).
 PORT ?= 5000
 QUEUE ?= var/queue
+# Ctrl-C is how the demo ends: honcho's exit status 130 for it is a clean stop, not an error.
 demo: install
 	PATH="$(abspath $(VENV))/bin:$$PATH" WEBAPP_ENV=development DRIVEQUEUE_URL="$(QUEUE)" \
-	  $(VENV)/bin/honcho start -f Procfile.dev --port $(PORT)
+	  $(VENV)/bin/honcho start -f Procfile.dev --port $(PORT) || [ $$? -eq 130 ]
 
 # The same two processes on Google Drive's API path, against the bundled Drive emulator
 # (no Google account needed): requests see 100 ms of latency and name listings lag by 2 s.

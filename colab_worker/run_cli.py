@@ -14,6 +14,8 @@ from dataclasses import replace
 
 from .config import ConfigError, WorkerConfig
 
+log = logging.getLogger(__name__)
+
 
 def add_run(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -45,7 +47,8 @@ def add_run(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from drivequeue import DriveQueueError, Queue, open_store
+    from drivequeue import DriveQueueError, Queue, StoreUnavailable, Timing, open_store
+    from drivequeue.backoff import Backoff
     from drivequeue.plugins import kinds_of, load
     from drivequeue.shutdown import Shutdown
 
@@ -63,14 +66,22 @@ def run(args: argparse.Namespace) -> int:
         torch.set_num_threads(config.threads)
     device = pick_device(config.device)
     plugins = load(args.plugin)
-    try:
-        store = open_store(args.queue)
-        shelf = ModelShelf(store, config.cache_dir, device, default=config.model)
-        shelf.get("default")  # a bad --model is reported now, not by the first job
-    except (DriveQueueError, ModelUnavailable) as exc:
-        print(f"colab-worker run: {exc}", file=sys.stderr)
-        return 1
+    backoff = Backoff(cap=Timing.from_env().backoff_max)
     with Shutdown() as stop:
+        while True:
+            try:
+                store = open_store(args.queue)
+                shelf = ModelShelf(store, config.cache_dir, device, default=config.model)
+                shelf.get("default")  # a bad --model is reported now, not by the first job
+                break
+            except StoreUnavailable as exc:  # an outage as it starts: wait it out, as later
+                delay = backoff.next_delay()
+                log.warning("waiting for the queue store to open (%s); retrying in %.1f s", exc, delay)
+                if stop.sleep(delay) or stop.requested:
+                    return 0
+            except (DriveQueueError, ModelUnavailable) as exc:
+                print(f"colab-worker run: {exc}", file=sys.stderr)
+                return 1
         Worker(Queue(store, kinds=kinds_of(plugins)), shelf, config, device, describe(device), stop,
                args.max_jobs, plugins).run()
     store.close()

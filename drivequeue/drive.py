@@ -25,6 +25,8 @@ Settings (read once, in ``DriveSettings.from_env``):
                                     ``StoreUnavailable`` (default 60)
 ``DRIVEQUEUE_DRIVE_RETRY_FIRST``    the first backoff delay in seconds (default 0.5); it doubles
                                     per retry up to 16 s, with jitter
+(``open_store(url, patience=S)``)   a caller that must answer in time (the web app) caps both the
+                                    retries and one request's timeout at S / 2
 ==================================  ============================================================
 """
 
@@ -34,7 +36,7 @@ import os
 import secrets
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Callable
 from urllib.parse import urlsplit
@@ -44,7 +46,7 @@ from googleapiclient.http import MediaFileUpload, MediaInMemoryUpload, MediaIoBa
 
 from .auth import load_credentials
 from .backoff import Backoff
-from .drive_client import DriveAPI, describe, error_reason
+from .drive_client import HTTP_TIMEOUT_S, DriveAPI, describe, error_reason
 from .errors import BadStoreURL, ConfigError, InvalidKey, KeyExists, NotFound, StoreUnavailable
 from .store import KEY_PATTERN, NAME_PATTERN, Entry, Store, check_key, check_name
 from .timing import Timing
@@ -76,6 +78,7 @@ class DriveSettings:
     endpoint: str | None = None
     retry_budget: float = 60.0
     retry_first: float = 0.5
+    http_timeout: float = HTTP_TIMEOUT_S
 
     def __post_init__(self) -> None:
         if self.endpoint is not None:
@@ -99,11 +102,17 @@ class DriveSettings:
             retry_first=_seconds(env, "DRIVEQUEUE_DRIVE_RETRY_FIRST", cls.retry_first),
         )
 
+    def within(self, seconds: float) -> DriveSettings:
+        """These settings, with every call answered within about ``seconds``: retries stop
+        at half of it, and one request that hangs is given up after the other half."""
+        return replace(self, retry_budget=min(self.retry_budget, seconds / 2),
+                       http_timeout=min(self.http_timeout, seconds / 2))
+
     def api(self) -> DriveAPI:
-        """A Drive client with these credentials, endpoint and retry budget."""
+        """A Drive client with these credentials, endpoint, retry budget and request timeout."""
         credentials = load_credentials(self.token, self.token_file)
         backoff = Backoff(first=self.retry_first, budget=self.retry_budget)
-        return DriveAPI(credentials, endpoint=self.endpoint, backoff=backoff)
+        return DriveAPI(credentials, endpoint=self.endpoint, backoff=backoff, timeout=self.http_timeout)
 
 
 def _seconds(env, name: str, default: float) -> float:
@@ -137,10 +146,13 @@ def _execute(api: DriveAPI, method: str, make_request, what: str):
         raise StoreUnavailable(f"cannot {what} ({describe(e)})") from None
 
 
-def open_drive_store(url: str, settings: DriveSettings | None = None) -> DriveStore:
-    """Open the store a ``drive://`` URL names; a folder is looked up, never created."""
+def open_drive_store(url: str, settings: DriveSettings | None = None, patience: float | None = None) -> DriveStore:
+    """Open the store a ``drive://`` URL names; a folder is looked up, never created.
+
+    ``patience``: answer every call within about that many seconds (``DriveSettings.within``)."""
     kind, value = parse_drive_url(url)
-    api = (settings or DriveSettings.from_env()).api()
+    settings = settings or DriveSettings.from_env()
+    api = (settings.within(patience) if patience is not None else settings).api()
     folder_id = value if kind == "id" else find_folder(api, value)
     try:
         folder = api.execute("files.get", lambda: api.files().get(fileId=folder_id, fields="mimeType,trashed"))

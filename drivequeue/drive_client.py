@@ -95,8 +95,10 @@ class DriveAPI:
     None means Google's servers.
     """
 
-    def __init__(self, credentials, endpoint: str | None = None, backoff: Backoff | None = None):
+    def __init__(self, credentials, endpoint: str | None = None, backoff: Backoff | None = None,
+                 timeout: float = HTTP_TIMEOUT_S):
         self.credentials = credentials
+        self.timeout = timeout
         self.endpoint = endpoint.rstrip("/") if endpoint else None
         self.backoff = backoff or Backoff()
         self.calls: Counter[str] = Counter()
@@ -118,9 +120,10 @@ class DriveAPI:
         authorized = getattr(self._local, "http", None)
         if authorized is None:
             if self.endpoint and self.endpoint.startswith("http://"):
-                transport = LoopbackHttp(self.endpoint, HTTP_TIMEOUT_S)
+                transport = LoopbackHttp(self.endpoint, self.timeout)
             else:
                 transport = build_http()
+                transport.timeout = self.timeout
             authorized = google_auth_httplib2.AuthorizedHttp(self.credentials, http=transport)
             self._local.http = authorized
         return authorized

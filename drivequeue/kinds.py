@@ -20,7 +20,7 @@ from typing import Any
 
 from .errors import InvalidKey, InvalidPayload
 from .files import check_file_name
-from .records import parse_job_id
+from .records import parse_job_id, shown
 
 #: control characters (Unicode category Cc) other than newline and tab
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -115,7 +115,7 @@ def get_kind(kinds: Mapping[str, JobKind], name: object) -> JobKind:
     kind = kinds.get(name) if isinstance(name, str) else None
     if kind is None:
         known = ", ".join(sorted(kinds)) or "none: load a plugin that defines one"
-        raise InvalidPayload(f"unknown job kind {name!r} (known kinds: {known})")
+        raise InvalidPayload(f"unknown job kind {shown(name)} (known kinds: {known})")
     return kind
 
 
@@ -137,11 +137,11 @@ def _check_fields(kind: JobKind, fields_of: Callable[[int], Mapping[str, Field]]
         raise InvalidPayload(f"a {kind.name} {what} must be a JSON object")
     version = payload.get("v", kind.version)
     if not kind.serves(version):
-        raise InvalidPayload(f"unknown {kind.name} payload version {version!r} (this program knows {kind.version})")
+        raise InvalidPayload(f"unknown {kind.name} payload version {shown(version)} (this program knows {kind.version})")
     fields = fields_of(version)
     unknown = sorted(str(name) for name in payload if name != "v" and name not in fields)
     if unknown:
-        raise InvalidPayload(f"unknown field {unknown[0]!r} in a {kind.name} {what}")
+        raise InvalidPayload(f"unknown field {shown(unknown[0])} in a {kind.name} {what}")
     clean: dict[str, Any] = {"v": version}
     for name, spec in fields.items():
         value = payload.get(name)

@@ -10,6 +10,7 @@ removed by ``gc``): dead at once.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -18,6 +19,8 @@ from dataclasses import dataclass
 from .errors import CorruptRecord, NotFound
 from .records import WorkerRecord, decode
 from .store import Store
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -34,6 +37,8 @@ class LeaseWatch:
         self.lease = lease
         self.clock = clock
         self._seen: dict[str, _Sighting] = {}
+        #: heartbeat files that cannot be read, and why (ignored: such a worker holds nothing)
+        self.unreadable: dict[str, str] = {}
         self._lock = threading.Lock()
         # a look this recent is reused: a scan asks about the same worker for many jobs
         self._reuse = lease / 20
@@ -46,9 +51,16 @@ class LeaseWatch:
             return seen.record
         try:
             record = WorkerRecord.parse(decode(self.store.read(key)))
-        except (NotFound, CorruptRecord):
+        except NotFound:
             self._seen.pop(key, None)
             return None
+        except CorruptRecord as exc:
+            self._seen.pop(key, None)
+            if self.unreadable.get(key) != str(exc):
+                log.warning("ignoring heartbeat file %s: %s", key, exc)
+            self.unreadable[key] = str(exc)
+            return None
+        self.unreadable.pop(key, None)
         with self._lock:
             seen = self._seen.get(key)
             if seen is None:
@@ -85,3 +97,6 @@ class LeaseWatch:
         for key in list(self._seen):
             if key not in keep:
                 self._seen.pop(key, None)
+        for key in list(self.unreadable):
+            if key not in keep:
+                self.unreadable.pop(key, None)

@@ -5,15 +5,18 @@ so the name of a file is part of its key and a listing needs no reads.
 Writes go to a temporary file in ``.tmp/`` that is fsynced and then renamed
 over the target (``os.replace``), or hard-linked to it for ``create`` (the
 link fails if the key exists), so a reader sees the previous whole file or the
-new whole file, never a mix. Keys are validated before any path is built, so
-nothing outside the folder can be reached.
+new whole file, never a mix. Keys are validated before any path is built, and
+only regular files are opened (never through a link, never a FIFO or a
+folder), so nothing outside the folder can be reached.
 """
 
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import secrets
+import stat
 import time
 from pathlib import Path
 
@@ -25,6 +28,8 @@ try:
     import inotify_simple
 except ImportError:  # not Linux: waiting falls back to sleeping
     inotify_simple = None
+
+log = logging.getLogger(__name__)
 
 TMP_DIR = ".tmp"
 #: temporary files older than this were left by a process that died mid-write
@@ -56,6 +61,7 @@ class LocalStore(Store):
         except OSError as exc:
             raise StoreUnavailable(f"cannot use {self.root} as a queue folder: {exc.strerror}") from None
         self._inotify = None
+        self._skipped: set[str] = set()
         self._remove_stale_temporaries()
 
     def __repr__(self) -> str:
@@ -85,12 +91,27 @@ class LocalStore(Store):
     def read(self, key: str) -> bytes:
         path = self._path(key)
         try:
-            with open(path, "rb") as f:
-                return f.read()
+            if not self._regular(key, os.lstat(path).st_mode):
+                raise NotFound(f"{key} is not a regular file")
+            # not following a link, not waiting for a writer: what replaced the file since is refused
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
         except FileNotFoundError:
             raise NotFound(f"no file {key}") from None
         except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise NotFound(f"{key} is not a regular file") from None
             raise StoreUnavailable(f"cannot read {key}: {exc.strerror}") from None
+        try:
+            if not self._regular(key, os.fstat(fd).st_mode):
+                raise NotFound(f"{key} is not a regular file")
+            with os.fdopen(fd, "rb") as f:
+                fd = None
+                return f.read()
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot read {key}: {exc.strerror}") from None
+        finally:
+            if fd is not None:
+                os.close(fd)
 
     def write(self, key: str, data: bytes) -> None:
         path = self._path(key)
@@ -123,13 +144,23 @@ class LocalStore(Store):
                     file_name = _name_of(item.name)
                     if file_name is None or (name is not None and file_name != name):
                         continue
+                    try:
+                        if not self._regular(item.name, item.stat(follow_symlinks=False).st_mode):
+                            continue
+                    except FileNotFoundError:
+                        continue  # removed since the folder was read
                     entries.append(Entry(item.name, file_name))
         except OSError as exc:
             raise StoreUnavailable(f"cannot list {self.root}: {exc.strerror}") from None
         return entries
 
     def exists(self, key: str) -> bool:
-        return self._path(key).exists()
+        try:
+            return stat.S_ISREG(os.lstat(self._path(key)).st_mode)
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot look at {key}: {exc.strerror}") from None
 
     def modified(self, key: str) -> float:
         try:
@@ -157,6 +188,16 @@ class LocalStore(Store):
             self._inotify = None
 
     # -- helpers -----------------------------------------------------------------
+
+    def _regular(self, key: str, mode: int) -> bool:
+        """Whether ``mode`` is a regular file's; anything else (a folder, a FIFO, a socket,
+        a link, a device) named like a queue file is skipped, and said so once."""
+        if stat.S_ISREG(mode):
+            return True
+        if key not in self._skipped:
+            self._skipped.add(key)
+            log.warning("skipping %s in %s: not a regular file", key, self.root)
+        return False
 
     def _path(self, key: str) -> Path:
         return self.root / check_key(key)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from . import files
-from .errors import ConfigError, InvalidPayload, JobFailed, JobStateError, KeyExists, NotFound
+from .errors import ConfigError, CorruptRecord, InvalidPayload, JobFailed, JobStateError, KeyExists, NotFound
 from .kinds import JobKind, get_kind
 from .leases import LeaseWatch
 from .records import (
@@ -181,16 +181,23 @@ class Queue:
         """A summary of every job, oldest first (no secrets: ids are not included)."""
         return [self._summary(view) for view in self.reader.scan()]
 
-    def workers(self) -> list[dict[str, Any]]:
-        """The worker registry: one entry per heartbeat file, with ``online``."""
+    def workers(self, unreadable: bool = False) -> list[dict[str, Any]]:
+        """The worker registry: one entry per heartbeat file, with ``online``.
+
+        A heartbeat file that cannot be read is left out; with ``unreadable`` it
+        is listed last as ``{"key", "error", "online": False}``.
+        """
         now = time.time()
         entries = []
+        bad = []
         keys = set()
         for entry in self.store.list("worker"):
+            keys.add(entry.key)
             record = self.leases.look(entry.key, reuse=False)
             if record is None:
+                if entry.key in self.leases.unreadable:
+                    bad.append({"key": entry.key, "error": self.leases.unreadable[entry.key], "online": False})
                 continue
-            keys.add(entry.key)
             entries.append({
                 "key": entry.key,
                 "id": record.id,
@@ -208,15 +215,15 @@ class Queue:
             })
         self.leases.forget(keys)
         entries.sort(key=lambda e: (not e["online"], e["id"]))
-        return entries
+        return entries + bad if unreadable else entries
 
     def gc(self, now: float | None = None) -> dict[str, int]:
         """Apply the retention rule and fail jobs that waited too long; returns counts.
 
         Finished jobs whose last activity is older than ``retention`` are
         removed with all their files; queued jobs that waited longer than
-        ``max_queue_wait`` are failed; heartbeat files not renewed for
-        ``retention`` are removed; so are job files that cannot be read, once
+        ``max_queue_wait`` are failed; heartbeat files not renewed (or, if
+        unreadable, not written) for ``retention`` are removed; so are job files that cannot be read, once
         written longer ago than that, and files left behind by a removed job; so are the
         scratch files of jobs that ended, the result files of jobs that are gone, and blobs
         older than ``retention`` that no pushed file names.
@@ -253,8 +260,8 @@ class Queue:
                 stale = now - record.time > self.timing.retention
             except NotFound:
                 continue
-            except Exception:  # an unreadable heartbeat file helps nobody
-                stale = True
+            except CorruptRecord:  # ignored by every reader; listed by `drivequeue workers` until it is old
+                stale = self._written_before(entry.key, now - self.timing.retention)
             if stale:
                 self.store.delete(entry.key)
                 report["removed_workers"] += 1

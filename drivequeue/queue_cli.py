@@ -195,13 +195,16 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_workers(args: argparse.Namespace) -> int:
-    workers = open_queue(args).workers()
+    workers = open_queue(args).workers(unreadable=True)
     if args.json:
         print(json.dumps(workers, ensure_ascii=False))
         return 0
     if not workers:
         print("no workers")
     for worker in workers:
+        if "error" in worker:
+            print(f"{worker['key']}  ignored: unreadable heartbeat file ({worker['error']})")
+            continue
         seen = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(worker["last_seen"]))
         print(f"{worker['id']}  {'online ' if worker['online'] else 'offline'}  {worker['state']:6} "
               f"{worker['device']}  kinds: {', '.join(worker['kinds'])}  offers: {', '.join(worker['offers'])}  last seen {seen}")

@@ -17,6 +17,7 @@ from typing import Any
 
 from . import bounded_json
 from .errors import CorruptRecord, InvalidKey
+from .store import KEY_PATTERN
 
 PROTOCOL_VERSION = 1
 
@@ -36,6 +37,8 @@ def encode(record: dict[str, Any]) -> bytes:
 
 def decode(data: bytes) -> dict[str, Any]:
     """Parse one record; ``CorruptRecord`` unless it is a UTF-8 JSON object."""
+    if len(data) > MAX_RECORD_BYTES:
+        raise CorruptRecord(f"the file is larger than {MAX_RECORD_BYTES // 2**20} MiB")
     try:
         value = bounded_json.loads(data)
     except bounded_json.JsonRefused as exc:
@@ -70,13 +73,35 @@ def parse_job_id(job_id: object) -> tuple[str, str]:
     return match.group(1), match.group(2)
 
 
+SECRET_HASH = re.compile(r"[0-9a-f]{64}")
+
+
 def secret_matches(secret: str, secret_hash: object) -> bool:
-    if not isinstance(secret_hash, str):
+    if not isinstance(secret_hash, str) or not SECRET_HASH.fullmatch(secret_hash):
         return False
     return hmac.compare_digest(hash_secret(secret), secret_hash)
 
 
-# -- field checking ------------------------------------------------------------------
+def shown(value: object) -> str:
+    """``value`` quoted in a message about a file or a request: short, whatever it holds."""
+    if isinstance(value, str):
+        return repr(value[:40] + ("..." if len(value) > 40 else ""))
+    if isinstance(value, (bool, type(None))) or (isinstance(value, (int, float)) and abs(value) < 1e15):
+        return repr(value)
+    if isinstance(value, (int, float)):
+        return "a very large number"
+    return f"a JSON {'object' if isinstance(value, dict) else 'array' if isinstance(value, list) else 'value'}"
+
+
+# -- field checking: every value is bounded, so a hostile file is one CorruptRecord ------------
+
+#: larger than any record this program writes (an output of 1,000 lines of 1,000 characters)
+MAX_RECORD_BYTES = 8 * 1024 * 1024
+#: wall-clock times up to the year 5138; counters up to what a float holds exactly
+MAX_TIME = 1e11
+MAX_COUNT = 2**53
+MAX_TEXT = 200
+NUMBER = (int, float)
 
 
 def _get(raw: dict[str, Any], name: str, kind: type | tuple[type, ...], *, optional: bool = False):
@@ -90,19 +115,70 @@ def _get(raw: dict[str, Any], name: str, kind: type | tuple[type, ...], *, optio
     return value
 
 
+def _time(raw: dict[str, Any], name: str) -> float:
+    value = _get(raw, name, NUMBER)
+    if not 0 <= value <= MAX_TIME:  # also false for NaN; huge integers are compared, not converted
+        raise CorruptRecord(f"field {name!r} is not a plausible time")
+    return float(value)
+
+
+def _count(raw: dict[str, Any], name: str, low: int = 0) -> int:
+    value = _get(raw, name, int)
+    if not low <= value <= MAX_COUNT:
+        raise CorruptRecord(f"field {name!r} is out of range")
+    return value
+
+
+def _key(raw: dict[str, Any], name: str, *, optional: bool = False) -> str | None:
+    value = _get(raw, name, str, optional=optional)
+    if value is not None and not KEY_PATTERN.fullmatch(value):
+        raise CorruptRecord(f"field {name!r} is not a store key")
+    return value
+
+
+def _text(raw: dict[str, Any], name: str) -> str:
+    value = _get(raw, name, str)
+    if len(value) > MAX_TEXT:
+        raise CorruptRecord(f"field {name!r} is longer than {MAX_TEXT} characters")
+    return value
+
+
+def _texts(raw: dict[str, Any], name: str) -> list[str]:
+    """A list of short strings; other items are left out (a newer writer's additions)."""
+    return [item for item in _get(raw, name, list) if isinstance(item, str) and len(item) <= MAX_TEXT]
+
+
+def _progress(raw: dict[str, Any]) -> dict[str, Any]:
+    """A worker's progress report: short names of plain values; other items are left out
+    (a number too large to print, a nested value)."""
+    def plain(value: object) -> bool:
+        if value is None or isinstance(value, bool):
+            return True
+        if isinstance(value, str):
+            return len(value) <= MAX_TEXT
+        return isinstance(value, NUMBER) and -MAX_COUNT <= value <= MAX_COUNT  # not NaN or infinite
+
+    return {name: value for name, value in _get(raw, "progress", dict).items()
+            if len(name) <= 40 and plain(value)}
+
+
+def _job_id(raw: dict[str, Any], name: str) -> str | None:
+    value = _get(raw, name, str, optional=True)
+    if value is not None and not JOB_ID_PATTERN.fullmatch(value):
+        raise CorruptRecord(f"field {name!r} is not a job id")
+    return value
+
+
 def _envelope(raw: dict[str, Any], type_name: str) -> None:
     version = raw.get("v")
-    if version != PROTOCOL_VERSION:
-        raise CorruptRecord(f"unknown protocol version {version!r} (this program speaks {PROTOCOL_VERSION})")
+    if version != PROTOCOL_VERSION or isinstance(version, bool):
+        raise CorruptRecord(f"unknown protocol version {shown(version)} (this program speaks {PROTOCOL_VERSION})")
     if raw.get("type") != type_name:
-        raise CorruptRecord(f"expected a {type_name} file, found {raw.get('type')!r}")
+        raise CorruptRecord(f"expected a {type_name} file, found {shown(raw.get('type'))}")
 
 
 def _record(type_name: str, values: dict[str, Any]) -> dict[str, Any]:
     return {"v": PROTOCOL_VERSION, "type": type_name, **values}
-
-
-NUMBER = (int, float)
 
 
 @dataclass(frozen=True)
@@ -125,14 +201,14 @@ class JobRecord:
     def parse(cls, raw: dict[str, Any]) -> JobRecord:
         _envelope(raw, "job")
         return cls(
-            kind=_get(raw, "kind", str),
+            kind=_text(raw, "kind"),
             payload=_get(raw, "payload", dict),
             secret_hash=_get(raw, "secret_hash", str),
-            created=float(_get(raw, "created", NUMBER)),
-            claim_key=_get(raw, "claim_key", str),
-            cancel_key=_get(raw, "cancel_key", str),
-            next_segment_key=_get(raw, "next_segment_key", str),
-            parent=_get(raw, "parent", str, optional=True),
+            created=_time(raw, "created"),
+            claim_key=_key(raw, "claim_key"),
+            cancel_key=_key(raw, "cancel_key"),
+            next_segment_key=_key(raw, "next_segment_key"),
+            parent=_job_id(raw, "parent"),
         )
 
 
@@ -154,12 +230,12 @@ class SegmentRecord:
     def parse(cls, raw: dict[str, Any]) -> SegmentRecord:
         _envelope(raw, "segment")
         return cls(
-            job=_get(raw, "job", str),
-            index=_get(raw, "index", int),
+            job=_key(raw, "job"),
+            index=_count(raw, "index", low=2),
             payload=_get(raw, "payload", dict),
-            created=float(_get(raw, "created", NUMBER)),
-            cancel_key=_get(raw, "cancel_key", str),
-            next_segment_key=_get(raw, "next_segment_key", str),
+            created=_time(raw, "created"),
+            cancel_key=_key(raw, "cancel_key"),
+            next_segment_key=_key(raw, "next_segment_key"),
         )
 
 
@@ -179,8 +255,8 @@ class CancelRecord:
     @classmethod
     def parse(cls, raw: dict[str, Any]) -> CancelRecord:
         _envelope(raw, "cancel")
-        return cls(job=_get(raw, "job", str), segment=_get(raw, "segment", int),
-                   time=float(_get(raw, "time", NUMBER)),
+        return cls(job=_key(raw, "job"), segment=_count(raw, "segment", low=1),
+                   time=_time(raw, "time"),
                    options=_get(raw, "options", dict, optional=True) or {})
 
 
@@ -211,15 +287,15 @@ class ClaimRecord:
     def parse(cls, raw: dict[str, Any]) -> ClaimRecord:
         _envelope(raw, "claim")
         return cls(
-            job=_get(raw, "job", str),
-            segment=_get(raw, "segment", int),
-            attempt=_get(raw, "attempt", int),
-            worker=_get(raw, "worker", str, optional=True),
-            worker_id=_get(raw, "worker_id", str),
-            output_key=_get(raw, "output_key", str),
-            next_claim_key=_get(raw, "next_claim_key", str),
-            time=float(_get(raw, "time", NUMBER)),
-            beat=_get(raw, "beat", int),
+            job=_key(raw, "job"),
+            segment=_count(raw, "segment", low=1),
+            attempt=_count(raw, "attempt", low=1),
+            worker=_key(raw, "worker", optional=True),
+            worker_id=_text(raw, "worker_id"),
+            output_key=_key(raw, "output_key"),
+            next_claim_key=_key(raw, "next_claim_key"),
+            time=_time(raw, "time"),
+            beat=_count(raw, "beat"),
         )
 
 
@@ -266,30 +342,30 @@ class OutputRecord:
         state = _get(raw, "state", str)
         if not all(isinstance(line, str) for line in lines):
             raise CorruptRecord("output lines must be strings")
-        if not all(isinstance(end, int) and not isinstance(end, bool) for end in ends):
-            raise CorruptRecord("output segment ends must be integers")
+        if not all(isinstance(end, int) and not isinstance(end, bool) and 0 <= end <= len(lines) for end in ends):
+            raise CorruptRecord("output segment ends must be line counts")
         marks = _get(raw, "marks", dict, optional=True) or {}
-        if not all(isinstance(indices, list) and all(
+        if not all(len(name) <= MAX_TEXT and isinstance(indices, list) and all(
                 isinstance(i, int) and not isinstance(i, bool) and 0 <= i < len(lines) for i in indices)
-                for indices in marks.values()):
+                for name, indices in marks.items()):
             raise CorruptRecord("output marks must be lists of indices of its lines")
         if state not in OUTPUT_STATES:
-            raise CorruptRecord(f"unknown output state {state!r}")
+            raise CorruptRecord(f"unknown output state {shown(state)}")
         return cls(
-            job=_get(raw, "job", str),
-            claim=_get(raw, "claim", str),
-            attempt=_get(raw, "attempt", int),
-            segment=_get(raw, "segment", int),
+            job=_key(raw, "job"),
+            claim=_key(raw, "claim"),
+            attempt=_count(raw, "attempt", low=1),
+            segment=_count(raw, "segment", low=1),
             lines=lines,
             ends=ends,
             marks={name: sorted(set(indices)) for name, indices in marks.items()},
             meta=_get(raw, "meta", dict, optional=True) or {},
             state=state,
             error=_get(raw, "error", str, optional=True),
-            progress=_get(raw, "progress", dict),
-            time=float(_get(raw, "time", NUMBER)),
+            progress=_progress(raw),
+            time=_time(raw, "time"),
             result=raw.get("result"),
-            files=[name for name in _get(raw, "files", list, optional=True) or [] if isinstance(name, str)],
+            files=_texts(raw, "files") if raw.get("files") is not None else [],
         )
 
 
@@ -325,16 +401,16 @@ class WorkerRecord:
             raise CorruptRecord(f"expected a worker file, found {raw.get('type')!r}")
         # workers of other protocol versions still show up in the registry
         return cls(
-            id=_get(raw, "id", str),
-            host=_get(raw, "host", str),
-            device=_get(raw, "device", str),
-            offers=[m for m in _get(raw, "offers", list, optional=True) or [] if isinstance(m, str)],
-            kinds=[k for k in _get(raw, "kinds", list) if isinstance(k, str)],
-            version=_get(raw, "version", str),
-            started=float(_get(raw, "started", NUMBER)),
-            beat=_get(raw, "beat", int),
-            time=float(_get(raw, "time", NUMBER)),
-            claims=[c for c in _get(raw, "claims", list) if isinstance(c, str)],
-            state=_get(raw, "state", str),
-            protocol=_get(raw, "v", int),
+            id=_text(raw, "id"),
+            host=_text(raw, "host"),
+            device=_text(raw, "device"),
+            offers=_texts(raw, "offers") if raw.get("offers") is not None else [],
+            kinds=_texts(raw, "kinds"),
+            version=_text(raw, "version"),
+            started=_time(raw, "started"),
+            beat=_count(raw, "beat"),
+            time=_time(raw, "time"),
+            claims=_texts(raw, "claims"),
+            state=_text(raw, "state"),
+            protocol=_count(raw, "v"),
         )

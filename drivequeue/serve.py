@@ -125,13 +125,14 @@ class Server:
 
     def _open_session(self) -> WorkerSession | None:
         while not self.stop.requested:
-            session = self.queue.worker(host=socket.gethostname(), device=self.device_name,
-                                        offers=self._offers(), version=self.version, kinds=set(self.by_kind))
             try:
+                # making a session reserves its heartbeat key: that is a store call too
+                session = self.queue.worker(host=socket.gethostname(), device=self.device_name,
+                                            offers=self._offers(), version=self.version, kinds=set(self.by_kind))
                 session.open()
                 return session
             except StoreUnavailable as exc:
-                self._back_off(exc)
+                self._back_off(exc, "to register this worker")
         return None
 
     def _serve(self, session: WorkerSession) -> None:
@@ -209,9 +210,10 @@ class Server:
         return (self.max_jobs is not None and self.taken >= self.max_jobs
                 and not any(runner.count for runner in self.runners) and not self.endings)
 
-    def _back_off(self, exc: Exception) -> None:
+    def _back_off(self, exc: Exception, what: str = "") -> None:
         delay = self.backoff.next_delay()
-        log.warning("queue store unavailable (%s); retrying in %.1f s", exc, delay)
+        waiting = f"waiting {what} " if what else ""
+        log.warning("queue store unavailable (%s); %sretrying in %.1f s", exc, waiting, delay)
         self.stop.sleep(delay)
 
     def _drain(self) -> None:

@@ -9,6 +9,7 @@ trusts it for which files exist, so jobs that did not change cost no reads.
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass, field, replace
 from enum import Enum
@@ -27,6 +28,8 @@ from .records import (
 )
 from .store import Store
 from .timing import Timing
+
+log = logging.getLogger(__name__)
 
 
 class JobState(str, Enum):
@@ -280,6 +283,8 @@ class JobReader:
         except CorruptRecord as exc:
             raw = {**raw, "_error": f"corrupt job file: {exc}"}
             job = None
+        if job is None and key not in self._cache:
+            log.warning("job %s cannot be read, so it shows as failed: %s", key, raw["_error"])
         cached = _Cached(key=key, raw=raw, job=job)
         self._cache[key] = cached
         return cached
@@ -311,6 +316,7 @@ class JobReader:
             return None
         except CorruptRecord as exc:
             cached.broken = f"corrupt {what} file: {exc}"
+            log.warning("job %s fails: %s %s: %s", cached.key, what, key, exc)
             return None
 
     def _follow_segments(self, cached: _Cached, listing: set[str] | None) -> None:

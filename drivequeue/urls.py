@@ -40,12 +40,14 @@ class Backend:
     shared: bool
     #: the modules whose absence means the backend's libraries are not installed
     needs: tuple[str, ...] = ()
+    #: its opener takes ``patience`` (see ``open_store``); others answer within their own timeouts
+    patient: bool = False
 
 
 BACKENDS: dict[str, Backend] = {
     "file": Backend("drivequeue.urls:open_folder", "a local folder", shared=False),
     "drive": Backend("drivequeue.drive:open_drive_store", "Google Drive", shared=True,
-                     needs=("googleapiclient", "google")),
+                     needs=("googleapiclient", "google"), patient=True),
     "redis": Backend("drivequeue.redis_store:open_redis_store", "Redis", shared=True, needs=("redis",)),
     "rediss": Backend("drivequeue.redis_store:open_redis_store", "Redis", shared=True, needs=("redis",)),
 }
@@ -73,8 +75,14 @@ def is_shared(url: str) -> bool:
     return BACKENDS[scheme_of(url)].shared
 
 
-def open_store(url: str | None = None) -> Store:
-    """Open the store that ``url`` names (see the module docstring)."""
+def open_store(url: str | None = None, patience: float | None = None) -> Store:
+    """Open the store that ``url`` names (see the module docstring).
+
+    ``patience``: the most seconds one store call may spend on an unreachable
+    service, retries and a hung request included, before ``StoreUnavailable``
+    (None: the store's own default, meant for workers; a web app wants an answer
+    in time for its router).
+    """
     url = default_url() if url is None else url.strip()
     if not url:
         raise BadStoreURL("the queue URL is empty")
@@ -88,7 +96,8 @@ def open_store(url: str | None = None) -> Store:
         raise BadStoreURL(
             f"cannot open {url.split('://')[0]}://...: {backend.label} support is not available here ({exc.msg})"
         ) from None
-    return getattr(module, function)(url)
+    opener = getattr(module, function)
+    return opener(url) if patience is None or not backend.patient else opener(url, patience=patience)
 
 
 def open_folder(url: str) -> LocalStore:

@@ -45,7 +45,7 @@ def create_app(config: Config | None = None, *, queue: Queue | None = None) -> F
     app.config.update(config.flask_settings())
     app.url_map.converters["story_id"] = StoryIdConverter
     if queue is None:
-        queue = Queue(open_store(config.queue_url))
+        queue = Queue(open_store(config.queue_url, patience=config.store_patience))
     app.extensions["webapp_config"] = config
     app.extensions["stories"] = Stories(queue, config)
     app.extensions["stream_slots"] = StreamSlots(config.max_streams)

@@ -53,6 +53,9 @@ class Config:
     stream_seconds: float = 300.0
     #: reverse proxies in front of the app whose X-Forwarded-* headers are trusted
     trusted_proxies: int = 0
+    #: seconds one queue call may take on an unreachable store (retries and a hung request
+    #: included) before the visitor gets a 503: well inside Heroku's 30 s router limit
+    store_patience: float = 8.0
 
     @property
     def production(self) -> bool:
@@ -97,6 +100,7 @@ class Config:
             "poll_interval": _number(environ, "WEBAPP_POLL_INTERVAL", float, cls.poll_interval),
             "max_streams": _number(environ, "WEBAPP_MAX_STREAMS", int, cls.max_streams),
             "stream_seconds": _number(environ, "WEBAPP_STREAM_SECONDS", float, cls.stream_seconds),
+            "store_patience": _number(environ, "WEBAPP_STORE_PATIENCE", float, cls.store_patience),
         }
         for name, variable in (
             ("create_limit", "WEBAPP_CREATE_LIMIT"),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shlex
 import subprocess
 import sys
 import threading
@@ -167,3 +169,15 @@ def test_the_console_script_and_the_module_run(store):
                            capture_output=True, text=True, check=True)
     assert json.loads(shown.stdout)["id"] == job_id
     assert Queue(store).status(job_id)["status"] == "queued"
+
+
+def test_output_cut_short_by_the_reader_ends_without_a_traceback(tmp_path):
+    queue_dir = tmp_path / "queue"
+    env = {**os.environ, "DRIVEQUEUE_URL": str(queue_dir)}
+    cli = [sys.executable, "-m", "drivequeue"]
+    job_id = subprocess.run([*cli, "submit", "story", "--seed", "x" * 3000], env=env, capture_output=True,
+                            text=True, check=True).stdout.split()[-1]
+    # ``head -c 0`` is gone before the command writes: the write meets a closed pipe
+    done = subprocess.run(f"{shlex.join([*cli, 'status', job_id, '--json'])} | head -c 0", shell=True, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr

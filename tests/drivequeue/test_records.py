@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from drivequeue.errors import CorruptRecord, InvalidKey
 from drivequeue.records import (
+    CancelRecord,
+    ClaimRecord,
     JobRecord,
     OutputRecord,
+    SegmentRecord,
+    WorkerRecord,
     decode,
     hash_secret,
     make_job_id,
@@ -67,3 +73,48 @@ def test_output_marks_must_be_indices_of_its_lines():
             OutputRecord.parse({**base, "marks": {"breaks": bad}})
     with pytest.raises(CorruptRecord, match="meta"):
         OutputRecord.parse({**base, "meta": "chapter"})
+
+
+# -- hostile values: every parse ends in a record or one CorruptRecord --------------------------
+
+_hostile_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.integers(min_value=10**300) | st.floats()
+    | st.text(max_size=10) | st.just("../../etc/passwd"),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=8,
+)
+_RECORDS = [JobRecord, SegmentRecord, CancelRecord, ClaimRecord, OutputRecord, WorkerRecord]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from(_RECORDS), st.data())
+def test_a_record_with_hostile_values_is_a_corrupt_record(record_type, data):
+    """Start from a valid record and overwrite some fields: a record or CorruptRecord, nothing else."""
+    valid = decode(_valid(record_type))
+    names = sorted(valid)
+    changes = data.draw(st.dictionaries(st.sampled_from(names), _hostile_values, max_size=3))
+    try:
+        parsed = record_type.parse({**valid, **changes})
+    except CorruptRecord:
+        return
+    repr(parsed)  # what was accepted can be shown and written again
+    parsed.to_bytes()
+
+
+def _valid(record_type) -> bytes:
+    key = "k" * 10
+    samples = {
+        JobRecord: JobRecord(kind="story", payload={"v": 1, "seed": "x"}, secret_hash="0" * 64, created=1.0,
+                             claim_key=key, cancel_key=key, next_segment_key=key),
+        SegmentRecord: SegmentRecord(job=key, index=2, payload={"v": 1, "lines": 1}, created=1.0, cancel_key=key,
+                                     next_segment_key=key),
+        CancelRecord: CancelRecord(job=key, segment=1, time=1.0, options={"seen": 1}),
+        ClaimRecord: ClaimRecord(job=key, segment=1, attempt=1, worker=key, worker_id="w", output_key=key,
+                                 next_claim_key=key, time=1.0),
+        OutputRecord: OutputRecord(job=key, claim=key, attempt=1, segment=1, lines=["a"], ends=[1],
+                                   marks={"breaks": [0]}, meta={"how": "x"}, progress={"line": 1, "of": 2},
+                                   time=1.0, result={"n": 1}, files=["out.txt"]),
+        WorkerRecord: WorkerRecord(id="w", host="h", device="cpu", offers=["default"], kinds=["story v2"],
+                                   version="1", started=1.0),
+    }
+    return samples[record_type].to_bytes()
