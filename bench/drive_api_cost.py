@@ -51,7 +51,7 @@ def breakdown(calls: Counter) -> str:
 def idle_worker(url, settings, timing, seconds) -> Counter:
     store = open_drive_store(url, settings)
     queue = Queue(store, timing)
-    with queue.worker(host="bench", device="cpu", models=["default"]) as session:
+    with queue.worker(host="bench", device="cpu", offers=["default"]) as session:
         session.claim_next()  # the first look seeds the changes feed
         before = store.calls.copy()
         deadline = time.monotonic() + seconds
@@ -79,7 +79,7 @@ def story(url, settings, timing, lines, line_rate) -> tuple[Counter, Counter, in
             polls += 1
             done.wait(timing.poll)
 
-    with worker_queue.worker(host="bench", device="cpu", models=["default"]) as session:
+    with worker_queue.worker(host="bench", device="cpu", offers=["default"]) as session:
         while (claim := session.claim_next()) is None:
             session.wait()
         producer.status(job_id)
@@ -120,7 +120,7 @@ def watched(url, settings, timing, watched_count, written, story_rate, seconds, 
             stories.view(story_id)
             stop.wait(1.0)
 
-    with worker_queue.worker(host="bench", device="cpu", models=["default"]) as session:
+    with worker_queue.worker(host="bench", device="cpu", offers=["default"]) as session:
         claims = {}
         while len(claims) < watched_count:
             claim = session.claim_next()

@@ -140,7 +140,7 @@ def serve_worker(transport: Transport, model: str, device: str, workdir: Path, l
     from colab_worker.config import WorkerConfig
     from colab_worker.devices import describe, pick_device
     from colab_worker.model_shelf import ModelShelf
-    from colab_worker.shutdown import Shutdown
+    from drivequeue.shutdown import Shutdown
     from colab_worker.worker import Worker
 
     class TimedStoryBatch(story_handler.StoryBatch):

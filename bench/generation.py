@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 
 from colab_worker.checkpoint import LoadedModel, load_model  # noqa: E402
 from colab_worker.generation import Line, SamplingParams, StoryBatch  # noqa: E402
-from drivequeue import story_text  # noqa: E402
+from stories.story_text import story_text  # noqa: E402
 
 SEED_TEXT = "Once upon a time there lived a king who had three daughters."
 

@@ -128,7 +128,7 @@ def written_to_visible(queue: Queue, lines: int, line_every: float) -> list[floa
         page.wait_for_url("**/stories/*")
         page.evaluate(RECORD)
         written = {}
-        with queue.worker(host="bench", device="cpu", models=["default"]) as session:
+        with queue.worker(host="bench", device="cpu", offers=["default"]) as session:
             claim = None
             while claim is None:
                 claim = session.claim_next()

@@ -88,7 +88,7 @@ def main() -> None:
         measure(store, f"jobs(), warm, {args.jobs} queued", queue.jobs, repeat=5)
         measure(store, "status of the last queued job (warm)", lambda: queue.status(ids[-1]), repeat=20)
         worker_queue = Queue(CountingStore(folder), timing)
-        with worker_queue.worker(host="bench", device="cpu", models=["default"]) as session:
+        with worker_queue.worker(host="bench", device="cpu", offers=["default"]) as session:
             wstore = worker_queue.store
 
             def cycle():

@@ -61,7 +61,7 @@ def redis_server(folder: Path):
 def stub_worker(url: str, timing: Timing, stop) -> None:
     """Claim stories and write their lines as fast as the queue takes them."""
     queue = Queue(open_store(url), timing)
-    with queue.worker(host="bench", device="cpu", models=["default"]) as session:
+    with queue.worker(host="bench", device="cpu", offers=["default"]) as session:
         while not stop.is_set():
             claim = session.claim_next({"story"})
             if claim is None:

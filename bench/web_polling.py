@@ -132,7 +132,7 @@ def main() -> None:
         )
         for _ in range(args.pollers)
     ]
-    with worker_queue.worker(host="bench", device="cpu", models=["default"]) as session:
+    with worker_queue.worker(host="bench", device="cpu", offers=["default"]) as session:
         claim = session.claim_next()
         for thread in threads:
             thread.start()

@@ -187,7 +187,7 @@ def main() -> None:
                                    args=(port, f"/api/stories/{story_id}?after=0", stop, latencies))
         timing = Timing(lease=10.0, heartbeat=2.0, poll=0.2, check=1.0)
         with Queue(LocalStore(folder / "queue"), timing).worker(host="bench", device="cpu",
-                                                                models=["default"]) as session:
+                                                                offers=["default"]) as session:
             claim = session.claim_next()
             before = json.loads(get_json(port, "/bench/counts")[1])
             cpu_before, started = cpu_seconds(workers), time.monotonic()

@@ -86,7 +86,7 @@ def add_generate(subparsers: argparse._SubParsersAction) -> None:
 def run_generate(args: argparse.Namespace) -> int:
     import torch
 
-    from drivequeue import story_text
+    from stories.story_text import story_text
 
     from .checkpoint import load_model
     from .generation import StoryBatch

@@ -23,9 +23,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-
-class ConfigError(ValueError):
-    """A setting from the environment or the command line is out of range."""
+from drivequeue import ConfigError  # one family of setting errors for every package
 
 
 DEVICES = ("auto", "cpu", "cuda")

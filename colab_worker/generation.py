@@ -16,7 +16,7 @@ Two ways to cut lines, chosen per story (by default from the model's ``text_form
   no other whitespace characters, and a word reaching ``max_line_chars`` must end. So the
   separator after every line is a space or ``"\n\n"``, known when the line is cut (the
   character after a sentence's space decides whether the sentence ended), and the text of a
-  story is rebuilt exactly from its seed and lines (``drivequeue.story_text``). A text given
+  story is rebuilt exactly from its seed and lines (``stories.story_text``). A text given
   to ``add`` that ends in whitespace is at a line boundary; otherwise the first line
   completes its last sentence.
 * **Newline lines** (models trained on hard-wrapped text). The model reads the text and a
@@ -171,7 +171,7 @@ class StoryBatch:
 
     def text(self, story_id: object) -> str:
         """The story text up to its last line end: newline lines ``"\\n".join([seed, *lines])``;
-        sentence lines the text with the separator after the last line (see ``drivequeue.story_text``)."""
+        sentence lines the text with the separator after the last line (see ``stories.story_text``)."""
         story = self._stories[story_id]
         ids = story.ids[len(self._start_ids):] if story.sentences else story.ids[:-1]
         return self.vocab.decode(ids)

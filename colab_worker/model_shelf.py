@@ -16,7 +16,7 @@ import threading
 import time
 from pathlib import Path
 
-from drivequeue import NotFound, WorkerSession
+from drivequeue import NotFound
 from drivequeue import files as pushed_files
 from drivequeue.store import Store
 
@@ -58,8 +58,8 @@ class ModelShelf:
         with self._lock:
             return [DEFAULT, *sorted(self._published)]
 
-    def refresh(self, session: WorkerSession | None = None, force: bool = False) -> None:
-        """List the published models (at most every ``refresh_seconds``) and announce them."""
+    def refresh(self, force: bool = False) -> None:
+        """List the published models (at most every ``refresh_seconds``)."""
         now = time.monotonic()
         if force or now >= self._next_refresh:
             self._next_refresh = now + self.refresh_seconds
@@ -73,8 +73,6 @@ class ModelShelf:
                 self._published = found
             if new:
                 log.info("models published in the queue: %s", ", ".join(new))
-        if session is not None:
-            session.set_models(self.names())
 
     def get(self, name: str) -> LoadedModel:
         """The model ``name``, loaded on this worker's device; ``ModelUnavailable`` if it cannot be."""

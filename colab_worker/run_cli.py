@@ -38,6 +38,9 @@ def add_run(subparsers: argparse._SubParsersAction) -> None:
                    help="longest a warm stop may spend finishing lines (default: $COLAB_WORKER_DRAIN, else 30)")
     p.add_argument("--max-jobs", type=int, metavar="N",
                    help="exit once this many jobs have ended (default: serve until stopped)")
+    p.add_argument("--plugin", action="append", default=[], metavar="MODULE",
+                   help="also serve the job kinds of this plugin module (repeatable; "
+                        "see also $DRIVEQUEUE_PLUGINS and docs/plugins.md)")
     p.set_defaults(func=run)
 
 
@@ -45,12 +48,12 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from drivequeue import DriveQueueError, Queue, StoreUnavailable, Timing, open_store
-
-    from .backoff import Backoff
+    from drivequeue.backoff import Backoff
+    from drivequeue.plugins import kinds_of, load
+    from drivequeue.shutdown import Shutdown
 
     from .devices import describe, pick_device
     from .model_shelf import ModelShelf, ModelUnavailable
-    from .shutdown import Shutdown
     from .worker import Worker
 
     overrides = {"model": args.model, "device": args.device, "max_batch": args.max_batch,
@@ -62,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
     if config.threads:
         torch.set_num_threads(config.threads)
     device = pick_device(config.device)
+    plugins = load(args.plugin)
     backoff = Backoff(cap=Timing.from_env().backoff_max)
     with Shutdown() as stop:
         while True:
@@ -78,7 +82,8 @@ def run(args: argparse.Namespace) -> int:
             except (DriveQueueError, ModelUnavailable) as exc:
                 print(f"colab-worker run: {exc}", file=sys.stderr)
                 return 1
-        Worker(Queue(store), shelf, config, device, describe(device), stop, args.max_jobs).run()
+        Worker(Queue(store, kinds=kinds_of(plugins)), shelf, config, device, describe(device), stop,
+               args.max_jobs, plugins).run()
     store.close()
     return 0
 

@@ -6,7 +6,7 @@ each line ends. In *sentence* mode the decoder keeps the whitespace canonical (o
 between words, ``"\n\n"`` between paragraphs, never whitespace at the start of a line, see
 ``generation.py``), so every line is followed by exactly one of two separators, a space or a
 paragraph break, and a story's text is rebuilt from its lines, its paragraph ends and how
-its first line follows the seed (``drivequeue.story_text``).
+its first line follows the seed (``stories.story_text``).
 
 A line ends
 

@@ -1,7 +1,7 @@
 """Story jobs: every running story decoded in one batch per model, each line written the moment it exists.
 
 The text fed to the model is the seed and every line written so far, joined as
-``drivequeue.story_text`` says (sentence lines by a space or a paragraph break,
+``stories.story_text`` says (sentence lines by a space or a paragraph break,
 newline lines by a newline), so a story resumed by another worker, or continued
 later, picks up exactly after its last written line. A story keeps the way its
 lines end once it has one: a story written in newline lines (by a model trained
@@ -14,10 +14,11 @@ import functools
 import logging
 import time
 
-from drivequeue import Claim, JobStateError, LeaseLost, StoreUnavailable, story_text
-from drivequeue.story_text import NEWLINE
+from drivequeue import Claim, JobStateError, LeaseLost, StoreUnavailable
+from drivequeue.endings import Endings
+from stories.kinds import PARAGRAPH_ENDS
+from stories.story_text import NEWLINE, story_text
 
-from .endings import Endings
 from .generation import Line, StoryBatch
 from .model_shelf import ModelShelf, ModelUnavailable
 from .sampling import SamplingParams
@@ -27,14 +28,15 @@ log = logging.getLogger(__name__)
 
 def claim_text(claim: Claim) -> str:
     """What the model has read when it writes the story's next line."""
-    return story_text(claim.settings["seed"], claim.lines, claim.paragraph_ends, claim.seed_end)
+    return story_text(claim.settings["seed"], claim.lines, claim.marks.get(PARAGRAPH_ENDS, []),
+                      claim.meta.get("seed_end"))
 
 
 def in_sentences(claim: Claim) -> bool | None:
     """Whether the story goes on in sentence lines (None: it has no line yet, the model decides)."""
     if not claim.line_count:
         return None
-    return claim.seed_end not in (None, NEWLINE)
+    return claim.meta.get("seed_end") not in (None, NEWLINE)
 
 
 def line_progress(claim: Claim, written: int = 0) -> dict:
@@ -55,10 +57,15 @@ def sampling_params(settings: dict) -> SamplingParams:
 
 
 class StoryHandler:
-    """The stories this worker is writing, keyed by job key."""
+    """The ``story`` kind's handler, a stepped one (``drivequeue.serve``): the stories this
+    worker is writing, keyed by job key."""
 
-    def __init__(self, shelf: ModelShelf, device, max_batch: int, chunk: int, endings: Endings):
+    stepped = True
+
+    def __init__(self, shelf: ModelShelf, device, max_batch: int, chunk: int, endings: Endings,
+                 flush_after: float = 0.0):
         self.shelf = shelf
+        self.flush_after = flush_after
         self.endings = endings
         self.device = device
         self.max_batch = max_batch
@@ -76,6 +83,11 @@ class StoryHandler:
     @property
     def room(self) -> int:
         return self.max_batch - len(self._claims)
+
+    def offers(self) -> list[str]:
+        """The models this worker can write with (the published ones listed now and then)."""
+        self.shelf.refresh()
+        return self.shelf.names()
 
     def start(self, claim: Claim) -> None:
         """Add a freshly claimed story to its model's batch (or end it if it cannot run)."""
@@ -102,6 +114,12 @@ class StoryHandler:
                  claim.job_key, claim.remaining, name, resumed, claim.attempt)
 
     def step(self) -> None:
+        """One turn of the serve loop: write held-back lines, end cancelled stories, decode."""
+        self.settle(self.flush_after)
+        self.check_cancels()
+        self.decode()
+
+    def decode(self) -> None:
         """Advance every batch once and write the lines that finished.
 
         A store outage does not lose a line: the claim keeps it and writes it with the
@@ -151,7 +169,7 @@ class StoryHandler:
         target = {key: claim.line_count + 1 for key, claim in self._claims.items()}
         while self._claims and time.monotonic() < deadline:
             try:
-                self.step()
+                self.decode()
                 self.settle(flush_after=0.0)
                 for key, claim in list(self._claims.items()):
                     if claim.line_count >= target[key]:
@@ -178,11 +196,11 @@ class StoryHandler:
         if claim is None or claim.remaining == 0:
             return  # a line beyond what was asked for, generated before the story was removed
         self._held_since[key] = time.monotonic()
-        seed_end = line.follows if claim.line_count == 0 else None
+        meta = {"seed_end": line.follows} if claim.line_count == 0 else None
         # the line, its paragraph break and the next line's number go out in one write
         if not self._guard(key, lambda: claim.append([line.text], progress=line_progress(claim, written=1),
-                                                     paragraph_ends=[0] if line.paragraph_end else [],
-                                                     seed_end=seed_end)):
+                                                     marks={PARAGRAPH_ENDS: [0] if line.paragraph_end else []},
+                                                     meta=meta)):
             return
         if claim.remaining == 0:
             self._end(key, claim.complete, "done")

@@ -31,6 +31,7 @@ from torch.nn import functional as F
 
 from .checkpoint import PARAGRAPHS, CheckpointError, build_model, model_payload, read_payload, save_atomic
 from .corpus import prepare_text, read_corpus, reference_split
+from .devices import pick_device
 from .model import CharLSTM, ModelConfig
 from .vocab import UNK_ID, Vocab, normalize_newlines
 
@@ -108,10 +109,6 @@ def loss_curve_path(out_path: str | Path) -> Path:
     return out_path.with_name(out_path.stem + ".loss.png")
 
 
-def pick_device() -> torch.device:
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
 def validation_loss(model: CharLSTM, blocks: Sequence[torch.Tensor], device: torch.device,
                     chunk: int = 1000) -> float:
     """Mean nats/char of predicting each character of each block from the ones before it in
@@ -186,7 +183,7 @@ def train(
         config = replace(config, max_steps=2, eval_every=1, max_epochs=1)
     out_path = Path(out_path)
     checkpoint_path = Path(checkpoint_path) if checkpoint_path else default_checkpoint_path(out_path)
-    device = torch.device(device) if device is not None else pick_device()
+    device = torch.device(device) if device is not None else pick_device("auto")
 
     split = reference_split(text)
     vocab = Vocab.from_text(text, config.min_char_count)

@@ -1,6 +1,7 @@
-"""A job queue whose transport is a folder of files: a local folder or a Google Drive folder.
+"""A job queue for any job, whose transport is a folder of files: a local folder or a Google Drive folder.
 
-See docs/protocol.md for the file layout and the Python API.
+See docs/protocol.md for the file layout and the Python API, docs/plugins.md for
+defining job kinds and serving them.
 """
 
 from .errors import (
@@ -9,6 +10,7 @@ from .errors import (
     DriveQueueError,
     InvalidKey,
     InvalidPayload,
+    JobFailed,
     JobStateError,
     KeyExists,
     LeaseLost,
@@ -18,9 +20,10 @@ from .errors import (
 from .local import LocalStore
 from .queue import Queue
 from .records import PROTOCOL_VERSION
+from .function_handler import Job, Stopped
+from .kinds import Field, JobKind
 from .state import JobState
 from .store import Entry, Store
-from .story_text import story_text
 from .timing import Timing
 from .urls import open_store
 from .worker import Claim, WorkerSession
@@ -34,6 +37,10 @@ __all__ = [
     "Entry",
     "InvalidKey",
     "InvalidPayload",
+    "Job",
+    "JobFailed",
+    "JobKind",
+    "Field",
     "JobState",
     "JobStateError",
     "KeyExists",
@@ -43,8 +50,8 @@ __all__ = [
     "Queue",
     "Store",
     "StoreUnavailable",
+    "Stopped",
     "Timing",
     "WorkerSession",
     "open_store",
-    "story_text",
 ]

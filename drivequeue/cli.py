@@ -1,10 +1,11 @@
 """The ``drivequeue`` command line: one parser, subcommands registered by modules.
 
 Each module in ``COMMAND_MODULES`` has ``register(subparsers, common)``: it
-adds its subcommands (``common`` is a parent parser holding ``--queue``) and
-sets ``func`` on each, a function of the parsed arguments returning the exit
-status. Errors of this package end in one line on stderr: status 2 for bad
-input, 1 for anything else.
+adds its subcommands (``common`` is a parent parser holding ``--queue`` and
+``--plugin``) and sets ``func`` on each, a function of the parsed arguments
+returning the exit status. ``submit`` and ``continue`` are built from the job
+kinds of the loaded plugins (``drivequeue.plugins``). Errors of this package end
+in one line on stderr: status 2 for bad input, 1 for anything else.
 """
 
 from __future__ import annotations
@@ -15,28 +16,53 @@ import os
 import sys
 
 from .errors import BadStoreURL, ConfigError, DriveQueueError, InvalidKey, InvalidPayload
+from .plugins import Plugin, PluginError, kinds_of, load
+from .queue_cli import register_submit
 
-COMMAND_MODULES = ["drivequeue.queue_cli", "drivequeue.files", "drivequeue.auth", "drivequeue.selfcheck"]
+COMMAND_MODULES = ["drivequeue.queue_cli", "drivequeue.files_cli", "drivequeue.auth", "drivequeue.selfcheck"]
 
 BAD_INPUT = (InvalidKey, InvalidPayload, BadStoreURL, ConfigError)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _plugin_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--plugin", action="append", default=[], metavar="MODULE",
+                        help="load this plugin module's job kinds (repeatable; see also $DRIVEQUEUE_PLUGINS)")
+
+
+def build_parser(plugins: list[Plugin]) -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--queue", metavar="URL", default=None,
         help="the queue: file:///path, a folder, or drive://id:FOLDER_ID "
              "(default: $DRIVEQUEUE_URL, else ./var/queue)",
     )
+    _plugin_option(common)
     parser = argparse.ArgumentParser(prog="drivequeue", description="A job queue on a folder of files.")
+    _plugin_option(parser)
+    parser.set_defaults(kinds=kinds_of(plugins))
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    register_submit(subparsers, common, plugins)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(subparsers, common)
     return parser
 
 
+def plugin_modules(argv: list[str]) -> list[str]:
+    """The ``--plugin`` values anywhere on the command line (read before the parser is built)."""
+    early = argparse.ArgumentParser(add_help=False)
+    _plugin_option(early)
+    return early.parse_known_args(argv)[0].plugin
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        plugins = load(plugin_modules(argv))
+        parser = build_parser(plugins)
+    except PluginError as exc:
+        print(f"drivequeue: error: {exc}", file=sys.stderr)
+        return 2
+    args = parser.parse_args(argv)
     try:
         return args.func(args)
     except BAD_INPUT as exc:

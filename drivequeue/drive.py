@@ -45,7 +45,8 @@ from googleapiclient.errors import HttpError
 from googleapiclient.http import MediaFileUpload, MediaInMemoryUpload, MediaIoBaseDownload
 
 from .auth import load_credentials
-from .drive_client import HTTP_TIMEOUT_S, Backoff, DriveAPI, describe, error_reason
+from .backoff import Backoff
+from .drive_client import HTTP_TIMEOUT_S, DriveAPI, describe, error_reason
 from .errors import BadStoreURL, ConfigError, InvalidKey, KeyExists, NotFound, StoreUnavailable
 from .store import KEY_PATTERN, NAME_PATTERN, Entry, Store, check_key, check_name
 from .timing import Timing

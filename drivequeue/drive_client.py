@@ -19,7 +19,6 @@ import ssl
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass
 from typing import Callable, TypeVar
 from urllib.parse import urlsplit
 
@@ -31,6 +30,7 @@ from googleapiclient.errors import HttpError
 from googleapiclient.http import build_http
 
 from .auth import refused_message
+from .backoff import Backoff
 from .errors import CredentialsError, StoreUnavailable
 
 logger = logging.getLogger(__name__)
@@ -44,18 +44,6 @@ TRANSIENT = (ConnectionError, TimeoutError, ssl.SSLError, http.client.HTTPExcept
              httplib2.HttpLib2Error, TransportError)
 NETWORK_ERRNOS = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN, errno.ETIMEDOUT}
 HTTP_TIMEOUT_S = 60.0
-
-
-@dataclass(frozen=True)
-class Backoff:
-    """Truncated exponential backoff with jitter, within a total time budget (seconds)."""
-
-    first: float = 0.5
-    cap: float = 16.0
-    budget: float = 60.0
-
-    def delay(self, attempt: int, rng: random.Random) -> float:
-        return min(self.cap, self.first * 2**attempt) * rng.uniform(0.5, 1.0)
 
 
 def error_reason(error: HttpError) -> str:
@@ -107,12 +95,12 @@ class DriveAPI:
     None means Google's servers.
     """
 
-    def __init__(self, credentials, endpoint: str | None = None, backoff: Backoff = Backoff(),
+    def __init__(self, credentials, endpoint: str | None = None, backoff: Backoff | None = None,
                  timeout: float = HTTP_TIMEOUT_S):
         self.credentials = credentials
         self.timeout = timeout
         self.endpoint = endpoint.rstrip("/") if endpoint else None
-        self.backoff = backoff
+        self.backoff = backoff or Backoff()
         self.calls: Counter[str] = Counter()
         self._rng = random.Random()
         self._local = threading.local()

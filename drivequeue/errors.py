@@ -52,6 +52,11 @@ class JobStateError(DriveQueueError):
     """The job is not in a state that allows this (e.g. continuing a running job)."""
 
 
+class JobFailed(DriveQueueError):
+    """The job cannot succeed. A handler raises it to fail its job (final, not retried);
+    ``Queue.result`` raises it for a job that failed or was cancelled."""
+
+
 class LeaseLost(DriveQueueError):
     """This worker no longer holds the claim (its lease expired or another worker took over)."""
 

@@ -12,36 +12,33 @@ adds a newer record (the newest ``time`` wins; ties by key) and then removes
 the older versions. A pull downloads to a temporary file next to the target,
 checks the MD5 and only then renames it into place.
 
-A train job's worker keeps its training checkpoint as the pushed file
-``checkpoints/<job key>.pt`` (``checkpoint_name``); ``Queue.gc`` removes it once
-the job has ended, and removes blobs that no record names (a push that died
-between its upload and its record) once they are older than the retention.
+A job's handler may keep files of its own in the queue: scratch files that a
+later attempt resumes from (``scratch_name``: ``jobs/<job key>/scratch/<name>``),
+which ``Queue.gc`` removes once the job has ended, and result files
+(``result_name``: ``jobs/<job key>/results/<name>``), removed with the job.
+``gc`` also removes blobs that no record names (a push that died between its
+upload and its record) once they are older than the retention.
 """
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import os
 import re
-import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
-from tqdm import tqdm
-
 from .errors import ChecksumMismatch, CorruptRecord, InvalidKey, NotFound
 from .store import Store
-from .urls import open_existing_store
 
 FILE_VERSION = 1
 RECORD = "file"
 BLOB = "blob"
 FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*")
-CHECKPOINT_NAME = re.compile(r"checkpoints/([A-Za-z0-9_-]{1,100})\.pt")
+JOB_FILE_NAME = re.compile(r"jobs/([A-Za-z0-9_-]{1,100})/(scratch|results)/.+")
 MAX_NAME = 200
 _HASH_CHUNK = 1 << 20
 
@@ -69,15 +66,20 @@ def check_file_name(name: object) -> str:
     return name
 
 
-def checkpoint_name(job_key: str) -> str:
-    """The pushed-file name of train job ``job_key``'s training checkpoint."""
-    return f"checkpoints/{job_key}.pt"
+def scratch_name(job_key: str, name: str) -> str:
+    """The pushed-file name of job ``job_key``'s scratch file ``name`` (removed when the job ends)."""
+    return check_file_name(f"jobs/{job_key}/scratch/{name}")
 
 
-def checkpoint_job(name: str) -> str | None:
-    """The job key whose checkpoint ``name`` is, or None if it names no checkpoint."""
-    match = CHECKPOINT_NAME.fullmatch(name)
-    return match.group(1) if match else None
+def result_name(job_key: str, name: str) -> str:
+    """The pushed-file name of job ``job_key``'s result file ``name`` (removed with the job)."""
+    return check_file_name(f"jobs/{job_key}/results/{name}")
+
+
+def job_of(name: str) -> tuple[str, bool] | None:
+    """``(job key, is scratch)`` for a job's own file ``name``; None for any other name."""
+    match = JOB_FILE_NAME.fullmatch(name)
+    return (match.group(1), match.group(2) == "scratch") if match else None
 
 
 def md5_of(path: str | os.PathLike) -> str:
@@ -237,66 +239,3 @@ def _fetch(store: Store, stored: StoredFile, target: Path, progress: Progress | 
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)
-
-
-# --- command line ---------------------------------------------------------------------
-
-
-def register(subparsers, common: argparse.ArgumentParser) -> None:
-    push_cmd = subparsers.add_parser("push", parents=[common], help="upload a local file into the queue")
-    push_cmd.add_argument("local", help="the file to upload")
-    push_cmd.add_argument("name", nargs="?", help="name to store it under (default: its file name)")
-    push_cmd.set_defaults(func=cmd_push)
-
-    pull_cmd = subparsers.add_parser("pull", parents=[common], help="download a pushed file")
-    pull_cmd.add_argument("name", help="the name it was pushed under")
-    pull_cmd.add_argument("local", nargs="?", help="where to write it (default: its file name, here)")
-    pull_cmd.set_defaults(func=cmd_pull)
-
-    files_cmd = subparsers.add_parser("files", parents=[common], help="list pushed files")
-    files_cmd.add_argument("--json", action="store_true", help="print JSON")
-    files_cmd.set_defaults(func=cmd_files)
-
-
-def _bar(total: int, label: str) -> tqdm:
-    return tqdm(total=total, desc=label, unit="B", unit_scale=True, unit_divisor=1024, file=sys.stderr, leave=False)
-
-
-def _local_error(exc: OSError) -> int:
-    print(f"drivequeue: error: {exc.strerror}: {exc.filename}", file=sys.stderr)
-    return 1
-
-
-def cmd_push(args) -> int:
-    store = open_existing_store(args.queue)
-    local = Path(args.local)
-    try:
-        with _bar(local.stat().st_size, f"push {local.name}") as bar:
-            pushed = push(store, local, args.name, bar.update)
-    except OSError as exc:  # the local file: missing, unreadable...
-        return _local_error(exc)
-    print(f"pushed {pushed.name} ({pushed.size} bytes, md5 {pushed.md5})")
-    return 0
-
-
-def cmd_pull(args) -> int:
-    store = open_existing_store(args.queue)
-    stored = find(store, args.name)
-    try:
-        with _bar(stored.size, f"pull {args.name}") as bar:
-            stored, target = pull(store, args.name, args.local, bar.update)
-    except OSError as exc:  # the local side: no such folder, no permission, disk full...
-        return _local_error(exc)
-    print(f"pulled {stored.name} to {target} ({stored.size} bytes, md5 {stored.md5})")
-    return 0
-
-
-def cmd_files(args) -> int:
-    files = stored_files(open_existing_store(args.queue))
-    if args.json:
-        print(json.dumps([asdict(f) for f in files], indent=1))
-        return 0
-    for f in files:
-        stamp = time.strftime("%Y-%m-%d %H:%M", time.localtime(f.time))
-        print(f"{f.size:>12}  {stamp}  {f.name}")
-    return 0

@@ -5,11 +5,12 @@ the registry of workers, and ``gc``. Workers get a ``WorkerSession`` from ``Queu
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 from . import files
-from .errors import ConfigError, CorruptRecord, InvalidPayload, JobStateError, KeyExists, NotFound
-from .kinds import get_kind
+from .errors import ConfigError, CorruptRecord, InvalidPayload, JobFailed, JobStateError, KeyExists, NotFound
+from .kinds import JobKind, get_kind
 from .leases import LeaseWatch
 from .records import (
     CancelRecord,
@@ -27,18 +28,22 @@ from .records import (
 )
 from .state import JobReader, JobState, JobView
 from .store import KEY_PATTERN, Store
-from .story_text import NEWLINE
 from .timing import Timing
 
 
 class Queue:
     """A job queue on ``store``; ``timing`` defaults to ``Timing.from_env`` for that store.
 
+    ``kinds``: the job kinds this program knows, by name (default: those of the
+    installed plugins and ``DRIVEQUEUE_PLUGINS``, see ``drivequeue.plugins``).
     ``operator``: whoever holds the store's credentials (the ``drivequeue`` command line) may
     also name a job by its bare store key, as ``jobs()`` lists it, without the secret.
     """
 
-    def __init__(self, store: Store, timing: Timing | None = None, *, operator: bool = False):
+    def __init__(self, store: Store, timing: Timing | None = None, kinds: dict[str, JobKind] | None = None,
+                 *, operator: bool = False):
+        from .plugins import default_kinds
+
         self.store = store
         self.operator = operator
         if timing is None:
@@ -47,8 +52,9 @@ class Queue:
                 raise ConfigError(f"{type(store).__name__} sets no default_timing: pass Queue(store, timing)")
             timing = Timing.from_env(defaults)
         self.timing = timing
+        self.kinds = default_kinds() if kinds is None else dict(kinds)
         self.leases = LeaseWatch(store, self.timing.lease)
-        self.reader = JobReader(store, self.timing, self.leases)
+        self.reader = JobReader(store, self.timing, self.leases, self.kinds)
 
     # -- producers -----------------------------------------------------------------------
 
@@ -58,7 +64,7 @@ class Queue:
 
     def submit(self, kind: str, payload: dict[str, Any], job_id: str | None = None) -> str:
         """Queue a job; returns its public id. ``InvalidPayload`` if the request is bad."""
-        job_kind = get_kind(kind)
+        job_kind = get_kind(self.kinds, kind)
         clean = job_kind.validate(payload)
         key, secret = parse_job_id(job_id if job_id is not None else self.new_job_id())
         claim_key, = self.store.new_keys("claim")
@@ -97,8 +103,8 @@ class Queue:
         if view.stopping:
             raise JobStateError("the job was cancelled and its worker is still stopping; try again in a few seconds")
         clean = view.kind.validate_continue(payload)
-        cap = view.kind.max_lines
-        if cap is not None and view.lines_requested + int(clean.get("lines") or 0) > cap:
+        cap = view.kind.max_count
+        if cap is not None and view.lines_requested + view.kind.wanted(clean) > cap:
             raise InvalidPayload(f"a {view.kind.name} holds at most {cap} lines")
         tail = view.segments[-1].next_segment_key if view.segments else view.job.next_segment_key
         cancel_key, next_key = self.store.new_keys("cancel")[0], self.store.new_keys("segment")[0]
@@ -113,7 +119,8 @@ class Queue:
     def cancel(self, job_id: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
         """Cancel a queued or running job (a running one stops within ``check`` seconds).
 
-        ``options``: what the job's kind lets a cancel say (a story's ``seen``); a
+        ``options``: what the job's kind lets a cancel say (e.g. how many lines the reader
+        had seen); a
         finished job can still be cancelled when its kind then keeps fewer lines
         (the reader was behind). ``InvalidPayload`` for bad options.
         """
@@ -136,12 +143,41 @@ class Queue:
         written = len(view.lines)
         return view.kind.kept_after_cancel(options, view.segment_start, written) < written
 
+    def wait(self, job_id: str, timeout: float | None = None) -> dict[str, Any]:
+        """The job's status once it has finished; ``TimeoutError`` after ``timeout`` seconds."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        self.store.wait(0)  # start watching before the first read
+        while True:
+            status = self.status(job_id)
+            if JobState(status["status"]).finished and not status["stopping"]:
+                return status
+            if deadline is not None and time.monotonic() >= deadline:
+                raise TimeoutError(f"the job is still {status['status']} after {timeout:g} s")
+            self.store.wait(self.timing.poll if deadline is None
+                            else max(0.0, min(self.timing.poll, deadline - time.monotonic())))
+
+    def result(self, job_id: str, timeout: float | None = None) -> Any:
+        """Wait for the job to finish and return its JSON result; ``JobFailed`` if it failed or
+        was cancelled, ``TimeoutError`` after ``timeout`` seconds."""
+        status = self.wait(job_id, timeout)
+        if status["status"] != JobState.DONE.value:
+            raise JobFailed(f"the job {status['status']}" + (f": {status['error']}" if status["error"] else ""))
+        return status["result"]
+
+    def fetch_files(self, job_id: str, folder: str | Path) -> list[Path]:
+        """Download the files the job attached to its result into ``folder``; their paths."""
+        status = self.status(job_id)
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        key, _ = parse_job_id(job_id)
+        return [files.pull(self.store, files.result_name(key, name), folder / name)[1] for name in status["files"]]
+
     # -- observers -----------------------------------------------------------------------
 
     def follow_changes(self, period: float) -> None:
         """Read this queue as an observer that may lag up to ``period`` seconds (the web app):
         on Drive, one ``changes.list`` per period tells which files to fetch again, and
-        files that did not change (finished stories, immutable records) cost nothing."""
+        files that did not change (finished jobs, immutable records) cost nothing."""
         if period > 0:
             self.store.follow_changes(period)
 
@@ -171,7 +207,7 @@ class Queue:
                 "id": record.id,
                 "host": record.host,
                 "device": record.device,
-                "models": record.models,
+                "offers": record.offers,
                 "kinds": record.kinds,
                 "version": record.version,
                 "protocol": record.protocol,
@@ -192,8 +228,9 @@ class Queue:
         removed with all their files; queued jobs that waited longer than
         ``max_queue_wait`` are failed; heartbeat files not renewed (or, if
         unreadable, not written) for ``retention`` are removed; so are job files that cannot be read, once
-        written longer ago than that, and files left behind by a removed job; so are the training checkpoints of train jobs
-        that ended, and blobs older than ``retention`` that no pushed file names.
+        written longer ago than that, and files left behind by a removed job; so are the
+        scratch files of jobs that ended, the result files of jobs that are gone, and blobs
+        older than ``retention`` that no pushed file names.
 
         Several processes may run it at once: every removal tolerates a file
         that is already gone, and a waiting job is failed by winning its next
@@ -201,7 +238,7 @@ class Queue:
         """
         now = time.time() if now is None else now
         report = {"removed_jobs": 0, "failed_waiting": 0, "removed_workers": 0, "removed_files": 0,
-                  "removed_checkpoints": 0, "removed_blobs": 0}
+                  "removed_scratch": 0, "removed_blobs": 0}
         views = self.reader.scan()
         referenced: set[str] = set()
         for view in views:
@@ -216,7 +253,10 @@ class Queue:
                 referenced.update(_files_of(view))
                 if view.state is JobState.QUEUED and now - view.queued_since > self.timing.max_queue_wait:
                     hours = self.timing.max_queue_wait / 3600
-                    if self._fail_by_claim(view, f"no worker took the job within {hours:g} hours", now):
+                    reason = f"no worker took the job within {hours:g} hours"
+                    if view.waiting_for:
+                        reason += f" (none serves {view.waiting_for})"
+                    if self._fail_by_claim(view, reason, now):
                         report["failed_waiting"] += 1
         for entry in self.store.list("worker"):
             try:
@@ -230,13 +270,13 @@ class Queue:
                 self.store.delete(entry.key)
                 report["removed_workers"] += 1
         report["removed_files"] = self._remove_leftovers(referenced, now)
-        report["removed_checkpoints"] = self._remove_checkpoints({view.key: view for view in views})
+        report["removed_scratch"] = self._remove_job_files({view.key: view for view in views})
         report["removed_blobs"] = files.remove_orphan_blobs(self.store, now - self.timing.retention)
         return report
 
     # -- workers -----------------------------------------------------------------------------
 
-    def worker(self, host: str, device: str, models: list[str], version: str = "",
+    def worker(self, host: str, device: str, offers: list[str] = (), version: str = "",
                kinds: set[str] | None = None, background: bool = True):
         """A ``WorkerSession`` (a context manager) that registers and heartbeats a worker.
 
@@ -245,7 +285,7 @@ class Queue:
         """
         from .worker import WorkerSession
 
-        return WorkerSession(self, host=host, device=device, models=models, version=version,
+        return WorkerSession(self, host=host, device=device, offers=offers, version=version,
                              kinds=kinds, background=background)
 
     # -- helpers -------------------------------------------------------------------------------
@@ -285,14 +325,15 @@ class Queue:
     def _describe(self, job_id: str, view: JobView, after: int) -> dict[str, Any]:
         lines = view.lines
         output = view.output
-        return {
+        status = {
             "id": job_id,
             "kind": view.job.kind if view.job is not None else None,
             "status": view.state.value,
             "stopping": view.stopping,
             "lines": lines[after:],
-            "paragraph_ends": [i for i in output.paragraph_ends if i >= after] if output is not None else [],
-            "seed_end": (output.seed_end or NEWLINE) if lines else None,
+            "marks": {name: [i for i in indices if i >= after] for name, indices in output.marks.items()}
+            if output is not None else {},
+            "meta": dict(output.meta) if output is not None else {},
             "line_count": len(lines),
             "lines_requested": view.lines_requested,
             "error": view.error,
@@ -304,7 +345,13 @@ class Queue:
             "payload": view.payload,
             "segments": view.segment_count,
             "parent": view.job.parent if view.job is not None else None,
+            "waiting_for": view.waiting_for,
+            "result": output.result if output is not None and view.state is JobState.DONE else None,
+            "files": list(output.files) if output is not None and view.state is JobState.DONE else [],
         }
+        if view.kind is not None and view.kind.view is not None:
+            status = view.kind.view(status)
+        return status
 
     def _summary(self, view: JobView) -> dict[str, Any]:
         return {
@@ -313,7 +360,7 @@ class Queue:
             "status": view.state.value,
             "line_count": len(view.lines),
             "lines_requested": view.lines_requested,
-            "model": (view.payload or {}).get("model"),
+            "waiting_for": view.waiting_for,
             "created": view.created,
             "queued_since": view.queued_since,
             "attempt": view.attempt,
@@ -329,8 +376,8 @@ class Queue:
         output = OutputRecord(job=view.key, claim=claim_key, attempt=view.used_attempts + 1,
                               segment=view.segment_count, lines=list(view.lines),
                               ends=list(view.output.ends) if view.output else [],
-                              paragraph_ends=list(view.output.paragraph_ends) if view.output else [],
-                              seed_end=view.output.seed_end if view.output else None,
+                              marks=dict(view.output.marks) if view.output else {},
+                              meta=dict(view.output.meta) if view.output else {},
                               state="failed", error=reason, time=now)
         self.store.create(output_key, "output", output.to_bytes())
         claim = ClaimRecord(job=view.key, segment=view.segment_count, attempt=output.attempt,
@@ -386,18 +433,20 @@ class Queue:
             return True
         return written is None or written < cutoff
 
-    def _remove_checkpoints(self, views: dict[str, JobView]) -> int:
-        """Remove the training checkpoints of jobs that ended or are gone."""
+    def _remove_job_files(self, views: dict[str, JobView]) -> int:
+        """Remove the scratch files of jobs that ended or are gone, and the result files of jobs
+        that are gone; how many scratch files were removed."""
         removed = 0
         for stored in files.stored_files(self.store):
-            job_key = files.checkpoint_job(stored.name)
-            if job_key is None:
+            owner = files.job_of(stored.name)
+            if owner is None:
                 continue
+            job_key, scratch = owner
             view = views.get(job_key)
-            ended = view.state.finished if view is not None else not self.store.exists(job_key)
-            if ended:
+            gone = view is None and not self.store.exists(job_key)
+            if gone or (scratch and view is not None and view.state.finished):
                 files.remove(self.store, stored.name)
-                removed += 1
+                removed += scratch
         return removed
 
 

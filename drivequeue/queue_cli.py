@@ -1,48 +1,55 @@
-"""Queue subcommands of ``drivequeue``: submit, status, tail, continue, cancel, list, workers, gc."""
+"""Queue subcommands of ``drivequeue``: submit, status, tail, continue, cancel, list, workers, gc, result.
+
+``submit KIND --payload JSON`` works for every kind a loaded plugin declares; a
+plugin may add friendlier ``submit`` commands and ``continue`` flags of its own
+(its ``cli`` function, docs/plugins.md).
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import time
 from typing import Any
 
+from .errors import InvalidPayload
+from .plugins import Plugin, kinds_of
 from .queue import Queue
 from .state import JobState
 from .urls import open_existing_store
 
 
-def register(subparsers, common: argparse.ArgumentParser) -> None:
+def register_submit(subparsers, common: argparse.ArgumentParser, plugins: list[Plugin]) -> None:
+    """``submit KIND`` for every kind of ``plugins``, ``continue`` and ``cancel``, with the plugins'
+    own flags."""
     submit = subparsers.add_parser("submit", help="queue a job; prints its id last")
     kinds = submit.add_subparsers(dest="kind", required=True, metavar="KIND")
 
-    story = kinds.add_parser("story", parents=[common], help="write a story from a seed")
-    story.add_argument("--seed", required=True, help="the beginning of the story")
-    story.add_argument("--lines", type=int, help="lines to generate (1-100, default 10)")
-    _sampling_arguments(story)
-    story.add_argument("--model", help="model to use (default: default)")
-    story.add_argument("--random-seed", type=int, help="make the output reproducible")
-    story.add_argument("--max-line-chars", type=int, help="longest line (20-1000, default 200)")
-    story.add_argument("--parent", help="id of the story this one was edited from")
-    story.add_argument("--job-id", help="an id from an earlier submit: submitting again is a no-op")
-    story.set_defaults(func=cmd_submit)
+    more = subparsers.add_parser("continue", parents=[common], help="ask a finished job for more")
+    more.add_argument("id", help="the job id printed by submit, or its key as list prints it")
+    more.add_argument("--payload", metavar="JSON", help="the continue request, a JSON object")
+    more.set_defaults(func=cmd_continue, continue_fields=())
 
-    train = kinds.add_parser("train", parents=[common], help="train a model on a pushed corpus")
-    train.add_argument("corpus", metavar="CORPUS_NAME", help="name of a pushed text file (drivequeue push)")
-    train.add_argument("--model", help="name to publish the trained model under "
-                                       "(default: the corpus file's name without its extension)")
-    train.add_argument("--steps", type=int, help="optimizer steps (default 2000)")
-    train.add_argument("--hidden-size", type=int, help="LSTM width (default 256)")
-    train.add_argument("--layers", type=int, help="LSTM layers (default 2)")
-    train.add_argument("--seq-len", type=int, help="characters per training sequence (default 128)")
-    train.add_argument("--batch-size", type=int, help="sequences per step (default 32)")
-    train.add_argument("--learning-rate", type=float, help="Adam learning rate (default 0.002)")
-    train.add_argument("--random-seed", type=int, help="make training reproducible")
-    train.add_argument("--job-id", help="an id from an earlier submit: submitting again is a no-op")
-    train.set_defaults(func=cmd_submit)
+    cancel = subparsers.add_parser("cancel", parents=[common], help="cancel a queued or running job")
+    cancel.add_argument("id", help="the job id printed by submit, or its key as list prints it")
+    cancel.add_argument("--options", metavar="JSON", help="what the job's kind lets a cancel say, a JSON object")
+    cancel.set_defaults(func=cmd_cancel, cancel_fields=())
 
+    for plugin in plugins:  # a plugin's own friendlier commands and flags (docs/plugins.md)
+        add = getattr(plugin.module, "cli", None)
+        if add is not None:
+            add(kinds, {"continue": more, "cancel": cancel}, common)
+    for kind in sorted(kinds_of(plugins)):
+        if kind in kinds.choices:
+            continue
+        generic = kinds.add_parser(kind, parents=[common], help=f"queue a {kind} job")
+        generic.add_argument("--payload", metavar="JSON", default="{}", help="the request, a JSON object")
+        generic.add_argument("--job-id", help="an id from an earlier submit: submitting again is a no-op")
+        generic.set_defaults(func=cmd_submit, payload_of=payload_from_json)
+
+
+def register(subparsers, common: argparse.ArgumentParser) -> None:
     status = subparsers.add_parser("status", parents=[common], help="show a job")
     status.add_argument("id", help="the job id printed by submit, or its key as list prints it")
     status.add_argument("--json", action="store_true", help="print the JSON object the web API serves")
@@ -53,17 +60,6 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
     tail.add_argument("id", help="the job id printed by submit, or its key as list prints it")
     tail.add_argument("--timeout", type=float, default=None, help="give up after this many seconds")
     tail.set_defaults(func=cmd_tail)
-
-    more = subparsers.add_parser("continue", parents=[common], help="ask a finished story for more lines")
-    more.add_argument("id", help="the job id printed by submit, or its key as list prints it")
-    more.add_argument("--lines", type=int, help="lines to add (1-100, default 10)")
-    _sampling_arguments(more)
-    more.set_defaults(func=cmd_continue)
-
-    cancel = subparsers.add_parser("cancel", parents=[common], help="cancel a queued or running job")
-    cancel.add_argument("id", help="the job id printed by submit, or its key as list prints it")
-    cancel.add_argument("--seen", type=int, help="a story keeps at most this many lines and the next one")
-    cancel.set_defaults(func=cmd_cancel)
 
     listing = subparsers.add_parser("list", parents=[common], help="list every job, oldest first")
     listing.add_argument("--json", action="store_true", help="print JSON")
@@ -78,43 +74,54 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
     gc.add_argument("--json", action="store_true", help="print JSON")
     gc.set_defaults(func=cmd_gc)
 
-
-def _sampling_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--temperature", type=float, help="randomness (0.1-2.0, default 0.8)")
-    parser.add_argument("--top-k", type=int, help="sample from the k likeliest characters (0 = all)")
-    parser.add_argument("--top-p", type=float, help="nucleus sampling (0-1, default 1.0)")
+    result = subparsers.add_parser("result", parents=[common], help="wait for a job and print its result")
+    result.add_argument("id", help="the job id printed by submit, or its key as list prints it")
+    result.add_argument("--json", action="store_true", help="print status, error, result and files as JSON")
+    result.add_argument("--files", metavar="DIR", help="download the files the job produced into DIR")
+    result.add_argument("--timeout", type=float, default=None, help="give up after this many seconds")
+    result.set_defaults(func=cmd_result)
 
 
 def open_queue(args: argparse.Namespace) -> Queue:
-    return Queue(open_existing_store(args.queue), operator=True)
+    return Queue(open_existing_store(args.queue), kinds=args.kinds, operator=True)
 
 
-FIELDS = {
-    "story": ("seed", "lines", "temperature", "top_k", "top_p", "model", "random_seed",
-              "max_line_chars", "parent"),
-    "train": ("corpus", "model", "steps", "hidden_size", "layers", "seq_len", "batch_size",
-              "learning_rate", "random_seed"),
-    "continue": ("lines", "temperature", "top_k", "top_p"),
-}
+def _json_object(text: str, what: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise InvalidPayload(f"{what} is not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise InvalidPayload(f"{what} must be a JSON object")
+    return value
 
 
-def _payload(args: argparse.Namespace, fields: tuple[str, ...]) -> dict[str, Any]:
-    return {name: getattr(args, name) for name in fields if getattr(args, name) is not None}
-
-
-def model_from_corpus(corpus: str) -> str | None:
-    """``corpora/Grimm.v2.txt`` -> ``grimm-v2``: the default name of a model trained on ``corpus``."""
-    stem = corpus.rsplit("/", 1)[-1]
-    stem = stem.rsplit(".", 1)[0] if "." in stem[1:] else stem
-    return re.sub(r"[^a-z0-9_]+", "-", stem.lower()).strip("-_")[:40] or None
+def payload_from_json(args: argparse.Namespace) -> dict[str, Any]:
+    return _json_object(args.payload, "--payload")
 
 
 def cmd_submit(args: argparse.Namespace) -> int:
     queue = open_queue(args)
-    if args.kind == "train" and args.model is None:
-        args.model = model_from_corpus(args.corpus)
-    job_id = queue.submit(args.kind, _payload(args, FIELDS[args.kind]), job_id=args.job_id)
+    job_id = queue.submit(args.kind, args.payload_of(args), job_id=args.job_id)
     print(job_id)
+    return 0
+
+
+def cmd_result(args: argparse.Namespace) -> int:
+    """Wait for the job to finish; print its result (and download its files with ``--files``)."""
+    queue = open_queue(args)
+    status = queue.wait(args.id, args.timeout)
+    fetched = queue.fetch_files(args.id, args.files) if args.files and status["status"] == "done" else []
+    if args.json:
+        print(json.dumps({name: status[name] for name in ("id", "status", "error", "result", "files")},
+                         ensure_ascii=False))
+    elif status["status"] == "done":
+        print(json.dumps(status["result"], ensure_ascii=False, indent=1))
+        for path in fetched:
+            print(f"file: {path}")
+    if status["status"] != "done":
+        print(f"job {status['status']}" + (f": {status['error']}" if status["error"] else ""), file=sys.stderr)
+        return 1
     return 0
 
 
@@ -128,13 +135,16 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_continue(args: argparse.Namespace) -> int:
-    _print_status(open_queue(args).continue_job(args.id, _payload(args, FIELDS["continue"])))
+    payload = _json_object(args.payload, "--payload") if args.payload else {}
+    payload.update({name: getattr(args, name) for name in args.continue_fields if getattr(args, name) is not None})
+    _print_status(open_queue(args).continue_job(args.id, payload))
     return 0
 
 
 def cmd_cancel(args: argparse.Namespace) -> int:
-    options = {"seen": args.seen} if args.seen is not None else None
-    _print_status(open_queue(args).cancel(args.id, options))
+    options = _json_object(args.options, "--options") if args.options else {}
+    options.update({name: getattr(args, name) for name in args.cancel_fields if getattr(args, name) is not None})
+    _print_status(open_queue(args).cancel(args.id, options or None))
     return 0
 
 
@@ -148,10 +158,10 @@ def cmd_tail(args: argparse.Namespace) -> int:
     while True:
         status = queue.status(args.id, after=seen)
         if status["line_count"] < seen:  # a cancel kept fewer lines than were printed
-            print(f"(the story was stopped at line {status['line_count']}: "
+            print(f"(the job was stopped at line {status['line_count']}: "
                   f"the {seen - status['line_count']} lines printed after it are withdrawn)", file=sys.stderr)
             breaks = {i for i in breaks if i < status["line_count"]}
-        breaks.update(status["paragraph_ends"])
+        breaks.update(status.get("paragraph_ends") or ())  # a kind's view may name paragraph breaks
         for index, line in enumerate(status["lines"], start=seen):
             if index - 1 in breaks:
                 print(flush=True)
@@ -197,7 +207,7 @@ def cmd_workers(args: argparse.Namespace) -> int:
             continue
         seen = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(worker["last_seen"]))
         print(f"{worker['id']}  {'online ' if worker['online'] else 'offline'}  {worker['state']:6} "
-              f"{worker['device']}  models: {', '.join(worker['models'])}  last seen {seen}")
+              f"{worker['device']}  kinds: {', '.join(worker['kinds'])}  offers: {', '.join(worker['offers'])}  last seen {seen}")
     return 0
 
 
@@ -222,6 +232,8 @@ def _print_status(status: dict[str, Any]) -> None:
     print(line)
     if status["error"]:
         print(f"error: {status['error']}")
+    if status["waiting_for"]:
+        print(f"waiting for a worker that serves {status['waiting_for']}")
     if status["lines_requested"]:
         print(f"lines: {status['line_count']} of {status['lines_requested']}")
     for text in status["lines"]:

@@ -18,11 +18,13 @@ from typing import Any
 from . import bounded_json
 from .errors import CorruptRecord, InvalidKey
 from .store import KEY_PATTERN
-from .story_text import SEED_ENDS
 
 PROTOCOL_VERSION = 1
 
-JOB_ID_PATTERN = re.compile(r"([A-Za-z0-9_-]{1,100})\.([A-Za-z0-9_-]{22,64})")
+#: a public job id is ``<job key>.<secret>``; web routes match the same text (``JOB_ID_REGEX``)
+JOB_KEY_REGEX = r"[A-Za-z0-9_-]{1,100}"
+JOB_ID_REGEX = rf"{JOB_KEY_REGEX}\.[A-Za-z0-9_-]{{22,64}}"
+JOB_ID_PATTERN = re.compile(rf"({JOB_KEY_REGEX})\.([A-Za-z0-9_-]{{22,64}})")
 MAX_JOB_ID_LENGTH = 165
 
 #: states an output file can hold; all but "running" are final for that claim
@@ -240,7 +242,7 @@ class SegmentRecord:
 @dataclass(frozen=True)
 class CancelRecord:
     """A request to stop a job's segment; ``options`` are checked by the job's kind
-    (a story's ``seen``: how many lines the reader had seen)."""
+    (e.g. how many lines the reader had seen)."""
 
     job: str
     segment: int
@@ -303,10 +305,11 @@ class OutputRecord:
 
     ``lines`` holds every line of the job so far (the new holder copies the
     previous output's lines when it claims); ``ends[i]`` is the line count at
-    which segment ``i + 1`` ended. Stories also keep ``paragraph_ends`` (indices
-    of the lines a paragraph break follows) and ``seed_end`` (how the first line
-    follows the seed): see ``story_text.py``. Records written before these
-    existed read as ``[]`` and None.
+    which segment ``i + 1`` ended; ``marks`` are named sets of line indices (a
+    kind's own notes on its lines, e.g. which lines a paragraph break follows)
+    and ``meta`` a JSON object of the handler's (both read through the kind's
+    view); ``result`` is the handler's JSON result and ``files`` the names of the
+    result files it attached (``files.result_name``).
     """
 
     job: str
@@ -315,12 +318,14 @@ class OutputRecord:
     segment: int
     lines: list[str] = field(default_factory=list)
     ends: list[int] = field(default_factory=list)
-    paragraph_ends: list[int] = field(default_factory=list)
-    seed_end: str | None = None
+    marks: dict[str, list[int]] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
     state: str = "running"
     error: str | None = None
     progress: dict[str, Any] = field(default_factory=dict)
     time: float = 0.0
+    result: Any = None
+    files: list[str] = field(default_factory=list)
 
     @property
     def final(self) -> bool:
@@ -339,13 +344,11 @@ class OutputRecord:
             raise CorruptRecord("output lines must be strings")
         if not all(isinstance(end, int) and not isinstance(end, bool) and 0 <= end <= len(lines) for end in ends):
             raise CorruptRecord("output segment ends must be line counts")
-        paragraph_ends = raw.get("paragraph_ends", [])
-        if not isinstance(paragraph_ends, list) or not all(
-                isinstance(i, int) and not isinstance(i, bool) and 0 <= i < len(lines) for i in paragraph_ends):
-            raise CorruptRecord("output paragraph ends must be indices of its lines")
-        seed_end = raw.get("seed_end")
-        if seed_end is not None and seed_end not in SEED_ENDS:
-            raise CorruptRecord(f"unknown seed_end {shown(seed_end)}")
+        marks = _get(raw, "marks", dict, optional=True) or {}
+        if not all(len(name) <= MAX_TEXT and isinstance(indices, list) and all(
+                isinstance(i, int) and not isinstance(i, bool) and 0 <= i < len(lines) for i in indices)
+                for name, indices in marks.items()):
+            raise CorruptRecord("output marks must be lists of indices of its lines")
         if state not in OUTPUT_STATES:
             raise CorruptRecord(f"unknown output state {shown(state)}")
         return cls(
@@ -355,23 +358,29 @@ class OutputRecord:
             segment=_count(raw, "segment", low=1),
             lines=lines,
             ends=ends,
-            paragraph_ends=sorted(set(paragraph_ends)),
-            seed_end=seed_end,
+            marks={name: sorted(set(indices)) for name, indices in marks.items()},
+            meta=_get(raw, "meta", dict, optional=True) or {},
             state=state,
             error=_get(raw, "error", str, optional=True),
             progress=_progress(raw),
             time=_time(raw, "time"),
+            result=raw.get("result"),
+            files=_texts(raw, "files") if raw.get("files") is not None else [],
         )
 
 
 @dataclass
 class WorkerRecord:
-    """A worker's heartbeat file: who it is, what it serves, and a counter that moves."""
+    """A worker's heartbeat file: who it is, what it serves, and a counter that moves.
+
+    ``kinds``: the kinds it serves, as ``name v<version>``; ``offers``: what it can
+    supply for a kind's ``offer_field`` (e.g. names of trained weights).
+    """
 
     id: str
     host: str
     device: str
-    models: list[str]
+    offers: list[str]
     kinds: list[str]
     version: str
     started: float
@@ -395,7 +404,7 @@ class WorkerRecord:
             id=_text(raw, "id"),
             host=_text(raw, "host"),
             device=_text(raw, "device"),
-            models=_texts(raw, "models"),
+            offers=_texts(raw, "offers") if raw.get("offers") is not None else [],
             kinds=_texts(raw, "kinds"),
             version=_text(raw, "version"),
             started=_time(raw, "started"),

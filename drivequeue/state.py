@@ -16,7 +16,7 @@ from enum import Enum
 from typing import Any
 
 from .errors import CorruptRecord, InvalidPayload, NotFound
-from .kinds import JobKind, get_kind
+from .kinds import JobKind
 from .leases import LeaseWatch
 from .records import (
     CancelRecord,
@@ -58,7 +58,8 @@ class _Cached:
     claim_keys: list[str] = field(default_factory=list)
     final_outputs: dict[str, OutputRecord] = field(default_factory=dict)
     broken: str | None = None  # a segment or claim file that exists but cannot be read
-    checked: tuple[JobKind, dict[str, Any]] | InvalidPayload | None = None  # kind and clean payload
+    checked: tuple[JobKind, dict[str, Any]] | InvalidPayload | str | None = None  # kind and clean payload;
+    # a str: the kind and version the job waits for (no kind this program knows serves it)
     checked_segments: int = 0  # how many segments passed validate_continue
 
 
@@ -82,6 +83,9 @@ class JobView:
     stopping: bool = False
     #: the payload or job file is bad in a way a worker should record (claim and fail it)
     needs_failing: bool = False
+    #: the kind and payload version the job needs (e.g. ``score v2``) when this program knows
+    #: no such kind: no worker of this program claims it, it waits for one that does
+    waiting_for: str | None = None
 
     @property
     def segment_count(self) -> int:
@@ -97,7 +101,10 @@ class JobView:
 
     @property
     def lines_requested(self) -> int:
-        return sum(int(p.get("lines") or 0) for p in self.segment_payloads)
+        """Output lines asked for over every segment (kinds with a ``count_field``)."""
+        if self.kind is None:
+            return 0
+        return sum(self.kind.wanted(p) for p in self.segment_payloads)
 
     @property
     def segment_start(self) -> int:
@@ -163,8 +170,9 @@ class JobView:
 class JobReader:
     """Computes ``JobView``s, caching what is immutable."""
 
-    def __init__(self, store: Store, timing: Timing, leases: LeaseWatch):
+    def __init__(self, store: Store, timing: Timing, leases: LeaseWatch, kinds: dict[str, JobKind]):
         self.store = store
+        self.kinds = kinds
         self.timing = timing
         self.leases = leases
         self._cache: dict[str, _Cached] = {}
@@ -184,15 +192,15 @@ class JobReader:
             return self._corrupt(key, cached, cached.raw.get("_error", "corrupt job file"))
         job = cached.job
         if cached.checked is None:
-            try:
-                kind = get_kind(job.kind)
-                cached.checked = (kind, kind.validate(job.payload))
-            except InvalidPayload as exc:
-                cached.checked = exc
+            cached.checked = self._check(job)
         if isinstance(cached.checked, InvalidPayload):
             return self._corrupt(key, cached, str(cached.checked), needs_failing=True)
-        kind, payload = cached.checked
-        view = JobView(key=key, job=job, kind=kind, payload=payload, state=JobState.QUEUED)
+        if isinstance(cached.checked, str):  # a kind or version this program does not serve
+            kind, payload = None, dict(job.payload)
+        else:
+            kind, payload = cached.checked
+        view = JobView(key=key, job=job, kind=kind, payload=payload, state=JobState.QUEUED,
+                       waiting_for=cached.checked if kind is None else None)
         self._follow_segments(cached, listing)
         self._follow_claims(cached, listing)
         if cached.claims and cached.claims[-1].segment > 1 + len(cached.segments) and listing is not None:
@@ -205,7 +213,7 @@ class JobReader:
             view.output = self._newest_output(view, cached) if view.claims else None
             view.state, view.error = JobState.FAILED, cached.broken
             return view
-        for segment in view.segments[cached.checked_segments:]:
+        for segment in view.segments[cached.checked_segments:] if kind is not None else ():
             try:
                 kind.validate_continue(segment.payload)
             except InvalidPayload as exc:
@@ -217,6 +225,8 @@ class JobReader:
                 return view
             cached.checked_segments += 1
         self._decide(view, cached, listing)
+        if view.state is not JobState.QUEUED:
+            view.waiting_for = None  # a worker that serves it has taken it
         return view
 
     def scan(self) -> list[JobView]:
@@ -249,6 +259,18 @@ class JobReader:
             return {"_error": f"corrupt job file: {exc}"}
 
     # -- helpers -------------------------------------------------------------------------
+
+    def _check(self, job: JobRecord) -> tuple[JobKind, dict[str, Any]] | InvalidPayload | str:
+        """The kind and clean payload; what the job waits for if no known kind serves its kind and
+        payload version; ``InvalidPayload`` if a served one rejects it."""
+        kind = self.kinds.get(job.kind)
+        version = job.payload.get("v", kind.version if kind is not None else None)
+        if kind is None or not kind.serves(version):
+            return f"{job.kind} v{version}"
+        try:
+            return kind, kind.validate(job.payload)
+        except InvalidPayload as exc:
+            return exc
 
     def _cached(self, key: str, raw: dict[str, Any] | None) -> _Cached:
         cached = self._cache.get(key)
@@ -340,7 +362,8 @@ class JobReader:
                 cached.cancelled[index] = None
             return None
         try:
-            options = kind.validate_cancel(CancelRecord.parse(decode(data)).options)
+            options = CancelRecord.parse(decode(data)).options
+            options = kind.validate_cancel(options) if kind is not None else {}
         except (CorruptRecord, InvalidPayload):
             options = {}
         cached.cancelled[index] = options
@@ -420,4 +443,5 @@ def _cut(view: JobView, options: dict[str, Any], segment: int) -> None:
     if kept < written:
         view.output = replace(view.output, lines=view.output.lines[:kept],
                               ends=[min(end, kept) for end in view.output.ends],
-                              paragraph_ends=[i for i in view.output.paragraph_ends if i < kept])
+                              marks={name: [i for i in indices if i < kept]
+                                     for name, indices in view.output.marks.items()})

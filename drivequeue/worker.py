@@ -12,18 +12,19 @@ the job's next claim exists (checked at most every ``timing.check`` seconds).
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import secrets
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
+from . import files
 from .errors import JobStateError, KeyExists, LeaseLost, NotFound, StoreUnavailable
-from .kinds import KINDS
 from .records import ClaimRecord, OutputRecord, WorkerRecord
 from .state import JobState, JobView
-from .story_text import SEED_ENDS
 
 log = logging.getLogger(__name__)
 
@@ -31,19 +32,22 @@ log = logging.getLogger(__name__)
 class WorkerSession:
     """One worker process in the registry. Use as a context manager."""
 
-    def __init__(self, queue, host: str, device: str, models: list[str], version: str = "",
+    def __init__(self, queue, host: str, device: str, offers: list[str] = (), version: str = "",
                  kinds: set[str] | None = None, background: bool = True):
         self.queue = queue
         self.store = queue.store
         self.timing = queue.timing
-        self.models = set(models)
-        self.kinds = set(kinds) if kinds is not None else set(KINDS)
+        self.offers = set(offers)
+        self.kinds = set(kinds) if kinds is not None else set(queue.kinds)
+        unknown = sorted(self.kinds - set(queue.kinds))
+        if unknown:
+            raise JobStateError(f"cannot serve unknown job kinds: {', '.join(unknown)}")
         self.background = background
         self.key = self.store.new_keys("worker")[0]
         self.record = WorkerRecord(
             id=f"{host}-{os.getpid()}-{secrets.token_hex(2)}",
-            host=host, device=device, models=sorted(self.models), kinds=sorted(self.kinds),
-            version=version, started=time.time(),
+            host=host, device=device, offers=sorted(self.offers),
+            kinds=sorted(label for name in self.kinds for label in queue.kinds[name].labels), version=version, started=time.time(),
         )
         self._claims: dict[str, Claim | None] = {}  # None: being created
         self._lock = threading.Lock()
@@ -93,38 +97,43 @@ class WorkerSession:
         self._last_beat = time.monotonic()
         return True
 
-    def set_models(self, names: list[str]) -> None:
-        """Serve ``names`` from now on: ``claim_next`` takes story jobs for them, and the
-        next heartbeat announces them."""
+    def set_offers(self, names: list[str]) -> None:
+        """Offer ``names`` from now on: ``claim_next`` takes jobs whose kind's ``offer_field``
+        names one of them, and the next heartbeat announces them."""
         with self._lock:
-            self.models = set(names)
-            self.record.models = sorted(self.models)
+            self.offers = set(names)
+            self.record.offers = sorted(self.offers)
 
     def lease_ok(self) -> bool:
         """Whether this worker may still write: its last heartbeat is recent enough."""
         return time.monotonic() - self._last_beat < self.timing.fence
 
     def claim_next(self, kinds: set[str] | None = None) -> Claim | None:
-        """Claim the oldest queued job of ``kinds`` for a model this worker serves.
+        """Claim the oldest queued job of ``kinds`` (default: every kind this session serves)
+        whose kind's ``offer_field``, if any, names something this worker offers.
 
-        Jobs whose request this program cannot accept (unknown kind or payload
-        version) are failed with the reason on the way. None when nothing is queued.
+        Jobs of a served kind whose request is invalid are failed with the reason on
+        the way. Jobs of a kind or payload version this program does not know are
+        left alone: they wait for a worker that serves them. None when nothing is queued.
         """
         if not self._open:
             raise JobStateError("the worker session is not open")
         if not self.lease_ok() and not self.heartbeat():
             return None  # a claim now would be fenced at once
-        kinds = self.kinds if kinds is None else set(kinds)
+        kinds = self.kinds if kinds is None else set(kinds) & self.kinds
         for view in self.queue.reader.scan():
+            if view.job is None or view.job.kind not in kinds:
+                continue
             if view.needs_failing:
                 claim = self._claim(view)
                 if claim is not None:
                     log.warning("failing job %s: %s", view.key, view.error)
                     claim.fail(view.error or "the job cannot be run")
                 continue
-            if view.state is not JobState.QUEUED or view.job.kind not in kinds:
+            if view.state is not JobState.QUEUED or view.kind is None:
                 continue
-            if view.kind.needs_model and view.payload.get("model") not in self.models:
+            offer = view.kind.offer_field
+            if offer is not None and view.payload.get(offer) not in self.offers:
                 continue
             claim = self._claim(view)
             if claim is not None:
@@ -191,8 +200,8 @@ class WorkerSession:
         segment = view.segment_count
         lines = list(previous.lines) if previous is not None else []
         ends = list(previous.ends[: segment - 1]) if previous is not None else []
-        paragraph_ends = list(previous.paragraph_ends) if previous is not None else []
-        seed_end = previous.seed_end if previous is not None and lines else None
+        marks = {name: list(indices) for name, indices in previous.marks.items()} if previous is not None else {}
+        meta = dict(previous.meta) if previous is not None and lines else {}
         while len(ends) < segment - 1:
             ends.append(len(lines))  # segments cancelled or failed before they finished
         claim_key = view.next_claim_key
@@ -201,7 +210,8 @@ class WorkerSession:
         attempt = view.used_attempts + 1
         now = time.time()
         output = OutputRecord(job=view.key, claim=claim_key, attempt=attempt, segment=segment,
-                              lines=lines, ends=ends, paragraph_ends=paragraph_ends, seed_end=seed_end, time=now)
+                              lines=lines, ends=ends, marks=marks, meta=meta, time=now,
+                              files=list(previous.files) if previous is not None else [])
         with self._lock:
             # listed before it exists, so that every heartbeat after ``beat`` names it
             self._claims[claim_key] = None
@@ -235,10 +245,10 @@ class Claim:
 
     ``payload``: the validated first-segment payload; ``segments``: every
     segment's payload (the first one, then each continue); ``settings``: the
-    payload with the newest continue's knobs applied (what to generate with
-    now); ``lines``: the job's lines so far (resumed ones included), with
-    ``paragraph_ends`` and ``seed_end`` (``story_text.py``); ``remaining``: how
-    many lines the newest segment still needs.
+    payload with the newest continue's fields applied (what to run with now);
+    ``lines``: the job's output lines so far (resumed ones included), with their
+    ``marks`` and the output's ``meta``; ``remaining``: how many lines the newest
+    segment still needs (kinds with a ``count_field``).
 
     When ``cancelled`` turns true, stop and call ``complete()``.
 
@@ -254,6 +264,7 @@ class Claim:
         self.key = key
         self.job_key = view.key
         self.kind = view.job.kind
+        self.job_kind = view.kind
         self.payload = dict(view.payload or {})
         self.segments = [dict(p) for p in view.segment_payloads]
         self.attempt = record.attempt
@@ -279,7 +290,9 @@ class Claim:
         merged = dict(self.payload)
         for payload in self.segments[1:]:
             merged.update({k: v for k, v in payload.items() if v is not None and k != "v"})
-        merged["lines"] = self.segments[-1].get("lines")
+        count = self.job_kind.count_field if self.job_kind is not None else None
+        if count is not None:
+            merged[count] = self.segments[-1].get(count)
         return merged
 
     @property
@@ -287,12 +300,13 @@ class Claim:
         return list(self._output.lines)
 
     @property
-    def paragraph_ends(self) -> list[int]:
-        return list(self._output.paragraph_ends)
+    def marks(self) -> dict[str, list[int]]:
+        """Named sets of indices of the output lines (see ``append``)."""
+        return {name: list(indices) for name, indices in self._output.marks.items()}
 
     @property
-    def seed_end(self) -> str | None:
-        return self._output.seed_end
+    def meta(self) -> dict[str, Any]:
+        return dict(self._output.meta)
 
     @property
     def line_count(self) -> int:
@@ -300,8 +314,8 @@ class Claim:
 
     @property
     def remaining(self) -> int:
-        wanted = self.segments[-1].get("lines")
-        if not isinstance(wanted, int):
+        wanted = self.job_kind.wanted(self.segments[-1]) if self.job_kind is not None else 0
+        if not wanted:
             return 0
         ends = self._output.ends
         start = ends[len(self.segments) - 2] if len(self.segments) > 1 else 0
@@ -317,27 +331,31 @@ class Claim:
         return self._cancelled
 
     def append(self, lines: list[str], progress: dict[str, Any] | None = None,
-               paragraph_ends: list[int] = (), seed_end: str | None = None) -> None:
+               marks: dict[str, list[int]] | None = None, meta: dict[str, Any] | None = None) -> None:
         """Add output lines; written at once, or within ``timing.flush`` on costly stores.
 
         ``progress``: a new progress report (see ``set_progress``), written with the lines.
-        ``paragraph_ends``: indices into ``lines`` of those a paragraph break follows;
-        ``seed_end``: how the story's first line follows its seed (``story_text.py``).
+        ``marks``: named sets of indices into ``lines`` (a kind's notes on its lines, e.g.
+        those a paragraph break follows), kept beside them; ``meta``: entries merged into
+        the output's ``meta`` object. Both are read through the kind's view.
         """
         if isinstance(lines, str) or not all(isinstance(line, str) for line in lines):
             raise TypeError("append takes a list of strings")
         if progress is not None and not isinstance(progress, dict):
             raise TypeError("progress must be a dict")
-        if not all(isinstance(i, int) and 0 <= i < len(lines) for i in paragraph_ends):
-            raise ValueError("paragraph_ends must be indices into lines")
-        if seed_end is not None and seed_end not in SEED_ENDS:
-            raise ValueError(f"unknown seed_end {seed_end!r}")
+        marks = marks or {}
+        if not all(isinstance(i, int) and not isinstance(i, bool) and 0 <= i < len(lines)
+                   for indices in marks.values() for i in indices):
+            raise ValueError("marks must be indices into lines")
+        if meta is not None:
+            json.dumps(meta)  # TypeError now if it is not JSON
         self._check_writable()
         first = len(self._output.lines)
         self._output.lines.extend(lines)
-        self._output.paragraph_ends.extend(first + i for i in sorted(set(paragraph_ends)))
-        if seed_end is not None:
-            self._output.seed_end = seed_end
+        for name, indices in marks.items():
+            self._output.marks.setdefault(name, []).extend(first + i for i in sorted(set(indices)))
+        if meta:
+            self._output.meta.update(meta)
         if progress is not None:
             self._output.progress = dict(progress)
         self._dirty = True
@@ -358,12 +376,31 @@ class Claim:
             self._check_writable()
             self._write()
 
-    def complete(self) -> None:
-        """The newest segment is finished (or was cancelled, if ``cancelled`` was seen)."""
+    def set_result(self, result: Any) -> None:
+        """The job's JSON result (any JSON value), written with the next write (``complete``)."""
+        self._output.result = json.loads(json.dumps(result))  # TypeError now if it is not JSON
+        self._dirty = True
+
+    def attach(self, path: str | os.PathLike, name: str | None = None) -> str:
+        """Upload the local file ``path`` as one of the job's result files (``name``: default
+        its file name); listed in the result once the job is done. Returns the name."""
+        self._check_writable()
+        name = files.check_file_name(Path(path).name if name is None else name)
+        files.push(self._store, path, files.result_name(self.job_key, name))
+        if name not in self._output.files:
+            self._output.files.append(name)
+        self._dirty = True
+        return name
+
+    def complete(self, result: Any = None) -> None:
+        """The newest segment is finished (or was cancelled, if ``cancelled`` was seen);
+        ``result``: the job's JSON result, if not set already."""
+        if result is not None:
+            self.set_result(result)
         self._finish("cancelled" if self._cancelled else "done")
 
     def fail(self, reason: str) -> None:
-        """The job cannot succeed (bad input, missing model...): final, not retried."""
+        """The job cannot succeed (bad input, something it needs is missing): final, not retried."""
         self._finish("failed", str(reason))
 
     def crash(self, reason: str) -> None:

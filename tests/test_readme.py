@@ -8,6 +8,7 @@ app's routes. What the commands then do is the business of the other tests.
 
 from __future__ import annotations
 
+import importlib
 import re
 import shlex
 import subprocess
@@ -17,7 +18,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from colab_worker.cli import build_parser as colab_worker_parser
-from drivequeue.cli import build_parser as drivequeue_parser
+from drivequeue.cli import build_parser, plugin_modules
+from drivequeue.plugins import load
 from webapp import create_app
 from webapp.config import Config
 
@@ -52,7 +54,7 @@ def test_the_readme_shows_the_two_commands_first():
 
 @pytest.mark.parametrize("words", [w for w in COMMANDS if w and w[0] == "drivequeue"], ids=" ".join)
 def test_drivequeue_commands_parse(words):
-    drivequeue_parser().parse_args(words[1:])
+    build_parser(load(plugin_modules(words[1:]))).parse_args(words[1:])
 
 
 @pytest.mark.parametrize("words", [w for w in COMMANDS if w and w[0] == "colab-worker"], ids=" ".join)
@@ -82,7 +84,12 @@ def test_api_requests_name_real_routes(words, url_map):
     url_map.match(path, method=method)  # raises NotFound or MethodNotAllowed
 
 
+@pytest.mark.parametrize("words", [w for w in COMMANDS if w[:2] == ["python", "-m"]], ids=" ".join)
+def test_python_modules_shown_parse(words):
+    importlib.import_module(words[2]).build_parser().parse_args(words[3:])
+
+
 def test_every_shell_command_is_checked():
-    known = {"drivequeue", "colab-worker", "make", "curl"} | EXTERNAL
+    known = {"drivequeue", "colab-worker", "make", "curl", "python"} | EXTERNAL
     unchecked = [" ".join(w) for w in COMMANDS if w and w[0] not in known]
     assert not unchecked

@@ -13,6 +13,7 @@ from flask import Flask
 
 from drivequeue import Queue, open_store
 from drivequeue.urls import redact
+from stories import kinds as story_kinds
 
 from . import api, pages
 from .config import Config, ConfigError
@@ -49,6 +50,7 @@ def create_app(config: Config | None = None, *, queue: Queue | None = None) -> F
     app.extensions["stories"] = Stories(queue, config)
     app.extensions["stream_slots"] = StreamSlots(config.max_streams)
 
+    app.jinja_env.globals["limits"] = story_kinds  # the story kind's limits, shown by the forms
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     install_security(app, config, json_only=api.bp)

@@ -21,7 +21,7 @@ from .story_stream import StreamSlots, story_events
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 #: what a visitor may see of a worker (no claim or store keys)
-WORKER_FIELDS = ("id", "host", "device", "models", "online", "last_seen")
+WORKER_FIELDS = ("id", "host", "device", "online", "last_seen")
 
 
 def _stories() -> Stories:
@@ -142,5 +142,6 @@ def cancel_story(story_id: str):
 @bp.get("/workers")
 def workers():
     """The workers the queue knows, and whether each is online."""
-    listed = [{k: w.get(k) for k in WORKER_FIELDS} for w in _stories().workers()]
+    # a worker's offers are, for the story server, the models it can write with
+    listed = [{**{k: w.get(k) for k in WORKER_FIELDS}, "models": w.get("offers", [])} for w in _stories().workers()]
     return jsonify(workers=listed, online=sum(1 for w in listed if w["online"]))

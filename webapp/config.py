@@ -14,14 +14,11 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from drivequeue import ConfigError  # one family of setting errors for every package
 from drivequeue.errors import BadStoreURL
 from drivequeue.urls import default_url, is_shared
 
 DEFAULT_QUEUE_URL = "var/queue"
-
-
-class ConfigError(ValueError):
-    """The environment does not describe a web app that can run safely."""
 
 
 @dataclass(frozen=True)

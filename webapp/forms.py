@@ -1,7 +1,7 @@
 """The page forms: each field checked by the queue's own rule for it, the error kept on that field.
 
 Each form carries a CSRF token (Flask-WTF). A field's value goes through the
-story kind's checker (``drivequeue.kinds``) under the label the visitor sees,
+story kind's checker (``stories.kinds``) under the label the visitor sees,
 so an error reads "Lines to write must be a whole number from 1 to 100" and
 sits beside that field. ``payload()`` gives the fields the queue's story
 payload takes, leaving out the ones the visitor left empty so the queue's
@@ -18,7 +18,8 @@ from wtforms import FloatField, HiddenField, IntegerField, PasswordField, Select
 from wtforms.validators import Optional
 
 from drivequeue.errors import InvalidPayload
-from drivequeue.kinds import MAX_SEED_CHARS, Field, get_kind
+from drivequeue.kinds import Field
+from stories.kinds import DEFAULT_LINES, DEFAULT_TEMPERATURE, MAX_SEED_CHARS, STORY
 
 #: fields of the "Sampling settings" panel of the start page (opened when one has an error)
 SAMPLING_FIELDS = ("temperature", "top_k", "top_p", "random_seed")
@@ -35,8 +36,8 @@ class _PageForm(FlaskForm):
 
 
 class _KnobsForm(_PageForm):
-    lines = IntegerField("Lines to write", default=10, validators=[Optional()])
-    temperature = FloatField("Temperature", default=0.8, validators=[Optional()])
+    lines = IntegerField("Lines to write", default=DEFAULT_LINES, validators=[Optional()])
+    temperature = FloatField("Temperature", default=DEFAULT_TEMPERATURE, validators=[Optional()])
     top_k = IntegerField("Top-k", validators=[Optional()])
     top_p = FloatField("Top-p", validators=[Optional()])
     access_key = PasswordField("Access key", validators=[Optional()])
@@ -91,7 +92,7 @@ class StoryForm(_KnobsForm):
     max_seed_chars = MAX_SEED_CHARS
 
     def rules(self) -> Mapping[str, Field]:
-        return get_kind("story").fields
+        return STORY.fields
 
     def payload(self) -> dict:
         payload = super().payload()
@@ -106,7 +107,7 @@ class ContinueForm(_KnobsForm):
     """Ask for more lines of the same story."""
 
     def rules(self) -> Mapping[str, Field]:
-        return get_kind("story").continue_fields or {}
+        return STORY.continue_fields or {}
 
 
 class CancelForm(_PageForm):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from drivequeue import Queue, story_text
+from drivequeue import Queue
 from drivequeue.errors import InvalidKey, InvalidPayload, NotFound
-from drivequeue.kinds import get_kind
+from stories.kinds import STORY, story_view
+from stories.story_text import story_text
 
 from .config import Config
 from .errors import QueueFull
@@ -34,6 +35,8 @@ class Stories:
     def view(self, story_id: str, after: int = 0) -> dict:
         """What the API serves for ``story_id``: its state, the lines after ``after``, a message."""
         full = self.statuses.get(story_id, lambda: self.queue.status(story_id))
+        if "marks" in full:  # not read as a story (e.g. its job file is unreadable): shown as one
+            full = story_view(full)
         # a job file that cannot be read shows as failed, with no payload
         view = dict(full, lines=full["lines"][after:], after=after, payload=full["payload"] or {},
                     paragraph_ends=[i for i in full.get("paragraph_ends", []) if i >= after])
@@ -55,7 +58,7 @@ class Stories:
         """Models offered by online workers (all known workers' if none is online)."""
         workers = self.workers()
         online = [w for w in workers if w.get("online")] or workers
-        return sorted({model for worker in online for model in worker.get("models", [])})
+        return sorted({model for worker in online for model in worker.get("offers", [])})
 
     def new_story_id(self) -> str:
         """An id for a form to submit with, so that sending it twice starts one story."""
@@ -64,7 +67,7 @@ class Stories:
     def submit(self, payload: dict, story_id: str | None = None) -> str:
         """Queue a new story (``InvalidPayload`` for bad input, ``QueueFull`` when busy)."""
         # types and ranges first: nothing unchecked reaches the cache or the store
-        parent = get_kind("story").validate(payload)["parent"]
+        parent = STORY.validate(payload)["parent"]
         if parent is not None:
             try:
                 self.view(parent)  # the parent must exist and its link must be right

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from werkzeug.routing import BaseConverter
 
-STORY_ID_REGEX = r"[A-Za-z0-9_-]{1,100}\.[A-Za-z0-9_-]{22,64}"
+from drivequeue.records import JOB_ID_REGEX
 
 
 class StoryIdConverter(BaseConverter):
-    regex = STORY_ID_REGEX
+    regex = JOB_ID_REGEX

@@ -87,7 +87,7 @@ def workers_line(workers: list[dict]) -> str:
     if not online:
         return "No worker is online: your story will wait in the queue until the owner starts one."
     first = online[0]
-    models = sorted({m for w in online for m in w.get("models") or []})
+    models = sorted({m for w in online for m in w.get("offers") or []})  # the models the workers write with
     offers = f", with the model{'s' if len(models) != 1 else ''} {', '.join(models)}" if models else ""
     others = f" and {len(online) - 1} more" if len(online) > 1 else ""
     return f"A worker is online: stories are written on {where_it_runs(first)}{others}{offers}."

@@ -1,4 +1,4 @@
-"""How a story reads on its page: paragraphs of pieces, by the rules of ``drivequeue.story_text``.
+"""How a story reads on its page: paragraphs of pieces, by the rules of ``stories.story_text``.
 
 ``seed_end`` says how the first line follows the seed. A story whose lines end
 at newlines (``"newline"``, or not known yet) shows the seed and then one
@@ -7,7 +7,7 @@ on from a seed that ended mid-sentence, follows it after a space, or starts a
 new paragraph; each later line follows after a space, or starts a paragraph
 when the line before it is in ``paragraph_ends``. ``static/js/story-text.js``
 lays out lines that arrive later by the same rules; the download is
-``drivequeue.story_text`` itself.
+``stories.story_text`` itself.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from drivequeue.story_text import MID_SENTENCE, NEWLINE, PARAGRAPH
+from stories.story_text import MID_SENTENCE, NEWLINE, PARAGRAPH
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from colab_worker.checkpoint import LoadedModel, save_model
 from colab_worker.generation import START, SamplingParams, StoryBatch
 from colab_worker.model import CharLSTM, ModelConfig
 from colab_worker.vocab import Vocab
-from drivequeue import story_text
+from stories.story_text import story_text
 
 CORPUS = ("The fox ran into the wood. The bear sat by the river!\n\n"
           "\"Who is there?\" asked the old woman. Mr. Fox answered her.\n")

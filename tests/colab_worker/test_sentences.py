@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from colab_worker.sentences import LineSplitter, ends_sentence
-from drivequeue import story_text
+from stories.story_text import story_text
 
 
 def split(text: str, before: str = "", max_chars: int = 400) -> tuple[list[str], list[int], str | None, str]:

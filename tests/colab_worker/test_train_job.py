@@ -45,7 +45,7 @@ def test_train_job_survives_a_kill_and_its_model_writes_a_story(tmp_path):
         first.stop()
     before = queue.status(job_id)
     assert before["lines"][0].startswith(f"training goats on goats.txt for {STEPS} steps")
-    assert any(name.startswith("checkpoints/") for name in _pushed(queue))
+    assert pushed_files.scratch_name(job_id.split(".")[0], "checkpoint.pt") in _pushed(queue)
 
     second = WorkerProcess(env, tmp_path / "second.log")
     try:

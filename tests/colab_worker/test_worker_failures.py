@@ -41,7 +41,7 @@ def test_a_crashing_story_is_retried_then_failed_and_the_worker_goes_on(tmp_path
     assert caplog.text.count("crashed: RuntimeError") == TIMING.max_attempts
 
 
-def test_jobs_this_worker_cannot_read_are_failed_not_retried(tmp_path, caplog):
+def test_bad_jobs_are_failed_and_newer_versions_left_waiting(tmp_path, caplog):
     queue = new_queue(tmp_path)
     unreadable = queue.store.new_keys("job")[0]
     queue.store.create(unreadable, "job", b"{ this is not json")
@@ -51,16 +51,24 @@ def test_jobs_this_worker_cannot_read_are_failed_not_retried(tmp_path, caplog):
                        created=time.time(), claim_key=claim_key, cancel_key=cancel_key,
                        next_segment_key=segment_key)
     queue.store.create(newer, "job", record.to_bytes())
+    out_of_range = queue.store.new_keys("job")[0]
+    claim_key, cancel_key, segment_key = (queue.store.new_keys(name)[0] for name in ("claim", "cancel", "segment"))
+    record = JobRecord(kind="story", payload={"v": 1, "seed": "The king", "lines": 10**6}, secret_hash="0" * 64,
+                       created=time.time(), claim_key=claim_key, cancel_key=cancel_key,
+                       next_segment_key=segment_key)
+    queue.store.create(out_of_range, "job", record.to_bytes())
     fine = queue.submit("story", {"seed": "The king", "lines": 1})
     with caplog.at_level(logging.INFO):
         run_worker(queue, tmp_path, max_jobs=1)
     assert queue.status(fine)["status"] == "done"
     summaries = {job["key"]: job for job in queue.jobs()}
     assert summaries[unreadable]["status"] == "failed"
-    assert summaries[newer]["status"] == "failed"
-    assert "payload version 99" in summaries[newer]["error"]
-    assert f"failing job {newer}" in caplog.text
-    assert not queue.store.exists(queue.reader.view(newer).claims[0].next_claim_key)  # claimed once
+    # a newer program's job waits for a newer worker: never claimed, never failed by this one
+    assert summaries[newer]["status"] == "queued" and summaries[newer]["waiting_for"] == "story v99"
+    assert queue.reader.view(newer).claims == []
+    assert summaries[out_of_range]["status"] == "failed" and "lines must be" in summaries[out_of_range]["error"]
+    assert f"failing job {out_of_range}" in caplog.text
+    assert not queue.store.exists(queue.reader.view(out_of_range).claims[0].next_claim_key)  # claimed once
 
 
 def test_a_story_asking_for_a_broken_model_fails_with_the_reason(tmp_path):

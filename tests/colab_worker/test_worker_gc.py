@@ -14,14 +14,14 @@ def test_a_worker_collects_garbage_as_it_starts(tmp_path, caplog):
     leftover, = store.new_keys("output")
     store.create(leftover, "output", OutputRecord(job=gone_job, claim="c", attempt=1, segment=1, time=1.0).to_bytes())
     (tmp_path / "checkpoint.pt").write_bytes(b"weights")
-    files.push(store, tmp_path / "checkpoint.pt", files.checkpoint_name(gone_job))
+    files.push(store, tmp_path / "checkpoint.pt", files.scratch_name(gone_job, "checkpoint.pt"))
     job = queue.submit("story", {"seed": "The king", "lines": 1})
     with caplog.at_level(logging.INFO):
         run_worker(queue, tmp_path, max_jobs=1)
     assert queue.status(job)["status"] == "done"
     assert not store.exists(leftover)
     assert files.stored_files(store) == [] and store.list("blob") == []
-    assert "gc: removed files: 1, removed checkpoints: 1" in caplog.text
+    assert "gc: removed files: 1, removed scratch: 1" in caplog.text
 
 
 def test_a_gc_interval_of_zero_leaves_gc_to_the_operator(tmp_path):

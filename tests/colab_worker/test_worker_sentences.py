@@ -6,7 +6,8 @@ import torch
 from colab_worker.checkpoint import save_model
 from colab_worker.model import CharLSTM, ModelConfig
 from colab_worker.vocab import Vocab
-from drivequeue import Queue, Timing, open_store, story_text
+from drivequeue import Queue, Timing, open_store
+from stories.story_text import story_text
 from tests.colab_worker.worker_support import run_worker
 
 CORPUS = "The fox ran into the wood. The bear sat by the river!\n\nWho is there? Mr. Fox answered her.\n"

@@ -10,7 +10,7 @@ import pytest
 CHILD = textwrap.dedent(
     """
     import hashlib, sys, threading, time
-    from colab_worker.shutdown import Shutdown
+    from drivequeue.shutdown import Shutdown
 
     with Shutdown() as stop:
         print("ready", flush=True)

@@ -19,7 +19,7 @@ import torch
 
 from colab_worker.config import WorkerConfig
 from colab_worker.model_shelf import ModelShelf
-from colab_worker.shutdown import Shutdown
+from drivequeue.shutdown import Shutdown
 from colab_worker.worker import Worker
 from drivequeue import LocalStore, Queue, Timing, open_store
 

@@ -20,7 +20,7 @@ LINE_SECONDS = 0.06
 
 def main(queue_url, log_path, timing_json):
     queue = Queue(open_store(queue_url), Timing(**json.loads(timing_json)))
-    with open(log_path, "a") as log, queue.worker(host="chaos", device="cpu", models=["default"]) as session:
+    with open(log_path, "a") as log, queue.worker(host="chaos", device="cpu", offers=["default"]) as session:
         while True:
             claim = session.claim_next({"story"})
             if claim is None:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
 from drivequeue import Queue
-from drivequeue.kinds import get_kind
 from drivequeue.records import JobRecord, decode, hash_secret, make_job_id, new_secret
 
 from .helpers import eventually
@@ -30,9 +30,7 @@ BAD_JOBS = {
     "invalid JSON": (None, b"{not json", "corrupt job file: the file is not valid JSON"),
     "bad UTF-8": (None, b"\xff\xfe{}", "corrupt job file"),
     "not an object": (None, b"[1, 2]", "corrupt job file"),
-    "unknown kind": ({"kind": "paint"}, None, "unknown job kind 'paint'"),
     "unknown protocol": ({"v": 2}, None, "unknown protocol version 2"),
-    "unknown payload version": ({"payload": {"v": 9, "seed": "x"}}, None, "unknown story payload version 9"),
     "payload out of range": ({"payload": {"v": 1, "seed": "x", "lines": 10**9}}, None, "lines must be"),
     "missing field": ({"claim_key": None}, None, "claim_key"),
 }
@@ -45,7 +43,7 @@ def test_a_bad_job_file_fails_that_job_and_workers_go_on(queue, other_queue, sto
     good = queue.submit("story", {"seed": "fine", "lines": 1})
     status = queue.status(bad)
     assert status["status"] == "failed" and reason in status["error"]
-    with other_queue.worker(host="h", device="cpu", models=["default"]) as worker:
+    with other_queue.worker(host="h", device="cpu", offers=["default"]) as worker:
         claim = worker.claim_next()
         assert claim is not None and claim.job_key == good.split(".")[0]
         claim.append(["ok"])
@@ -58,19 +56,36 @@ def test_a_bad_job_file_fails_that_job_and_workers_go_on(queue, other_queue, sto
 
 
 def test_a_worker_records_the_failure_so_every_reader_agrees(queue, other_queue, store):
-    bad = plant_job(queue, store, {"payload": {"v": 9, "seed": "x"}})
-    with other_queue.worker(host="h", device="cpu", models=["default"]) as worker:
+    bad = plant_job(queue, store, {"payload": {"v": 1, "seed": "x", "lines": 10**9}})
+    with other_queue.worker(host="h", device="cpu", offers=["default"]) as worker:
         assert worker.claim_next() is None
-    # the failure is now a file: a reader that knew payload version 9 would see it too
+    # the failure is now a file that every reader sees
     outputs = [decode(store.read(entry.key)) for entry in store.list("output")]
-    assert [(o["state"], o["error"]) for o in outputs] == [
-        ("failed", f"unknown story payload version 9 (this program knows {get_kind('story').version})")]
+    assert [(o["state"], o["error"]) for o in outputs] == [("failed", "lines must be a whole number from 1 to 100")]
     assert queue.status(bad)["status"] == "failed"
+
+
+@pytest.mark.parametrize("change, waits_for", [
+    ({"kind": "paint", "payload": {"v": 1}}, "paint v1"),
+    ({"payload": {"v": 9, "seed": "x"}}, "story v9"),
+])
+def test_a_kind_or_version_nobody_here_serves_waits_unclaimed_until_gc_fails_it(
+        queue, other_queue, store, change, waits_for):
+    """A newer producer's job is left for a newer worker: never claimed or failed by this one."""
+    waiting = plant_job(queue, store, change)
+    with other_queue.worker(host="h", device="cpu", offers=["default"]) as worker:
+        assert worker.claim_next() is None
+    assert store.list("claim") == [] and store.list("output") == []
+    status = queue.status(waiting)
+    assert status["status"] == "queued" and status["waiting_for"] == waits_for
+    assert queue.gc(now=time.time())["failed_waiting"] == 1  # created at 0.0: it waited far too long
+    status = queue.status(waiting)
+    assert status["status"] == "failed" and f"none serves {waits_for}" in status["error"]
 
 
 def _story_with_two_segments(queue):
     job_id = queue.submit("story", {"seed": "x", "lines": 2})
-    with queue.worker(host="h", device="cpu", models=["default"]) as worker:
+    with queue.worker(host="h", device="cpu", offers=["default"]) as worker:
         claim = worker.claim_next()
         claim.append(["1", "2"])
         claim.complete()
@@ -89,7 +104,7 @@ def test_a_corrupt_claim_or_segment_file_fails_the_job(queue, store, name):
         fresh = Queue(store, queue.timing)
         status = fresh.status(job_id)
         assert status["status"] == "failed" and f"corrupt {name} file" in status["error"]
-        with fresh.worker(host="h", device="cpu", models=["default"]) as worker:
+        with fresh.worker(host="h", device="cpu", offers=["default"]) as worker:
             assert worker.claim_next() is None
         assert fresh.jobs()[0]["status"] == "failed"
 
@@ -100,7 +115,7 @@ def test_a_corrupt_output_costs_one_attempt_and_the_job_is_redone_from_the_last_
     store.write(view.newest_claim.output_key, b"\x00garbage")
     fresh = Queue(store, queue.timing)
     assert fresh.status(job_id)["status"] == "queued"
-    with fresh.worker(host="h", device="cpu", models=["default"]) as worker:
+    with fresh.worker(host="h", device="cpu", offers=["default"]) as worker:
         claim = worker.claim_next()
         assert claim.attempt == 2 and claim.lines == ["1", "2"] and claim.remaining == 1
         claim.append(["3 again"])
@@ -129,7 +144,7 @@ def test_a_foreign_heartbeat_file_does_not_break_the_registry(queue, store):
 
 def test_a_continue_this_program_cannot_read_is_failed_once(queue, store):
     job_id = queue.submit("story", {"seed": "x", "lines": 1})
-    with queue.worker(host="h", device="cpu", models=["default"]) as worker:
+    with queue.worker(host="h", device="cpu", offers=["default"]) as worker:
         claim = worker.claim_next()
         claim.append(["1"])
         claim.complete()
@@ -140,7 +155,7 @@ def test_a_continue_this_program_cannot_read_is_failed_once(queue, store):
         store.write(segment, json.dumps(raw).encode())
         fresh = Queue(store, queue.timing)
         assert "unknown story payload version 5" in fresh.status(job_id)["error"]
-        with fresh.worker(host="h", device="cpu", models=["default"]) as other:
+        with fresh.worker(host="h", device="cpu", offers=["default"]) as other:
             assert other.claim_next() is None
             assert other.claim_next() is None
     assert len(store.list("claim")) == 2  # the first run, and the one that recorded the failure

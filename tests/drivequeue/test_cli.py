@@ -47,7 +47,7 @@ def test_tail_follows_lines_until_the_job_is_done(run, queue):
     job_id = queue.submit("story", {"seed": "s", "lines": 3})
 
     def work():
-        with queue.worker(host="h", device="cpu", models=["default"]) as worker:
+        with queue.worker(host="h", device="cpu", offers=["default"]) as worker:
             claim = worker.claim_next()
             for text in ("one", "two", "three"):
                 claim.append([text])
@@ -62,10 +62,10 @@ def test_tail_follows_lines_until_the_job_is_done(run, queue):
 
 def test_tail_and_status_json_show_paragraph_breaks(run, queue):
     job_id = queue.submit("story", {"seed": "s", "lines": 4})
-    with queue.worker(host="h", device="cpu", models=["default"]) as worker:
+    with queue.worker(host="h", device="cpu", offers=["default"]) as worker:
         claim = worker.claim_next()
-        claim.append(["One.", "Two."], paragraph_ends=[1], seed_end="sentence")
-        claim.append(["Three."], paragraph_ends=[0])
+        claim.append(["One.", "Two."], marks={"paragraph_ends": [1]}, meta={"seed_end": "sentence"})
+        claim.append(["Three."], marks={"paragraph_ends": [0]})
         claim.append(["Four."])
         claim.complete()
     code, out, _ = run("tail", job_id)
@@ -78,7 +78,7 @@ def test_tail_and_status_json_show_paragraph_breaks(run, queue):
 
 def test_tail_of_a_cancelled_job_prints_the_lines_written_until_its_worker_stopped(run, queue):
     job_id = queue.submit("story", {"seed": "s", "lines": 5})
-    with queue.worker(host="h", device="cpu", models=["default"]) as worker:
+    with queue.worker(host="h", device="cpu", offers=["default"]) as worker:
         claim = worker.claim_next()
         claim.append(["one"])
         code, out, _ = run("cancel", job_id)
@@ -106,7 +106,7 @@ def test_cancel_continue_list_workers_and_gc(run, queue):
     code, out, _ = run("list")
     assert code == 0 and job_id.split(".")[0] in out and "queued" in out
     assert json.loads(run("list", "--json")[1])[0]["segments"] == 2
-    with queue.worker(host="gpu-box", device="T4", models=["default"]):
+    with queue.worker(host="gpu-box", device="T4", offers=["default"]):
         code, out, _ = run("workers")
         assert code == 0 and "gpu-box" in out and "online" in out and "T4" in out
     assert run("workers")[1].strip() == "no workers"

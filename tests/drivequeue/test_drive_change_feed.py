@@ -52,7 +52,7 @@ def test_a_finished_storys_status_costs_no_reads(url):
     web = Queue(open_store(url), TIMING)
     web.follow_changes(PERIOD)
     job = web.submit("story", {"seed": "The fox", "lines": 2})
-    with Queue(open_store(url), TIMING).worker(host="w", device="cpu", models=["default"]) as session:
+    with Queue(open_store(url), TIMING).worker(host="w", device="cpu", offers=["default"]) as session:
         claim = session.claim_next({"story"})
         claim.append(["a", "b"])
         claim.complete()
@@ -71,7 +71,7 @@ def test_a_story_being_written_is_read_only_when_its_output_changes(url):
     web = Queue(open_store(url), TIMING)
     web.follow_changes(PERIOD)
     job = web.submit("story", {"seed": "The fox", "lines": 5})
-    with Queue(open_store(url), TIMING).worker(host="w", device="cpu", models=["default"]) as session:
+    with Queue(open_store(url), TIMING).worker(host="w", device="cpu", offers=["default"]) as session:
         claim = session.claim_next({"story"})
         claim.append(["a"])
         time.sleep(PERIOD)

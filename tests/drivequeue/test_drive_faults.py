@@ -82,7 +82,7 @@ def test_two_workers_racing_for_one_attempt_on_a_failing_drive_one_wins(drive_en
     for _ in range(10):
         producer.submit("story", {"seed": "race", "lines": 1})
     drive_env.faults.fail_rate, drive_env.faults.drop_rate = 0.2, 0.1
-    sessions = [Queue(open_store(url), TIMING).worker(host=f"w{i}", device="cpu", models=["default"])
+    sessions = [Queue(open_store(url), TIMING).worker(host=f"w{i}", device="cpu", offers=["default"])
                 for i in range(2)]
     for session in sessions:
         session.open()

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from drivequeue.drive import DriveSettings, DriveStore, open_drive_store, parse_drive_url
-from drivequeue.drive_client import Backoff
+from drivequeue.backoff import Backoff
 from drivequeue.emulator import Emulator
 from drivequeue.errors import BadStoreURL, ConfigError, KeyExists, NotFound, StoreUnavailable
 from drivequeue.urls import open_store

@@ -11,7 +11,7 @@ import pytest
 
 from drivequeue import JobState, LocalStore, Queue, Timing, files, open_store
 from drivequeue.errors import InvalidKey
-from drivequeue.kinds import STORY
+from stories.kinds import STORY
 from drivequeue.records import JobRecord, OutputRecord
 
 DAY = 24 * 3600.0
@@ -19,7 +19,7 @@ DAY = 24 * 3600.0
 
 def finished_story(queue):
     job_id = queue.submit("story", {"seed": "x", "lines": 1})
-    with queue.worker(host="h", device="cpu", models=["default"]) as worker:
+    with queue.worker(host="h", device="cpu", offers=["default"]) as worker:
         claim = worker.claim_next()
         claim.append(["line"])
         claim.complete()
@@ -40,7 +40,7 @@ def test_finished_jobs_are_kept_until_the_retention_time_then_removed_whole(queu
 def test_running_jobs_are_neither_removed_nor_failed(queue, store):
     first = queue.submit("story", {"seed": "x"})
     second = queue.submit("story", {"seed": "y"})
-    with queue.worker(host="h", device="cpu", models=["default"]) as worker:
+    with queue.worker(host="h", device="cpu", offers=["default"]) as worker:
         worker.claim_next()
         worker.claim_next()  # both running now
         later = time.time() + queue.timing.retention + 60
@@ -58,12 +58,12 @@ def test_a_job_that_waited_too_long_for_a_worker_fails_with_the_reason(queue, ot
     status = other_queue.status(job_id)
     assert status["status"] == "failed" and "no worker took the job within 6 hours" in status["error"]
     assert other_queue.status(fresh)["status"] == "failed"
-    with other_queue.worker(host="h", device="cpu", models=["default", "nobody-serves-this"]) as worker:
+    with other_queue.worker(host="h", device="cpu", offers=["default", "nobody-serves-this"]) as worker:
         assert worker.claim_next() is None
 
 
 def test_heartbeat_files_of_long_dead_workers_are_removed(queue, store):
-    dead = queue.worker(host="h", device="cpu", models=["default"], background=False)
+    dead = queue.worker(host="h", device="cpu", offers=["default"], background=False)
     dead.open()
     assert queue.gc()["removed_workers"] == 0
     assert queue.gc(now=time.time() + queue.timing.retention + 60)["removed_workers"] == 1
@@ -98,20 +98,24 @@ def push_bytes(store, tmp_path, name, data=b"weights"):
     return files.push(store, local, name)
 
 
-def test_checkpoints_of_train_jobs_that_ended_or_vanished_are_removed(queue, store, tmp_path):
+def test_scratch_files_of_jobs_that_ended_or_vanished_and_results_of_vanished_jobs_are_removed(
+        queue, store, tmp_path):
     request = {"corpus": "tales.txt", "model": "tales"}
     ended = queue.submit("train", request).split(".")[0]
     waiting = queue.submit("train", request).split(".")[0]
-    with queue.worker(host="h", device="cpu", models=["default"]) as worker:
+    with queue.worker(host="h", device="cpu", offers=["default"]) as worker:
         worker.claim_next(kinds={"train"}).complete()
     gone, = store.new_keys("job")
     for key in (ended, waiting, gone):
-        push_bytes(store, tmp_path, files.checkpoint_name(key))
+        push_bytes(store, tmp_path, files.scratch_name(key, "checkpoint.pt"))
+    push_bytes(store, tmp_path, files.result_name(ended, "out.txt"))
+    push_bytes(store, tmp_path, files.result_name(gone, "out.txt"))
     push_bytes(store, tmp_path, "models/tales.pt")
     report = queue.gc()
-    assert report["removed_checkpoints"] == 2 and report["removed_jobs"] == 0
-    assert [f.name for f in files.stored_files(store)] == [files.checkpoint_name(waiting), "models/tales.pt"]
-    assert len(store.list("blob")) == 2  # the removed checkpoints' contents went with them
+    assert report["removed_scratch"] == 2 and report["removed_jobs"] == 0
+    assert {f.name for f in files.stored_files(store)} == {
+        files.result_name(ended, "out.txt"), files.scratch_name(waiting, "checkpoint.pt"), "models/tales.pt"}
+    assert len(store.list("blob")) == 3  # the removed files' contents went with them
 
 
 def test_blobs_no_record_names_are_removed_once_older_than_the_retention(queue, store, tmp_path):
@@ -152,13 +156,13 @@ def messy_queue(store, timing, tmp_path):
         store.create(key, "job", record.to_bytes())
         waiting.append(key)
     for _ in range(2):
-        queue.worker(host="h", device="cpu", models=["default"], background=False).open()  # then died
+        queue.worker(host="h", device="cpu", offers=["default"], background=False).open()  # then died
     gone_job, = store.new_keys("job")
     leftover, = store.new_keys("output")
     store.create(leftover, "output", OutputRecord(job=gone_job, claim="c", attempt=1, segment=1, time=1.0).to_bytes())
     train = queue.submit("train", {"corpus": "tales.txt", "model": "tales"}).split(".")[0]
-    push_bytes(store, tmp_path, files.checkpoint_name(train))  # its job waits: kept
-    push_bytes(store, tmp_path, files.checkpoint_name(gone_job))
+    push_bytes(store, tmp_path, files.scratch_name(train, "checkpoint.pt"))  # its job waits: kept
+    push_bytes(store, tmp_path, files.scratch_name(gone_job, "checkpoint.pt"))
     push_bytes(store, tmp_path, "corpora/tales.txt")
     store.create(store.new_keys("blob")[0], "blob", b"half a push")
     return waiting

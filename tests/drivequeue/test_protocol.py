@@ -30,8 +30,8 @@ def story(queue, lines=3, **knobs):
     return queue.submit("story", {"seed": "Once upon a time", "lines": lines, **knobs})
 
 
-def session(queue, models=("default",), **kw):
-    return queue.worker(host="testhost", device="cpu", models=list(models), **kw)
+def session(queue, offers=("default",), **kw):
+    return queue.worker(host="testhost", device="cpu", offers=list(offers), **kw)
 
 
 def claim_when_ready(sess):
@@ -144,7 +144,7 @@ def test_claims_are_first_in_first_out_and_respect_models_and_kinds(queue, other
         assert worker.claim_next().job_key == third.split(".")[0]
         assert worker.claim_next(kinds={"story"}) is None
         assert worker.claim_next().job_key == train.split(".")[0]
-    with session(other_queue, models=["other"], kinds={"story"}) as worker:
+    with session(other_queue, offers=["other"], kinds={"story"}) as worker:
         assert worker.claim_next().job_key == first.split(".")[0]
 
 
@@ -203,25 +203,27 @@ def test_exactly_one_of_many_processes_wins_each_job(store, fast_timing):
     assert all(producer.status(i)["status"] == "done" for i in ids)
 
 
-def test_paragraph_breaks_and_the_seed_end_travel_with_the_lines_and_survive_a_takeover(queue, other_queue):
+def test_marks_and_meta_travel_with_the_lines_survive_a_takeover_and_show_through_the_kinds_view(
+        queue, other_queue):
     job_id = story(queue, lines=5)
     dead = session(queue, background=False).__enter__()  # beats only when told: it "dies" below
     claim = dead.claim_next()
-    claim.append([" and slept.", "Then."], paragraph_ends=[1], seed_end="mid-sentence")
+    claim.append([" and slept.", "Then."], marks={"paragraph_ends": [1]}, meta={"seed_end": "mid-sentence"})
     with pytest.raises(ValueError):
-        claim.append(["x"], paragraph_ends=[1])
-    with pytest.raises(ValueError):
-        claim.append(["x"], seed_end="chapter")
+        claim.append(["x"], marks={"paragraph_ends": [1]})
+    with pytest.raises(TypeError):
+        claim.append(["x"], meta={"seed_end": object()})
     with session(other_queue) as rescuer:
         resumed = claim_when_ready(rescuer)
-        assert resumed.paragraph_ends == [1] and resumed.seed_end == "mid-sentence"
-        resumed.append(["A.", "B.", "C."], paragraph_ends=[0, 2])
+        assert resumed.marks == {"paragraph_ends": [1]} and resumed.meta == {"seed_end": "mid-sentence"}
+        resumed.append(["A.", "B.", "C."], marks={"paragraph_ends": [0, 2]})
         resumed.complete()
     status = queue.status(job_id)
     assert status["lines"] == [" and slept.", "Then.", "A.", "B.", "C."]
     assert status["paragraph_ends"] == [1, 2, 4] and status["seed_end"] == "mid-sentence"
     assert queue.status(job_id, after=2)["paragraph_ends"] == [2, 4]
     assert queue.status(job_id, after=3)["paragraph_ends"] == [4]
+    assert "marks" not in status and "meta" not in status  # the story kind shows them its own way
 
 
 def test_outputs_written_before_paragraph_breaks_read_as_newline_lines(queue, store):
@@ -232,7 +234,7 @@ def test_outputs_written_before_paragraph_breaks_read_as_newline_lines(queue, st
         claim.append(["one", "two"])
         key = claim._record.output_key
         raw = decode(store.read(key))
-        del raw["paragraph_ends"], raw["seed_end"]  # as an older worker wrote it
+        del raw["marks"], raw["meta"]  # as an older worker wrote it
         store.write(key, encode(raw))
         status = queue.status(job_id)
     assert status["lines"] == ["one", "two"]
@@ -560,13 +562,13 @@ def test_a_cut_drops_the_paragraph_breaks_of_the_lines_it_drops(queue, other_que
     job_id = story(queue, lines=4)
     with session(other_queue) as worker:
         claim = worker.claim_next()
-        claim.append(["A.", "B.", "C.", "D."], paragraph_ends=[0, 2, 3], seed_end="sentence")
+        claim.append(["A.", "B.", "C.", "D."], marks={"paragraph_ends": [0, 2, 3]}, meta={"seed_end": "sentence"})
         claim.complete()
         status = queue.cancel(job_id, {"seen": 1})
         assert status["lines"] == ["A.", "B."] and status["paragraph_ends"] == [0]
         queue.continue_job(job_id, {"lines": 1})
         more = worker.claim_next()  # a later claim copies the cut lines and their breaks
-        assert more.lines == ["A.", "B."] and more.paragraph_ends == [0]
+        assert more.lines == ["A.", "B."] and more.marks == {"paragraph_ends": [0]}
         more.append(["E."])
         more.complete()
     assert queue.status(job_id)["paragraph_ends"] == [0]
@@ -666,7 +668,7 @@ def test_workers_are_listed_while_they_beat(queue, other_queue):
     with session(other_queue, version="1.2", kinds={"story"}) as worker:
         entry, = eventually(queue.workers)
         assert entry["id"] == worker.id and entry["host"] == "testhost" and entry["device"] == "cpu"
-        assert entry["models"] == ["default"] and entry["kinds"] == ["story"]
+        assert entry["offers"] == ["default"] and entry["kinds"] == ["story v1", "story v2"]
         assert entry["version"] == "1.2" and entry["protocol"] == 1 and entry["online"] is True
         story(queue)
         worker.claim_next()
@@ -674,13 +676,13 @@ def test_workers_are_listed_while_they_beat(queue, other_queue):
     assert queue.workers() == []
 
 
-def test_set_models_changes_what_a_worker_claims_and_announces(queue, other_queue):
+def test_set_offers_changes_what_a_worker_claims_and_announces(queue, other_queue):
     job_id = story(queue, model="tales")
     with session(other_queue) as worker:
         assert worker.claim_next() is None
-        worker.set_models(["tales", "default"])
+        worker.set_offers(["tales", "default"])
         assert worker.claim_next().job_key == job_id.split(".")[0]
-        eventually(lambda: queue.workers()[0]["models"] == ["default", "tales"])
+        eventually(lambda: queue.workers()[0]["offers"] == ["default", "tales"])
 
 def test_a_silent_worker_goes_offline(queue, other_queue):
     silent = session(other_queue, background=False).__enter__()

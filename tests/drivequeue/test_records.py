@@ -64,15 +64,15 @@ def test_records_check_their_fields():
             OutputRecord.parse({**raw, **change})
 
 
-def test_output_paragraph_ends_must_be_indices_of_its_lines():
+def test_output_marks_must_be_indices_of_its_lines():
     base = {"v": 1, "type": "output", "job": "j", "claim": "c", "attempt": 1, "segment": 1,
             "lines": ["a", "b"], "ends": [], "state": "running", "progress": {}, "time": 0.0}
-    assert OutputRecord.parse({**base, "paragraph_ends": [1, 0]}).paragraph_ends == [0, 1]
+    assert OutputRecord.parse({**base, "marks": {"breaks": [1, 0]}}).marks == {"breaks": [0, 1]}
     for bad in ([2], [-1], ["0"], [True], "0"):
-        with pytest.raises(CorruptRecord, match="paragraph ends"):
-            OutputRecord.parse({**base, "paragraph_ends": bad})
-    with pytest.raises(CorruptRecord, match="seed_end"):
-        OutputRecord.parse({**base, "seed_end": "chapter"})
+        with pytest.raises(CorruptRecord, match="marks"):
+            OutputRecord.parse({**base, "marks": {"breaks": bad}})
+    with pytest.raises(CorruptRecord, match="meta"):
+        OutputRecord.parse({**base, "meta": "chapter"})
 
 
 # -- hostile values: every parse ends in a record or one CorruptRecord --------------------------
@@ -112,8 +112,9 @@ def _valid(record_type) -> bytes:
         ClaimRecord: ClaimRecord(job=key, segment=1, attempt=1, worker=key, worker_id="w", output_key=key,
                                  next_claim_key=key, time=1.0),
         OutputRecord: OutputRecord(job=key, claim=key, attempt=1, segment=1, lines=["a"], ends=[1],
-                                   progress={"line": 1, "of": 2}, time=1.0),
-        WorkerRecord: WorkerRecord(id="w", host="h", device="cpu", models=["default"], kinds=["story"],
+                                   marks={"breaks": [0]}, meta={"how": "x"}, progress={"line": 1, "of": 2},
+                                   time=1.0, result={"n": 1}, files=["out.txt"]),
+        WorkerRecord: WorkerRecord(id="w", host="h", device="cpu", offers=["default"], kinds=["story v2"],
                                    version="1", started=1.0),
     }
     return samples[record_type].to_bytes()

@@ -203,7 +203,7 @@ def test_acknowledged_jobs_and_served_lines_survive_kill_9_of_the_server(crashab
     queue = Queue(open_store(url), timing)
     jobs = [queue.submit("story", {"seed": f"story {i}", "lines": 5}) for i in range(20)]  # acknowledged
     by_key = {job.split(".")[0]: job for job in jobs}
-    with queue.worker(host="test", device="cpu", models=["default"]) as session:
+    with queue.worker(host="test", device="cpu", offers=["default"]) as session:
         claim = session.claim_next({"story"})
         claim.append(["first line", "second line"])  # returned: the worker was told they are written
         served = queue.status(by_key[claim.job_key])["lines"]  # what the web API would show

@@ -125,7 +125,7 @@ def line_count(page) -> int:
 
 def worker_session(queue_dir, device="cuda: Tesla T4"):
     """A worker session in this process on the test's queue: it writes exactly what a test says."""
-    return Queue(open_store(str(queue_dir))).worker(host="gpu-box", device=device, models=["default"])
+    return Queue(open_store(str(queue_dir))).worker(host="gpu-box", device=device, offers=["default"])
 
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"

@@ -51,7 +51,7 @@ def queue(store):
 def worker(tmp_path):
     """A worker session on the same folder, through its own queue object (as another process)."""
     store = LocalStore(tmp_path / "queue")
-    with Queue(store, FAST).worker(host="gpu-box", device="cuda:0", models=["default"]) as session:
+    with Queue(store, FAST).worker(host="gpu-box", device="cuda:0", offers=["default"]) as session:
         yield session
     store.close()
 

@@ -157,9 +157,9 @@ def test_streamed_sentences_flow_into_the_paragraphs_the_worker_marks(page, site
     start_story(page, site, "The fox was hungry", 4)
     with worker_session(queue_dir) as worker:
         claim = worker.claim_next()
-        claim.append([" and went out."], seed_end="mid-sentence")
+        claim.append([" and went out."], meta={"seed_end": "mid-sentence"})
         expect(page.locator("#story-text .line")).to_have_count(1)
-        claim.append(["He met a goose.", "It was late.", "Night fell."], paragraph_ends=[0])
+        claim.append(["He met a goose.", "It was late.", "Night fell."], marks={"paragraph_ends": [0]})
         claim.complete()
     expect(page.locator("#status")).to_have_text("Done: 4 lines written.")
     assert page.locator("#story-text p").all_text_contents() == [

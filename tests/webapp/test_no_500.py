@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from drivequeue import LocalStore, Queue
-from drivequeue.kinds import STORY
+from stories.kinds import STORY
 from webapp import create_app
 from webapp.config import Config
 

@@ -29,7 +29,7 @@ def test_a_story_on_redis_is_served_and_an_outage_answers_503(redis_app):
     assert response.status_code == 202
     story = response.get_json()["id"]
     worker_queue = Queue(open_store(url), FAST)
-    with worker_queue.worker(host="gpu", device="cpu", models=["default"]) as session:
+    with worker_queue.worker(host="gpu", device="cpu", offers=["default"]) as session:
         claim = session.claim_next({"story"})
         claim.append(["The fox ran."])
         assert client.get(f"/api/stories/{story}").get_json()["lines"] == ["The fox ran."]

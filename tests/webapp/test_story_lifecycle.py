@@ -133,7 +133,7 @@ def test_sentences_flow_into_paragraphs_on_the_page_and_in_the_download(client, 
     story_id = submit(client, seed="The fox was hungry", lines=4)["id"]
     claim = worker.claim_next()
     claim.append([" and went out.", "He met a goose.", "It was late.", "Night fell."],
-                 paragraph_ends=[1], seed_end="mid-sentence")
+                 marks={"paragraph_ends": [1]}, meta={"seed_end": "mid-sentence"})
     claim.complete()
     html = client.get(f"/stories/{story_id}").get_data(as_text=True)
     assert ('<p><span class="seed">The fox was hungry</span><span class="line" data-index="0"> and went out.'

@@ -105,7 +105,8 @@ def test_sentences_come_with_where_their_paragraphs_end(client, worker):
     story_id = submit(client, seed="The fox was hungry", lines=4)["id"]
     stream = open_stream(client, story_id)
     claim = worker.claim_next()
-    claim.append([" and went out.", "He met a goose."], paragraph_ends=[1], seed_end="mid-sentence")
+    claim.append([" and went out.", "He met a goose."], marks={"paragraph_ends": [1]},
+                 meta={"seed_end": "mid-sentence"})
     _, body = stream.until("lines")
     assert body == {"after": 0, "lines": [" and went out.", "He met a goose."], "paragraph_ends": [1],
                     "seed_end": "mid-sentence"}

@@ -1,4 +1,4 @@
-"""Payload validation per job kind: every bad request gets a clear error."""
+"""The story server's job kinds: every bad request gets a clear error."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from drivequeue.errors import InvalidPayload
-from drivequeue.kinds import STORY, TRAIN, get_kind
+from drivequeue.kinds import get_kind
+from stories.kinds import STORY, TRAIN
 
 GOOD_ID = "job-" + "a" * 22 + "." + "b" * 22
 
@@ -93,11 +94,12 @@ def test_train_requests():
         TRAIN.validate_continue({"lines": 3})
 
 
-def test_unknown_kinds():
-    assert get_kind("story") is STORY
+def test_unknown_kinds_name_the_known_ones():
+    kinds = {"story": STORY, "train": TRAIN}
+    assert get_kind(kinds, "story") is STORY
     for name in ("paint", "", None, 3):
-        with pytest.raises(InvalidPayload, match="unknown job kind"):
-            get_kind(name)
+        with pytest.raises(InvalidPayload, match=r"unknown job kind .* \(known kinds: story, train\)"):
+            get_kind(kinds, name)
 
 
 json_values = st.recursive(

@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from drivequeue import Claim, JobStateError, LeaseLost, StoreUnavailable
+from .errors import JobStateError, LeaseLost, StoreUnavailable
+from .worker import Claim
 
 log = logging.getLogger(__name__)
 

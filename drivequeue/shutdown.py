@@ -1,7 +1,7 @@
 """Warm stop on the first SIGTERM or SIGINT, cold stop on the second.
 
-The first signal only sets a flag: the run loop sees it, finishes the line every
-story is writing, releases its claims and returns. A second signal means the
+The first signal only sets a flag: the serve loop sees it, lets its handlers finish
+what they are writing, releases its claims and returns. A second signal means the
 operator will not wait: the process ends at once, and the queue resumes its jobs
 elsewhere once the lease expires.
 
@@ -42,7 +42,7 @@ class Shutdown:
     def request(self, why: str) -> None:
         """Ask for a warm stop (also what the first signal does)."""
         if not self._event.is_set():
-            log.info("warm stop: %s; finishing current lines (a second signal stops at once)", why)
+            log.info("warm stop: %s; finishing current work (a second signal stops at once)", why)
         self._event.set()
 
     def sleep(self, seconds: float) -> bool:

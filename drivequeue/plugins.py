@@ -1,0 +1,81 @@
+"""Plugins: the modules that declare job kinds and, for workers, their handlers (docs/plugins.md).
+
+A plugin module defines ``KINDS`` (a list of ``JobKind``) and, to be served,
+``handlers(worker)`` returning ``{kind name: handler}``. Plugins are found in
+three places, in this order: the ``drivequeue.plugins`` entry points of the
+installed packages, ``DRIVEQUEUE_PLUGINS`` (comma-separated module names, read
+here and nowhere else) and ``--plugin MODULE`` on the command line.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from importlib import metadata
+from types import ModuleType
+
+from .errors import ConfigError
+from .kinds import JobKind, by_name
+
+ENTRY_POINT_GROUP = "drivequeue.plugins"
+ENV_VAR = "DRIVEQUEUE_PLUGINS"
+
+
+class PluginError(ConfigError):
+    """A plugin cannot be imported, or does not declare what docs/plugins.md asks for."""
+
+
+@dataclass(frozen=True)
+class Plugin:
+    name: str  # the module name
+    module: ModuleType
+    kinds: tuple[JobKind, ...]
+
+
+def module_names(extra: Iterable[str] = (), environ: Mapping[str, str] | None = None) -> list[str]:
+    """Plugin modules to load: entry points, then ``DRIVEQUEUE_PLUGINS``, then ``extra``; each once."""
+    environ = os.environ if environ is None else environ
+    names = [entry.value for entry in metadata.entry_points(group=ENTRY_POINT_GROUP)]
+    names += [name.strip() for name in environ.get(ENV_VAR, "").split(",") if name.strip()]
+    names += list(extra)
+    return list(dict.fromkeys(names))
+
+
+def load(extra: Iterable[str] = (), environ: Mapping[str, str] | None = None) -> list[Plugin]:
+    """Import every plugin module; ``PluginError`` says which one is broken and why."""
+    return [_import(name) for name in module_names(extra, environ)]
+
+
+def kinds_of(plugins: Iterable[Plugin]) -> dict[str, JobKind]:
+    """Every kind the plugins declare, by name."""
+    try:
+        return by_name(kind for plugin in plugins for kind in plugin.kinds)
+    except ValueError as exc:
+        raise PluginError(str(exc)) from None
+
+
+@functools.cache
+def _default_kinds() -> dict[str, JobKind]:
+    return kinds_of(load())
+
+
+def default_kinds() -> dict[str, JobKind]:
+    """The kinds of the installed plugins and ``DRIVEQUEUE_PLUGINS``, loaded once per process."""
+    return dict(_default_kinds())
+
+
+def _import(name: str) -> Plugin:
+    try:
+        module = importlib.import_module(name)
+    except ImportError as exc:
+        raise PluginError(f"plugin {name!r} cannot be imported: {exc}") from None
+    kinds = getattr(module, "KINDS", None)
+    if not isinstance(kinds, (list, tuple)) or not all(isinstance(kind, JobKind) for kind in kinds):
+        raise PluginError(f"plugin {name!r} must define KINDS, a list of drivequeue.kinds.JobKind")
+    handlers = getattr(module, "handlers", None)
+    if handlers is not None and not callable(handlers):
+        raise PluginError(f"plugin {name!r}: handlers must be a function of the worker")
+    return Plugin(name=name, module=module, kinds=tuple(kinds))

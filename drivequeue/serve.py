@@ -1,0 +1,232 @@
+"""The serve loop: claim jobs, hand them to handlers by kind, stop warm; written once for every worker.
+
+One process, one loop. Handlers come in two styles (docs/plugins.md): a plain
+function ``handler(payload, job) -> result`` run in a thread of its own
+(``FunctionRunner``), and a stepped handler for work batched across jobs, whose
+``start(claim)`` takes a claim and whose ``step()`` the loop calls while it
+holds any. The session's heartbeat thread renews every claim, claims fence
+themselves, store outages are waited out with backoff, endings that met an
+outage are retried (``Endings``), the queue's ``gc`` runs as the worker starts
+and every ``timing.gc_interval`` after, and a stop request (the first signal)
+drains the handlers and gives their jobs back. When nothing needs stepping, the
+loop blocks in ``session.wait`` (filesystem notifications on a local folder, a
+sleep of ``timing.poll`` elsewhere), so an idle worker costs nothing.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import socket
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from .backoff import Backoff
+from .endings import Endings
+from .errors import JobStateError, LeaseLost, StoreUnavailable
+from .function_handler import FunctionRunner
+from .queue import Queue
+from .shutdown import Shutdown
+from .urls import redact
+from .worker import Claim, WorkerSession
+
+log = logging.getLogger(__name__)
+
+
+class Stepped(Protocol):
+    """A handler of jobs that advance together (see docs/plugins.md)."""
+
+    #: False for handlers that run on their own (threads): the loop never steps them
+    stepped: bool
+
+    @property
+    def count(self) -> int: ...  # claims held
+
+    @property
+    def room(self) -> int: ...  # claims it can take now
+
+    def start(self, claim: Claim) -> None: ...
+
+    def step(self) -> None: ...
+
+    def drain(self, deadline: float) -> None: ...
+
+
+@dataclass(frozen=True)
+class WorkerEnv:
+    """What a plugin's ``handlers(worker)`` gets: the worker it serves in.
+
+    ``device``: the device the worker was asked to run on (``cpu``, ``cuda``, ``cuda:1``);
+    ``cache_dir``: a folder of its own for downloads and work files.
+    """
+
+    store: Any
+    timing: Any
+    device: str
+    stop: Shutdown
+    endings: Endings
+    cache_dir: Path
+
+
+def as_runner(handler: Callable | Stepped, env: WorkerEnv) -> Stepped:
+    """A plain function becomes a ``FunctionRunner``; a stepped handler is used as it is."""
+    if hasattr(handler, "start") and hasattr(handler, "step"):
+        return handler
+    if callable(handler):
+        return FunctionRunner(handler, env)
+    raise TypeError(f"not a handler: {handler!r}")
+
+
+class Server:
+    """Serves ``queue`` with ``handlers`` (kind name -> handler) until ``env.stop`` is requested,
+    or until ``max_jobs`` jobs have ended."""
+
+    def __init__(self, queue: Queue, handlers: Mapping[str, Callable | Stepped], env: WorkerEnv, *,
+                 device_name: str | None = None, version: str = "", drain_seconds: float = 30.0,
+                 max_jobs: int | None = None):
+        self.queue = queue
+        self.timing = queue.timing
+        self.env = env
+        self.stop = env.stop
+        self.endings = env.endings
+        self.device_name = device_name or env.device
+        self.version = version
+        self.drain_seconds = drain_seconds
+        self.max_jobs = max_jobs
+        self.taken = 0
+        runners: dict[int, Stepped] = {}
+        self.by_kind: dict[str, Stepped] = {}
+        for kind, handler in handlers.items():
+            runner = runners.setdefault(id(handler), as_runner(handler, env))
+            self.by_kind[kind] = runner
+        self.runners = list(runners.values())
+        self.backoff = Backoff(cap=self.timing.backoff_max)
+        self._next_gc = 0.0  # monotonic time of the next gc: the first runs at once
+
+    def run(self) -> None:
+        session = self._open_session()
+        if session is None:
+            return
+        log.info("worker %s serving %s on %s from %s", session.id, ", ".join(sorted(self.by_kind)),
+                 self.device_name, redact(self.queue.store.url))
+        try:
+            self._serve(session)
+        finally:
+            try:
+                self._drain()
+            finally:
+                session.close()
+                log.info("worker %s stopped", session.id)
+
+    # -- the loop ------------------------------------------------------------------------------
+
+    def _open_session(self) -> WorkerSession | None:
+        while not self.stop.requested:
+            try:
+                # making a session reserves its heartbeat key: that is a store call too
+                session = self.queue.worker(host=socket.gethostname(), device=self.device_name,
+                                            offers=self._offers(), version=self.version, kinds=set(self.by_kind))
+                session.open()
+                return session
+            except StoreUnavailable as exc:
+                self._back_off(exc, "to register this worker")
+        return None
+
+    def _serve(self, session: WorkerSession) -> None:
+        next_look = 0.0
+        changed = True
+        while not self.stop.requested and not self._done_enough():
+            try:
+                if self.endings:
+                    self.endings.retry()
+                if changed or time.monotonic() >= next_look:
+                    self._take_jobs(session)
+                    next_look = time.monotonic() + self.timing.poll
+                self._collect_garbage()
+                busy = [runner for runner in self.runners if runner.stepped and runner.count]
+                for runner in busy:
+                    runner.step()
+                if busy:
+                    changed = False
+                else:
+                    changed = session.wait(max(0.0, next_look - time.monotonic()))
+                self.backoff.reset()
+            except StoreUnavailable as exc:
+                self._back_off(exc)
+                changed = True
+
+    def _offers(self) -> list[str]:
+        offers: set[str] = set()
+        for runner in self.runners:
+            offered = getattr(runner, "offers", None)
+            if offered is not None:
+                offers.update(offered())
+        return sorted(offers)
+
+    def _take_jobs(self, session: WorkerSession) -> None:
+        session.set_offers(self._offers())
+        while self.max_jobs is None or self.taken < self.max_jobs:
+            kinds = {kind for kind, runner in self.by_kind.items() if runner.room > 0}
+            if not kinds:
+                return
+            claim = session.claim_next(kinds)
+            if claim is None:
+                return
+            self.taken += 1
+            self._start(claim)
+
+    def _start(self, claim: Claim) -> None:
+        try:
+            self.by_kind[claim.kind].start(claim)
+        except StoreUnavailable:  # e.g. what it needs could not be fetched: give the job back, then wait
+            self.endings.end(claim, claim.release, f"{claim.kind} job {claim.job_key} given back")
+            raise
+        except (LeaseLost, JobStateError) as exc:  # the claim is gone already; nothing to record
+            log.warning("%s job %s dropped: %s", claim.kind, claim.job_key, exc)
+        except Exception as exc:  # a bug or broken input: this attempt crashed, the worker goes on
+            reason = f"{type(exc).__name__}: {exc}"
+            log.error("%s job %s crashed: %s", claim.kind, claim.job_key, reason)
+            self.endings.end(claim, functools.partial(claim.crash, reason))
+
+    def _collect_garbage(self) -> None:
+        """Run the queue's ``gc`` when it is due. Every worker runs it, which is safe; one
+        that meets an outage leaves the rest to its next run or to another worker."""
+        if not self.timing.gc_interval or time.monotonic() < self._next_gc:
+            return
+        self._next_gc = time.monotonic() + self.timing.gc_interval
+        try:
+            report = self.queue.gc()
+        except StoreUnavailable as exc:
+            log.warning("gc stopped midway (%s); the next run finishes it", exc)
+            return
+        done = ", ".join(f"{what.replace('_', ' ')}: {count}" for what, count in report.items() if count)
+        if done:
+            log.info("gc: %s", done)
+
+    def _done_enough(self) -> bool:
+        return (self.max_jobs is not None and self.taken >= self.max_jobs
+                and not any(runner.count for runner in self.runners) and not self.endings)
+
+    def _back_off(self, exc: Exception, what: str = "") -> None:
+        delay = self.backoff.next_delay()
+        waiting = f"waiting {what} " if what else ""
+        log.warning("queue store unavailable (%s); %sretrying in %.1f s", exc, waiting, delay)
+        self.stop.sleep(delay)
+
+    def _drain(self) -> None:
+        """Warm stop: let every handler finish what it is writing and give its jobs back, and
+        write the endings an outage held up (until the drain time is over; closing the
+        session tries them once more)."""
+        deadline = time.monotonic() + self.drain_seconds
+        for runner in self.runners:
+            runner.drain(deadline)
+        while self.endings and time.monotonic() < deadline:
+            try:
+                self.endings.retry()
+            except StoreUnavailable as exc:
+                delay = min(self.backoff.next_delay(), max(0.0, deadline - time.monotonic()))
+                log.warning("queue store unavailable (%s); retrying in %.1f s", exc, delay)
+                time.sleep(delay)  # a stop was requested: ``stop.sleep`` would not wait

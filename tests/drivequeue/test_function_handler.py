@@ -1,0 +1,90 @@
+"""Plain-function handlers on the serve loop: how the function ends decides the job's ending."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from drivequeue import JobFailed, LocalStore, Queue, open_store
+from drivequeue.endings import Endings
+from drivequeue.plugins import kinds_of, load
+from drivequeue.serve import Server, WorkerEnv
+from drivequeue.shutdown import Shutdown
+from tests.drivequeue import echo_plugin
+
+from .helpers import eventually
+
+
+@pytest.fixture
+def queue(tmp_path, fast_timing):
+    return Queue(LocalStore(tmp_path / "queue"), fast_timing, kinds=kinds_of(load(["tests.drivequeue.echo_plugin"])))
+
+
+def serve(queue, tmp_path, max_jobs=None, stop=None):
+    """A worker serving the echo kind in this process; returns its thread (running) or None (finished).
+    A running one has a store handle of its own (the test's thread waits on the other)."""
+    if stop is not None:
+        queue = Queue(open_store(queue.store.url), queue.timing, kinds=queue.kinds)
+    env = WorkerEnv(store=queue.store, timing=queue.timing, device="cpu", stop=stop or Shutdown(),
+                    endings=Endings(), cache_dir=tmp_path / "cache")
+    server = Server(queue, echo_plugin.handlers(env), env, max_jobs=max_jobs, drain_seconds=5)
+    if stop is None:
+        server.run()
+        return None
+    thread = threading.Thread(target=server.run)
+    thread.start()
+    return thread
+
+
+def test_a_returned_value_is_the_result_and_attached_files_come_back(queue, tmp_path):
+    job_id = queue.submit("echo", {"text": "hello"})
+    serve(queue, tmp_path, max_jobs=1)
+    assert queue.result(job_id, timeout=5) == {"length": 5}
+    status = queue.status(job_id)
+    assert status["lines"] == ["HELLO"] and status["files"] == ["echo.txt"]
+    fetched, = queue.fetch_files(job_id, tmp_path / "out")
+    assert fetched.read_text() == "hellohello"
+    assert not (tmp_path / "cache" / "jobs" / job_id.split(".")[0]).exists()  # its work folder is gone
+
+
+def test_job_failed_fails_the_job_for_good(queue, tmp_path):
+    job_id = queue.submit("echo", {"text": "x", "mode": "fail"})
+    serve(queue, tmp_path, max_jobs=1)
+    with pytest.raises(JobFailed, match="the job failed: asked to fail"):
+        queue.result(job_id, timeout=5)
+    assert queue.status(job_id)["attempt"] == 1
+
+
+def test_an_exception_crashes_the_attempt_until_the_attempts_are_used_up(queue, tmp_path):
+    job_id = queue.submit("echo", {"text": "x", "mode": "crash"})
+    serve(queue, tmp_path, max_jobs=queue.timing.max_attempts)
+    status = queue.status(job_id)
+    assert status["status"] == "failed"
+    assert status["error"] == f"gave up after {queue.timing.max_attempts} attempts; last: RuntimeError: boom"
+
+
+def test_a_cancel_reaches_a_running_function_through_check(queue, tmp_path):
+    job_id = queue.submit("echo", {"text": "x", "mode": "wait"})
+    stop = Shutdown()
+    worker = serve(queue, tmp_path, stop=stop)
+    try:
+        eventually(lambda: queue.status(job_id)["status"] == "running")
+        queue.cancel(job_id)
+        assert queue.wait(job_id, timeout=10)["status"] == "cancelled"
+    finally:
+        stop.request("test over")
+        worker.join(10)
+
+
+def test_a_warm_stop_gives_the_job_back_without_using_an_attempt(queue, tmp_path):
+    job_id = queue.submit("echo", {"text": "x", "mode": "wait"})
+    stop = Shutdown()
+    worker = serve(queue, tmp_path, stop=stop)
+    eventually(lambda: queue.status(job_id)["status"] == "running")
+    stop.request("test over")
+    worker.join(10)
+    assert not worker.is_alive()
+    status = queue.status(job_id)
+    assert status["status"] == "queued" and status["error"] is None
+    assert queue.reader.view(job_id.split(".")[0]).used_attempts == 0

@@ -1,0 +1,63 @@
+"""Plugins: found through entry points, DRIVEQUEUE_PLUGINS and --plugin; broken ones say why;
+the CLI submits any kind they declare and reads its result."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from drivequeue import LocalStore, Queue
+from drivequeue.cli import main
+from drivequeue.plugins import PluginError, kinds_of, load, module_names
+
+ECHO = "tests.drivequeue.echo_plugin"
+
+
+def test_the_story_server_registers_its_kinds_through_an_entry_point():
+    assert "stories.kinds" in module_names(environ={})
+    assert sorted(kinds_of(load(environ={}))) == ["story", "train"]
+
+
+def test_environment_and_command_line_add_plugins_once_each():
+    names = module_names([ECHO, "json"], environ={"DRIVEQUEUE_PLUGINS": f" {ECHO} , "})
+    assert names.count(ECHO) == 1 and names.index(ECHO) < names.index("json")
+    assert sorted(kinds_of(load(environ={"DRIVEQUEUE_PLUGINS": ECHO}))) == ["echo", "story", "train"]
+
+
+@pytest.mark.parametrize("module, message", [
+    ("no_such_plugin_module", "cannot be imported"),
+    ("json", "must define KINDS"),
+])
+def test_a_broken_plugin_is_named_with_the_reason(module, message):
+    with pytest.raises(PluginError, match=f"plugin '{module}' {message}"):
+        load([module], environ={})
+
+
+def test_the_cli_exits_2_and_lists_the_known_kinds_for_an_unknown_one(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["submit", "paint", "--payload", "{}", "--queue", str(tmp_path)])
+    assert exit_.value.code == 2
+    assert "invalid choice: 'paint' (choose from 'story', 'train')" in capsys.readouterr().err
+    assert main(["--plugin", "no_such_plugin_module", "list", "--queue", str(tmp_path)]) == 2
+
+
+def test_the_cli_submits_any_plugin_kind_with_its_validation_and_reads_the_result(tmp_path, capsys, monkeypatch):
+    from tests.drivequeue.test_function_handler import serve
+
+    url = str(tmp_path / "queue")
+    assert main(["submit", "echo", "--plugin", ECHO, "--payload", '{"text": "hi", "mode": "loud"}', "--queue", url]) == 2
+    assert "mode must be ok, fail, crash or wait" in capsys.readouterr().err
+    assert main(["submit", "echo", "--plugin", ECHO, "--payload", "[1]", "--queue", url]) == 2
+    assert "--payload must be a JSON object" in capsys.readouterr().err
+    monkeypatch.setenv("DRIVEQUEUE_PLUGINS", ECHO)  # as in a notebook: no --plugin needed
+    assert main(["submit", "echo", "--payload", '{"text": "hi"}', "--queue", url]) == 0
+    job_id = capsys.readouterr().out.split()[-1]
+    queue = Queue(LocalStore(tmp_path / "queue"), kinds=kinds_of(load([ECHO], environ={})))
+    serve(queue, tmp_path, max_jobs=1)
+    assert main(["result", job_id, "--json", "--files", str(tmp_path / "out"), "--queue", url]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == {"id": job_id, "status": "done", "error": None, "result": {"length": 2}, "files": ["echo.txt"]}
+    assert (tmp_path / "out" / "echo.txt").read_text() == "hihi"
+    assert main(["status", job_id, "--queue", url]) == 0
+    assert "lines: " not in capsys.readouterr().out  # not a counted kind
