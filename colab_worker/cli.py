@@ -48,15 +48,17 @@ def add_train(subparsers: argparse._SubParsersAction) -> None:
 def run_train(args: argparse.Namespace) -> int:
     import torch
 
+    from .devices import pick_device
     from .model import ModelConfig
     from .train import TrainConfig, train
 
+    device = pick_device(args.device) if args.device else None
     if args.threads:
         torch.set_num_threads(args.threads)
     model_config = {f.name: getattr(args, f.name) for f in fields(ModelConfig) if f.name != "vocab_size"}
     config = TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig)})
     result = train(args.corpus, args.out, model_config, config, checkpoint_path=args.checkpoint,
-                   resume=not args.fresh, device=args.device, dry_run=args.dry_run, progress_bar=True)
+                   resume=not args.fresh, device=device, dry_run=args.dry_run, progress_bar=True)
     print(f"best validation loss {result.best_val_loss:.4f} nats/char after {result.steps} steps "
           f"({result.stopped_by}); model in {result.out_path}")
     return 0
@@ -89,16 +91,18 @@ def run_generate(args: argparse.Namespace) -> int:
     from stories.story_text import story_text
 
     from .checkpoint import load_model
+    from .devices import pick_device
     from .generation import StoryBatch
     from .sampling import SamplingParams
     from .sentences import MID_SENTENCE, PARAGRAPH
 
     if args.lines < 1:
         raise ValueError("--lines must be at least 1")
+    device = pick_device(args.device)  # no CUDA: one line, not torch's traceback
     torch.set_num_threads(args.threads)
     params = SamplingParams(temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
                             random_seed=args.random_seed, max_line_chars=args.max_line_chars)
-    batch = StoryBatch(load_model(args.model, args.device), args.device, max_batch=1)
+    batch = StoryBatch(load_model(args.model, device), device, max_batch=1)
     seed = story_text(args.seed, [])
     batch.add("story", seed, params)
     print(seed.rstrip() if batch.sentences else seed, end="", flush=True)
@@ -142,16 +146,18 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
     from .checkpoint import load_model
     from .corpus import read_book, read_corpus, reference_split
+    from .devices import pick_device
     from .scoring import score_text
     from .train import validation_loss
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    loaded = load_model(args.model, args.device)
+    device = pick_device(args.device)
+    loaded = load_model(args.model, device)
     if args.split == "reference":
         split = reference_split(read_corpus(args.files))
         blocks = [torch.tensor(loaded.vocab.encode(b)) for b in split.validation]
-        loss = validation_loss(loaded.model, blocks, torch.device(args.device))
+        loss = validation_loss(loaded.model, blocks, device)
         chars = sum(len(b) - 1 for b in blocks)
         if args.json:
             print(json.dumps({"split": "reference", "files": len(args.files), "blocks": len(blocks),
@@ -163,7 +169,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         text = read_book(name)
         if not text:
             raise ValueError(f"{name} holds no text once the Gutenberg boilerplate is stripped")
-        score = score_text(loaded, text, args.device)
+        score = score_text(loaded, text, device)
         if args.json:
             print(json.dumps({"file": name, "chars": score.chars, "nats_per_char": score.nats_per_char,
                               "nll": score.nll}), flush=True)
