@@ -314,13 +314,15 @@ class Queue:
                     if other.state is JobState.QUEUED and other.sort_key < view.sort_key)
         return ahead + 1
 
-    def _worker_info(self, view: JobView) -> dict[str, str] | None:
+    def _worker_info(self, view: JobView) -> dict[str, Any] | None:
         if view.holder is None:
             return None
         record = self.leases.look(view.holder)
         if record is None:
             return None
-        return {"id": record.id, "host": record.host, "device": record.device}
+        # ``last_seen``: the heartbeat's own wall-clock time; a new observer trusts a lease for
+        # one lease period, so this is what says a worker that died long ago is gone
+        return {"id": record.id, "host": record.host, "device": record.device, "last_seen": record.time}
 
     def _describe(self, job_id: str, view: JobView, after: int) -> dict[str, Any]:
         lines = view.lines

@@ -226,7 +226,10 @@ def _print_status(status: dict[str, Any]) -> None:
     if status["queue_position"]:
         line += f" (position {status['queue_position']} in the queue)"
     if status["worker"]:
-        line += f" on {status['worker']['id']} ({status['worker']['device']})"
+        worker = status["worker"]
+        line += f" on {worker['id']} ({worker['device']})"
+        if status["status"] == "running":
+            line += f" (worker last seen {max(0, round(time.time() - worker['last_seen']))} s ago)"
     if status["stopping"]:
         line += " (its worker is still ending the line it was writing)"
     print(line)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -222,3 +223,18 @@ def test_the_default_queue_folder_is_created_on_first_use(tmp_path):
                           env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "var" / "queue").is_dir()
+
+
+def test_status_in_a_fresh_process_says_when_a_running_jobs_worker_was_last_seen(store, queue):
+    job_id = queue.submit("story", {"seed": "s", "lines": 3})
+    session = queue.worker(host="h", device="cpu", offers=["default"], background=False).__enter__()
+    assert session.claim_next() is not None
+    # the worker died an hour ago: its heartbeat file still says when it last beat
+    heartbeat = json.loads(store.read(session.key))
+    heartbeat["time"] -= 3600
+    store.write(session.key, json.dumps(heartbeat).encode())
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DRIVEQUEUE_")}
+    shown = _cli("status", job_id, "--queue", store.url, env=env)
+    assert shown.returncode == 0, shown.stderr
+    status_line, = [line for line in shown.stdout.splitlines() if line.startswith("status:")]
+    assert re.fullmatch(r"status: running on \S+ \(cpu\) \(worker last seen 360\d s ago\)", status_line), status_line
