@@ -54,6 +54,20 @@ def plugin_modules(argv: list[str]) -> list[str]:
     return early.parse_known_args(argv)[0].plugin
 
 
+def in_flags(error: Exception, argv: list[str]) -> str:
+    """``error``'s message in the words the person typed: a request field they gave as a flag
+    (``top_p`` from ``--top-p``) is named by that flag; one from ``--payload`` JSON or an
+    argument keeps its name."""
+    message = str(error)
+    field = getattr(error, "field", None)
+    if field is None or not message.startswith(field):
+        return message
+    flag = "--" + field.replace("_", "-")
+    if not any(arg == flag or arg.startswith(flag + "=") for arg in argv):
+        return message
+    return flag + message[len(field):]
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
@@ -66,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except BAD_INPUT as exc:
-        print(f"drivequeue: error: {exc}", file=sys.stderr)
+        print(f"drivequeue: error: {in_flags(exc, argv)}", file=sys.stderr)
         return 2
     except DriveQueueError as exc:
         print(f"drivequeue: error: {exc}", file=sys.stderr)

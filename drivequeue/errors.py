@@ -41,7 +41,15 @@ class ConfigError(DriveQueueError, ValueError):
 
 
 class InvalidPayload(DriveQueueError, ValueError):
-    """A job request is malformed; the message says what to fix and can be shown to a user."""
+    """A job request is malformed; the message says what to fix and can be shown to a user.
+
+    ``field``: the request field at fault, when one is (its message then begins with the
+    field's name, which a command line can replace with the flag the person typed).
+    """
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 class CorruptRecord(DriveQueueError):

@@ -147,10 +147,13 @@ def _check_fields(kind: JobKind, fields_of: Callable[[int], Mapping[str, Field]]
         value = payload.get(name)
         if value is None:
             if spec.default is REQUIRED:
-                raise InvalidPayload(f"{name} is required")
+                raise InvalidPayload(f"{name} is required", field=name)
             clean[name] = spec.default
         else:
-            clean[name] = spec.check(name, value)
+            try:
+                clean[name] = spec.check(name, value)
+            except InvalidPayload as exc:
+                raise InvalidPayload(str(exc), field=name) from None
     return clean
 
 
@@ -173,8 +176,8 @@ def number(lo: float, hi: float, *, above_lo: bool = False) -> Callable[[str, An
             value = float(value)
             ok = (lo < value if above_lo else lo <= value) and value <= hi
         if not ok:
-            low = f"above {lo:g}" if above_lo else f"from {lo:g}"
-            raise InvalidPayload(f"{name} must be a number {low} to {hi:g}")
+            span = f"above {lo:g} and at most {hi:g}" if above_lo else f"from {lo:g} to {hi:g}"
+            raise InvalidPayload(f"{name} must be a number {span}")
         return value
 
     return check
@@ -204,7 +207,7 @@ def text(max_chars: int) -> Callable[[str, Any], str]:
         if CONTROL.search(value):
             raise InvalidPayload(f"{name} contains control characters")
         if not value.strip():
-            raise InvalidPayload(f"{name} is empty")
+            raise InvalidPayload(f"{name} is blank: it needs at least one letter, digit or sign")
         if len(value) > max_chars:
             raise InvalidPayload(f"{name} is longer than {max_chars} characters")
         return value

@@ -128,9 +128,11 @@ def test_submit_train_takes_the_corpus_and_names_the_model_after_it(run, queue):
     (["status", "../x"], "malformed job id"),
     (["status", "%2e%2e"], "malformed job id"),
     (["cancel", "a" * 1024], "malformed job id"),
-    (["submit", "story", "--seed", ""], "seed is empty"),
-    (["submit", "story", "--seed", "s", "--lines", "1000"], "lines must be a whole number from 1 to 100"),
-    (["submit", "train", "../x", "--model", "m"], "corpus must be"),
+    (["submit", "story", "--seed", ""], "error: --seed is blank: it needs at least one letter, digit or sign"),
+    (["submit", "story", "--seed", "s", "--lines", "1000"], "error: --lines must be a whole number from 1 to 100"),
+    (["submit", "story", "--seed", "s", "--top-p", "0"], "error: --top-p must be a number above 0 and at most 1\n"),
+    (["submit", "story", "--seed", "s", "--random-seed=-1"], "error: --random-seed must be a whole number from 0"),
+    (["submit", "train", "../x", "--model", "m"], "error: corpus must be"),
     (["submit", "train", "tales.txt", "--model", "default"], "'default' is the shipped model"),
 ])
 def test_bad_input_is_one_line_on_stderr_and_exit_status_2(run, args, message):

@@ -62,7 +62,7 @@ def test_submit_is_idempotent_on_the_job_id(queue, store):
 
 
 def test_a_bad_request_is_refused_and_writes_nothing(queue, store):
-    with pytest.raises(InvalidPayload, match="seed is empty"):
+    with pytest.raises(InvalidPayload, match="seed is blank"):
         queue.submit("story", {"seed": "  "})
     with pytest.raises(InvalidPayload, match="unknown job kind"):
         queue.submit("paint", {"seed": "a"})

@@ -37,8 +37,8 @@ def test_story_keeps_good_values():
 
 @pytest.mark.parametrize("payload, message", [
     ({}, "seed is required"),
-    ({"seed": ""}, "seed is empty"),
-    ({"seed": " \n\t "}, "seed is empty"),
+    ({"seed": ""}, "seed is blank: it needs at least one letter, digit or sign"),
+    ({"seed": " \n\t "}, "seed is blank: it needs at least one letter, digit or sign"),
     ({"seed": "x" * 4001}, "longer than 4000"),
     ({"seed": "bad \udcff bytes"}, "not valid UTF-8"),
     ({"seed": "nul \x00 char"}, "control characters"),
@@ -51,7 +51,7 @@ def test_story_keeps_good_values():
     ({"seed": "s", "temperature": 0.05}, "temperature must be a number from 0.1 to 2"),
     ({"seed": "s", "temperature": float("nan")}, "temperature"),
     ({"seed": "s", "top_k": -1}, "top_k"),
-    ({"seed": "s", "top_p": 0}, "top_p must be a number above 0"),
+    ({"seed": "s", "top_p": 0}, "top_p must be a number above 0 and at most 1"),
     ({"seed": "s", "top_p": 1.01}, "top_p"),
     ({"seed": "s", "model": "../etc"}, "model must be a model name"),
     ({"seed": "s", "model": "Default"}, "model"),

@@ -44,10 +44,11 @@ def test_queue_position_counts_the_stories_ahead(client):
     "payload, message",
     [
         ({}, "seed is required"),
-        ({"seed": "   "}, "seed is empty"),
+        ({"seed": "   "}, "seed is blank: it needs at least one letter, digit or sign"),
         ({"seed": "x" * 4001}, "longer than 4000"),
         ({"seed": "Hi", "lines": 0}, "lines must be a whole number from 1"),
         ({"seed": "Hi", "temperature": 9}, "temperature must be a number"),
+        ({"seed": "Hi", "top_p": 0}, "top_p must be a number above 0 and at most 1"),
         ({"seed": "Hi", "model": "../etc"}, "model must be a model name"),
         ({"seed": "Hi", "colour": "red"}, "unknown field 'colour'"),
         ({"seed": "Hi", "parent": "nope"}, "parent is not a valid story id"),
