@@ -65,11 +65,9 @@ def make_job_id(key: str, secret: str) -> str:
 
 def parse_job_id(job_id: object) -> tuple[str, str]:
     """Split a public id into (store key, secret); ``InvalidKey`` if malformed."""
-    if not isinstance(job_id, str) or len(job_id) > MAX_JOB_ID_LENGTH:
-        raise InvalidKey("malformed job id")
+    if not isinstance(job_id, str) or len(job_id) > MAX_JOB_ID_LENGTH or not JOB_ID_PATTERN.fullmatch(job_id):
+        raise InvalidKey(f"{shown(job_id)} is not a job id: an id is the KEY.SECRET that submit printed")
     match = JOB_ID_PATTERN.fullmatch(job_id)
-    if match is None:
-        raise InvalidKey("malformed job id")
     return match.group(1), match.group(2)
 
 

@@ -125,9 +125,9 @@ def test_submit_train_takes_the_corpus_and_names_the_model_after_it(run, queue):
     assert code == 0 and queue.status(out.split()[-1])["payload"]["model"] == "tales2"
 
 @pytest.mark.parametrize("args, message", [
-    (["status", "../x"], "malformed job id"),
-    (["status", "%2e%2e"], "malformed job id"),
-    (["cancel", "a" * 1024], "malformed job id"),
+    (["status", "../x"], "error: '../x' is not a job id: an id is the KEY.SECRET that submit printed"),
+    (["status", "%2e%2e"], "'%2e%2e' is not a job id"),
+    (["cancel", "a" * 1024], "'" + "a" * 40 + "...' is not a job id"),
     (["submit", "story", "--seed", ""], "error: --seed is blank: it needs at least one letter, digit or sign"),
     (["submit", "story", "--seed", "s", "--lines", "1000"], "error: --lines must be a whole number from 1 to 100"),
     (["submit", "story", "--seed", "s", "--top-p", "0"], "error: --top-p must be a number above 0 and at most 1\n"),
