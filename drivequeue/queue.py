@@ -299,6 +299,8 @@ class Queue:
 
     def _view(self, job_id: str) -> JobView:
         if self.operator and isinstance(job_id, str) and KEY_PATTERN.fullmatch(job_id):
+            if job_id not in {entry.key for entry in self.store.list("job")}:
+                raise NotFound("no such job")  # another record's key (a worker's, a pushed file's...)
             return self.reader.view(job_id, raw=self.reader.read_job(job_id))
         key, secret = parse_job_id(job_id)
         try:

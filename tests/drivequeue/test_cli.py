@@ -206,6 +206,9 @@ def test_every_key_list_prints_works_with_status_tail_and_cancel(tmp_path):
     assert cancelled.returncode == 0 and "status: cancelled" in cancelled.stdout, cancelled.stderr
     tailed = _cli("tail", key, "--timeout", "30", "--queue", str(queue_dir))
     assert tailed.returncode == 1 and "job cancelled" in tailed.stderr and "malformed" not in tailed.stderr
+    cancel_record, = [path.name for path in queue_dir.iterdir() if path.name.startswith("cancel-")]
+    refused = _cli("cancel", cancel_record, "--queue", str(queue_dir))  # a key, but not a job's
+    assert refused.returncode == 1 and "no such job" in refused.stderr
 
 
 def test_a_mistyped_queue_folder_is_an_error_and_is_not_created(tmp_path):
