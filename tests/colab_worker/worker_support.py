@@ -70,7 +70,10 @@ def run_worker(queue: Queue, tmp_path: Path, max_jobs: int) -> None:
 
 
 def drivequeue(env: dict[str, str], *args: str) -> str:
-    """Run the ``drivequeue`` command; its stdout."""
+    """Run the ``drivequeue`` command; its stdout. The queue folder exists first, as it does
+    once a worker or the web app has started on it (the command refuses a missing one)."""
+    if "://" not in env["DRIVEQUEUE_URL"]:
+        Path(env["DRIVEQUEUE_URL"]).mkdir(parents=True, exist_ok=True)
     done = subprocess.run([sys.executable, "-m", "drivequeue", *args], env=env, capture_output=True,
                           text=True, timeout=60, cwd=REPO)
     assert done.returncode == 0, done.stderr

@@ -46,6 +46,7 @@ def test_the_cli_submits_any_plugin_kind_with_its_validation_and_reads_the_resul
     from tests.drivequeue.test_function_handler import serve
 
     url = str(tmp_path / "queue")
+    (tmp_path / "queue").mkdir()
     assert main(["submit", "echo", "--plugin", ECHO, "--payload", '{"text": "hi", "mode": "loud"}', "--queue", url]) == 2
     assert "mode must be ok, fail, crash or wait" in capsys.readouterr().err
     assert main(["submit", "echo", "--plugin", ECHO, "--payload", "[1]", "--queue", url]) == 2
