@@ -89,7 +89,7 @@ class Queue:
     def status(self, job_id: str, after: int = 0) -> dict[str, Any]:
         """The job as the web API serves it, with the lines after the first ``after``."""
         if isinstance(after, bool) or not isinstance(after, int) or after < 0:
-            raise InvalidPayload("after must be a whole number, 0 or more")
+            raise InvalidPayload("after must be a whole number, 0 or more", field="after")
         view = self._view(job_id)
         return self._describe(job_id, view, after)
 

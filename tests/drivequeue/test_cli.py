@@ -127,6 +127,7 @@ def test_submit_train_takes_the_corpus_and_names_the_model_after_it(run, queue):
 @pytest.mark.parametrize("args, message", [
     (["status", "../x"], "error: '../x' is not a job id: an id is the KEY.SECRET that submit printed"),
     (["status", "%2e%2e"], "'%2e%2e' is not a job id"),
+    (["status", "k" * 20 + "." + "s" * 22, "--after=-1"], "error: --after must be a whole number, 0 or more"),
     (["cancel", "a" * 1024], "'" + "a" * 40 + "...' is not a job id"),
     (["submit", "story", "--seed", ""], "error: --seed is blank: it needs at least one letter, digit or sign"),
     (["submit", "story", "--seed", "s", "--lines", "1000"], "error: --lines must be a whole number from 1 to 100"),
