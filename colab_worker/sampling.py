@@ -35,6 +35,9 @@ class SamplingParams:
     top_p: keep the smallest set of likeliest characters whose probability reaches p (1.0: off).
     random_seed: same seed, same story text -> same continuation; None picks one at random.
     max_line_chars: the longest line (a runaway sentence is cut at a word boundary; see generation.py).
+
+    A value out of range is a ``ValueError`` naming ``colab-worker generate``'s flag, the one
+    place a person types these directly (a queued story's payload is checked first, more tightly).
     """
 
     temperature: float = 0.8
@@ -45,15 +48,15 @@ class SamplingParams:
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.temperature <= 10.0:
-            raise ValueError(f"temperature must be between 0 and 10, not {self.temperature}")
+            raise ValueError(f"--temperature must be a number from 0 to 10, not {self.temperature:g}")
         if not (isinstance(self.top_k, int) and 0 <= self.top_k <= 10_000):
-            raise ValueError(f"top_k must be an integer between 0 (off) and 10000, not {self.top_k!r}")
+            raise ValueError(f"--top-k must be a whole number from 0 (off) to 10000, not {self.top_k!r}")
         if not 0.0 < self.top_p <= 1.0:
-            raise ValueError(f"top_p must be in (0, 1], not {self.top_p}")
+            raise ValueError(f"--top-p must be a number above 0 and at most 1, not {self.top_p:g}")
         if self.random_seed is not None and not (isinstance(self.random_seed, int) and 0 <= self.random_seed < 2**63):
-            raise ValueError(f"random_seed must be an integer in [0, 2**63), not {self.random_seed!r}")
+            raise ValueError(f"--random-seed must be a whole number from 0 to {2**63 - 1}, not {self.random_seed!r}")
         if not (isinstance(self.max_line_chars, int) and 1 <= self.max_line_chars <= 10_000):
-            raise ValueError(f"max_line_chars must be an integer between 1 and 10000, not {self.max_line_chars!r}")
+            raise ValueError(f"--max-line-chars must be a whole number from 1 to 10000, not {self.max_line_chars!r}")
 
     @property
     def filtering(self) -> bool:

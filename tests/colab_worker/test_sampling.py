@@ -87,8 +87,8 @@ def test_filters_are_per_row_and_respect_excluded_entries():
     {"max_line_chars": 0}, {"max_line_chars": 10_001},
 ])
 def test_bad_sampling_params_are_refused_with_a_clear_message(kwargs):
-    name = next(iter(kwargs))
-    with pytest.raises(ValueError, match=name):
+    flag = "--" + next(iter(kwargs)).replace("_", "-")  # named as colab-worker generate's flag
+    with pytest.raises(ValueError, match=flag):
         SamplingParams(**kwargs)
 
 

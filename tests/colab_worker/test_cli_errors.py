@@ -1,4 +1,4 @@
-"""``colab-worker generate``, ``evaluate`` and ``train`` asked for a GPU that is not there: one line, status 2."""
+"""Bad settings of ``colab-worker generate``, ``evaluate`` and ``train``: one line naming the flag, status 2."""
 
 import os
 import subprocess
@@ -23,3 +23,16 @@ def test_asking_for_cuda_without_a_gpu_is_one_clear_line(command, tmp_path):
     assert done.stderr.strip() == (f"colab-worker {command[0]}: device cuda asked for, but no CUDA GPU is visible; "
                                    "attach one or use --device cpu")
     assert not (tmp_path / "unused.pt").exists()
+
+
+@pytest.mark.parametrize("flag, value, message", [
+    ("--temperature", "-1", "--temperature must be a number from 0 to 10, not -1"),
+    ("--top-p", "0", "--top-p must be a number above 0 and at most 1, not 0"),
+    ("--top-k", "-3", "--top-k must be a whole number from 0 (off) to 10000, not -3"),
+    ("--random-seed", "-1", "--random-seed must be a whole number from 0 to 9223372036854775807, not -1"),
+])
+def test_generate_names_the_flag_that_is_out_of_range(flag, value, message):
+    done = subprocess.run([sys.executable, "-m", "colab_worker", "generate", "--seed", "Hi", "--lines", "1",
+                           f"{flag}={value}"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == f"colab-worker generate: {message}\n"
