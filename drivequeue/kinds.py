@@ -207,7 +207,7 @@ def text(max_chars: int) -> Callable[[str, Any], str]:
         if CONTROL.search(value):
             raise InvalidPayload(f"{name} contains control characters")
         if not value.strip():
-            raise InvalidPayload(f"{name} is blank: it needs at least one letter, digit or sign")
+            raise InvalidPayload(f"{name} is blank: it needs at least one character that is not a space")
         if len(value) > max_chars:
             raise InvalidPayload(f"{name} is longer than {max_chars} characters")
         return value

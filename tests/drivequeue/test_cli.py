@@ -129,7 +129,7 @@ def test_submit_train_takes_the_corpus_and_names_the_model_after_it(run, queue):
     (["status", "%2e%2e"], "'%2e%2e' is not a job id"),
     (["status", "k" * 20 + "." + "s" * 22, "--after=-1"], "error: --after must be a whole number, 0 or more"),
     (["cancel", "a" * 1024], "'" + "a" * 40 + "...' is not a job id"),
-    (["submit", "story", "--seed", ""], "error: --seed is blank: it needs at least one letter, digit or sign"),
+    (["submit", "story", "--seed", ""], "error: --seed is blank: it needs at least one character that is not a space"),
     (["submit", "story", "--seed", "s", "--lines", "1000"], "error: --lines must be a whole number from 1 to 100"),
     (["submit", "story", "--seed", "s", "--top-p", "0"], "error: --top-p must be a number above 0 and at most 1\n"),
     (["submit", "story", "--seed", "s", "--random-seed=-1"], "error: --random-seed must be a whole number from 0"),

@@ -37,8 +37,8 @@ def test_story_keeps_good_values():
 
 @pytest.mark.parametrize("payload, message", [
     ({}, "seed is required"),
-    ({"seed": ""}, "seed is blank: it needs at least one letter, digit or sign"),
-    ({"seed": " \n\t "}, "seed is blank: it needs at least one letter, digit or sign"),
+    ({"seed": ""}, "seed is blank: it needs at least one character that is not a space"),
+    ({"seed": " \n\t "}, "seed is blank: it needs at least one character that is not a space"),
     ({"seed": "x" * 4001}, "longer than 4000"),
     ({"seed": "bad \udcff bytes"}, "not valid UTF-8"),
     ({"seed": "nul \x00 char"}, "control characters"),

@@ -44,7 +44,7 @@ def test_queue_position_counts_the_stories_ahead(client):
     "payload, message",
     [
         ({}, "seed is required"),
-        ({"seed": "   "}, "seed is blank: it needs at least one letter, digit or sign"),
+        ({"seed": "   "}, "seed is blank: it needs at least one character that is not a space"),
         ({"seed": "x" * 4001}, "longer than 4000"),
         ({"seed": "Hi", "lines": 0}, "lines must be a whole number from 1"),
         ({"seed": "Hi", "temperature": 9}, "temperature must be a number"),

@@ -24,7 +24,7 @@ def test_an_error_in_the_sampling_settings_opens_that_panel_and_marks_the_field(
 
 def test_an_empty_or_too_long_beginning_is_marked_with_its_label(client):
     html = client.post("/stories", data=form(client, seed="   ")).get_data(as_text=True)
-    assert "Beginning of the story is blank: it needs at least one letter, digit or sign." in html
+    assert "Beginning of the story is blank: it needs at least one character that is not a space." in html
     long = "x" * 4001
     response = client.post("/stories", data=form(client, seed=long))
     assert response.status_code == 400
