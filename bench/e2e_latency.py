@@ -31,9 +31,7 @@ import json
 import logging
 import multiprocessing
 import secrets
-import socket
 import statistics
-import subprocess
 import tempfile
 import threading
 import time
@@ -48,7 +46,8 @@ from unittest import mock
 from werkzeug.serving import make_server
 
 from bench.paper_transport import MOUNT_DELAY_S, REMOUNT_S, MountedSide
-from drivequeue import LocalStore, Queue, StoreUnavailable, Timing, open_store
+from bench.redis_queue import RedisServerError, redis_server
+from drivequeue import LocalStore, Queue, Timing, open_store
 from drivequeue.redis_store import RedisStore
 from drivequeue.drive import DriveSettings, DriveStore, open_drive_store
 from drivequeue.emulator import Emulator, Faults
@@ -87,29 +86,13 @@ def local_transport(workdir: Path) -> Iterator[Transport]:
 @contextmanager
 def redis_transport(workdir: Path) -> Iterator[Transport]:
     """A redis-server of its own (Debian's package), logging every write before it answers."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                               "--appendonly", "yes", "--appendfsync", "always", "--dir", str(workdir)],
-                              stdout=subprocess.DEVNULL)
     try:
-        url = f"redis://127.0.0.1:{port}/0?queue=e2e"
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                open_store(url).list()
-                break
-            except StoreUnavailable:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise BenchError("redis-server did not start (is Debian's redis-server installed?)") from None
-                time.sleep(0.05)
-        opener = partial(open_store, url)
-        yield Transport("redis", "Redis (a local redis-server, appendfsync always)", opener, opener,
-                        Timing.from_env(RedisStore.default_timing, environ={}))
-    finally:
-        server.kill()
-        server.wait()
+        with redis_server(workdir) as url:
+            opener = partial(open_store, url + "?queue=e2e")
+            yield Transport("redis", "Redis (a local redis-server, appendfsync always)", opener, opener,
+                            Timing.from_env(RedisStore.default_timing, environ={}))
+    except RedisServerError as exc:
+        raise BenchError(str(exc)) from None
 
 
 @contextmanager

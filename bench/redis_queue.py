@@ -32,6 +32,10 @@ from drivequeue import Queue, StoreUnavailable, Timing, open_store
 from drivequeue.redis_store import RedisStore
 
 
+class RedisServerError(RuntimeError):
+    """redis-server could not be started."""
+
+
 @contextmanager
 def redis_server(folder: Path):
     """A redis-server on a free port; yields its URL."""
@@ -50,7 +54,7 @@ def redis_server(folder: Path):
                 break
             except StoreUnavailable:
                 if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError("redis-server did not start (is Debian's redis-server installed?)") from None
+                    raise RedisServerError("redis-server did not start (is Debian's redis-server installed?)") from None
                 time.sleep(0.05)
         yield url
     finally:
