@@ -2,10 +2,15 @@
 
 A model file holds::
 
-    {"format": "charlstm", "version": 1,
-     "config": ModelConfig as a dict, "vocab": the vocabulary's characters,
-     "state_dict": weights, "metadata": {"corpus": ..., "steps": ..., "best_val_loss": ...,
-                                         "text_format": "paragraphs"}}
+    {"format": "lstm", "version": 2,
+     "config": ModelConfig as a dict,
+     "tokenizer": {"type": "bpe", "json": the tokenizer's JSON}
+                  or {"type": "chars", "chars": the vocabulary's characters},
+     "state_dict": weights (a tied output layer's weights are stored once, as the embedding's),
+     "metadata": {"corpus": ..., "steps": ..., "best_val_loss": ..., "text_format": "paragraphs"}}
+
+Files of the first format (``{"format": "charlstm", "version": 1, "vocab": characters, ...}``,
+every model shipped before subword models) are still read, as character models.
 
 ``metadata["text_format"]`` says what text the model was trained on: ``"paragraphs"``
 (unwrapped: one line a paragraph, paragraphs separated by a blank line; its stories are
@@ -25,11 +30,17 @@ from pathlib import Path
 
 import torch
 
-from .model import CharLSTM, ModelConfig
+from .model import LSTMModel, ModelConfig
+from .tokenizer import BPE, BPETokenizer
 from .vocab import Vocab
 
-FORMAT = "charlstm"
-VERSION = 1
+FORMAT, VERSION = "lstm", 2
+CHARS = "chars"
+_FIRST_FORMAT = ("charlstm", 1)
+_TIED_HEAD = "head.weight"
+
+#: what turns text into a model's ids and back
+Tokenizer = BPETokenizer | Vocab
 PARAGRAPHS, WRAPPED = "paragraphs", "wrapped"
 MODELS_DIR = Path(__file__).resolve().parent / "models"
 
@@ -42,8 +53,8 @@ class CheckpointError(Exception):
 class LoadedModel:
     """A model ready to run (eval mode), with what is needed to feed it text."""
 
-    model: CharLSTM
-    vocab: Vocab
+    model: LSTMModel
+    vocab: Tokenizer
     config: ModelConfig
     metadata: dict
 
@@ -74,13 +85,31 @@ def resolve(name_or_path: str | Path) -> Path:
     return Path(text)
 
 
-def model_payload(model: CharLSTM, vocab: Vocab, metadata: dict) -> dict:
+def tokenizer_spec(tokenizer: Tokenizer) -> dict:
+    if isinstance(tokenizer, BPETokenizer):
+        return {"type": BPE, "json": tokenizer.to_json()}
+    return {"type": CHARS, "chars": tokenizer.chars}
+
+
+def tokenizer_from_spec(spec: object) -> Tokenizer:
+    """The tokenizer a model file describes; ``ValueError`` when it describes none."""
+    if isinstance(spec, dict) and spec.get("type") == BPE and isinstance(spec.get("json"), str):
+        return BPETokenizer.from_json(spec["json"])
+    if isinstance(spec, dict) and spec.get("type") == CHARS and isinstance(spec.get("chars"), str):
+        return Vocab(spec["chars"])
+    raise ValueError(f"unknown tokenizer {str(spec)[:80]!r}")
+
+
+def model_payload(model: LSTMModel, vocab: Tokenizer, metadata: dict) -> dict:
+    weights = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+    if model.config.tie_embeddings:
+        del weights[_TIED_HEAD]
     return {
         "format": FORMAT,
         "version": VERSION,
         "config": model.config.to_dict(),
-        "vocab": vocab.chars,
-        "state_dict": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+        "tokenizer": tokenizer_spec(vocab),
+        "state_dict": weights,
         "metadata": metadata,
     }
 
@@ -102,7 +131,7 @@ def save_atomic(payload: dict, path: str | Path) -> None:
         raise
 
 
-def save_model(path: str | Path, model: CharLSTM, vocab: Vocab, metadata: dict) -> None:
+def save_model(path: str | Path, model: LSTMModel, vocab: Tokenizer, metadata: dict) -> None:
     """A shippable model file: weights, config, vocabulary and metadata, no optimizer state."""
     save_atomic(model_payload(model, vocab, metadata), path)
 
@@ -116,32 +145,40 @@ def read_payload(path: str | Path) -> dict:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # a damaged archive surfaces as any of a dozen exception types
         raise CheckpointError(f"{path} is not a readable model file ({type(exc).__name__})") from exc
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise CheckpointError(f"{path} is not a {FORMAT} model file")
-    if payload.get("version") != VERSION:
-        raise CheckpointError(f"{path} has format version {payload.get('version')!r}; this code reads {VERSION}")
-    for key in ("config", "vocab", "state_dict", "metadata"):
+    if not isinstance(payload, dict) or payload.get("format") not in (FORMAT, _FIRST_FORMAT[0]):
+        raise CheckpointError(f"{path} is not a model file of this project")
+    if (payload.get("format"), payload.get("version")) == _FIRST_FORMAT:
+        if "vocab" not in payload:
+            raise CheckpointError(f"{path} lacks 'vocab'")
+        payload["tokenizer"] = {"type": CHARS, "chars": payload.pop("vocab")}
+    elif payload.get("version") != VERSION:
+        raise CheckpointError(f"{path} has format version {payload.get('version')!r}, which this code does not "
+                              f"read: update colab-worker to load it")
+    for key in ("config", "tokenizer", "state_dict", "metadata"):
         if key not in payload:
             raise CheckpointError(f"{path} lacks {key!r}")
     return payload
 
 
-def build_model(payload: dict, source: str | Path = "checkpoint") -> tuple[CharLSTM, Vocab, ModelConfig]:
-    """Model (train mode, CPU) and vocabulary from a checked payload."""
+def build_model(payload: dict, source: str | Path = "checkpoint") -> tuple[LSTMModel, Tokenizer, ModelConfig]:
+    """Model (train mode, CPU) and tokenizer from a checked payload."""
     known = {f.name for f in fields(ModelConfig)}
     config_dict = payload["config"]
     if not isinstance(config_dict, dict) or set(config_dict) - known:
         raise CheckpointError(f"{source} has a model config this code does not know: {config_dict!r}")
     try:
         config = ModelConfig(**config_dict)
-        vocab = Vocab(payload["vocab"])
+        vocab = tokenizer_from_spec(payload["tokenizer"])
     except (TypeError, ValueError) as exc:
-        raise CheckpointError(f"{source} has a bad config or vocabulary: {exc}") from exc
+        raise CheckpointError(f"{source} has a bad config or tokenizer: {exc}") from exc
     if len(vocab) != config.vocab_size:
         raise CheckpointError(f"{source}: vocabulary of {len(vocab)} ids but config says {config.vocab_size}")
-    model = CharLSTM(config)
+    model = LSTMModel(config)
+    weights = payload["state_dict"]
+    if config.tie_embeddings and isinstance(weights, dict) and "embedding.weight" in weights:
+        weights = {**weights, _TIED_HEAD: weights["embedding.weight"]}
     try:
-        model.load_state_dict(payload["state_dict"])
+        model.load_state_dict(weights)
     except (RuntimeError, TypeError, AttributeError) as exc:
         raise CheckpointError(f"{source}: weights do not fit the config ({exc})") from exc
     return model, vocab, config

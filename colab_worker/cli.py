@@ -35,13 +35,16 @@ def add_train(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cuda when available)")
     p.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's choice)")
     p.add_argument("--dry-run", action="store_true", help="train two steps and evaluate once (for tests)")
-    for f in fields(ModelConfig):
-        if f.name != "vocab_size":
-            p.add_argument(f"--{f.name.replace('_', '-')}", type=type(f.default), default=f.default,
-                           help=f"model: {f.name} (default {f.default})")
-    for f in fields(TrainConfig):
-        p.add_argument(f"--{f.name.replace('_', '-')}", type=type(f.default), default=f.default,
-                       help=f"training: {f.name} (default {f.default})")
+    p.add_argument("--hold-out", action="append", default=[], metavar="FILE_NAME",
+                   help="a corpus file read for the validation split but left out of training, to be "
+                        "scored whole with `evaluate` (repeatable)")
+    for group, config_fields in (("model", fields(ModelConfig)), ("training", fields(TrainConfig))):
+        for f in config_fields:
+            if f.name == "vocab_size" and group == "model":
+                continue
+            kind = {"action": argparse.BooleanOptionalAction} if isinstance(f.default, bool) else {"type": type(f.default)}
+            p.add_argument(f"--{f.name.replace('_', '-')}", default=f.default, **kind,
+                           help=f"{group}: {f.name} (default {f.default})")
     p.set_defaults(func=run_train)
 
 
@@ -57,7 +60,7 @@ def run_train(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     model_config = {f.name: getattr(args, f.name) for f in fields(ModelConfig) if f.name != "vocab_size"}
     config = TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig)})
-    result = train(args.corpus, args.out, model_config, config, checkpoint_path=args.checkpoint,
+    result = train(args.corpus, args.out, model_config, config, held_out=args.hold_out, checkpoint_path=args.checkpoint,
                    resume=not args.fresh, device=device, dry_run=args.dry_run, progress_bar=True)
     print(f"best validation loss {result.best_val_loss:.4f} nats/char after {result.steps} steps "
           f"({result.stopped_by}); model in {result.out_path}")
@@ -156,9 +159,9 @@ def run_evaluate(args: argparse.Namespace) -> int:
     loaded = load_model(args.model, device)
     if args.split == "reference":
         split = reference_split(read_corpus(args.files))
-        blocks = [torch.tensor(loaded.vocab.encode(b)) for b in split.validation]
-        loss = validation_loss(loaded.model, blocks, device)
-        chars = sum(len(b) - 1 for b in blocks)
+        blocks = split.validation
+        loss = validation_loss(loaded.model, loaded.vocab, blocks, device)
+        chars = sum(len(b) for b in blocks)
         if args.json:
             print(json.dumps({"split": "reference", "files": len(args.files), "blocks": len(blocks),
                               "chars": chars, "nats_per_char": loss}))

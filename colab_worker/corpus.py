@@ -13,6 +13,7 @@ name order, cut the result into 10,000-character blocks and hold out blocks 7, 2
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,8 +68,16 @@ def read_book(path: str | Path) -> str:
 
 def read_corpus(paths: list[str | Path]) -> str:
     """The prepared files, in name order, joined by a blank line."""
+    return "\n".join(read_books(paths).values())
+
+
+def read_books(paths: list[str | Path]) -> dict[str, str]:
+    """Each prepared file by its name, in name order (the order :func:`read_corpus` joins them in)."""
     ordered = sorted((Path(p) for p in paths), key=lambda p: p.name)
-    return "\n".join(read_book(p) for p in ordered)
+    names = [p.name for p in ordered]
+    if len(set(names)) != len(names):
+        raise ValueError("two corpus files share a name: " + ", ".join(sorted({n for n in names if names.count(n) > 1})))
+    return {p.name: read_book(p) for p in ordered}
 
 
 @dataclass(frozen=True)
@@ -77,6 +86,37 @@ class Split:
 
     train: str
     validation: list[str]
+
+
+def book_split(books: dict[str, str], held_out: Sequence[str] = ()) -> Split:
+    """The reference split of the books joined as :func:`read_corpus` joins them, with the
+    books named in ``held_out`` also left out of the training text (they are scored whole,
+    as books the model never read; the validation blocks stay those of the whole corpus)."""
+    unknown = sorted(set(held_out) - set(books))
+    if unknown:
+        raise ValueError(f"held-out book {unknown[0]!r} is not one of the corpus files")
+    spans, start = [], 0
+    for name, text in books.items():
+        if name in held_out:
+            spans.append((start, start + len(text)))
+        start += len(text) + 1  # the newline read_corpus joins with
+    joined = "\n".join(books.values())
+    split = reference_split(joined)
+    if not spans:
+        return split
+    if not _held_block_indices(len(joined)):
+        raise ValueError(f"holding a book out needs a corpus of at least {BLOCK_CHARS * (HOLDOUT_OFFSET + 1):,} characters")
+    kept = bytearray(b"\x01") * len(joined)
+    for a, b in spans:
+        kept[a:b] = bytes(b - a)
+    for i in _held_block_indices(len(joined)):
+        kept[i * BLOCK_CHARS:(i + 1) * BLOCK_CHARS] = bytes(len(kept[i * BLOCK_CHARS:(i + 1) * BLOCK_CHARS]))
+    train = "".join(joined[m.start():m.end()] for m in re.finditer(b"\x01+", bytes(kept)))
+    return Split(train=train, validation=split.validation)
+
+
+def _held_block_indices(length: int) -> list[int]:
+    return [i for i in range((length + BLOCK_CHARS - 1) // BLOCK_CHARS) if i % HOLDOUT_EVERY == HOLDOUT_OFFSET]
 
 
 def reference_split(text: str, block_chars: int = BLOCK_CHARS, every: int = HOLDOUT_EVERY,

@@ -1,4 +1,4 @@
-"""The character LSTM language model and its configuration."""
+"""The LSTM language model (over characters or subword tokens) and its configuration."""
 
 from __future__ import annotations
 
@@ -13,23 +13,33 @@ State = tuple[torch.Tensor, torch.Tensor]  # (h, c), each [num_layers, batch, hi
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Shape of a :class:`CharLSTM`; stored in every checkpoint."""
+    """Shape of a :class:`LSTMModel`; stored in every checkpoint.
+
+    ``tie_embeddings``: the output layer reuses the input embedding's weights (Press & Wolf,
+    2017), which needs ``embedding_dim == hidden_size``; it halves the weights a large
+    subword vocabulary costs."""
 
     vocab_size: int
     embedding_dim: int = 64
     hidden_size: int = 256
     num_layers: int = 2
     dropout: float = 0.1
+    tie_embeddings: bool = False
+
+    def __post_init__(self) -> None:
+        if self.tie_embeddings and self.embedding_dim != self.hidden_size:
+            raise ValueError(f"tied embeddings need embedding_dim == hidden_size, "
+                             f"not {self.embedding_dim} and {self.hidden_size}")
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-class CharLSTM(nn.Module):
-    """Embedding -> multi-layer LSTM -> linear head giving next-character logits.
+class LSTMModel(nn.Module):
+    """Embedding -> multi-layer LSTM -> linear head giving next-token logits.
 
     ``forward`` and ``advance`` run whole sequences through cuDNN/oneDNN (training, feeding a
-    prime); ``step`` advances one character with LSTM-cell kernels on the same weights, so a
+    prime); ``step`` advances one token with LSTM-cell kernels on the same weights, so a
     decode loop can be captured in a CUDA graph and needs no cuDNN workspace.
     """
 
@@ -46,6 +56,8 @@ class CharLSTM(nn.Module):
         )
         self.drop = nn.Dropout(config.dropout)
         self.head = nn.Linear(config.hidden_size, config.vocab_size)
+        if config.tie_embeddings:
+            self.head.weight = self.embedding.weight
 
     def initial_state(self, batch_size: int, device: torch.device | str | None = None) -> State:
         shape = (self.config.num_layers, batch_size, self.config.hidden_size)
@@ -62,7 +74,7 @@ class CharLSTM(nn.Module):
 
     def advance(self, ids: torch.Tensor, state: State | None = None, chunk: int = 4096) -> State:
         """Feed ``ids`` [batch, time] and return only the final state (no logits), ``chunk``
-        characters at a time so a long prime needs little memory."""
+        tokens at a time so a long prime needs little memory."""
         if state is None:
             state = self.initial_state(ids.shape[0], ids.device)
         for start in range(0, ids.shape[1], chunk):
@@ -79,7 +91,7 @@ class CharLSTM(nn.Module):
 
     def step(self, ids: torch.Tensor, hs: list[torch.Tensor], cs: list[torch.Tensor], weights: tuple | None = None
              ) -> tuple[torch.Tensor, list[torch.Tensor], list[torch.Tensor]]:
-        """One character per row, eval mode: ``ids`` [batch], per-layer ``hs``/``cs`` [batch, hidden]
+        """One token per row, eval mode: ``ids`` [batch], per-layer ``hs``/``cs`` [batch, hidden]
         -> logits [batch, vocab] and the new per-layer states (``torch.lstm_cell``, a fused kernel on CUDA).
         ``weights``: ``step_weights()``, to skip looking them up."""
         embedding, cells, head_weight, head_bias = weights or self.step_weights()

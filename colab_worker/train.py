@@ -29,11 +29,15 @@ from pathlib import Path
 import torch
 from torch.nn import functional as F
 
-from .checkpoint import PARAGRAPHS, CheckpointError, build_model, model_payload, read_payload, save_atomic
-from .corpus import prepare_text, read_corpus, reference_split
+from .checkpoint import (CHARS, PARAGRAPHS, CheckpointError, Tokenizer, build_model, model_payload, read_payload,
+                         save_atomic)
+from .cleaning import clean_prose
+from .corpus import book_split, prepare_text, read_books, reference_split
 from .devices import pick_device
-from .model import CharLSTM, ModelConfig
-from .vocab import UNK_ID, Vocab, normalize_newlines
+from .generation import START
+from .model import LSTMModel, ModelConfig
+from .tokenizer import BPE, BPETokenizer
+from .vocab import UNK_ID, Vocab
 
 
 @dataclass(frozen=True)
@@ -54,8 +58,11 @@ class TrainConfig:
     eval_blocks: int = 0           # held-out blocks scored at each evaluation, evenly spaced (0: all)
     checkpoint_every_s: float = 120.0
     grad_clip: float = 1.0
-    unk_rate: float = 0.002        # share of input characters replaced by UNK so its embedding is learned
-    min_char_count: int = 1        # rarer characters are left out of the vocabulary (see vocab.py)
+    tokenizer: str = CHARS         # "bpe": byte-level BPE learned from the corpus; "chars": a character vocabulary
+    vocab_size: int = 4096         # tokens a learned BPE tokenizer holds
+    clean: bool = True             # leave what is not prose out of the training text (see cleaning.py)
+    unk_rate: float = 0.002        # chars: share of input characters replaced by UNK so its embedding is learned
+    min_char_count: int = 1        # chars: rarer characters are left out of the vocabulary (see vocab.py)
     seed: int = 1234
 
 
@@ -109,38 +116,42 @@ def loss_curve_path(out_path: str | Path) -> Path:
     return out_path.with_name(out_path.stem + ".loss.png")
 
 
-def validation_loss(model: CharLSTM, blocks: Sequence[torch.Tensor], device: torch.device,
-                    chunk: int = 1000) -> float:
-    """Mean nats/char of predicting each character of each block from the ones before it in
-    that block, starting from an empty state (the first character of a block is not scored)."""
+def validation_loss(model: LSTMModel, tokenizer: Tokenizer, blocks: Sequence[str], device: torch.device,
+                    chunk: int = 512) -> float:
+    """Nats per character of the held-out ``blocks``: each is read after ``START`` from an
+    empty state (as ``scoring.score_text`` reads a book) and every one of its tokens is
+    scored; the total is divided by the blocks' characters, whatever the tokenization."""
+    start = tokenizer.encode(START)
+    rows = [start + tokenizer.encode(b) for b in blocks if b]
+    if not rows:
+        return math.nan
     was_training = model.training
     model.eval()
-    total, count = 0.0, 0
-    by_length: dict[int, list[torch.Tensor]] = {}
-    for b in blocks:
-        if len(b) > 1:
-            by_length.setdefault(len(b), []).append(b)
+    width = max(len(r) for r in rows)
+    ids = torch.zeros(len(rows), width, dtype=torch.long)
+    targets = torch.full((len(rows), width), -100, dtype=torch.long)
+    for i, r in enumerate(rows):
+        ids[i, :len(r)] = torch.tensor(r)
+        targets[i, len(start) - 1:len(r) - 1] = torch.tensor(r[len(start):])
+    ids, targets = ids.to(device), targets.to(device)
+    total, state = 0.0, None
     with torch.no_grad():
-        for group in by_length.values():
-            ids = torch.stack(group).to(device)
-            state = None
-            for start in range(0, ids.shape[1] - 1, chunk):
-                x = ids[:, start:start + chunk]
-                y = ids[:, start + 1:start + chunk + 1]
-                logits, state = model(x[:, :y.shape[1]], state)
-                total += F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1), reduction="sum").item()
-                count += y.numel()
+        for a in range(0, width, chunk):
+            logits, state = model(ids[:, a:a + chunk], state)
+            total += F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets[:, a:a + chunk].reshape(-1),
+                                     ignore_index=-100, reduction="sum").item()
     model.train(was_training)
-    return total / max(count, 1)
+    return total / sum(len(b) for b in blocks)
 
 
 def _fingerprint(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def _describe(corpus_paths: Sequence[str | Path], text: str) -> str:
+def _describe(corpus_paths: Sequence[str | Path], text: str, held_out: Sequence[str] = ()) -> str:
     names = ", ".join(sorted(Path(p).name for p in corpus_paths)) or "text given in memory"
-    return f"{names} ({len(text):,} characters, sha256 {_fingerprint(text)})"
+    kept_out = f"; held out: {', '.join(sorted(held_out))}" if held_out else ""
+    return f"{names} ({len(text):,} characters, sha256 {_fingerprint(text)}{kept_out})"
 
 
 def train(
@@ -150,6 +161,8 @@ def train(
     config: TrainConfig = TrainConfig(),
     *,
     text: str | None = None,
+    held_out: Sequence[str] = (),
+    tokenizer: Tokenizer | None = None,
     checkpoint_path: str | Path | None = None,
     resume: bool = True,
     device: torch.device | str | None = None,
@@ -164,19 +177,30 @@ def train(
     on ``text``; write the best model to ``out_path`` and return a :class:`TrainResult`.
 
     ``model_config`` overrides fields of :class:`ModelConfig` (``vocab_size`` comes from the
-    corpus). With ``resume`` and an existing checkpoint for the same corpus and shapes, the
+    tokenizer). ``held_out``: names of corpus files kept out of training (see
+    :func:`.corpus.book_split`). ``tokenizer``: the one to train with (a shipped model's, say);
+    by default one is learned from the training text, as ``config.tokenizer`` says. With ``resume`` and an existing checkpoint for the same corpus and shapes, the
     run continues where it stopped; a checkpoint for anything else raises
     :class:`CheckpointError`. ``should_stop()`` is polled every step: when it returns True
     the checkpoint is written and the call returns (``stopped_by="should_stop"``).
     ``on_checkpoint(path)`` runs after each checkpoint write (e.g. to copy it to a queue's
     store). ``dry_run`` trains two steps and evaluates once, for tests.
     """
+    if config.tokenizer not in (BPE, CHARS):
+        raise ValueError(f"unknown tokenizer {config.tokenizer!r}: use {BPE} or {CHARS}")
+    if config.lr_schedule not in ("plateau", "cosine"):
+        raise ValueError(f"unknown learning rate schedule {config.lr_schedule!r}: use plateau or cosine")
+    if config.lr_schedule == "cosine" and not config.max_steps:
+        raise ValueError("the cosine learning rate schedule needs max_steps")
     if text is None:
         if not corpus_paths:
             raise ValueError("give corpus files or text to train on")
-        text = read_corpus(list(corpus_paths))
+        books = read_books(list(corpus_paths))
+        text = "\n".join(books.values())
+        split = book_split(books, held_out)
     else:
         text = prepare_text(text)
+        split = reference_split(text)
     if len(text) < 100:
         raise ValueError(f"a corpus of {len(text)} characters is too short to train on")
     if dry_run:
@@ -185,28 +209,31 @@ def train(
     checkpoint_path = Path(checkpoint_path) if checkpoint_path else default_checkpoint_path(out_path)
     device = torch.device(device) if device is not None else pick_device("auto")
 
-    split = reference_split(text)
-    vocab = Vocab.from_text(text, config.min_char_count)
+    train_text = clean_prose(split.train) if config.clean else split.train
+    if resume and checkpoint_path.is_file():
+        tokenizer = build_model(read_payload(checkpoint_path), checkpoint_path)[1]
+    elif tokenizer is None:
+        tokenizer = (BPETokenizer.train(train_text.split("\n"), config.vocab_size) if config.tokenizer == BPE
+                     else Vocab.from_text(train_text, config.min_char_count))
+    vocab = tokenizer
     mc = ModelConfig(**{**(model_config or {}), "vocab_size": len(vocab)})
-    train_ids = torch.tensor(vocab.encode(split.train), dtype=torch.long)
-    if config.lr_schedule not in ("plateau", "cosine"):
-        raise ValueError(f"unknown learning rate schedule {config.lr_schedule!r}: use plateau or cosine")
-    if config.lr_schedule == "cosine" and not config.max_steps:
-        raise ValueError("the cosine learning rate schedule needs max_steps")
-    held_out = split.validation
-    if 0 < config.eval_blocks < len(held_out):
-        held_out = [held_out[i * len(held_out) // config.eval_blocks] for i in range(config.eval_blocks)]
-    val_blocks = [torch.tensor(vocab.encode(b), dtype=torch.long) for b in held_out]
+    encode = vocab.encode_long if isinstance(vocab, BPETokenizer) else vocab.encode
+    train_ids = torch.tensor(encode(train_text), dtype=torch.long)
+    chars_per_token = len(train_text) / max(len(train_ids), 1)
+    unk_rate = config.unk_rate if isinstance(vocab, Vocab) else 0.0
+    held = split.validation
+    if 0 < config.eval_blocks < len(held):
+        held = [held[i * len(held) // config.eval_blocks] for i in range(config.eval_blocks)]
     streams_len = (len(train_ids) - 1) // config.batch_size
     seq_len = min(config.seq_len, streams_len)
     if seq_len < 1:
         raise ValueError("the training text is too short for this batch size")
     windows_per_epoch = streams_len // seq_len
-    corpus = _describe(corpus_paths, text)
+    corpus = _describe(corpus_paths, text, held_out)
 
     generator = torch.Generator().manual_seed(config.seed)
     torch.manual_seed(config.seed)
-    model = CharLSTM(mc)
+    model = LSTMModel(mc)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     st, state = _State(lr=config.lr), None
     if resume and checkpoint_path.is_file():
@@ -266,8 +293,8 @@ def train(
             a, b = st.position * seq_len, (st.position + 1) * seq_len
             x = inputs[:, a:b]
             y = targets[:, a:b].to(device)
-            if config.unk_rate > 0:
-                x = x.masked_fill(torch.rand(x.shape, generator=generator) < config.unk_rate, UNK_ID)
+            if unk_rate > 0:
+                x = x.masked_fill(torch.rand(x.shape, generator=generator) < unk_rate, UNK_ID)
             logits, state = model(x.to(device), state)
             state = (state[0].detach(), state[1].detach())
             loss = F.cross_entropy(logits.reshape(-1, mc.vocab_size), y.reshape(-1))
@@ -279,13 +306,14 @@ def train(
             st.position += 1
             if st.position >= windows_per_epoch:
                 st.position, st.epoch = 0, st.epoch + 1
-            train_loss = loss.item()
+            train_loss = loss.item() / chars_per_token
             st.loss_sum, st.loss_count = st.loss_sum + train_loss, st.loss_count + 1
 
             val = None
             if st.step % config.eval_every == 0 or st.position == 0:
-                val = validation_loss(model, val_blocks, device)
-                st.history.append({"step": st.step, "train_loss": st.loss_sum / st.loss_count, "val_loss": val, "lr": st.lr})
+                val = validation_loss(model, vocab, held, device)
+                st.history.append({"step": st.step, "train_loss": st.loss_sum / st.loss_count,
+                                   "val_loss": val, "lr": st.lr})
                 st.loss_sum, st.loss_count = 0.0, 0
                 if val < st.best_val_loss - config.min_improvement:
                     st.bad_evals = 0
@@ -318,7 +346,7 @@ def train(
                 progress_callback(Progress(
                     step=st.step, epoch=st.epoch + st.position / windows_per_epoch, train_loss=train_loss,
                     val_loss=val, best_val_loss=None if st.best_val_loss == math.inf else st.best_val_loss,
-                    lr=st.lr, chars_per_s=rate * seq_len * config.batch_size, eta_s=eta,
+                    lr=st.lr, chars_per_s=rate * seq_len * config.batch_size * chars_per_token, eta_s=eta,
                 ))
         checkpoint()
     finally:
@@ -347,7 +375,7 @@ def _metadata(corpus: str, st: _State, config: TrainConfig) -> dict:
     }
 
 
-def _restore(path: Path, model: CharLSTM, optimizer: torch.optim.Optimizer, generator: torch.Generator,
+def _restore(path: Path, model: LSTMModel, optimizer: torch.optim.Optimizer, generator: torch.Generator,
              mc: ModelConfig, vocab: Vocab, corpus: str) -> tuple[_State, tuple | None]:
     """Load a training checkpoint into ``model``, ``optimizer`` and the random generators;
     return the loop state and the LSTM state carried between windows (None at an epoch start)."""

@@ -9,7 +9,7 @@ import torch
 from colab_worker.checkpoint import LoadedModel, save_model
 from colab_worker.cli import main
 from colab_worker.generation import BatchFull, SamplingParams, StoryBatch
-from colab_worker.model import CharLSTM, ModelConfig
+from colab_worker.model import LSTMModel, ModelConfig
 from colab_worker.vocab import Vocab
 
 CORPUS = ("The fox ran into the wood, and the bear sat by the river.\n"
@@ -21,7 +21,7 @@ def loaded() -> LoadedModel:
     vocab = Vocab.from_text(CORPUS)
     torch.manual_seed(7)
     config = ModelConfig(vocab_size=len(vocab), embedding_dim=8, hidden_size=24, num_layers=2)
-    model = CharLSTM(config).eval()
+    model = LSTMModel(config).eval()
     with torch.no_grad():  # sharper than at initialisation, and lines a few dozen characters long
         model.head.weight.mul_(8.0)
         model.head.bias[vocab.encode("\n")[0]] += 1.5

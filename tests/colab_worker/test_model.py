@@ -5,17 +5,17 @@ import pickle
 import pytest
 import torch
 
-from colab_worker.checkpoint import CheckpointError, load_model, resolve, save_model
+from colab_worker.checkpoint import CheckpointError, load_model, model_payload, resolve, save_model
 from colab_worker.corpus import read_corpus, reference_split, strip_gutenberg
-from colab_worker.model import CharLSTM, ModelConfig
+from colab_worker.model import LSTMModel, ModelConfig
 from colab_worker.vocab import UNK_ID, Vocab
 
 TEXT = "Once upon a time, a king said: \"Go!\"\nThe queen went away.\n"
 
 
-def tiny(vocab: Vocab, seed: int = 0) -> CharLSTM:
+def tiny(vocab: Vocab, seed: int = 0) -> LSTMModel:
     torch.manual_seed(seed)
-    return CharLSTM(ModelConfig(vocab_size=len(vocab), embedding_dim=8, hidden_size=16, num_layers=2)).eval()
+    return LSTMModel(ModelConfig(vocab_size=len(vocab), embedding_dim=8, hidden_size=16, num_layers=2)).eval()
 
 
 def test_step_by_step_equals_sequence_forward():
@@ -114,12 +114,19 @@ def test_incompatible_checkpoints_are_checkpoint_errors(tmp_path):
     good = {"format": "charlstm", "version": 1, "config": model.config.to_dict(), "vocab": vocab.chars,
             "state_dict": model.state_dict(), "metadata": {}}
     cases = {
-        "not a charlstm": {**good, "format": "gpt"},
+        "not a model file": {**good, "format": "gpt"},
         "format version": {**good, "version": 99},
         "lacks 'vocab'": {k: v for k, v in good.items() if k != "vocab"},
         "does not know": {**good, "config": {**good["config"], "attention": True}},
         "vocabulary of": {**good, "vocab": vocab.chars[:-1]},
         "do not fit": {**good, "config": {**good["config"], "hidden_size": 32}},
+    }
+    current = model_payload(model, vocab, {})
+    cases |= {
+        "format version 3": {**current, "version": 3},
+        "lacks 'tokenizer'": {k: v for k, v in current.items() if k != "tokenizer"},
+        "unknown tokenizer": {**current, "tokenizer": {"type": "wordpiece"}},
+        "not a byte-level BPE": {**current, "tokenizer": {"type": "bpe", "json": "{}"}},
     }
     for message, payload in cases.items():
         path = tmp_path / "m.pt"

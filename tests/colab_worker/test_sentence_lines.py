@@ -10,7 +10,7 @@ import torch
 
 from colab_worker.checkpoint import LoadedModel, save_model
 from colab_worker.generation import START, SamplingParams, StoryBatch
-from colab_worker.model import CharLSTM, ModelConfig
+from colab_worker.model import LSTMModel, ModelConfig
 from colab_worker.vocab import Vocab
 from stories.story_text import story_text
 
@@ -23,7 +23,7 @@ def loaded() -> LoadedModel:
     vocab = Vocab.from_text(CORPUS + "\t")
     torch.manual_seed(7)
     config = ModelConfig(vocab_size=len(vocab), embedding_dim=8, hidden_size=24, num_layers=2)
-    model = CharLSTM(config).eval()
+    model = LSTMModel(config).eval()
     with torch.no_grad():  # words, sentence ends and a paragraph break now and then
         model.head.weight.mul_(6.0)
         for ch, boost in ((" ", 2.5), (".", 1.5), ("T", 1.0), ("\n", 0.3), ("\t", 3.0)):

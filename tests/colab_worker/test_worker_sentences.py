@@ -4,7 +4,7 @@ paragraph breaks reported beside the lines, and a continued story that goes on e
 import torch
 
 from colab_worker.checkpoint import save_model
-from colab_worker.model import CharLSTM, ModelConfig
+from colab_worker.model import LSTMModel, ModelConfig
 from colab_worker.vocab import Vocab
 from drivequeue import Queue, Timing, open_store
 from stories.story_text import story_text
@@ -16,7 +16,7 @@ CORPUS = "The fox ran into the wood. The bear sat by the river!\n\nWho is there?
 def paragraphs_model(path):
     vocab = Vocab.from_text(CORPUS)
     torch.manual_seed(3)
-    model = CharLSTM(ModelConfig(vocab_size=len(vocab), embedding_dim=8, hidden_size=24)).eval()
+    model = LSTMModel(ModelConfig(vocab_size=len(vocab), embedding_dim=8, hidden_size=24)).eval()
     with torch.no_grad():
         model.head.weight.mul_(6.0)
         for ch, boost in ((" ", 2.5), (".", 1.5), ("T", 1.0), ("\n", 0.5)):
