@@ -140,9 +140,9 @@ def _check_fields(kind: JobKind, fields_of: Callable[[int], Mapping[str, Field]]
     if not kind.serves(version):
         raise InvalidPayload(f"unknown {kind.name} payload version {shown(version)} (this program knows {kind.version})")
     fields = fields_of(version)
-    unknown = sorted(str(name) for name in payload if name != "v" and name not in fields)
-    if unknown:
-        raise InvalidPayload(f"unknown field {shown(unknown[0])} in a {kind.name} {what}")
+    unknown = min((str(name) for name in payload if name != "v" and name not in fields), default=None)
+    if unknown is not None:
+        raise InvalidPayload(f"unknown field {shown(unknown)} in a {kind.name} {what}")
     clean: dict[str, Any] = {"v": version}
     for name, spec in fields.items():
         value = payload.get(name)

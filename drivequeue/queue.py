@@ -216,6 +216,7 @@ class Queue:
                 "started": record.started,
                 "state": record.state,
                 "claims": len(record.claims),
+                "report": record.report,
                 "online": self.leases.online(entry.key, now),
             })
         self.leases.forget(keys)
@@ -278,16 +279,17 @@ class Queue:
     # -- workers -----------------------------------------------------------------------------
 
     def worker(self, host: str, device: str, offers: list[str] = (), version: str = "",
-               kinds: set[str] | None = None, background: bool = True):
+               kinds: set[str] | None = None, background: bool = True, probe=None):
         """A ``WorkerSession`` (a context manager) that registers and heartbeats a worker.
 
         ``background``: beat from a daemon thread every ``timing.heartbeat``
         seconds (default); otherwise the caller must call ``session.heartbeat()``.
+        ``probe``: tells each heartbeat the device's name and memory (``worker_report``).
         """
         from .worker import WorkerSession
 
         return WorkerSession(self, host=host, device=device, offers=offers, version=version,
-                             kinds=kinds, background=background)
+                             kinds=kinds, background=background, probe=probe)
 
     # -- helpers -------------------------------------------------------------------------------
 
