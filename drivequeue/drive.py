@@ -484,7 +484,7 @@ class DriveStore(Store):
 
     # -- big files ----------------------------------------------------------------------
 
-    def upload(self, key: str, name: str, path: str | os.PathLike, progress: Progress | None = None) -> str | None:
+    def upload(self, key: str, name: str, path: str | os.PathLike, progress: Progress | None = None) -> str:
         """Create ``key`` from a local file with a chunked, resumable upload; returns Drive's MD5."""
         check_key(key)
         check_name(name)
