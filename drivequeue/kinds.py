@@ -18,9 +18,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import InvalidKey, InvalidPayload
+from .errors import InvalidKey, InvalidPayload, shown
 from .files import check_file_name
-from .records import parse_job_id, shown
+from .job_ids import parse_job_id
 from .status import JobStatus
 
 #: control characters (Unicode category Cc) other than newline and tab

@@ -13,16 +13,8 @@ from . import files
 from .errors import ConfigError, InvalidPayload, JobFailed, JobStateError, KeyExists, NotFound
 from .kinds import JobKind, get_kind
 from .leases import LeaseWatch
-from .records import (
-    CancelRecord,
-    JobRecord,
-    SegmentRecord,
-    hash_secret,
-    make_job_id,
-    new_secret,
-    parse_job_id,
-    secret_matches,
-)
+from .job_ids import hash_secret, make_job_id, new_secret, parse_job_id, secret_matches
+from .records import CancelRecord, JobRecord, SegmentRecord
 from .retention import GarbageCollector
 from .state import JobReader, JobView
 from .status import JobState, JobStatus, WorkerInfo
