@@ -54,6 +54,8 @@ class JobKind:
     ``older``: the fields of older payload versions that are still read.
     ``view``: ``status -> status``, the kind's own view of its records (e.g. its
     output ``marks`` and ``meta`` under names of its own); None: shown as they are.
+    ``check``: a rule across the fields of a checked payload (``InvalidPayload`` if it is
+    broken), for what one field's checker cannot see alone.
     """
 
     name: str
@@ -67,6 +69,7 @@ class JobKind:
     lines_kept: Callable[[Mapping[str, Any], int, int], int] | None = None
     older: Mapping[int, Mapping[str, Field]] = field(default_factory=dict)
     view: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    check: Callable[[Mapping[str, Any]], None] | None = None
 
     def __post_init__(self) -> None:
         if not KIND_NAME.fullmatch(self.name):
@@ -85,7 +88,10 @@ class JobKind:
             version == self.version or version in self.older)
 
     def validate(self, payload: object) -> dict[str, Any]:
-        return _check_fields(self, lambda v: self.fields if v == self.version else self.older[v], payload)
+        clean = _check_fields(self, lambda v: self.fields if v == self.version else self.older[v], payload)
+        if self.check is not None:
+            self.check(clean)
+        return clean
 
     def validate_continue(self, payload: object) -> dict[str, Any]:
         continue_fields = self.continue_fields

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from drivequeue import Queue
 from drivequeue.errors import InvalidKey, InvalidPayload, NotFound
-from stories.kinds import STORY, story_view
+from stories.kinds import STORY, check_new_text, story_view
 from stories.story_text import story_text
 
 from .config import Config
@@ -44,11 +44,14 @@ class Stories:
         return view
 
     def text(self, story_id: str) -> str:
-        """The whole story as plain text, as the model read it: sentences joined by spaces and
-        paragraphs by a blank line (older stories: the seed, then one line per line)."""
+        """The whole story as a plain-text file: sentences joined by spaces and paragraphs by a
+        blank line (older stories: the seed, then one line per line)."""
+        return self.model_text(story_id).rstrip() + "\n"
+
+    def model_text(self, story_id: str) -> str:
+        """The story exactly as the model has read it when it writes the next line."""
         view = self.view(story_id)
-        seed = view["payload"].get("seed", "")
-        return story_text(seed, view["lines"], view["paragraph_ends"], view["seed_end"]).rstrip() + "\n"
+        return story_text(view["payload"].get("seed", ""), view["lines"], view["paragraph_ends"], view["seed_end"])
 
     def workers(self) -> list[dict]:
         """The workers the queue knows about, online or not."""
@@ -67,17 +70,29 @@ class Stories:
     def submit(self, payload: dict, story_id: str | None = None) -> str:
         """Queue a new story (``InvalidPayload`` for bad input, ``QueueFull`` when busy)."""
         # types and ranges first: nothing unchecked reaches the cache or the store
-        parent = STORY.validate(payload)["parent"]
-        if parent is not None:
-            try:
-                self.view(parent)  # the parent must exist and its link must be right
-            except (NotFound, InvalidKey):
-                raise InvalidPayload("parent is not a valid story id") from None
+        clean = STORY.validate(payload)
+        if clean["parent"] is not None:
+            check_new_text(clean["seed"], self._parent_text(clean["parent"]))
         self._check_room()
         story_id = self.queue.submit("story", payload, job_id=story_id)
         self.statuses.forget(story_id)
         self.listings.forget("queued")
         return story_id
+
+    def edit(self, parent: str, keep: int, payload: dict, story_id: str | None = None) -> str:
+        """Queue a new story whose beginning is ``parent``'s first ``keep`` characters (as the
+        model read them) followed by ``payload["seed"]``, the edited end."""
+        text = self._parent_text(parent)
+        if keep > len(text):
+            raise InvalidPayload("the story is shorter than when this page was loaded: reload the page and edit again")
+        return self.submit({**payload, "seed": text[:keep] + payload.get("seed", ""), "parent": parent},
+                           story_id=story_id)
+
+    def _parent_text(self, parent: str) -> str:
+        try:
+            return self.model_text(parent)  # the parent must exist and its link must be right
+        except (NotFound, InvalidKey):
+            raise InvalidPayload("parent is not a valid story id") from None
 
     def continue_story(self, story_id: str, payload: dict) -> None:
         """Ask for more lines (``JobStateError`` while it is still being written)."""
