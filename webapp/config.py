@@ -19,6 +19,7 @@ from drivequeue.errors import BadStoreURL
 from drivequeue.urls import default_url, is_shared
 
 DEFAULT_QUEUE_URL = "var/queue"
+MIN_OPERATOR_KEY = 16
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,11 @@ class Config:
     environment: str = "production"
     #: when set, required to create or continue stories
     access_key: str | None = field(default=None, repr=False)
+    #: when set, opens the operator's page (``/operator``) and ``/metrics`` to whoever has it
+    operator_key: str | None = field(default=None, repr=False)
+    #: the operator's page and ``/metrics`` look at the whole queue at most once per this many
+    #: seconds per process, however many watch (never more often than ``poll_interval``)
+    operator_period: float = 5.0
     #: stories and continuations one client may ask for (Flask-Limiter syntax)
     create_limit: str = "10 per minute;100 per day"
     #: every other request of one client, page views and polling included
@@ -94,6 +100,7 @@ class Config:
             "queue_url": queue_url,
             "environment": environment,
             "access_key": environ.get("WEBAPP_ACCESS_KEY") or None,
+            "operator_key": _operator_key(environ),
             "trusted_proxies": _number(environ, "WEBAPP_TRUSTED_PROXIES", int, 1 if on_heroku else 0),
             "max_queued": _number(environ, "WEBAPP_MAX_QUEUED", int, cls.max_queued),
             "max_body_bytes": _number(environ, "WEBAPP_MAX_BODY_BYTES", int, cls.max_body_bytes),
@@ -101,6 +108,7 @@ class Config:
             "max_streams": _number(environ, "WEBAPP_MAX_STREAMS", int, cls.max_streams),
             "stream_seconds": _number(environ, "WEBAPP_STREAM_SECONDS", float, cls.stream_seconds),
             "store_patience": _number(environ, "WEBAPP_STORE_PATIENCE", float, cls.store_patience),
+            "operator_period": _number(environ, "WEBAPP_OPERATOR_PERIOD", float, cls.operator_period),
         }
         for name, variable in (
             ("create_limit", "WEBAPP_CREATE_LIMIT"),
@@ -127,6 +135,17 @@ class Config:
             "PREFERRED_URL_SCHEME": "https" if self.production else "http",
             "WTF_CSRF_TIME_LIMIT": None,  # a tab left open overnight can still continue its story
         }
+
+
+def _operator_key(environ: Mapping[str, str]) -> str | None:
+    key = environ.get("WEBAPP_OPERATOR_KEY") or None
+    if key is not None and len(key) < MIN_OPERATOR_KEY:
+        raise ConfigError(
+            f"WEBAPP_OPERATOR_KEY must be at least {MIN_OPERATOR_KEY} characters: it opens the operator's "
+            "page and /metrics to anyone who guesses it "
+            "(python -c 'import secrets; print(secrets.token_urlsafe(24))')"
+        )
+    return key
 
 
 def _number(environ: Mapping[str, str], name: str, kind: type, default):
