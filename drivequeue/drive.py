@@ -45,7 +45,6 @@ from googleapiclient.errors import HttpError
 from googleapiclient.http import MediaFileUpload, MediaInMemoryUpload, MediaIoBaseDownload
 
 from .auth import load_credentials
-from .backoff import Backoff
 from .drive_client import HTTP_TIMEOUT_S, DriveAPI, describe, error_reason
 from .errors import BadStoreURL, ConfigError, InvalidKey, KeyExists, NotFound, StoreUnavailable
 from .store import KEY_PATTERN, NAME_PATTERN, Entry, Store, check_key, check_name
@@ -111,8 +110,8 @@ class DriveSettings:
     def api(self) -> DriveAPI:
         """A Drive client with these credentials, endpoint, retry budget and request timeout."""
         credentials = load_credentials(self.token, self.token_file)
-        backoff = Backoff(first=self.retry_first, budget=self.retry_budget)
-        return DriveAPI(credentials, endpoint=self.endpoint, backoff=backoff, timeout=self.http_timeout)
+        return DriveAPI(credentials, endpoint=self.endpoint, retry_first=self.retry_first,
+                        retry_budget=self.retry_budget, timeout=self.http_timeout)
 
 
 def _seconds(env, name: str, default: float) -> float:
@@ -485,7 +484,7 @@ class DriveStore(Store):
 
     # -- big files ----------------------------------------------------------------------
 
-    def upload(self, key: str, name: str, path: str | os.PathLike, progress: Progress | None = None) -> str | None:
+    def upload(self, key: str, name: str, path: str | os.PathLike, progress: Progress | None = None) -> str:
         """Create ``key`` from a local file with a chunked, resumable upload; returns Drive's MD5."""
         check_key(key)
         check_name(name)
