@@ -30,7 +30,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from drivequeue import Queue
-from drivequeue.drive import RECONCILE_S, DriveSettings, DriveStore
+from drivequeue.drive import DriveStore
+from drivequeue.drive_changes import RECONCILE_S
+from drivequeue.drive_settings import DriveSettings
 from drivequeue.emulator import Emulator
 from drivequeue.metered_store import MeteredStore
 from drivequeue.timing import Timing
