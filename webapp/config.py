@@ -20,6 +20,7 @@ from drivequeue.errors import BadStoreURL
 from drivequeue.urls import default_url, is_shared
 
 DEFAULT_QUEUE_URL = "var/queue"
+MIN_OPERATOR_KEY = 16
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,11 @@ class Config:
     environment: str = "production"
     #: when set, required to create or continue stories
     access_key: str | None = field(default=None, repr=False)
+    #: when set, opens the operator's page (``/operator``) and ``/metrics`` to whoever has it
+    operator_key: str | None = field(default=None, repr=False)
+    #: the operator's page and ``/metrics`` look at the whole queue at most once per this many
+    #: seconds per process, however many watch (never more often than ``poll_interval``)
+    operator_period: float = 5.0
     #: stories and continuations one client may ask for (Flask-Limiter syntax)
     create_limit: str = "10 per minute;100 per day"
     #: every other request of one client, page views and polling included
@@ -96,6 +102,7 @@ class Config:
             "queue_url": queue_url,
             "environment": environment,
             "access_key": env.text("WEBAPP_ACCESS_KEY"),
+            "operator_key": _operator_key(env),
             "trusted_proxies": env.number("WEBAPP_TRUSTED_PROXIES", int, 1 if on_heroku else 0, minimum=0),
             "max_queued": env.number("WEBAPP_MAX_QUEUED", int, cls.max_queued, minimum=0),
             "max_body_bytes": env.number("WEBAPP_MAX_BODY_BYTES", int, cls.max_body_bytes, minimum=0),
@@ -103,6 +110,7 @@ class Config:
             "max_streams": env.number("WEBAPP_MAX_STREAMS", int, cls.max_streams, minimum=0),
             "stream_seconds": env.number("WEBAPP_STREAM_SECONDS", float, cls.stream_seconds, minimum=0),
             "store_patience": env.number("WEBAPP_STORE_PATIENCE", float, cls.store_patience, minimum=0),
+            "operator_period": env.number("WEBAPP_OPERATOR_PERIOD", float, cls.operator_period, minimum=0),
             "create_limit": env.text("WEBAPP_CREATE_LIMIT", cls.create_limit),
             "read_limit": env.text("WEBAPP_READ_LIMIT", cls.read_limit),
             "ratelimit_storage": env.text("WEBAPP_RATELIMIT_STORAGE", cls.ratelimit_storage),
@@ -125,3 +133,14 @@ class Config:
             "PREFERRED_URL_SCHEME": "https" if self.production else "http",
             "WTF_CSRF_TIME_LIMIT": None,  # a tab left open overnight can still continue its story
         }
+
+
+def _operator_key(env: Env) -> str | None:
+    key = env.text("WEBAPP_OPERATOR_KEY")
+    if key is not None and len(key) < MIN_OPERATOR_KEY:
+        raise ConfigError(
+            f"WEBAPP_OPERATOR_KEY must be at least {MIN_OPERATOR_KEY} characters: it opens the operator's "
+            "page and /metrics to anyone who guesses it "
+            "(python -c 'import secrets; print(secrets.token_urlsafe(24))')"
+        )
+    return key
