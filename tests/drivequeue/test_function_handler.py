@@ -13,7 +13,7 @@ from drivequeue.serve import Server, WorkerEnv
 from drivequeue.shutdown import Shutdown
 from tests.drivequeue import echo_plugin
 
-from .helpers import eventually
+from tests.helpers import eventually
 
 
 @pytest.fixture
