@@ -15,6 +15,7 @@ from, and attaches result files. How it ends decides the claim's ending:
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import shutil
@@ -190,9 +191,9 @@ class FunctionRunner:
         except LeaseLost as exc:
             log.warning("%s job %s dropped: %s", kind, claim.job_key, exc)
         except JobFailed as exc:
-            self._end(job, lambda: claim.fail(str(exc)), f"failed: {exc}")
+            self._end(job, functools.partial(claim.fail, str(exc)), f"failed: {exc}")
         except ChecksumMismatch as exc:
-            self._end(job, lambda: claim.crash(str(exc)), f"crashed: {exc}")
+            self._end(job, functools.partial(claim.crash, str(exc)), f"crashed: {exc}")
         except StoreUnavailable as exc:  # a stop came while the queue was unavailable: no attempt lost
             self._end(job, claim.release, f"given back: {exc}")
         except Exception as exc:  # a bug or a broken device: this attempt crashed
