@@ -38,7 +38,8 @@ from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
 from drivequeue import LocalStore, Queue, open_store
-from drivequeue.drive import DriveSettings, open_drive_store
+from drivequeue.drive import open_drive_store
+from drivequeue.drive_settings import DriveSettings
 from drivequeue.emulator import Emulator, Faults
 from webapp import Config, create_app
 

@@ -43,8 +43,9 @@ def cmd_auth(args) -> int:
           "DRIVEQUEUE_TOKEN='...') and to the notebook (a Colab secret named DRIVEQUEUE_TOKEN).",
           file=sys.stderr)
     if args.folder:
-        from .drive import DriveSettings, create_folder  # the Drive client, only when it is used
-        from .drive_client import DriveAPI
+        from .drive_client import DriveAPI  # the Drive client, only when it is used
+        from .drive_folders import create_folder
+        from .drive_settings import DriveSettings
 
         api = DriveAPI(credentials, endpoint=DriveSettings.from_env().endpoint)
         _print_folder(*create_folder(api, args.folder), args.folder)
@@ -52,7 +53,8 @@ def cmd_auth(args) -> int:
 
 
 def cmd_folder(args) -> int:
-    from .drive import DriveSettings, create_folder
+    from .drive_folders import create_folder
+    from .drive_settings import DriveSettings
 
     _print_folder(*create_folder(DriveSettings.from_env().api(), args.name), args.name)
     return 0

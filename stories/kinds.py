@@ -1,6 +1,5 @@
 """The story server's job kinds, ``story`` and ``train``: one definition for the web app, the
-CLI and the worker (a ``drivequeue`` plugin, registered through the ``drivequeue.plugins``
-entry point).
+CLI and the worker (declared to ``drivequeue`` by ``stories.plugin``).
 
 The limits and defaults below are what the form, the templates and the CLI show.
 """
@@ -160,13 +159,3 @@ TRAIN = JobKind(
     # keep: stop now and publish the best model so far (its result says so); else nothing is kept
     cancel_fields={"keep": Field(flag, False)},
 )
-
-#: what this plugin declares (docs/plugins.md)
-KINDS = [STORY, TRAIN]
-
-
-def cli(submit, commands, common) -> None:
-    """The story server's own ``drivequeue submit`` commands and ``continue`` and ``cancel`` flags."""
-    from .cli import cli as add
-
-    add(submit, commands, common)
