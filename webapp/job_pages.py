@@ -10,7 +10,6 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 
 from drivequeue import JobStatus
 from drivequeue.errors import InvalidPayload, JobStateError
-from stories.kinds import KINDS
 
 from .forms import CancelForm
 from .job_messages import describe_job
@@ -53,7 +52,8 @@ def cancel_job(job_id: str):
 
 
 def _keeps(status: JobStatus) -> bool:
-    kind = {k.name: k for k in KINDS}.get(status.kind)
+    """Whether a cancel of this job's kind may ask to keep what it has made."""
+    kind = _stories().queue.kinds.get(status.kind)
     return kind is not None and "keep" in kind.cancel_fields
 
 
