@@ -43,15 +43,15 @@ class Stopped(Exception):
 class Job:
     """One claimed job, as a plain-function handler sees it."""
 
-    def __init__(self, claim: Claim, env):
+    def __init__(self, claim: Claim, context):
         self.claim = claim
         self.key = claim.job_key
         self.attempt = claim.attempt
-        self.store = env.store
-        self.device = env.device
-        self.workdir = Path(env.cache_dir) / "jobs" / claim.job_key
-        self._stop = env.stop
-        self._timing = env.timing
+        self.store = context.store
+        self.device = context.device
+        self.workdir = Path(context.cache_dir) / "jobs" / claim.job_key
+        self._stop = context.stop
+        self._timing = context.timing
         self._cancelled = False
         self._last_progress = float("-inf")
         self._held_since: float | None = None  # a line a coalescing store may still hold
@@ -151,11 +151,9 @@ class Job:
 class FunctionRunner:
     """Runs ``handler`` for up to ``concurrency`` claims at once, each in its own thread."""
 
-    stepped = False
-
-    def __init__(self, handler: Callable[[dict, Job], Any], env, concurrency: int = 1):
+    def __init__(self, handler: Callable[[dict, Job], Any], context, concurrency: int = 1):
         self.handler = handler
-        self.env = env
+        self.context = context
         self.concurrency = getattr(handler, "concurrency", concurrency)
         self._threads: list[threading.Thread] = []
 
@@ -173,9 +171,6 @@ class FunctionRunner:
         self._threads.append(thread)
         thread.start()
 
-    def step(self) -> None:
-        """Nothing to do: the threads run on their own."""
-
     def drain(self, deadline: float) -> None:
         """Wait (until ``deadline``) for running jobs to see the stop and end their claims."""
         for thread in list(self._threads):
@@ -184,7 +179,7 @@ class FunctionRunner:
                 log.warning("%s did not stop in time; closing the session gives its job back", thread.name)
 
     def _run(self, claim: Claim) -> None:
-        job = Job(claim, self.env)
+        job = Job(claim, self.context)
         kind = claim.kind
         resumed = f", resuming after {claim.line_count} lines" if claim.line_count else ""
         log.info("%s job %s started (attempt %d)%s", kind, claim.job_key, claim.attempt, resumed)
@@ -214,7 +209,7 @@ class FunctionRunner:
 
     def _crash(self, job: Job, reason: str) -> None:
         """This attempt broke: the job is tried again, unless this was its last attempt."""
-        last = job.attempt >= self.env.timing.max_attempts
+        last = job.attempt >= self.context.timing.max_attempts
         self._end(job, lambda: job.claim.crash(reason), f"crashed: {reason}" + ("; no attempt is left" if last else ""),
                   final=last)
 
@@ -235,6 +230,6 @@ class FunctionRunner:
         if final:
             shutil.rmtree(job.workdir, ignore_errors=True)
             try:
-                files.remove_scratch(self.env.store, job.key)
+                files.remove_scratch(self.context.store, job.key)
             except StoreUnavailable as exc:  # gc removes them once the store answers
                 log.warning("%s job %s: its scratch files stay until gc: %s", job.claim.kind, job.key, exc)

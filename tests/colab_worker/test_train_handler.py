@@ -9,7 +9,7 @@ import torch
 
 from colab_worker.config import WorkerConfig
 from colab_worker.model_shelf import ModelShelf
-from colab_worker.worker import Worker
+from colab_worker.serving import serve_queue
 from drivequeue import LocalStore, Queue, files
 from drivequeue.shutdown import Shutdown
 from tests.colab_worker.test_train_job import tiny_corpus
@@ -40,7 +40,7 @@ def run_train_job(tmp_path, fast_timing, checkpoint_seconds: float) -> tuple[Upl
                                  checkpoint_seconds=checkpoint_seconds)
     shelf = ModelShelf(store, config.cache_dir, torch.device("cpu"))
     with Shutdown() as stop:
-        Worker(queue, shelf, config, torch.device("cpu"), "cpu", stop, max_jobs=1).run()
+        serve_queue(queue, shelf, config, torch.device("cpu"), "cpu", stop, max_jobs=1)
     return store, queue.status(job_id)
 
 

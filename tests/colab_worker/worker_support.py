@@ -20,7 +20,7 @@ import torch
 from colab_worker.config import WorkerConfig
 from colab_worker.model_shelf import ModelShelf
 from drivequeue.shutdown import Shutdown
-from colab_worker.worker import Worker
+from colab_worker.serving import serve_queue
 from drivequeue import LocalStore, Queue, Timing, open_store
 
 REPO = Path(__file__).resolve().parents[2]
@@ -64,7 +64,7 @@ def run_worker(queue: Queue, tmp_path: Path, max_jobs: int) -> None:
     torch.set_num_threads(1)  # as COLAB_WORKER_THREADS=1 does for the worker processes
     try:
         with Shutdown() as stop:
-            Worker(queue, shelf, config, torch.device("cpu"), "cpu", stop, max_jobs).run()
+            serve_queue(queue, shelf, config, torch.device("cpu"), "cpu", stop, max_jobs)
     finally:
         torch.set_num_threads(threads)
 

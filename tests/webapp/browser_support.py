@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from drivequeue import Queue, open_store
@@ -69,17 +69,17 @@ def browser_settings():
 
 
 @pytest.fixture
-def page(browser_settings):
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        options = {"viewport": {"width": 900, "height": 1100}, "accept_downloads": True, **browser_settings}
-        context = browser.new_context(**options)
-        page = context.new_page()
-        page.csp_violations = []
-        page.on("console", lambda message: "Content Security Policy" in message.text
-                and page.csp_violations.append(message.text))
-        yield page
-        browser.close()
+def page(browser, browser_settings):
+    """A new page in a new context of the run's one Chromium (``browser``, in conftest.py):
+    no cookies, storage or permissions from another test."""
+    options = {"viewport": {"width": 900, "height": 1100}, "accept_downloads": True, **browser_settings}
+    context = browser.new_context(**options)
+    page = context.new_page()
+    page.csp_violations = []
+    page.on("console", lambda message: "Content Security Policy" in message.text
+            and page.csp_violations.append(message.text))
+    yield page
+    context.close()
 
 
 @pytest.fixture
