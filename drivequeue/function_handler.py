@@ -15,6 +15,7 @@ from, and attaches result files. How it ends decides the claim's ending:
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import shutil
@@ -195,7 +196,7 @@ class FunctionRunner:
         except LeaseLost as exc:
             log.warning("%s job %s dropped: %s", kind, claim.job_key, exc)
         except JobFailed as exc:
-            self._end(job, lambda: claim.fail(str(exc)), f"failed: {exc}", final=True)
+            self._end(job, functools.partial(claim.fail, str(exc)), f"failed: {exc}", final=True)
         except ChecksumMismatch as exc:
             self._crash(job, str(exc))
         except StoreUnavailable as exc:  # a stop came while the queue was unavailable: no attempt lost
@@ -205,13 +206,13 @@ class FunctionRunner:
         else:
             # a handler may return what it kept as it stopped (a train job asked to keep its model)
             what = "cancelled, keeping its result" if job.cancelled else "done"
-            self._end(job, lambda: claim.complete(result), what, final=True)
+            self._end(job, functools.partial(claim.complete, result), what, final=True)
 
     def _crash(self, job: Job, reason: str) -> None:
         """This attempt broke: the job is tried again, unless this was its last attempt."""
         last = job.attempt >= self.context.timing.max_attempts
-        self._end(job, lambda: job.claim.crash(reason), f"crashed: {reason}" + ("; no attempt is left" if last else ""),
-                  final=last)
+        what = f"crashed: {reason}" + ("; no attempt is left" if last else "")
+        self._end(job, functools.partial(job.claim.crash, reason), what, final=last)
 
     def _end(self, job: Job, finish: Callable[[], None], what: str, final: bool = False) -> None:
         """End the claim with ``finish``, waiting out an outage (a failed final write leaves the

@@ -14,7 +14,7 @@ from drivequeue.serve import HandlerContext, Server
 from drivequeue.shutdown import Shutdown
 from tests.drivequeue import echo_plugin
 
-from .helpers import eventually
+from tests.helpers import eventually
 
 
 @pytest.fixture
