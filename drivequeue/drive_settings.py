@@ -16,12 +16,13 @@
 
 from __future__ import annotations
 
-import os
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from .auth import load_credentials
 from .drive_client import HTTP_TIMEOUT_S, DriveAPI
+from .env import Env
 from .errors import ConfigError
 
 
@@ -48,14 +49,14 @@ class DriveSettings:
             raise ConfigError("DRIVEQUEUE_DRIVE_RETRY_BUDGET and _FIRST must be positive numbers of seconds")
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> DriveSettings:
-        env = os.environ if environ is None else environ
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> DriveSettings:
+        env = Env(environ)
         return cls(
-            token=env.get("DRIVEQUEUE_TOKEN") or None,
-            token_file=env.get("DRIVEQUEUE_TOKEN_FILE") or None,
-            endpoint=env.get("DRIVEQUEUE_DRIVE_ENDPOINT", "").strip() or None,
-            retry_budget=_seconds(env, "DRIVEQUEUE_DRIVE_RETRY_BUDGET", cls.retry_budget),
-            retry_first=_seconds(env, "DRIVEQUEUE_DRIVE_RETRY_FIRST", cls.retry_first),
+            token=env.text("DRIVEQUEUE_TOKEN"),
+            token_file=env.text("DRIVEQUEUE_TOKEN_FILE"),
+            endpoint=env.text("DRIVEQUEUE_DRIVE_ENDPOINT"),
+            retry_budget=env.number("DRIVEQUEUE_DRIVE_RETRY_BUDGET", float, cls.retry_budget),
+            retry_first=env.number("DRIVEQUEUE_DRIVE_RETRY_FIRST", float, cls.retry_first),
         )
 
     def within(self, seconds: float) -> DriveSettings:
@@ -70,10 +71,3 @@ class DriveSettings:
         return DriveAPI(credentials, endpoint=self.endpoint, retry_first=self.retry_first,
                         retry_budget=self.retry_budget, timeout=self.http_timeout)
 
-
-def _seconds(env, name: str, default: float) -> float:
-    raw = env.get(name, "").strip()
-    try:
-        return float(raw) if raw else default
-    except ValueError:
-        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
