@@ -15,6 +15,7 @@ from, and attaches result files. How it ends decides the claim's ending:
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import shutil
@@ -153,7 +154,12 @@ class Job:
 
 
 class FunctionRunner:
-    """Runs ``handler`` for up to ``concurrency`` claims at once, each in its own thread."""
+    """Runs ``handler`` for up to ``concurrency`` claims at once, each in its own thread.
+
+    Room for the next claim opens as soon as a handler returns: its ending is written
+    while the loop claims the next job, and ``on_free`` (set by the serve loop) wakes
+    the loop at once, so short jobs run back to back.
+    """
 
     stepped = False
 
@@ -161,19 +167,24 @@ class FunctionRunner:
         self.handler = handler
         self.env = env
         self.concurrency = getattr(handler, "concurrency", concurrency)
+        self.on_free: Callable[[], None] = lambda: None
+        self._running = 0  # handlers that have not returned yet
+        self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
 
     @property
     def count(self) -> int:
-        self._threads = [thread for thread in self._threads if thread.is_alive()]
-        return len(self._threads)
+        return self._running
 
     @property
     def room(self) -> int:
-        return self.concurrency - self.count
+        return self.concurrency - self._running
 
     def start(self, claim: Claim) -> None:
+        self._threads = [thread for thread in self._threads if thread.is_alive()]
         thread = threading.Thread(target=self._run, args=(claim,), name=f"job-{claim.job_key}", daemon=True)
+        with self._lock:
+            self._running += 1
         self._threads.append(thread)
         thread.start()
 
@@ -189,32 +200,42 @@ class FunctionRunner:
 
     def _run(self, claim: Claim) -> None:
         job = Job(claim, self.env)
-        kind = claim.kind
         resumed = f", resuming after {claim.line_count} lines" if claim.line_count else ""
-        log.info("%s job %s started (attempt %d)%s", kind, claim.job_key, claim.attempt, resumed)
+        log.info("%s job %s started (attempt %d)%s", claim.kind, claim.job_key, claim.attempt, resumed)
+        try:
+            ending = self._outcome(job, claim)
+        finally:
+            with self._lock:
+                self._running -= 1
+            self.on_free()
+        if ending is not None:
+            self._end(job, *ending)
+            if ending[1] == "done":
+                shutil.rmtree(job.workdir, ignore_errors=True)
+
+    def _outcome(self, job: Job, claim: Claim) -> tuple[Callable[[], None], str] | None:
+        """Run the handler; how to end the claim and what to log (None: it is not ours any more)."""
         try:
             job.workdir.mkdir(parents=True, exist_ok=True)
             result = self.handler(claim.settings, job)
         except Stopped as exc:
             detail = f" {exc}" if str(exc) else ""
             if job.cancelled:
-                self._end(job, claim.complete, f"cancelled{detail}")
-            else:
-                self._end(job, claim.release, f"given back{detail}")
+                return claim.complete, f"cancelled{detail}"
+            return claim.release, f"given back{detail}"
         except LeaseLost as exc:
-            log.warning("%s job %s dropped: %s", kind, claim.job_key, exc)
+            log.warning("%s job %s dropped: %s", claim.kind, claim.job_key, exc)
+            return None
         except JobFailed as exc:
-            self._end(job, lambda: claim.fail(str(exc)), f"failed: {exc}")
+            return functools.partial(claim.fail, str(exc)), f"failed: {exc}"
         except ChecksumMismatch as exc:
-            self._end(job, lambda: claim.crash(str(exc)), f"crashed: {exc}")
+            return functools.partial(claim.crash, str(exc)), f"crashed: {exc}"
         except StoreUnavailable as exc:  # a stop came while the queue was unavailable: no attempt lost
-            self._end(job, claim.release, f"given back: {exc}")
+            return claim.release, f"given back: {exc}"
         except Exception as exc:  # a bug or a broken device: this attempt crashed
             reason = f"{type(exc).__name__}: {exc}"
-            self._end(job, lambda: claim.crash(reason), f"crashed: {reason}")
-        else:
-            self._end(job, lambda: claim.complete(result), "done")
-            shutil.rmtree(job.workdir, ignore_errors=True)
+            return functools.partial(claim.crash, reason), f"crashed: {reason}"
+        return functools.partial(claim.complete, result), "done"
 
     def _end(self, job: Job, finish: Callable[[], None], what: str) -> None:
         """End the claim with ``finish``, waiting out an outage (a failed final write leaves the

@@ -29,11 +29,15 @@ try:
 except ImportError:  # not Linux: waiting falls back to sleeping
     inotify_simple = None
 
+QUIET_MASK = inotify_simple.flags.MOVED_TO if inotify_simple is not None else 0
+
 log = logging.getLogger(__name__)
 
 TMP_DIR = ".tmp"
 #: temporary files older than this were left by a process that died mid-write
 STALE_TMP_SECONDS = 3600.0
+#: files rewritten every few seconds by every worker: their rewrites (a rename over the file) wake nobody
+QUIET_NAMES = frozenset({"worker"})
 
 
 def _name_of(key: str) -> str | None:
@@ -51,6 +55,7 @@ class LocalStore(Store):
 
     #: every operation is a local system call, and changes are seen through inotify
     default_timing = Timing()
+    pushes_changes = inotify_simple is not None
 
     def __init__(self, root: str | os.PathLike[str]):
         self.root = Path(root).absolute()
@@ -74,18 +79,17 @@ class LocalStore(Store):
         return [f"{name}-{secrets.token_urlsafe(16)}" for _ in range(n)]
 
     def create(self, key: str, name: str, data: bytes) -> None:
-        path = self._path(key)
-        if _name_of(key) != check_name(name):
-            raise InvalidKey(f"key was not reserved for a {name!r} file")
-        tmp = self._write_temporary(data)
+        self._link(key, name, data)
+        self._sync_folder()
+
+    def create_pair(self, first: tuple[str, str, bytes], second: tuple[str, str, bytes]) -> None:
+        """Both files are linked before one sync of the folder makes both names durable."""
+        self._link(*first)
         try:
-            os.link(tmp, path)
-        except FileExistsError:
-            raise KeyExists(key) from None
-        except OSError as exc:
-            raise StoreUnavailable(f"cannot create {key}: {exc.strerror}") from None
-        finally:
-            _unlink_quietly(tmp)
+            self._link(*second)
+        except KeyExists:
+            self.delete(first[0])
+            raise
         self._sync_folder()
 
     def read(self, key: str) -> bytes:
@@ -144,8 +148,9 @@ class LocalStore(Store):
                     file_name = _name_of(item.name)
                     if file_name is None or (name is not None and file_name != name):
                         continue
-                    try:
-                        if not self._regular(item.name, item.stat(follow_symlinks=False).st_mode):
+                    try:  # the type the folder listing gives costs no call; anything else is looked at
+                        if not item.is_file(follow_symlinks=False) and not self._regular(
+                                item.name, item.stat(follow_symlinks=False).st_mode):
                             continue
                     except FileNotFoundError:
                         continue  # removed since the folder was read
@@ -174,13 +179,19 @@ class LocalStore(Store):
         """Wait for a file to appear, change or vanish (inotify), at most ``timeout`` seconds.
 
         The watch is set up on the first call and kept, so changes made between
-        two calls are not missed.
+        two calls are not missed. Rewrites of heartbeat files (every worker's, every few
+        seconds) wake nobody, as on Redis.
         """
         watcher = self._watcher()
         if watcher is None:
             return super().wait(timeout)
-        events = watcher.read(timeout=max(0, int(timeout * 1000)))
-        return bool(events)
+        deadline = time.monotonic() + max(0.0, timeout)
+        while True:
+            events = watcher.read(timeout=max(0, int((deadline - time.monotonic()) * 1000)))
+            if any(not (event.mask & QUIET_MASK and _name_of(event.name) in QUIET_NAMES) for event in events):
+                return True
+            if time.monotonic() >= deadline:
+                return False
 
     def close(self) -> None:
         if self._inotify is not None:
@@ -188,6 +199,22 @@ class LocalStore(Store):
             self._inotify = None
 
     # -- helpers -----------------------------------------------------------------
+
+    def _link(self, key: str, name: str, data: bytes) -> None:
+        """Write ``data`` to an fsynced temporary file and link it as ``key`` (not yet durable:
+        the folder is not synced)."""
+        path = self._path(key)
+        if _name_of(key) != check_name(name):
+            raise InvalidKey(f"key was not reserved for a {name!r} file")
+        tmp = self._write_temporary(data)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            raise KeyExists(key) from None
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot create {key}: {exc.strerror}") from None
+        finally:
+            _unlink_quietly(tmp)
 
     def _regular(self, key: str, mode: int) -> bool:
         """Whether ``mode`` is a regular file's; anything else (a folder, a FIFO, a socket,

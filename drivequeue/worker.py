@@ -23,6 +23,7 @@ from typing import Any
 
 from . import files
 from .errors import JobStateError, KeyExists, LeaseLost, NotFound, StoreUnavailable
+from .finder import JobFinder
 from .records import ClaimRecord, OutputRecord, WorkerRecord
 from .state import JobState, JobView
 
@@ -50,6 +51,7 @@ class WorkerSession:
             kinds=sorted(label for name in self.kinds for label in queue.kinds[name].labels), version=version, started=time.time(),
         )
         self._claims: dict[str, Claim | None] = {}  # None: being created
+        self.finder = JobFinder(queue.reader, self.kinds, check=self.timing.check, poll=self.timing.poll)
         self._lock = threading.Lock()
         self._last_beat = float("-inf")
         self._stop = threading.Event()
@@ -121,22 +123,16 @@ class WorkerSession:
         if not self.lease_ok() and not self.heartbeat():
             return None  # a claim now would be fenced at once
         kinds = self.kinds if kinds is None else set(kinds) & self.kinds
-        for view in self.queue.reader.scan():
-            if view.job is None or view.job.kind not in kinds:
-                continue
-            if view.needs_failing:
-                claim = self._claim(view)
-                if claim is not None:
-                    log.warning("failing job %s: %s", view.key, view.error)
-                    claim.fail(view.error or "the job cannot be run")
-                continue
-            if view.state is not JobState.QUEUED or view.kind is None:
-                continue
-            offer = view.kind.offer_field
-            if offer is not None and view.payload.get(offer) not in self.offers:
-                continue
+        with self._lock:
+            held = {claim.job_key for claim in self._claims.values() if claim is not None}
+        for view in self.finder.candidates(kinds, self.offers, held):
             claim = self._claim(view)
-            if claim is not None:
+            if claim is None:
+                self.finder.look_later(view.key)  # another worker won it
+            elif view.needs_failing:
+                log.warning("failing job %s: %s", view.key, view.error)
+                claim.fail(view.error or "the job cannot be run")
+            else:
                 return claim
         return None
 
@@ -219,10 +215,8 @@ class WorkerSession:
                                  worker_id=self.record.id, output_key=output_key,
                                  next_claim_key=next_claim_key, time=now, beat=self.record.beat)
         try:
-            self.store.create(output_key, "output", output.to_bytes())
-            self.store.create(claim_key, "claim", record.to_bytes())
+            self.store.create_pair((output_key, "output", output.to_bytes()), (claim_key, "claim", record.to_bytes()))
         except KeyExists:
-            self.store.delete(output_key)
             with self._lock:
                 self._claims.pop(claim_key, None)
             return None
@@ -238,6 +232,7 @@ class WorkerSession:
     def _drop(self, claim: Claim) -> None:
         with self._lock:
             self._claims.pop(claim.key, None)
+        self.finder.ended(claim.job_key, claim._output.state)
 
 
 class Claim:
