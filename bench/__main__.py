@@ -5,7 +5,8 @@ latency and throughput (``worker_latency.py``), the Drive API cost
 (``drive_api_cost.py``, the web app's part also as it was before it followed
 Drive's changes feed), the queue on Redis (``redis_queue.py``), web polling with many tabs (``web_polling.py``), 50 event
 streams on gunicorn (``web_streams.py``), the story page in Chromium (``page_latency.py``), the
-queue's cost per operation (``queue_local.py``), the end-to-end latency over
+queue's cost per operation (``queue_local.py``), time against size for hostile input
+(``untrusted_input.py``), the end-to-end latency over
 three transports (``e2e_latency.py``) and, on a machine with a CUDA GPU, the GPU
 check (``gpu_check.py``). Then writes BENCHMARKS.md and a plot.
 
@@ -217,6 +218,8 @@ def run_suite(model: str, sizes: Sizes, workdir: Path, quick: bool, threads: int
             "--trials", str(sizes.page_trials), "--lines", str(sizes.page_lines), "--line-every", "1.0"],
             workdir, sizes.timeout),
         "queue_local": lambda: run_script("queue_local", ["--jobs", str(sizes.queue_jobs)], workdir, sizes.timeout),
+        "untrusted_input": lambda: run_script("untrusted_input", ["--runs", str(sizes.trials)], workdir,
+                                              sizes.timeout),
         "e2e": lambda: e2e_latency.run_all(
             list(e2e_latency.TRANSPORTS), model, stories=sizes.e2e_stories, lines=sizes.e2e_lines,
             stagger=sizes.e2e_stagger, mount_delay=sizes.mount_delay, remount=sizes.remount),

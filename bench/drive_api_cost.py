@@ -117,7 +117,7 @@ def watched(url, settings, timing, watched_count, written, story_rate, seconds, 
 
     def browse(story_id):
         while not stop.is_set():
-            stories.view(story_id)
+            stories.status(story_id)
             stop.wait(1.0)
 
     with worker_queue.worker(host="bench", device="cpu", offers=["default"]) as session:

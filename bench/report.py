@@ -326,6 +326,25 @@ def queue_section(queue: dict) -> list[str]:
     ]
 
 
+def untrusted_section(untrusted: dict) -> list[str]:
+    sizes = untrusted["rows"][0]["sizes_kb"]
+    rows = ["| input | read by | " + " | ".join(f"{kb} KB" for kb in sizes) + f" | {sizes[-1]} KB / {sizes[0]} KB |",
+            "| --- | --- | " + "--- | " * len(sizes) + "--- |"]
+    rows += [f"| {row['shape']} | {row['where']} | " + " | ".join(f"{s * 1000:.2f} ms" for s in row["median_s"])
+             + f" | {row['ratio']:.1f} |" for row in untrusted["rows"]]
+    return [
+        "## Hostile input: time against size",
+        "",
+        f"Median of {untrusted['runs']} runs (`bench/untrusted_input.py`). `json`: the bounded JSON parser every "
+        "record and request body goes through; `record`: a job file holding the text, read by `Queue.jobs()`; "
+        "`web`: the body of a stop request to the web app. Linear growth is a ratio of about 8 from 16 to 128 KB "
+        "(a quadratic scan: 64); at these sizes the fixed cost of a call still counts, and the noise of a shared "
+        "machine moves single figures.",
+        "",
+        *rows,
+    ]
+
+
 def gpu_section(gpu: str | None) -> list[str]:
     if gpu:
         return ["## GPU (`bench/gpu_check.py`)", "", gpu.strip()]
@@ -377,6 +396,8 @@ def write_report(figures: dict, where: dict, model_text: str, quick: bool, path:
         *page_section(figures["page_latency"]),
         "",
         *queue_section(figures["queue_local"]),
+        "",
+        *untrusted_section(figures["untrusted_input"]),
         "",
         *gpu_section(figures.get("gpu_check")),
         "",

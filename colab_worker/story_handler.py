@@ -16,7 +16,7 @@ import time
 
 from drivequeue import Claim, JobStateError, LeaseLost, StoreUnavailable
 from drivequeue.endings import Endings
-from stories.kinds import PARAGRAPH_ENDS
+from stories.status import PARAGRAPH_ENDS
 from stories.story_text import NEWLINE, story_text
 
 from .generation import Line, StoryBatch

@@ -18,6 +18,7 @@ from drivequeue.serve import Server, WorkerEnv
 from drivequeue.shutdown import Shutdown
 
 from .config import WorkerConfig
+from .devices import memory_probe
 from .model_shelf import ModelShelf
 from .story_handler import StoryHandler
 from .train_handler import TrainHandler
@@ -51,7 +52,7 @@ class Worker:
                     raise PluginError(f"plugin {plugin.name!r} has a handler for {kind!r}, a kind no plugin declares")
                 handlers[kind] = handler
         self.server = Server(queue, handlers, self.env, device_name=device_name, version=package_version(),
-                             drain_seconds=config.drain_seconds, max_jobs=max_jobs)
+                             drain_seconds=config.drain_seconds, max_jobs=max_jobs, probe=memory_probe(device))
 
     def run(self) -> None:
         self.server.run()

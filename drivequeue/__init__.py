@@ -22,7 +22,7 @@ from .queue import Queue
 from .records import PROTOCOL_VERSION
 from .function_handler import Job, Stopped
 from .kinds import Field, JobKind
-from .state import JobState
+from .status import JobState, JobStatus
 from .store import Entry, Store
 from .timing import Timing
 from .urls import open_store
@@ -42,6 +42,7 @@ __all__ = [
     "JobKind",
     "Field",
     "JobState",
+    "JobStatus",
     "JobStateError",
     "KeyExists",
     "LeaseLost",

@@ -18,6 +18,7 @@ import contextlib
 import json
 import os
 import sys
+import tempfile
 import webbrowser
 from pathlib import Path
 from typing import Callable
@@ -189,11 +190,25 @@ def _code_from(answer: str, state: str) -> str:
 
 
 def write_private(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` readable by this user only."""
+    """Replace ``path`` with a file holding ``text``, readable by this user only (mode 0600).
+
+    The text goes to a new file beside it (created 0600, so it is never readable by others,
+    not even for a moment), which is synced and renamed over ``path``: a reader sees the old
+    file or the new one, an existing file's mode does not carry over, and a symbolic link at
+    ``path`` is replaced, never followed.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            os.fchmod(f.fileno(), 0o600)
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 # --- command line ---------------------------------------------------------------------
@@ -221,8 +236,13 @@ def cmd_auth(args) -> int:
     credentials = run_consent(args.client_secret, paste=args.no_browser)
     token = credentials.to_json()
     if args.out:
-        write_private(args.out, token)
-        print(f"Wrote the token to {args.out}; use it as DRIVEQUEUE_TOKEN_FILE.", file=sys.stderr)
+        try:
+            write_private(args.out, token)
+            print(f"Wrote the token to {args.out}; use it as DRIVEQUEUE_TOKEN_FILE.", file=sys.stderr)
+        except OSError as exc:  # the consent is not lost: the token is printed instead
+            print(f"drivequeue: cannot write {args.out} ({exc.strerror}); here is the token instead:",
+                  file=sys.stderr)
+            print(token)
     else:
         print(token)
     print("Keep this token secret. Give the same JSON to the web app (heroku config:set "

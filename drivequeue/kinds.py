@@ -21,6 +21,7 @@ from typing import Any
 from .errors import InvalidKey, InvalidPayload
 from .files import check_file_name
 from .records import parse_job_id, shown
+from .status import JobStatus
 
 #: control characters (Unicode category Cc) other than newline and tab
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -52,8 +53,8 @@ class JobKind:
     ``lines_kept``: ``(cancel options, lines before the segment, lines written) -> lines
     the job keeps`` once its newest segment is cancelled (None: every written line).
     ``older``: the fields of older payload versions that are still read.
-    ``view``: ``status -> status``, the kind's own view of its records (e.g. its
-    output ``marks`` and ``meta`` under names of its own); None: shown as they are.
+    ``status_class``: the ``JobStatus`` subclass that ``Queue.status`` answers for jobs of
+    this kind, e.g. one that reads the kind's output ``marks`` and ``meta`` its own way.
     """
 
     name: str
@@ -66,7 +67,7 @@ class JobKind:
     cancel_fields: Mapping[str, Field] = field(default_factory=dict)
     lines_kept: Callable[[Mapping[str, Any], int, int], int] | None = None
     older: Mapping[int, Mapping[str, Field]] = field(default_factory=dict)
-    view: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    status_class: type[JobStatus] = JobStatus
 
     def __post_init__(self) -> None:
         if not KIND_NAME.fullmatch(self.name):
@@ -139,9 +140,9 @@ def _check_fields(kind: JobKind, fields_of: Callable[[int], Mapping[str, Field]]
     if not kind.serves(version):
         raise InvalidPayload(f"unknown {kind.name} payload version {shown(version)} (this program knows {kind.version})")
     fields = fields_of(version)
-    unknown = sorted(str(name) for name in payload if name != "v" and name not in fields)
-    if unknown:
-        raise InvalidPayload(f"unknown field {shown(unknown[0])} in a {kind.name} {what}")
+    unknown = min((str(name) for name in payload if name != "v" and name not in fields), default=None)
+    if unknown is not None:
+        raise InvalidPayload(f"unknown field {shown(unknown)} in a {kind.name} {what}")
     clean: dict[str, Any] = {"v": version}
     for name, spec in fields.items():
         value = payload.get(name)

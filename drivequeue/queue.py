@@ -26,7 +26,8 @@ from .records import (
     parse_job_id,
     secret_matches,
 )
-from .state import JobReader, JobState, JobView
+from .state import JobReader, JobView
+from .status import JobState, JobStatus, WorkerInfo
 from .store import KEY_PATTERN, Store
 from .timing import Timing
 
@@ -86,14 +87,14 @@ class Queue:
             self._verified(key, secret)  # the same id again: the job already exists
         return make_job_id(key, secret)
 
-    def status(self, job_id: str, after: int = 0) -> dict[str, Any]:
-        """The job as the web API serves it, with the lines after the first ``after``."""
+    def status(self, job_id: str, after: int = 0) -> JobStatus:
+        """The job now, with the lines after the first ``after`` (its ``to_dict()`` is what the
+        web API serves)."""
         if isinstance(after, bool) or not isinstance(after, int) or after < 0:
             raise InvalidPayload("after must be a whole number, 0 or more", field="after")
-        view = self._view(job_id)
-        return self._describe(job_id, view, after)
+        return self._status_of(job_id, self._view(job_id), after)
 
-    def continue_job(self, job_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+    def continue_job(self, job_id: str, payload: dict[str, Any]) -> JobStatus:
         """Ask for more of a finished job (a new segment); it is queued again."""
         view = self._view(job_id)
         if view.job is None or view.kind is None or view.needs_failing:
@@ -116,7 +117,7 @@ class Queue:
             raise JobStateError("the job was continued by another request just now") from None
         return self.status(job_id)
 
-    def cancel(self, job_id: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
+    def cancel(self, job_id: str, options: dict[str, Any] | None = None) -> JobStatus:
         """Cancel a queued or running job (a running one stops within ``check`` seconds).
 
         ``options``: what the job's kind lets a cancel say (e.g. how many lines the reader
@@ -143,16 +144,16 @@ class Queue:
         written = len(view.lines)
         return view.kind.kept_after_cancel(options, view.segment_start, written) < written
 
-    def wait(self, job_id: str, timeout: float | None = None) -> dict[str, Any]:
+    def wait(self, job_id: str, timeout: float | None = None) -> JobStatus:
         """The job's status once it has finished; ``TimeoutError`` after ``timeout`` seconds."""
         deadline = None if timeout is None else time.monotonic() + timeout
         self.store.wait(0)  # start watching before the first read
         while True:
             status = self.status(job_id)
-            if JobState(status["status"]).finished and not status["stopping"]:
+            if status.settled:
                 return status
             if deadline is not None and time.monotonic() >= deadline:
-                raise TimeoutError(f"the job is still {status['status']} after {timeout:g} s")
+                raise TimeoutError(f"the job is still {status.state.value} after {timeout:g} s")
             self.store.wait(self.timing.poll if deadline is None
                             else max(0.0, min(self.timing.poll, deadline - time.monotonic())))
 
@@ -160,9 +161,9 @@ class Queue:
         """Wait for the job to finish and return its JSON result; ``JobFailed`` if it failed or
         was cancelled, ``TimeoutError`` after ``timeout`` seconds."""
         status = self.wait(job_id, timeout)
-        if status["status"] != JobState.DONE.value:
-            raise JobFailed(f"the job {status['status']}" + (f": {status['error']}" if status["error"] else ""))
-        return status["result"]
+        if status.state is not JobState.DONE:
+            raise JobFailed(f"the job {status.state.value}" + (f": {status.error}" if status.error else ""))
+        return status.result
 
     def fetch_files(self, job_id: str, folder: str | Path) -> list[Path]:
         """Download the files the job attached to its result into ``folder``; their paths."""
@@ -170,7 +171,7 @@ class Queue:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         key, _ = parse_job_id(job_id)
-        return [files.pull(self.store, files.result_name(key, name), folder / name)[1] for name in status["files"]]
+        return [files.pull(self.store, files.result_name(key, name), folder / name)[1] for name in status.files]
 
     # -- observers -----------------------------------------------------------------------
 
@@ -215,6 +216,7 @@ class Queue:
                 "started": record.started,
                 "state": record.state,
                 "claims": len(record.claims),
+                "report": record.report,
                 "online": self.leases.online(entry.key, now),
             })
         self.leases.forget(keys)
@@ -277,16 +279,17 @@ class Queue:
     # -- workers -----------------------------------------------------------------------------
 
     def worker(self, host: str, device: str, offers: list[str] = (), version: str = "",
-               kinds: set[str] | None = None, background: bool = True):
+               kinds: set[str] | None = None, background: bool = True, probe=None):
         """A ``WorkerSession`` (a context manager) that registers and heartbeats a worker.
 
         ``background``: beat from a daemon thread every ``timing.heartbeat``
         seconds (default); otherwise the caller must call ``session.heartbeat()``.
+        ``probe``: tells each heartbeat the device's name and memory (``worker_report``).
         """
         from .worker import WorkerSession
 
         return WorkerSession(self, host=host, device=device, offers=offers, version=version,
-                             kinds=kinds, background=background)
+                             kinds=kinds, background=background, probe=probe)
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -316,46 +319,43 @@ class Queue:
                     if other.state is JobState.QUEUED and other.sort_key < view.sort_key)
         return ahead + 1
 
-    def _worker_info(self, view: JobView) -> dict[str, Any] | None:
+    def _worker_info(self, view: JobView) -> WorkerInfo | None:
         if view.holder is None:
             return None
         record = self.leases.look(view.holder)
         if record is None:
             return None
-        # ``last_seen``: the heartbeat's own wall-clock time; a new observer trusts a lease for
-        # one lease period, so this is what says a worker that died long ago is gone
-        return {"id": record.id, "host": record.host, "device": record.device, "last_seen": record.time}
+        return WorkerInfo(id=record.id, host=record.host, device=record.device, last_seen=record.time)
 
-    def _describe(self, job_id: str, view: JobView, after: int) -> dict[str, Any]:
+    def _status_of(self, job_id: str, view: JobView, after: int) -> JobStatus:
         lines = view.lines
         output = view.output
-        status = {
-            "id": job_id,
-            "kind": view.job.kind if view.job is not None else None,
-            "status": view.state.value,
-            "stopping": view.stopping,
-            "lines": lines[after:],
-            "marks": {name: [i for i in indices if i >= after] for name, indices in output.marks.items()}
-            if output is not None else {},
-            "meta": dict(output.meta) if output is not None else {},
-            "line_count": len(lines),
-            "lines_requested": view.lines_requested,
-            "error": view.error,
-            "queue_position": self._queue_position(view),
-            "attempt": view.attempt,
-            "worker": self._worker_info(view),
-            "progress": output.progress if output is not None and view.state is JobState.RUNNING else {},
-            "created": view.created,
-            "payload": view.payload,
-            "segments": view.segment_count,
-            "parent": view.job.parent if view.job is not None else None,
-            "waiting_for": view.waiting_for,
-            "result": output.result if output is not None and view.state is JobState.DONE else None,
-            "files": list(output.files) if output is not None and view.state is JobState.DONE else [],
-        }
-        if view.kind is not None and view.kind.view is not None:
-            status = view.kind.view(status)
-        return status
+        done = output is not None and view.state is JobState.DONE
+        status_class = view.kind.status_class if view.kind is not None else JobStatus
+        return status_class(
+            id=job_id,
+            kind=view.job.kind if view.job is not None else None,
+            state=view.state,
+            stopping=view.stopping,
+            lines=lines[after:],
+            after=after,
+            line_count=len(lines),
+            lines_requested=view.lines_requested,
+            marks=output.marks if output is not None else {},
+            meta=output.meta if output is not None else {},
+            error=view.error,
+            queue_position=self._queue_position(view),
+            attempt=view.attempt,
+            worker=self._worker_info(view),
+            progress=output.progress if output is not None and view.state is JobState.RUNNING else {},
+            created=view.created,
+            payload=view.payload,
+            segments=view.segment_count,
+            parent=view.job.parent if view.job is not None else None,
+            waiting_for=view.waiting_for,
+            result=output.result if done else None,
+            files=output.files if done else (),
+        )
 
     def _summary(self, view: JobView) -> dict[str, Any]:
         return {

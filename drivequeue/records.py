@@ -18,6 +18,7 @@ from typing import Any
 from . import bounded_json
 from .errors import CorruptRecord, InvalidKey
 from .store import KEY_PATTERN
+from .worker_report import parse_report
 
 PROTOCOL_VERSION = 1
 
@@ -372,7 +373,8 @@ class WorkerRecord:
     """A worker's heartbeat file: who it is, what it serves, and a counter that moves.
 
     ``kinds``: the kinds it serves, as ``name v<version>``; ``offers``: what it can
-    supply for a kind's ``offer_field`` (e.g. names of trained weights).
+    supply for a kind's ``offer_field`` (e.g. names of trained weights); ``report``: what
+    only the worker knows, its device's memory and its work per kind (``worker_report``).
     """
 
     id: str
@@ -386,6 +388,7 @@ class WorkerRecord:
     time: float = 0.0
     claims: list[str] = field(default_factory=list)
     state: str = "idle"
+    report: dict[str, Any] = field(default_factory=dict)
     protocol: int = PROTOCOL_VERSION
 
     def to_bytes(self) -> bytes:
@@ -410,5 +413,6 @@ class WorkerRecord:
             time=_time(raw, "time"),
             claims=_texts(raw, "claims"),
             state=_text(raw, "state"),
+            report=parse_report(raw.get("report")),
             protocol=_count(raw, "v"),
         )

@@ -35,6 +35,7 @@ from .shutdown import Shutdown
 from .urls import redact
 from .wakeup import Wakeup
 from .worker import Claim, WorkerSession
+from .worker_report import DeviceProbe
 
 log = logging.getLogger(__name__)
 
@@ -85,11 +86,12 @@ def as_runner(handler: Callable | Stepped, env: WorkerEnv) -> Stepped:
 
 class Server:
     """Serves ``queue`` with ``handlers`` (kind name -> handler) until ``env.stop`` is requested,
-    or until ``max_jobs`` jobs have ended."""
+    or until ``max_jobs`` jobs have ended. ``probe``: the device's name and memory for the
+    heartbeat (``drivequeue.worker_report``)."""
 
     def __init__(self, queue: Queue, handlers: Mapping[str, Callable | Stepped], env: WorkerEnv, *,
                  device_name: str | None = None, version: str = "", drain_seconds: float = 30.0,
-                 max_jobs: int | None = None):
+                 max_jobs: int | None = None, probe: DeviceProbe | None = None):
         self.queue = queue
         self.timing = queue.timing
         self.env = env
@@ -99,6 +101,7 @@ class Server:
         self.version = version
         self.drain_seconds = drain_seconds
         self.max_jobs = max_jobs
+        self.probe = probe
         self.taken = 0
         runners: dict[int, Stepped] = {}
         self.by_kind: dict[str, Stepped] = {}
@@ -131,7 +134,8 @@ class Server:
             try:
                 # making a session reserves its heartbeat key: that is a store call too
                 session = self.queue.worker(host=socket.gethostname(), device=self.device_name,
-                                            offers=self._offers(), version=self.version, kinds=set(self.by_kind))
+                                            offers=self._offers(), version=self.version, kinds=set(self.by_kind),
+                                            probe=self.probe)
                 session.open()
                 return session
             except StoreUnavailable as exc:

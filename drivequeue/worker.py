@@ -26,6 +26,7 @@ from .errors import JobStateError, KeyExists, LeaseLost, NotFound, StoreUnavaila
 from .finder import JobFinder
 from .records import ClaimRecord, OutputRecord, WorkerRecord
 from .state import JobState, JobView
+from .worker_report import DeviceProbe, WorkerReport
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ class WorkerSession:
     """One worker process in the registry. Use as a context manager."""
 
     def __init__(self, queue, host: str, device: str, offers: list[str] = (), version: str = "",
-                 kinds: set[str] | None = None, background: bool = True):
+                 kinds: set[str] | None = None, background: bool = True, probe: DeviceProbe | None = None):
         self.queue = queue
         self.store = queue.store
         self.timing = queue.timing
@@ -50,6 +51,8 @@ class WorkerSession:
             host=host, device=device, offers=sorted(self.offers),
             kinds=sorted(label for name in self.kinds for label in queue.kinds[name].labels), version=version, started=time.time(),
         )
+        #: what the heartbeat reports beyond who this worker is (device memory, work per kind)
+        self.report = WorkerReport(probe)
         self._claims: dict[str, Claim | None] = {}  # None: being created
         self.finder = JobFinder(queue.reader, self.kinds, check=self.timing.check, poll=self.timing.poll)
         self._lock = threading.Lock()
@@ -81,12 +84,14 @@ class WorkerSession:
 
     def heartbeat(self) -> bool:
         """Rewrite the heartbeat file now; False if the store could not be reached."""
+        report = self.report.as_json()
         with self._lock:
             record = self.record
             record.beat += 1
             record.time = time.time()
             record.claims = list(self._claims)
             record.state = "busy" if record.claims else "idle"
+            record.report = report
             data = record.to_bytes()
         try:
             self.store.write(self.key, data)
@@ -354,6 +359,7 @@ class Claim:
         if progress is not None:
             self._output.progress = dict(progress)
         self._dirty = True
+        self.session.report.wrote(self.kind, len(lines))
         self._write_if_due()
 
     def set_progress(self, progress: dict[str, Any]) -> None:
@@ -426,6 +432,7 @@ class Claim:
             self._end()
             raise
         self._end()
+        self.session.report.ended(self.kind, state)
 
     def _end_at_close(self) -> None:
         if self._unwritten is not None:

@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from drivequeue.errors import InvalidPayload
-from .story_text import NEWLINE, SEED_ENDS
 from drivequeue.kinds import (
     Field,
     JobKind,
@@ -24,8 +23,8 @@ from drivequeue.kinds import (
     text,
 )
 
-#: the output mark naming the lines a paragraph break follows
-PARAGRAPH_ENDS = "paragraph_ends"
+from .status import StoryStatus
+
 MODEL_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 DEFAULT_MODEL = "default"
 MAX_SEED_CHARS = 4000
@@ -78,17 +77,6 @@ def story_lines_kept(options: Mapping[str, Any], start: int, written: int) -> in
     return max(start, min(written, seen + 1))
 
 
-def story_view(status: dict[str, Any]) -> dict[str, Any]:
-    """A story's status: its output marks and meta as ``paragraph_ends`` (indices of the lines
-    a paragraph break follows) and ``seed_end`` (how the first line follows the seed,
-    ``story_text``; None until there is a line)."""
-    view = {name: value for name, value in status.items() if name not in ("marks", "meta")}
-    view["paragraph_ends"] = list(status["marks"].get(PARAGRAPH_ENDS, []))
-    seed_end = status["meta"].get("seed_end")
-    view["seed_end"] = (seed_end if seed_end in SEED_ENDS else NEWLINE) if status["line_count"] else None
-    return view
-
-
 SAMPLING = {
     "temperature": Field(number(*TEMPERATURE), DEFAULT_TEMPERATURE),
     "top_k": Field(integer(*TOP_K), 0),
@@ -122,7 +110,7 @@ STORY = JobKind(
     max_count=MAX_STORY_LINES,
     cancel_fields={"seen": Field(lines_seen, None)},
     lines_kept=story_lines_kept,
-    view=story_view,
+    status_class=StoryStatus,
 )
 
 TRAIN = JobKind(

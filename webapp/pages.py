@@ -11,6 +11,7 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 from werkzeug.exceptions import TooManyRequests
 
 from drivequeue.errors import InvalidPayload, JobStateError
+from stories.status import StoryStatus
 
 from .access import key_needed, require_form_key
 from .errors import respond, too_many_message
@@ -68,7 +69,7 @@ def create_story():
 @bp.get("/stories/<story_id:story_id>")
 def story(story_id: str):
     """The story so far; the page's script appends the rest."""
-    view = _stories().view(story_id)
+    view = _stories().status(story_id)
     return _render_story(view)
 
 
@@ -77,12 +78,12 @@ def continue_story(story_id: str):
     """More lines of this story."""
     form = ContinueForm()
     if not form.validate():
-        return _render_story(_stories().view(story_id), continue_form=form), 400
+        return _render_story(_stories().status(story_id), continue_form=form), 400
     require_form_key(_config(), form.access_key.data)
     try:
         _stories().continue_story(story_id, form.payload())
     except (InvalidPayload, JobStateError) as error:
-        return _render_story(_stories().view(story_id), continue_form=form, problem=str(error)), 400
+        return _render_story(_stories().status(story_id), continue_form=form, problem=str(error)), 400
     return redirect(url_for("pages.story", story_id=story_id), code=303)
 
 
@@ -91,11 +92,11 @@ def cancel_story(story_id: str):
     """Stop this story after the line being written."""
     form = CancelForm()
     if not form.validate():
-        return _render_story(_stories().view(story_id)), 400
+        return _render_story(_stories().status(story_id)), 400
     try:
         _stories().cancel(story_id)
     except JobStateError as error:  # it finished while the visitor was reading
-        return _render_story(_stories().view(story_id), problem=str(error)), 409
+        return _render_story(_stories().status(story_id), problem=str(error)), 409
     return redirect(url_for("pages.story", story_id=story_id), code=303)
 
 
@@ -126,7 +127,7 @@ def too_many(error: TooManyRequests):
         return _render_start(form, problems=[message]), 429, headers
     if request.endpoint == "pages.continue_story":
         story_id = request.view_args["story_id"]
-        return _render_story(_stories().view(story_id), ContinueForm(), problem=message), 429, headers
+        return _render_story(_stories().status(story_id), ContinueForm(), problem=message), 429, headers
     return respond(429, f"Too many requests (the limit is {error.description}). "
                         f"Try again in {wait} second{'s' if wait != 1 else ''}.", headers)
 
@@ -148,11 +149,11 @@ def _render_start(form: StoryForm, problems: list[str] | None = None) -> str:
 
 
 def _render_story(
-    view: dict, continue_form: ContinueForm | None = None, problem: str | None = None
+    view: StoryStatus, continue_form: ContinueForm | None = None, problem: str | None = None
 ) -> str:
-    payload = view["payload"]
-    edit_form = StoryForm(formdata=None, data={**payload, "parent": view["id"]})
-    edit_form.seed.data = _stories().text(view["id"]).rstrip("\n")
+    payload = dict(view.payload)
+    edit_form = StoryForm(formdata=None, data={**payload, "parent": view.id})
+    edit_form.seed.data = view.text().rstrip()
     if continue_form is None:
         continue_form = ContinueForm(formdata=None, data=payload)
     problems = [problem] if problem else []
@@ -166,13 +167,13 @@ def _render_story(
     return render_template(
         "story.html",
         view=view,
-        paragraphs=paragraphs(payload.get("seed", ""), view["lines"], view["paragraph_ends"],
-                              view["seed_end"]),
+        status_message=_stories().message(view),
+        paragraphs=paragraphs(view.seed, view.lines, view.paragraph_ends, view.seed_end),
         problems=problems,
         continue_form=continue_form,
         edit_form=edit_form,
         key_needed=key_needed(_config()),
-        active=view["status"] in ("queued", "running"),
+        active=not view.state.finished,
         # polling faster than the cache refreshes would only fetch the same answer
         poll_ms=poll_ms,
     )

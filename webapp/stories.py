@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from drivequeue import Queue
 from drivequeue.errors import InvalidKey, InvalidPayload, NotFound
-from stories.kinds import STORY, story_view
-from stories.story_text import story_text
+from stories.kinds import STORY
+from stories.status import StoryStatus
 
 from .config import Config
 from .errors import QueueFull
@@ -27,28 +27,23 @@ class Stories:
             queue.timing.read if config.poll_interval is None else config.poll_interval
         )
         queue.follow_changes(self.read_period)  # statuses may lag one read period anyway
-        self.statuses: ReadThroughCache[dict] = ReadThroughCache(self.read_period)
+        self.statuses: ReadThroughCache[StoryStatus] = ReadThroughCache(self.read_period)
         self.listings: ReadThroughCache[list] = ReadThroughCache(
             max(self.read_period, SLOW_READ_SECONDS)
         )
 
-    def view(self, story_id: str, after: int = 0) -> dict:
-        """What the API serves for ``story_id``: its state, the lines after ``after``, a message."""
-        full = self.statuses.get(story_id, lambda: self.queue.status(story_id))
-        if "marks" in full:  # not read as a story (e.g. its job file is unreadable): shown as one
-            full = story_view(full)
-        # a job file that cannot be read shows as failed, with no payload
-        view = dict(full, lines=full["lines"][after:], after=after, payload=full["payload"] or {},
-                    paragraph_ends=[i for i in full.get("paragraph_ends", []) if i >= after])
-        view["message"] = describe(full, self.workers())
-        return view
+    def status(self, story_id: str) -> StoryStatus:
+        """The story with all its lines, as read at most one read period ago."""
+        return self.statuses.get(story_id, lambda: StoryStatus.of(self.queue.status(story_id)))
+
+    def message(self, status: StoryStatus) -> str:
+        """The one sentence the page and the API say about the story's state."""
+        return describe(status, self.workers())
 
     def text(self, story_id: str) -> str:
         """The whole story as plain text, as the model read it: sentences joined by spaces and
         paragraphs by a blank line (older stories: the seed, then one line per line)."""
-        view = self.view(story_id)
-        seed = view["payload"].get("seed", "")
-        return story_text(seed, view["lines"], view["paragraph_ends"], view["seed_end"]).rstrip() + "\n"
+        return self.status(story_id).text().rstrip() + "\n"
 
     def workers(self) -> list[dict]:
         """The workers the queue knows about, online or not."""
@@ -70,7 +65,7 @@ class Stories:
         parent = STORY.validate(payload)["parent"]
         if parent is not None:
             try:
-                self.view(parent)  # the parent must exist and its link must be right
+                self.status(parent)  # the parent must exist and its link must be right
             except (NotFound, InvalidKey):
                 raise InvalidPayload("parent is not a valid story id") from None
         self._check_room()

@@ -8,38 +8,38 @@ from __future__ import annotations
 
 import time
 
+from drivequeue.status import JobState, JobStatus
 
-def describe(view: dict, workers: list[dict], now: float | None = None) -> str:
-    """One honest sentence about ``view`` (a queue status) given the known ``workers``."""
-    status = view["status"]
-    if status == "queued":
-        return _queued(view, workers, time.time() if now is None else now)
-    if status == "running":
-        return _running(view)
-    if status == "done":
-        return f"Done: {_lines_written(view)}."
-    if status == "failed":
-        return f"Failed: {view.get('error') or 'the worker gave no reason'}."
-    if status == "cancelled" and view.get("stopping"):
+
+def describe(status: JobStatus, workers: list[dict], now: float | None = None) -> str:
+    """One honest sentence about a story's ``status`` given the known ``workers``."""
+    state = status.state
+    if state is JobState.QUEUED:
+        return _queued(status, workers, time.time() if now is None else now)
+    if state is JobState.RUNNING:
+        return _running(status)
+    if state is JobState.DONE:
+        return f"Done: {_lines_written(status)}."
+    if state is JobState.FAILED:
+        return f"Failed: {status.error or 'the worker gave no reason'}."
+    if status.stopping:
         return "Stopping: the worker ends the story after the line it is writing."
-    if status == "cancelled":
-        return f"Cancelled: {_lines_written(view)}."
-    return f"State: {status}."
+    return f"Cancelled: {_lines_written(status)}."
 
 
-def _lines_written(view: dict) -> str:
-    count = view["line_count"]
+def _lines_written(status: JobStatus) -> str:
+    count = status.line_count
     return f"{count} line{'s' if count != 1 else ''} written"
 
 
-def _queued(view: dict, workers: list[dict], now: float) -> str:
-    ahead = (view.get("queue_position") or 1) - 1
+def _queued(status: JobStatus, workers: list[dict], now: float) -> str:
+    ahead = (status.queue_position or 1) - 1
     if ahead:
         where = f"Queued: {ahead} {'story is' if ahead == 1 else 'stories are'} ahead of yours."
     else:
         where = "Queued: yours is next."
-    if view.get("attempt"):  # a worker took it and let go (stopped, or vanished)
-        where += f" A worker stopped while writing it; the next one resumes after line {view['line_count']}."
+    if status.attempt:  # a worker took it and let go (stopped, or vanished)
+        where += f" A worker stopped while writing it; the next one resumes after line {status.line_count}."
     if any(worker.get("online") for worker in workers):
         return where
     seen = [w["last_seen"] for w in workers if w.get("last_seen")]
@@ -51,20 +51,19 @@ def _queued(view: dict, workers: list[dict], now: float) -> str:
     return where + f" No worker has been online for {minutes} minute{'s' if minutes != 1 else ''}."
 
 
-def _running(view: dict) -> str:
-    progress = view.get("progress") or {}
-    worker = view.get("worker") or {}
+def _running(status: JobStatus) -> str:
+    progress = status.progress
     # The worker reports line k of the n lines the newest request asked for (after a
     # continue too). Before its first report, the lines written so far say as much for
     # a first request; a continued story's count of this request's lines is not known yet.
     if progress.get("line") and progress.get("of"):
         doing = f"Writing line {progress['line']} of {progress['of']}"
-    elif view.get("segments", 1) == 1 and view.get("lines_requested"):
-        doing = f"Writing line {view.get('line_count', 0) + 1} of {view['lines_requested']}"
+    elif status.segments == 1 and status.lines_requested:
+        doing = f"Writing line {status.line_count + 1} of {status.lines_requested}"
     else:
         doing = "Writing more lines"
-    if worker.get("host"):
-        doing += " on " + where_it_runs(worker)
+    if status.worker is not None and status.worker.host:
+        doing += " on " + where_it_runs(status.worker.to_dict())
     return doing + "."
 
 

@@ -44,7 +44,7 @@ def claim_when_ready(sess):
 def test_submit_queues_a_job_that_status_describes(queue):
     job_id = story(queue, lines=4, temperature=1.2)
     status = queue.status(job_id)
-    assert set(status) >= STATUS_FIELDS
+    assert set(status.to_dict()) >= STATUS_FIELDS
     assert status["id"] == job_id
     assert status["status"] == "queued" and status["queue_position"] == 1
     assert status["lines"] == [] and status["line_count"] == 0 and status["lines_requested"] == 4
@@ -223,7 +223,7 @@ def test_marks_and_meta_travel_with_the_lines_survive_a_takeover_and_show_throug
     assert status["paragraph_ends"] == [1, 2, 4] and status["seed_end"] == "mid-sentence"
     assert queue.status(job_id, after=2)["paragraph_ends"] == [2, 4]
     assert queue.status(job_id, after=3)["paragraph_ends"] == [4]
-    assert "marks" not in status and "meta" not in status  # the story kind shows them its own way
+    assert "marks" not in status.to_dict() and "meta" not in status.to_dict()  # the story kind shows them its own way
 
 
 def test_outputs_written_before_paragraph_breaks_read_as_newline_lines(queue, store):
