@@ -21,6 +21,7 @@ from .local import LocalStore
 from .queue import Queue
 from .records import PROTOCOL_VERSION
 from .function_handler import Job, Stopped
+from .function_kind import InputFile, Range, Text, kind
 from .kinds import Field, JobKind
 from .status import JobState, JobStatus
 from .store import Entry, Store
@@ -41,6 +42,7 @@ __all__ = [
     "JobFailed",
     "JobKind",
     "Field",
+    "InputFile",
     "JobState",
     "JobStatus",
     "JobStateError",
@@ -49,10 +51,13 @@ __all__ = [
     "LocalStore",
     "NotFound",
     "Queue",
+    "Range",
     "Store",
     "StoreUnavailable",
     "Stopped",
+    "Text",
     "Timing",
     "WorkerSession",
+    "kind",
     "open_store",
 ]

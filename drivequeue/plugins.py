@@ -1,7 +1,11 @@
 """Plugins: the modules that declare job kinds and, for workers, their handlers (docs/plugins.md).
 
 A plugin module defines ``KINDS`` (a list of ``JobKind``) and, to be served,
-``handlers(worker)`` returning ``{kind name: handler}``. Plugins are found in
+``handlers(worker)`` returning ``{kind name: handler}``, or declares kinds with
+``@drivequeue.kind`` (``drivequeue.function_kind``), which bring their handlers along. A
+worker calls ``handlers`` only when
+it serves one of the plugin's kinds (``worker.kinds``), so a plugin keeps heavy
+imports (torch) inside it. Plugins are found in
 three places, in this order: the ``drivequeue.plugins`` entry points of the
 installed packages, ``DRIVEQUEUE_PLUGINS`` (comma-separated module names, read
 here and nowhere else) and ``--plugin MODULE`` on the command line.
@@ -18,6 +22,7 @@ from importlib import metadata
 from types import ModuleType
 
 from .errors import ConfigError
+from .function_kind import FunctionKind
 from .kinds import JobKind, by_name
 
 ENTRY_POINT_GROUP = "drivequeue.plugins"
@@ -32,7 +37,20 @@ class PluginError(ConfigError):
 class Plugin:
     name: str  # the module name
     module: ModuleType
-    kinds: tuple[JobKind, ...]
+    kinds: tuple[JobKind, ...]  # its ``KINDS`` and its kinds declared by functions
+    functions: tuple[FunctionKind, ...] = ()
+
+    @property
+    def serves(self) -> bool:
+        """Whether it gives workers handlers (``handlers(worker)`` or kinds declared by functions)."""
+        return bool(self.functions) or getattr(self.module, "handlers", None) is not None
+
+    def handlers(self, worker) -> dict:
+        made = {function.job_kind.name: function.handler for function in self.functions}
+        make = getattr(self.module, "handlers", None)
+        if make is not None:
+            made.update(make(worker))
+        return made
 
 
 def module_names(extra: Iterable[str] = (), environ: Mapping[str, str] | None = None) -> list[str]:
@@ -67,15 +85,50 @@ def default_kinds() -> dict[str, JobKind]:
     return dict(_default_kinds())
 
 
+def served_kinds(plugins: Iterable[Plugin], requested: Iterable[str] | None) -> set[str]:
+    """The kinds a generic worker serves: ``requested`` (each one a kind the plugins declare),
+    else every kind of the plugins that have handlers, but those that a worker serves
+    only when asked (``JobKind.serve_by_default`` false: a model, a GPU)."""
+    plugins = list(plugins)
+    known = kinds_of(plugins)
+    if requested is not None:
+        requested = set(requested)
+        unknown = sorted(requested - set(known))
+        if unknown:
+            raise PluginError(f"no loaded plugin declares the job kind {unknown[0]!r} "
+                              f"(known kinds: {', '.join(sorted(known)) or 'none'})")
+        return requested
+    return {kind.name for plugin in plugins if plugin.serves for kind in plugin.kinds if kind.serve_by_default}
+
+
+def handlers_of(plugins: Iterable[Plugin], worker, kinds: set[str], known: Mapping[str, JobKind]) -> dict:
+    """``{kind: handler}`` for ``kinds`` from the plugins that declare one of them (only their
+    ``handlers(worker)`` is called). ``PluginError`` for a handler of a kind that no plugin
+    declares (``known``)."""
+    found = {}
+    for plugin in plugins:
+        if not plugin.serves or not kinds & {kind.name for kind in plugin.kinds}:
+            continue
+        for kind, handler in plugin.handlers(worker).items():
+            if kind not in known:
+                raise PluginError(f"plugin {plugin.name!r} has a handler for {kind!r}, a kind no plugin declares")
+            if kind in kinds:
+                found[kind] = handler
+    return found
+
+
 def _import(name: str) -> Plugin:
     try:
         module = importlib.import_module(name)
     except ImportError as exc:
         raise PluginError(f"plugin {name!r} cannot be imported: {exc}") from None
-    kinds = getattr(module, "KINDS", None)
+    functions = tuple(value for value in vars(module).values()
+                      if isinstance(value, FunctionKind) and value.__module__ == module.__name__)
+    kinds = getattr(module, "KINDS", None if not functions else [])
     if not isinstance(kinds, (list, tuple)) or not all(isinstance(kind, JobKind) for kind in kinds):
-        raise PluginError(f"plugin {name!r} must define KINDS, a list of drivequeue.kinds.JobKind")
+        raise PluginError(f"plugin {name!r} must define KINDS, a list of drivequeue.kinds.JobKind, "
+                          "or declare a kind with @drivequeue.kind")
     handlers = getattr(module, "handlers", None)
     if handlers is not None and not callable(handlers):
         raise PluginError(f"plugin {name!r}: handlers must be a function of the worker")
-    return Plugin(name=name, module=module, kinds=tuple(kinds))
+    return Plugin(name=name, module=module, kinds=(*kinds, *(f.job_kind for f in functions)), functions=functions)

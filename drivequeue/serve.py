@@ -64,7 +64,8 @@ class WorkerEnv:
     """What a plugin's ``handlers(worker)`` gets: the worker it serves in.
 
     ``device``: the device the worker was asked to run on (``cpu``, ``cuda``, ``cuda:1``);
-    ``cache_dir``: a folder of its own for downloads and work files.
+    ``cache_dir``: a folder of its own for downloads and work files; ``kinds``: the kinds it
+    serves (None: every kind of the plugin), so that a plugin builds only those handlers.
     """
 
     store: Any
@@ -73,6 +74,7 @@ class WorkerEnv:
     stop: Shutdown
     endings: Endings
     cache_dir: Path
+    kinds: frozenset[str] | None = None
 
 
 def as_runner(handler: Callable | Stepped, env: WorkerEnv) -> Stepped:

@@ -70,6 +70,9 @@ class Store(ABC):
     #: whether ``wait`` returns as soon as something changes (inotify, Redis messages); a store
     #: that cannot tell is looked at every ``poll`` instead
     pushes_changes: bool = False
+    #: whether ``list`` costs less than reading the files it shows absent (Drive: one call to
+    #: its changes feed, where every read is a request): a reader then lists to learn what exists
+    lists_cheaply: bool = False
 
     @abstractmethod
     def new_keys(self, name: str, n: int = 1) -> list[str]:

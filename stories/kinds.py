@@ -111,6 +111,7 @@ STORY = JobKind(
     cancel_fields={"seen": Field(lines_seen, None)},
     lines_kept=story_lines_kept,
     status_class=StoryStatus,
+    serve_by_default=False,  # a model and torch: `drivequeue worker` serves it when --kinds names it
 )
 
 TRAIN = JobKind(
@@ -127,6 +128,7 @@ TRAIN = JobKind(
         "learning_rate": Field(number(1e-5, 1.0), 2e-3),
         "random_seed": Field(random_seed, None),
     },
+    serve_by_default=False,
 )
 
 #: what this plugin declares (docs/plugins.md)
