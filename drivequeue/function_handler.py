@@ -141,16 +141,7 @@ class Job:
 
     def retrying(self, action: Callable[[], Any]) -> Any:
         """Run ``action``, waiting out store outages; re-raises once a stop is requested."""
-        backoff = Backoff(cap=self._timing.backoff_max)
-        while True:
-            try:
-                return action()
-            except StoreUnavailable as exc:
-                if self._stop.requested:
-                    raise
-                delay = backoff.next_delay()
-                log.warning("queue store unavailable (%s); retrying in %.1f s", exc, delay)
-                self._stop.sleep(delay)
+        return Backoff(cap=self._timing.backoff_max, stop=self._stop).call(action)
 
 
 class FunctionRunner:

@@ -13,15 +13,17 @@ folder), so nothing outside the folder can be reached.
 from __future__ import annotations
 
 import errno
+import hashlib
 import logging
 import os
 import secrets
 import stat
 import time
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from .errors import InvalidKey, KeyExists, NotFound, StoreUnavailable
-from .store import Entry, Store, check_key, check_name
+from .store import Entry, Store, check_key, check_name, file_chunks
 from .timing import Timing
 
 try:
@@ -34,6 +36,8 @@ QUIET_MASK = inotify_simple.flags.MOVED_TO if inotify_simple is not None else 0
 log = logging.getLogger(__name__)
 
 TMP_DIR = ".tmp"
+#: pushed files are copied in pieces of this size
+COPY_CHUNK = 4 * 1024 * 1024
 #: temporary files older than this were left by a process that died mid-write
 STALE_TMP_SECONDS = 3600.0
 #: files rewritten every few seconds by every worker: their rewrites (a rename over the file) wake nobody
@@ -79,18 +83,29 @@ class LocalStore(Store):
         return [f"{name}-{secrets.token_urlsafe(16)}" for _ in range(n)]
 
     def create(self, key: str, name: str, data: bytes) -> None:
-        self._link(key, name, data)
-        self._sync_folder()
+        path = self._new_path(key, name)
+        self._link(self._write_temporary([_bytes(data)]), path, key)
 
     def create_pair(self, first: tuple[str, str, bytes], second: tuple[str, str, bytes]) -> None:
         """Both files are linked before one sync of the folder makes both names durable."""
-        self._link(*first)
+        key, name, data = first
+        self._link(self._write_temporary([_bytes(data)]), self._new_path(key, name), key, sync=False)
         try:
-            self._link(*second)
+            self.create(*second)
         except KeyExists:
-            self.delete(first[0])
+            self.delete(key)
             raise
-        self._sync_folder()
+
+    def upload(self, key: str, name: str, path: str | os.PathLike[str],
+               progress: Callable[[int], None] | None = None) -> str:
+        """Create ``key`` from the local file ``path``, copied in chunks; the MD5 of what was written."""
+        target = self._new_path(key, name)
+        digest = hashlib.md5()
+        with open(path, "rb") as source:
+            chunks = file_chunks(source, os.fstat(source.fileno()).st_size, COPY_CHUNK)
+            tmp = self._write_temporary(_hashed(chunks, digest, progress))
+        self._link(tmp, target, key)
+        return digest.hexdigest()
 
     def read(self, key: str) -> bytes:
         path = self._path(key)
@@ -121,7 +136,7 @@ class LocalStore(Store):
         path = self._path(key)
         if not path.exists():
             raise NotFound(f"no file {key}")
-        tmp = self._write_temporary(data)
+        tmp = self._write_temporary([_bytes(data)])
         try:
             os.replace(tmp, path)
         except OSError as exc:
@@ -200,22 +215,6 @@ class LocalStore(Store):
 
     # -- helpers -----------------------------------------------------------------
 
-    def _link(self, key: str, name: str, data: bytes) -> None:
-        """Write ``data`` to an fsynced temporary file and link it as ``key`` (not yet durable:
-        the folder is not synced)."""
-        path = self._path(key)
-        if _name_of(key) != check_name(name):
-            raise InvalidKey(f"key was not reserved for a {name!r} file")
-        tmp = self._write_temporary(data)
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            raise KeyExists(key) from None
-        except OSError as exc:
-            raise StoreUnavailable(f"cannot create {key}: {exc.strerror}") from None
-        finally:
-            _unlink_quietly(tmp)
-
     def _regular(self, key: str, mode: int) -> bool:
         """Whether ``mode`` is a regular file's; anything else (a folder, a FIFO, a socket,
         a link, a device) named like a queue file is skipped, and said so once."""
@@ -229,26 +228,49 @@ class LocalStore(Store):
     def _path(self, key: str) -> Path:
         return self.root / check_key(key)
 
-    def _write_temporary(self, data: bytes) -> str:
-        """Write ``data`` to a new fsynced file in ``.tmp/`` and return its path."""
-        if not isinstance(data, (bytes, bytearray, memoryview)):
-            raise TypeError("store data must be bytes")
+    def _new_path(self, key: str, name: str) -> Path:
+        """The path of the new file ``key`` called ``name`` (``InvalidKey`` unless reserved for it)."""
+        path = self._path(key)
+        if _name_of(key) != check_name(name):
+            raise InvalidKey(f"key was not reserved for a {name!r} file")
+        return path
+
+    def _link(self, tmp: str, path: Path, key: str, sync: bool = True) -> None:
+        """Make the written temporary file ``tmp`` the new file ``key`` (``KeyExists`` if it exists);
+        ``sync``: make the new name durable now (else the next sync of the folder does)."""
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            raise KeyExists(key) from None
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot create {key}: {exc.strerror}") from None
+        finally:
+            _unlink_quietly(tmp)
+        if sync:
+            self._sync_folder()
+
+    def _write_temporary(self, chunks: Iterable[bytes]) -> str:
+        """Write ``chunks`` to a new fsynced file in ``.tmp/`` and return its path."""
         tmp = os.path.join(self._tmp, secrets.token_hex(12))
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         except OSError as exc:
             raise StoreUnavailable(f"cannot write to {self.root}: {exc.strerror}") from None
         try:
-            view = memoryview(data)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
+            for chunk in chunks:
+                view = memoryview(chunk)
+                while view:
+                    written = os.write(fd, view)
+                    view = view[written:]
             os.fsync(fd)
         except OSError as exc:
-            os.close(fd)
             _unlink_quietly(tmp)
             raise StoreUnavailable(f"cannot write to {self.root}: {exc.strerror}") from None
-        os.close(fd)
+        except BaseException:
+            _unlink_quietly(tmp)
+            raise
+        finally:
+            os.close(fd)
         return tmp
 
     def _sync_folder(self) -> None:
@@ -283,6 +305,21 @@ class LocalStore(Store):
             )
             self._inotify = watcher
         return self._inotify
+
+
+def _bytes(data) -> bytes:
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError("store data must be bytes")
+    return data
+
+
+def _hashed(chunks: Iterable[bytes], digest, progress: Callable[[int], None] | None) -> Iterator[bytes]:
+    """``chunks`` as they are, each added to ``digest`` and reported to ``progress``."""
+    for chunk in chunks:
+        digest.update(chunk)
+        yield chunk
+        if progress is not None:
+            progress(len(chunk))
 
 
 def _unlink_quietly(path: str) -> None:

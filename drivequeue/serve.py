@@ -111,7 +111,7 @@ class Server:
             runner = runners.setdefault(id(handler), as_runner(handler, env))
             self.by_kind[kind] = runner
         self.runners = list(runners.values())
-        self.backoff = Backoff(cap=self.timing.backoff_max)
+        self.backoff = Backoff(cap=self.timing.backoff_max, stop=self.stop)
         self._next_gc = 0.0  # monotonic time of the next gc: the first runs at once
 
     def run(self) -> None:
@@ -132,17 +132,22 @@ class Server:
     # -- the loop ------------------------------------------------------------------------------
 
     def _open_session(self) -> WorkerSession | None:
-        while not self.stop.requested:
-            try:
-                # making a session reserves its heartbeat key: that is a store call too
-                session = self.queue.worker(host=socket.gethostname(), device=self.device_name,
-                                            offers=self._offers(), version=self.version, kinds=set(self.by_kind),
-                                            probe=self.probe)
-                session.open()
-                return session
-            except StoreUnavailable as exc:
-                self._back_off(exc, "to register this worker")
-        return None
+        """A registered session; None if a stop came while the store was unavailable."""
+
+        def register() -> WorkerSession:
+            # making a session reserves its heartbeat key: that is a store call too
+            session = self.queue.worker(host=socket.gethostname(), device=self.device_name,
+                                        offers=self._offers(), version=self.version, kinds=set(self.by_kind),
+                                        probe=self.probe)
+            session.open()
+            return session
+
+        waiting = Backoff(cap=self.timing.backoff_max, stop=self.stop,
+                          what="queue store unavailable, waiting to register this worker")
+        try:
+            return waiting.call(register)
+        except StoreUnavailable:
+            return None
 
     def _serve(self, session: WorkerSession) -> None:
         """Claim while anything it has room for is queued; sleep only when nothing is, until the
@@ -172,7 +177,7 @@ class Server:
                         drained = False
                     self.backoff.reset()
                 except StoreUnavailable as exc:
-                    self._back_off(exc)
+                    self.backoff.wait(exc)
                     drained = False
         finally:
             wakeup.close()
@@ -231,12 +236,6 @@ class Server:
         return (self.max_jobs is not None and self.taken >= self.max_jobs
                 and not any(runner.count for runner in self.runners) and not self.endings)
 
-    def _back_off(self, exc: Exception, what: str = "") -> None:
-        delay = self.backoff.next_delay()
-        waiting = f"waiting {what} " if what else ""
-        log.warning("queue store unavailable (%s); %sretrying in %.1f s", exc, waiting, delay)
-        self.stop.sleep(delay)
-
     def _drain(self) -> None:
         """Warm stop: let every handler finish what it is writing and give its jobs back, and
         write the endings an outage held up (until the drain time is over; closing the
@@ -244,10 +243,10 @@ class Server:
         deadline = time.monotonic() + self.drain_seconds
         for runner in self.runners:
             runner.drain(deadline)
-        while self.endings and time.monotonic() < deadline:
+        if self.endings:
+            # a stop was requested, so waiting on it would not wait: the drain time bounds it
+            waiting = Backoff(cap=self.timing.backoff_max, budget=max(0.0, deadline - time.monotonic()))
             try:
-                self.endings.retry()
-            except StoreUnavailable as exc:
-                delay = min(self.backoff.next_delay(), max(0.0, deadline - time.monotonic()))
-                log.warning("queue store unavailable (%s); retrying in %.1f s", exc, delay)
-                time.sleep(delay)  # a stop was requested: ``stop.sleep`` would not wait
+                waiting.call(self.endings.retry)
+            except StoreUnavailable:
+                pass  # closing the session tries them once more

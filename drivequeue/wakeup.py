@@ -62,12 +62,14 @@ class Wakeup:
 
     def _watch(self) -> None:
         backoff = Backoff(cap=self._backoff_max)
+        failures = 0
         while not self._closing.is_set():
             try:
                 if self._store.wait(WATCH_SLICE_S):
                     self._event.set()
-                backoff.reset()
+                failures = 0
             except StoreUnavailable as exc:  # the loop backs off on its own calls; wake it to meet the outage
                 log.debug("watching the store: %s", exc)
                 self._event.set()
-                self._closing.wait(backoff.next_delay())
+                self._closing.wait(backoff.delay(failures))
+                failures += 1

@@ -18,12 +18,14 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
+from .backoff import Backoff
 from .endings import Endings
 from .errors import ConfigError, StoreUnavailable
 from .plugins import PluginError, handlers_of, kinds_of, load, served_kinds
 from .queue import Queue
 from .serve import Server, WorkerEnv
 from .shutdown import Shutdown
+from .timing import Timing
 from .urls import open_existing_store
 
 log = logging.getLogger(__name__)
@@ -67,9 +69,12 @@ def cmd_worker(args: argparse.Namespace) -> int:
     kinds = served_kinds(plugins, args.kinds)
     log_to_stdout()
     with Shutdown() as stop:
-        store = _open(args.queue, stop)
-        if store is None:
-            return 0
+        # an outage as it starts is waited out, as later
+        waiting = Backoff(cap=Timing.from_env().backoff_max, stop=stop, what="waiting for the queue store to open")
+        try:
+            store = waiting.call(lambda: open_existing_store(args.queue))
+        except StoreUnavailable:
+            return 0  # stopped while waiting
         try:
             queue = Queue(store, kinds=known)
             env = WorkerEnv(store=store, timing=queue.timing, device=args.device, stop=stop,
@@ -86,17 +91,6 @@ def cmd_worker(args: argparse.Namespace) -> int:
         finally:
             store.close()
     return 0
-
-
-def _open(url: str | None, stop: Shutdown):
-    """The queue's store, waiting out an outage as it starts; None if a stop came first."""
-    while not stop.requested:
-        try:
-            return open_existing_store(url)
-        except StoreUnavailable as exc:
-            log.warning("waiting for the queue store to open (%s)", exc)
-            stop.sleep(5.0)
-    return None
 
 
 def package_version() -> str:

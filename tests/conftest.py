@@ -11,6 +11,7 @@ through ``drivequeue.open_store(store.url)``, also from a child process.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,6 +22,10 @@ from drivequeue.store import Store
 from drivequeue.timing import Timing
 from tests.drivequeue.drive_fixtures import drive_emulator, drive_env, drive_store  # noqa: F401 (fixtures)
 from tests.drivequeue.redis_fixtures import redis_server, redis_store  # noqa: F401 (fixtures)
+
+# One torch thread in the test processes and every process they start: the suite runs a test per
+# core, and a second thread only spins waiting for a core (it made a 3 s test take 80 s).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
 def _local_store(request: pytest.FixtureRequest, folder: Path) -> Store:

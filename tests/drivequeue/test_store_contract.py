@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import threading
 import time
 
@@ -36,6 +38,17 @@ def test_create_then_read_returns_the_same_bytes(store, data):
     store.create(key, "blob", data)
     assert store.read(key) == data
     assert store.exists(key)
+
+
+@pytest.mark.parametrize("size", [0, 1000, 5 * 1024 * 1024 + 7])
+def test_upload_returns_the_md5_of_what_the_store_kept(store, tmp_path, size):
+    source = tmp_path / "source.bin"
+    source.write_bytes(os.urandom(size))
+    key, = store.new_keys("blob")
+    sent = []
+    md5 = store.upload(key, "blob", source, sent.append)
+    assert md5 == hashlib.md5(store.read(key)).hexdigest() == hashlib.md5(source.read_bytes()).hexdigest()
+    assert sum(sent) == size
 
 
 def test_create_on_an_existing_key_fails_and_changes_nothing(store):

@@ -6,10 +6,13 @@ import re
 import threading
 
 import pytest
+from playwright.sync_api import sync_playwright
 
 from drivequeue import LocalStore, Queue, Timing
 from webapp import create_app
 from webapp.config import Config
+
+from .browser_support import CHROMIUM, CHROMIUM_ARGS
 
 FAST = Timing(lease=2.0, heartbeat=0.2, poll=0.05, check=0.05)
 
@@ -33,6 +36,15 @@ class CountingStore(LocalStore):
     def list(self, name=None):
         self._count()
         return super().list(name)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One Chromium for the whole run; each browser test opens a context of its own (``page``)."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
 
 
 @pytest.fixture

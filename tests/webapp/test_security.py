@@ -26,9 +26,10 @@ def test_story_text_with_markup_is_shown_as_text(client, worker):
     assert not re.search(r'href="javascript:', html)
     # the only scripts are the app's own files
     assert re.findall(r"<script[^>]*>", html) == [
+        '<script src="/static/js/counter.js" defer>',
         '<script src="/static/js/story-text.js" defer>',
-        '<script src="/static/js/story.js" defer>',
         '<script src="/static/js/my-stories.js" defer>',
+        '<script src="/static/js/story.js" defer>',
     ]
 
 
