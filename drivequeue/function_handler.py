@@ -44,15 +44,15 @@ class Stopped(Exception):
 class Job:
     """One claimed job, as a plain-function handler sees it."""
 
-    def __init__(self, claim: Claim, env):
+    def __init__(self, claim: Claim, context):
         self.claim = claim
         self.key = claim.job_key
         self.attempt = claim.attempt
-        self.store = env.store
-        self.device = env.device
-        self.workdir = Path(env.cache_dir) / "jobs" / claim.job_key
-        self._stop = env.stop
-        self._timing = env.timing
+        self.store = context.store
+        self.device = context.device
+        self.workdir = Path(context.cache_dir) / "jobs" / claim.job_key
+        self._stop = context.stop
+        self._timing = context.timing
         self._cancelled = False
         self._last_progress = float("-inf")
         self._held_since: float | None = None  # a line a coalescing store may still hold
@@ -152,11 +152,9 @@ class FunctionRunner:
     the loop at once, so short jobs run back to back.
     """
 
-    stepped = False
-
-    def __init__(self, handler: Callable[[dict, Job], Any], env, concurrency: int = 1):
+    def __init__(self, handler: Callable[[dict, Job], Any], context, concurrency: int = 1):
         self.handler = handler
-        self.env = env
+        self.context = context
         self.concurrency = getattr(handler, "concurrency", concurrency)
         self.on_free: Callable[[], None] = lambda: None
         self._running = 0  # handlers that have not returned yet
@@ -179,9 +177,6 @@ class FunctionRunner:
         self._threads.append(thread)
         thread.start()
 
-    def step(self) -> None:
-        """Nothing to do: the threads run on their own."""
-
     def drain(self, deadline: float) -> None:
         """Wait (until ``deadline``) for running jobs to see the stop and end their claims."""
         for thread in list(self._threads):
@@ -190,7 +185,7 @@ class FunctionRunner:
                 log.warning("%s did not stop in time; closing the session gives its job back", thread.name)
 
     def _run(self, claim: Claim) -> None:
-        job = Job(claim, self.env)
+        job = Job(claim, self.context)
         resumed = f", resuming after {claim.line_count} lines" if claim.line_count else ""
         log.info("%s job %s started (attempt %d)%s", claim.kind, claim.job_key, claim.attempt, resumed)
         try:

@@ -1,11 +1,10 @@
 """Plugins: the modules that declare job kinds and, for workers, their handlers (docs/plugins.md).
 
 A plugin module defines ``KINDS`` (a list of ``JobKind``) and, to be served,
-``handlers(worker)`` returning ``{kind name: handler}``, or declares kinds with
-``@drivequeue.kind`` (``drivequeue.function_kind``), which bring their handlers along. A
-worker calls ``handlers`` only when
-it serves one of the plugin's kinds (``worker.kinds``), so a plugin keeps heavy
-imports (torch) inside it. Plugins are found in
+``handlers(context)`` returning ``{kind name: handler}`` (``handlers_of``), or declares kinds
+with ``@drivequeue.kind`` (``drivequeue.function_kind``), which bring their handlers along.
+A worker calls ``handlers`` only when it serves one of the plugin's kinds
+(``context.kinds``), so a plugin keeps heavy imports (torch) inside it. Plugins are found in
 three places, in this order: the ``drivequeue.plugins`` entry points of the
 installed packages, ``DRIVEQUEUE_PLUGINS`` (comma-separated module names, read
 here and nowhere else) and ``--plugin MODULE`` on the command line.
@@ -18,7 +17,7 @@ import importlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import metadata
-from types import ModuleType
+from typing import Any
 
 from .env import Env
 from .errors import ConfigError
@@ -35,22 +34,40 @@ class PluginError(ConfigError):
 
 @dataclass(frozen=True)
 class Plugin:
-    name: str  # the module name
-    module: ModuleType
+    """A plugin: ``module`` defines ``KINDS`` and, to be served, ``handlers(context)``, or
+    declares kinds with ``@drivequeue.kind`` (``functions``). It is an imported module, or any
+    object that defines them (``Plugin.of``)."""
+
+    name: str
+    module: Any
     kinds: tuple[JobKind, ...]  # its ``KINDS`` and its kinds declared by functions
     functions: tuple[FunctionKind, ...] = ()
 
     @property
     def serves(self) -> bool:
-        """Whether it gives workers handlers (``handlers(worker)`` or kinds declared by functions)."""
+        """Whether it gives workers handlers (``handlers(context)`` or kinds declared by functions)."""
         return bool(self.functions) or getattr(self.module, "handlers", None) is not None
 
-    def handlers(self, worker) -> dict:
+    def handlers(self, context: Any) -> dict[str, Any]:
         made = {function.job_kind.name: function.handler for function in self.functions}
         make = getattr(self.module, "handlers", None)
         if make is not None:
-            made.update(make(worker))
+            made.update(make(context))
         return made
+
+    @classmethod
+    def of(cls, name: str, module: Any) -> Plugin:
+        """``module`` as a plugin named ``name``; ``PluginError`` unless it defines what docs/plugins.md asks for."""
+        functions = tuple(value for value in getattr(module, "__dict__", {}).values()
+                          if isinstance(value, FunctionKind) and value.__module__ == getattr(module, "__name__", None))
+        kinds = getattr(module, "KINDS", [] if functions else None)
+        if not isinstance(kinds, (list, tuple)) or not all(isinstance(kind, JobKind) for kind in kinds):
+            raise PluginError(f"plugin {name!r} must define KINDS, a list of drivequeue.kinds.JobKind, "
+                              "or declare a kind with @drivequeue.kind")
+        handlers = getattr(module, "handlers", None)
+        if handlers is not None and not callable(handlers):
+            raise PluginError(f"plugin {name!r}: handlers must be a function of the worker")
+        return cls(name=name, module=module, kinds=(*kinds, *(f.job_kind for f in functions)), functions=functions)
 
 
 def module_names(extra: Iterable[str] = (), environ: Mapping[str, str] | None = None) -> list[str]:
@@ -100,18 +117,19 @@ def served_kinds(plugins: Iterable[Plugin], requested: Iterable[str] | None) -> 
     return {kind.name for plugin in plugins if plugin.serves for kind in plugin.kinds if kind.serve_by_default}
 
 
-def handlers_of(plugins: Iterable[Plugin], worker, kinds: set[str], known: Mapping[str, JobKind]) -> dict:
-    """``{kind: handler}`` for ``kinds`` from the plugins that declare one of them (only their
-    ``handlers(worker)`` is called). ``PluginError`` for a handler of a kind that no plugin
-    declares (``known``)."""
-    found = {}
+def handlers_of(plugins: Iterable[Plugin], context: Any, kinds: Mapping[str, JobKind],
+                serve: set[str] | None = None) -> dict[str, Any]:
+    """``{kind name: handler}`` from the plugins' ``handlers(context)``, in order (a later plugin's
+    handler for a kind replaces an earlier one's); ``PluginError`` for a kind not in ``kinds``.
+    ``serve``: only these kinds, and only the plugins that declare one of them are asked."""
+    found: dict[str, Any] = {}
     for plugin in plugins:
-        if not plugin.serves or not kinds & {kind.name for kind in plugin.kinds}:
+        if not plugin.serves or (serve is not None and not serve & {kind.name for kind in plugin.kinds}):
             continue
-        for kind, handler in plugin.handlers(worker).items():
-            if kind not in known:
+        for kind, handler in plugin.handlers(context).items():
+            if kind not in kinds:
                 raise PluginError(f"plugin {plugin.name!r} has a handler for {kind!r}, a kind no plugin declares")
-            if kind in kinds:
+            if serve is None or kind in serve:
                 found[kind] = handler
     return found
 
@@ -121,13 +139,4 @@ def _import(name: str) -> Plugin:
         module = importlib.import_module(name)
     except ImportError as exc:
         raise PluginError(f"plugin {name!r} cannot be imported: {exc}") from None
-    functions = tuple(value for value in vars(module).values()
-                      if isinstance(value, FunctionKind) and value.__module__ == module.__name__)
-    kinds = getattr(module, "KINDS", None if not functions else [])
-    if not isinstance(kinds, (list, tuple)) or not all(isinstance(kind, JobKind) for kind in kinds):
-        raise PluginError(f"plugin {name!r} must define KINDS, a list of drivequeue.kinds.JobKind, "
-                          "or declare a kind with @drivequeue.kind")
-    handlers = getattr(module, "handlers", None)
-    if handlers is not None and not callable(handlers):
-        raise PluginError(f"plugin {name!r}: handlers must be a function of the worker")
-    return Plugin(name=name, module=module, kinds=(*kinds, *(f.job_kind for f in functions)), functions=functions)
+    return Plugin.of(name, module)

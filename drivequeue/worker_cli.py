@@ -23,7 +23,7 @@ from .endings import Endings
 from .errors import ConfigError, StoreUnavailable
 from .plugins import PluginError, handlers_of, kinds_of, load, served_kinds
 from .queue import Queue
-from .serve import Server, WorkerEnv
+from .serve import HandlerContext, Server
 from .shutdown import Shutdown
 from .timing import Timing
 from .urls import open_existing_store
@@ -77,16 +77,16 @@ def cmd_worker(args: argparse.Namespace) -> int:
             return 0  # stopped while waiting
         try:
             queue = Queue(store, kinds=known)
-            env = WorkerEnv(store=store, timing=queue.timing, device=args.device, stop=stop,
-                            endings=Endings(), cache_dir=args.cache_dir, kinds=frozenset(kinds))
-            handlers = handlers_of(plugins, env, kinds, known)
+            context = HandlerContext(store=store, timing=queue.timing, device=args.device, stop=stop,
+                                     endings=Endings(), cache_dir=args.cache_dir, kinds=frozenset(kinds))
+            handlers = handlers_of(plugins, context, known, kinds)
             missing = sorted(kinds - set(handlers))
             if args.kinds and missing:
                 raise PluginError(f"no loaded plugin has a handler for {', '.join(missing)}")
             if not handlers:
                 raise PluginError("nothing to serve: no loaded plugin has handlers "
                                   "(load one with --plugin MODULE or $DRIVEQUEUE_PLUGINS)")
-            Server(queue, handlers, env, version=package_version(), drain_seconds=args.drain,
+            Server(queue, handlers, context, version=package_version(), drain_seconds=args.drain,
                    max_jobs=args.max_jobs).run()
         finally:
             store.close()

@@ -1,12 +1,13 @@
 """Fixtures shared by every test package.
 
 ``store_factory`` makes fresh, empty stores of one kind and runs each test
-that uses it once per kind in ``STORE_FACTORIES``. To run the store contract
-(and anything else built on ``store_factory``) against another store, add a
-function ``(request, folder) -> Store`` to ``STORE_FACTORIES`` (for example
-from a fixture module that starts an emulator); ``folder`` is an empty
-per-store scratch folder. A second handle on the same store must be reachable
-through ``drivequeue.open_store(store.url)``, also from a child process.
+that uses it once per kind in ``STORE_FACTORIES``: the stores that other
+processes can open too (the store-contract suite adds the in-memory one,
+``EVERY_STORE``). To run them against another store, add a function
+``(request, folder) -> Store`` to ``STORE_FACTORIES`` (for example from a
+fixture module that starts an emulator); ``folder`` is an empty per-store
+scratch folder. A second handle on the same store must be reachable through
+``drivequeue.open_store(store.url)``, also from a child process.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from drivequeue.local import LocalStore
+from drivequeue.memory import MemoryStore
 from drivequeue.store import Store
 from drivequeue.timing import Timing
 from tests.drivequeue.drive_fixtures import drive_emulator, drive_env, drive_store  # noqa: F401 (fixtures)
@@ -37,6 +39,8 @@ STORE_FACTORIES: dict[str, Callable[[pytest.FixtureRequest, Path], Store]] = {
     "drive": drive_store,
     "redis": redis_store,
 }
+#: and the store that serves the protocol tests, reachable from this process only
+EVERY_STORE = {**STORE_FACTORIES, "memory": lambda request, folder: MemoryStore()}
 
 
 @pytest.fixture(params=sorted(STORE_FACTORIES))

@@ -8,7 +8,6 @@ The poll interval is an hour in these tests, so anything that waited for a poll 
 from __future__ import annotations
 
 import threading
-from collections import Counter
 from dataclasses import replace
 
 import pytest
@@ -16,13 +15,13 @@ import pytest
 from drivequeue import LocalStore, Queue, open_store
 from drivequeue.endings import Endings
 from drivequeue.plugins import kinds_of, load
-from drivequeue.redis_store import RedisStore, open_redis_store
-from drivequeue.serve import Server, WorkerEnv
+from drivequeue.metered_store import MeteredStore
+from drivequeue.serve import HandlerContext, Server
 from drivequeue.shutdown import Shutdown
 from tests.conftest import STORE_FACTORIES
 from tests.drivequeue import echo_plugin
 
-from .helpers import eventually
+from tests.helpers import eventually
 
 ECHO_KINDS = kinds_of(load(["tests.drivequeue.echo_plugin"], environ={}))
 HOUR = 3600.0
@@ -53,7 +52,7 @@ class Serving:
     def __init__(self, handle, timing, tmp_path):
         self.stop = Shutdown()
         self.queue = Queue(handle, timing, kinds=ECHO_KINDS)
-        env = WorkerEnv(store=self.queue.store, timing=timing, device="cpu", stop=self.stop,
+        env = HandlerContext(store=self.queue.store, timing=timing, device="cpu", stop=self.stop,
                         endings=Endings(), cache_dir=tmp_path / "cache")
         self.server = Server(self.queue, echo_plugin.handlers(env), env, drain_seconds=5)
         self.thread = threading.Thread(target=self.server.run)
@@ -106,54 +105,21 @@ def test_an_idle_worker_stops_at_once_on_request(store, slow_poll, tmp_path):
 # -- what a claim costs ------------------------------------------------------------------
 
 
-class CountingLocalStore(LocalStore):
-    def __init__(self, root):
-        super().__init__(root)
-        self.calls = Counter()
-
-    def read(self, key):
-        self.calls["read"] += 1
-        return super().read(key)
-
-    def exists(self, key):
-        self.calls["read"] += 1
-        return super().exists(key)
-
-
-class CountingRedisStore(RedisStore):
-    def __init__(self, url):
-        opened = open_redis_store(url)
-        super().__init__(opened.client, opened.queue, url)
-        self.calls = Counter()
-
-    def read(self, key):
-        self.calls["read"] += 1
-        return super().read(key)
-
-    def exists(self, key):
-        self.calls["read"] += 1
-        return super().exists(key)
-
-
-def counting(store):
-    return CountingLocalStore(store.root) if isinstance(store, LocalStore) else CountingRedisStore(store.url)
-
-
 def test_a_claim_reads_only_the_jobs_it_may_take_however_many_have_finished(store, fast_timing):
     producer = Queue(store, fast_timing)
     for i in range(60):
         producer.submit("story", {"seed": f"old {i}"})
-    worker_store = counting(store)
+    worker_store = MeteredStore(open_store(store.url))
     with Queue(worker_store, fast_timing).worker(host="h", device="cpu", offers=["default"]) as session:
         while (claim := session.claim_next()) is not None:
             claim.complete()  # the first claim reads every job once; the rest only their own
         reads = []
         for i in range(5):
             job = producer.submit("story", {"seed": f"new {i}"})
-            worker_store.calls.clear()
+            worker_store.operations.clear()
             claim = session.claim_next()
             assert claim.job_key == job.split(".")[0]
             claim.complete()
-            reads.append(worker_store.calls["read"])
+            reads.append(worker_store.operations["read"] + worker_store.operations["exists"])
     # the new job file, its segment, claim and cancel keys, the finished job before it: never the 60 old ones
     assert max(reads) <= 8, reads

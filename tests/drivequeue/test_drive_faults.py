@@ -14,7 +14,7 @@ from drivequeue import Queue, Timing
 from drivequeue.urls import open_store
 
 from .chaos_worker import read_logs
-from .helpers import eventually
+from tests.helpers import eventually
 
 REPO = Path(__file__).resolve().parents[2]
 JOBS = 20

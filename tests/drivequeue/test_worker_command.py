@@ -15,7 +15,7 @@ import pytest
 from drivequeue import LocalStore, Queue, open_store
 from drivequeue.plugins import kinds_of, load
 
-from .helpers import eventually
+from tests.helpers import eventually
 
 REPO = Path(__file__).resolve().parents[2]
 FN = "tests.drivequeue.fn_plugin"

@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from drivequeue import Queue, open_store
+from tests.helpers import eventually
 from webapp import create_app
 from webapp.config import Config
 
@@ -108,15 +109,14 @@ def start_story(page, site, seed, lines):
     page.wait_for_url(re.compile(r".*/stories/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"))
 
 
-def wait_until(page, expression: str, timeout_s: float, worker: subprocess.Popen) -> None:
+def wait_for_expression(page, expression: str, timeout_s: float, worker: subprocess.Popen) -> None:
     """Poll ``expression`` in the page (``wait_for_function`` would need eval, which the CSP forbids)."""
-    for _ in range(int(timeout_s * 10)):
-        if page.evaluate(expression):
-            return
+    def true_in_page():
         if worker.poll() is not None:
             raise AssertionError(f"the worker exited with {worker.returncode}:\n{worker.stdout.read()}")
-        page.wait_for_timeout(100)
-    raise AssertionError(f"still false after {timeout_s} s: {expression}")
+        return page.evaluate(expression)
+
+    eventually(true_in_page, timeout_s, every=0.1, what=expression)
 
 
 def reveal_all(page, count: int) -> None:
