@@ -56,6 +56,8 @@ class Job:
         self._cancelled = False
         self._last_progress = float("-inf")
         self._held_since: float | None = None  # a line a coalescing store may still hold
+        #: scratch files of this job may exist in the queue (saved now, or by an earlier claim)
+        self.has_scratch = claim.claimed_before
 
     @property
     def segments(self) -> list[dict[str, Any]]:
@@ -74,6 +76,11 @@ class Job:
             except StoreUnavailable:
                 pass
         return self._cancelled
+
+    @property
+    def cancel_options(self) -> dict[str, Any]:
+        """What the cancel asked for (see the kind's ``cancel_fields``); ``{}`` if not cancelled."""
+        return self.retrying(lambda: self.claim.cancel_options) if self.cancelled else {}
 
     def should_stop(self) -> bool:
         """Whether to stop now: a warm stop was requested, or the job was cancelled."""
@@ -117,6 +124,7 @@ class Job:
     def save_scratch(self, path: str | os.PathLike, name: str) -> None:
         """Keep a local file in the queue for a later attempt (``load_scratch``); removed when the
         job ends. An outage skips it (the next save tries again)."""
+        self.has_scratch = True
         try:
             files.push(self.store, path, files.scratch_name(self.key, name))
         except StoreUnavailable as exc:
@@ -196,36 +204,42 @@ class FunctionRunner:
             self.on_free()
         if ending is not None:
             self._end(job, *ending)
-            if ending[1] == "done":
-                shutil.rmtree(job.workdir, ignore_errors=True)
 
-    def _outcome(self, job: Job, claim: Claim) -> tuple[Callable[[], None], str] | None:
-        """Run the handler; how to end the claim and what to log (None: it is not ours any more)."""
+    def _outcome(self, job: Job, claim: Claim) -> tuple[Callable[[], None], str, bool] | None:
+        """Run the handler: how to end the claim, what to log, and whether that ends the job
+        (None: the claim is not this worker's any more)."""
         try:
             job.workdir.mkdir(parents=True, exist_ok=True)
             result = self.handler(claim.settings, job)
         except Stopped as exc:
             detail = f" {exc}" if str(exc) else ""
             if job.cancelled:
-                return claim.complete, f"cancelled{detail}"
-            return claim.release, f"given back{detail}"
+                return claim.complete, f"cancelled{detail}", True
+            return claim.release, f"given back{detail}", False
         except LeaseLost as exc:
             log.warning("%s job %s dropped: %s", claim.kind, claim.job_key, exc)
             return None
         except JobFailed as exc:
-            return functools.partial(claim.fail, str(exc)), f"failed: {exc}"
+            return functools.partial(claim.fail, str(exc)), f"failed: {exc}", True
         except ChecksumMismatch as exc:
-            return functools.partial(claim.crash, str(exc)), f"crashed: {exc}"
+            return self._crash(job, str(exc))
         except StoreUnavailable as exc:  # a stop came while the queue was unavailable: no attempt lost
-            return claim.release, f"given back: {exc}"
+            return claim.release, f"given back: {exc}", False
         except Exception as exc:  # a bug or a broken device: this attempt crashed
-            reason = f"{type(exc).__name__}: {exc}"
-            return functools.partial(claim.crash, reason), f"crashed: {reason}"
-        return functools.partial(claim.complete, result), "done"
+            return self._crash(job, f"{type(exc).__name__}: {exc}")
+        # a handler may return what it kept as it stopped (a train job asked to keep its model)
+        return functools.partial(claim.complete, result), "cancelled, keeping its result" if job.cancelled else "done", True
 
-    def _end(self, job: Job, finish: Callable[[], None], what: str) -> None:
+    def _crash(self, job: Job, reason: str) -> tuple[Callable[[], None], str, bool]:
+        """This attempt broke: the job is tried again, unless this was its last attempt."""
+        last = job.attempt >= self.context.timing.max_attempts
+        what = f"crashed: {reason}" + ("; no attempt is left" if last else "")
+        return functools.partial(job.claim.crash, reason), what, last
+
+    def _end(self, job: Job, finish: Callable[[], None], what: str, final: bool = False) -> None:
         """End the claim with ``finish``, waiting out an outage (a failed final write leaves the
-        claim open); if a stop comes first, closing the session tries it once more."""
+        claim open); if a stop comes first, closing the session tries it once more. A ``final``
+        ending ends the job: its scratch files go, in the queue and here."""
         try:
             job.retrying(finish)
         except (LeaseLost, JobStateError) as exc:
@@ -236,3 +250,11 @@ class FunctionRunner:
                         job.claim.kind, job.key)
             return
         log.info("%s job %s %s", job.claim.kind, job.key, what)
+        if final:
+            shutil.rmtree(job.workdir, ignore_errors=True)
+            if not job.has_scratch:
+                return  # looking for scratch files costs a listing: only where some may exist
+            try:
+                files.remove_scratch(self.context.store, job.key)
+            except StoreUnavailable as exc:  # gc removes them once the store answers
+                log.warning("%s job %s: its scratch files stay until gc: %s", job.claim.kind, job.key, exc)

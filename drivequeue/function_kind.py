@@ -39,7 +39,7 @@ from .kinds import (
     Field,
     JobKind,
     any_number,
-    boolean,
+    flag,
     integer,
     number,
     one_of,
@@ -160,7 +160,7 @@ def _checker(hint: Any, where: str, name: str) -> tuple[Callable[[str, Any], Any
             return extra, hint is InputFile
     if typing.get_origin(hint) is typing.Literal:
         return one_of(typing.get_args(hint)), False
-    simple = {int: whole_number, float: any_number, bool: boolean, str: text(DEFAULT_MAX_CHARS),
+    simple = {int: whole_number, float: any_number, bool: flag, str: text(DEFAULT_MAX_CHARS),
               InputFile: pushed_file_name}
     if hint in simple and not extras:
         return simple[hint], hint is InputFile

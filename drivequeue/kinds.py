@@ -227,7 +227,7 @@ def any_number(name: str, value: Any) -> float:
 
 
 @_about("true or false")
-def boolean(name: str, value: Any) -> bool:
+def flag(name: str, value: Any) -> bool:
     if not isinstance(value, bool):
         raise InvalidPayload(f"{name} must be true or false")
     return value
