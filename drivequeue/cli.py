@@ -20,7 +20,7 @@ from .plugins import Plugin, PluginError, kinds_of, load
 from .queue_cli import register_submit
 
 COMMAND_MODULES = ["drivequeue.queue_cli", "drivequeue.files_cli", "drivequeue.auth", "drivequeue.selfcheck",
-                   "drivequeue.top"]
+                   "drivequeue.top", "drivequeue.bad_cli"]
 
 BAD_INPUT = (InvalidKey, InvalidPayload, BadStoreURL, ConfigError)
 

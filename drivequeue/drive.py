@@ -46,11 +46,15 @@ from googleapiclient.http import MediaFileUpload, MediaInMemoryUpload, MediaIoBa
 
 from .auth import load_credentials
 from .drive_client import HTTP_TIMEOUT_S, DriveAPI, describe, error_reason
-from .errors import BadStoreURL, ConfigError, InvalidKey, KeyExists, NotFound, StoreUnavailable
-from .store import KEY_PATTERN, NAME_PATTERN, Entry, Store, check_key, check_name
+from .errors import BadStoreURL, ConfigError, InvalidKey, KeyExists, NotFound, StoreUnavailable, UnreadableFile
+from .store import KEY_PATTERN, MAX_READ_BYTES, NAME_PATTERN, Entry, Store, check_key, check_name, check_size
 from .timing import Timing
 
 FOLDER_MIME = "application/vnd.google-apps.folder"
+#: folders, Google Docs, shortcuts...: nothing that can be downloaded as bytes
+GOOGLE_APPS_MIME = "application/vnd.google-apps."
+#: Drive's reasons for refusing to download one file (the others are up)
+NOT_DOWNLOADABLE = ("fileNotDownloadable", "cannotDownloadAbusiveFile")
 OCTET = "application/octet-stream"
 #: appProperties key of the tag that tells a create's own file from someone else's
 CREATE_TAG = "dq_create"
@@ -63,7 +67,8 @@ RECONCILE_S = 120.0
 FIRST_RECONCILE_S = 10.0
 #: times an upload begins again after Drive forgot its session
 MAX_RESTARTS = 3
-_CHANGE_FIELDS = "nextPageToken,newStartPageToken,changes(fileId,removed,file(name,parents,trashed))"
+_CHANGE_FIELDS = ("nextPageToken,newStartPageToken,"
+                  "changes(fileId,removed,file(name,parents,trashed,mimeType,size))")
 
 Progress = Callable[[int], None]
 
@@ -230,6 +235,7 @@ class DriveStore(Store):
         self._keys_lock = threading.Lock()
         self._known: set[str] = set()  # keys seen to lie in this folder
         self._index: dict[str, str] = {}  # key -> name, fed by the changes feed
+        self._sizes: dict[str, int] = {}  # key -> size in bytes, as the feed last reported it
         self._removed: dict[str, float] = {}  # key -> when it was seen removed
         self._page_token: str | None = None
         self._reconcile_at = 0.0
@@ -273,7 +279,7 @@ class DriveStore(Store):
             self.api.execute("files.create", lambda: self.api.files().create(body=body, media_body=media, fields="id"))
         except HttpError as e:
             self._create_failed(e, key, tag)
-        self._added(key, name)
+        self._added(key, name, len(data))
         self._forget_content(key)
 
     def _create_body(self, key: str, name: str, tag: str) -> dict:
@@ -294,12 +300,30 @@ class DriveStore(Store):
             raise InvalidKey("key was not handed out by new_keys on this Drive") from None
         raise self._unavailable("files.create", error)
 
-    def read(self, key: str) -> bytes:
+    def read(self, key: str, limit: int | None = MAX_READ_BYTES) -> bytes:
         check_key(key)
         if self._feed_period is not None:
-            return self._read_through_feed(key)
+            return self._read_through_feed(key, limit)
         self._check_in_folder(key)
-        return self._call("files.get_media", lambda: self.api.files().get_media(fileId=key), key)
+        return self._media(key, limit)
+
+    def _media(self, key: str, limit: int | None) -> bytes:
+        """The content of ``key``: no more than ``limit`` bytes and one are ever sent (a Range)."""
+        def request():
+            media = self.api.files().get_media(fileId=key)
+            if limit is not None:
+                media.headers["Range"] = f"bytes=0-{limit}"
+            return media
+
+        try:
+            data = self.api.execute("files.get_media", request)
+        except HttpError as e:
+            if e.resp.status == 416:
+                return b""  # an empty file has no first byte to send
+            raise self._refused("files.get_media", e, key) from None
+        if limit is not None and len(data) > limit:
+            raise UnreadableFile(f"it holds more than the {limit:,} bytes a read of it takes")
+        return data
 
     def write(self, key: str, data: bytes) -> None:
         check_key(key)
@@ -307,14 +331,17 @@ class DriveStore(Store):
         media = MediaInMemoryUpload(bytes(data), mimetype=OCTET)
         self._call("files.update", lambda: self.api.files().update(fileId=key, media_body=media, fields="id"), key)
         self._forget_content(key)
+        with self._index_lock:
+            if key in self._sizes:
+                self._sizes[key] = len(data)
 
     def delete(self, key: str) -> None:
         check_key(key)
         try:
             self._check_in_folder(key)
             self._call("files.delete", lambda: self.api.files().delete(fileId=key), key)
-        except NotFound:
-            pass
+        except (NotFound, UnreadableFile):
+            pass  # gone, or not a file (a folder, a Google file): not the queue's to remove
         self._removed_now(key)
 
     def exists(self, key: str) -> bool:
@@ -332,23 +359,34 @@ class DriveStore(Store):
         return datetime.fromisoformat(meta["modifiedTime"].replace("Z", "+00:00")).timestamp()
 
     def _check_in_folder(self, key: str, fresh: bool = False) -> None:
-        """``NotFound`` unless ``key`` is a file in this folder (asked once per key unless ``fresh``)."""
+        """``NotFound`` unless ``key`` is a file in this folder (asked once per key unless ``fresh``);
+        ``UnreadableFile`` if it is a folder or a Google Docs file there."""
         if key in self._known and not fresh:
             return
-        meta = self._call("files.get", lambda: self.api.files().get(fileId=key, fields="parents,trashed"), key)
+        meta = self._call("files.get", lambda: self.api.files().get(fileId=key, fields="parents,trashed,mimeType"),
+                          key)
         if self.folder_id not in meta.get("parents", []) or meta.get("trashed"):
             raise NotFound(f"no file {key} in this queue")
+        if str(meta.get("mimeType", "")).startswith(GOOGLE_APPS_MIME):
+            raise UnreadableFile(_not_a_file(meta["mimeType"]))
         self._known.add(key)
 
     def _call(self, method: str, make_request, key: str | None = None):
-        """Execute with retries; 404 becomes ``NotFound``, other failures ``StoreUnavailable``."""
+        """Execute with retries; failures become what ``_refused`` says."""
         try:
             return self.api.execute(method, make_request)
         except HttpError as e:
-            if e.resp.status == 404 and key is not None:
-                self._known.discard(key)
-                raise NotFound(f"no file {key} in this queue") from None
-            raise self._unavailable(method, e) from None
+            raise self._refused(method, e, key) from None
+
+    def _refused(self, method: str, error: HttpError, key: str | None) -> Exception:
+        """What a refusal means: 404 for ``key`` is ``NotFound``, a file that cannot be downloaded
+        is ``UnreadableFile`` (that file only), anything else ``StoreUnavailable``."""
+        if key is not None and error.resp.status == 404:
+            self._known.discard(key)
+            return NotFound(f"no file {key} in this queue")
+        if key is not None and error.resp.status == 403 and error_reason(error) in NOT_DOWNLOADABLE:
+            return UnreadableFile("Drive cannot download it (a folder, a Google Docs file...)")
+        return self._unavailable(method, error)
 
     @staticmethod
     def _unavailable(method: str, error: HttpError) -> StoreUnavailable:
@@ -372,19 +410,22 @@ class DriveStore(Store):
         with self._index_lock:
             self._feed_period = period
 
-    def _read_through_feed(self, key: str) -> bytes:
+    def _read_through_feed(self, key: str, limit: int | None) -> bytes:
         with self._index_lock:
             if time.monotonic() - self._feed_at >= self._feed_period:
                 self._sync_index()
                 self._feed_at = time.monotonic()
             if key in self._contents:
-                return self._contents[key]
+                data = self._contents[key]
+                check_size(len(data), limit)
+                return data
             if key in self._absent:
                 raise NotFound(f"no file {key} in this queue")
+            check_size(self._sizes.get(key, 0), limit)  # the feed said how big it is: refused unread
             syncs = self._feed_syncs
         try:
             self._check_in_folder(key)
-            data = self._call("files.get_media", lambda: self.api.files().get_media(fileId=key), key)
+            data = self._media(key, limit)
         except NotFound:
             with self._index_lock:
                 if syncs == self._feed_syncs:
@@ -444,8 +485,7 @@ class DriveStore(Store):
                 if change.get("removed") or file.get("trashed"):
                     self._removed_now(key)
                 elif self.folder_id in file.get("parents", []):
-                    if _valid_entry(key, file.get("name")):
-                        self._added(key, file["name"])
+                    self._seen(key, file)
                 elif key in self._index:  # moved out of this folder
                     self._removed_now(key)
             if "newStartPageToken" in page:
@@ -461,24 +501,44 @@ class DriveStore(Store):
         self._removed = {k: t for k, t in self._removed.items() if now - t < 2 * self.reconcile_s}
         while True:
             page = self._call("files.list", lambda: self.api.files().list(
-                q=query, pageSize=1000, pageToken=page_token, fields="nextPageToken,files(id,name)"))
+                q=query, pageSize=1000, pageToken=page_token, fields="nextPageToken,files(id,name,mimeType,size)"))
             for file in page.get("files", []):
-                if file["id"] not in self._removed and _valid_entry(file["id"], file.get("name")):
-                    self._added(file["id"], file["name"])
+                if file.get("id") not in self._removed:
+                    self._seen(str(file.get("id", "")), file)
             page_token = page.get("nextPageToken")
             if not page_token:
                 break
         self._reconcile_at = now + next_in
 
-    def _added(self, key: str, name: str) -> None:
+    def _seen(self, key: str, file: dict) -> None:
+        """Index a file that the feed or a listing shows in this folder, if it is named like a file
+        of the queue; a folder or Google Docs file named so is skipped and noted."""
+        if not _valid_entry(key, file.get("name")):
+            return  # not the queue's (a file of the user's own, say)
+        mime = str(file.get("mimeType", OCTET))
+        if mime.startswith(GOOGLE_APPS_MIME):
+            with self._index_lock:
+                self._index.pop(key, None)
+            self.bad.note(key, "skipped", _not_a_file(mime))
+            return
+        size = file.get("size")
+        self._added(key, file["name"], int(size) if isinstance(size, str) and size.isdigit() else None)
+
+    def _added(self, key: str, name: str, size: int | None = None) -> None:
         self._known.add(key)
         with self._index_lock:
             self._index[key] = name
+            if size is None:
+                self._sizes.pop(key, None)
+            else:
+                self._sizes[key] = size
 
     def _removed_now(self, key: str) -> None:
         self._known.discard(key)
+        self.bad.forget(key)
         with self._index_lock:
             self._index.pop(key, None)
+            self._sizes.pop(key, None)
             self._removed[key] = time.monotonic()
             self._contents.pop(key, None)
 
@@ -507,7 +567,7 @@ class DriveStore(Store):
             if progress is not None and done > sent:
                 progress(done - sent)
             sent = max(sent, done)
-        self._added(key, name)
+        self._added(key, name, media.size())
         self._forget_content(key)
         return response.get("md5Checksum")
 
@@ -543,6 +603,11 @@ class _ChunkedFileUpload(MediaFileUpload):
 
     def has_stream(self) -> bool:
         return False
+
+
+def _not_a_file(mime: str) -> str:
+    what = "a folder" if mime == FOLDER_MIME else f"a Google file ({mime[len(GOOGLE_APPS_MIME):][:40]})"
+    return f"it is {what} on Drive, not a file that can be downloaded"
 
 
 def _valid_entry(key: str, name: str | None) -> bool:

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import os
 import secrets
 import threading
@@ -48,8 +49,18 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import redis
 from redis import exceptions as redis_errors
 
-from .errors import BadStoreURL, ChecksumMismatch, ConfigError, FileTooBig, InvalidKey, KeyExists, NotFound, StoreUnavailable
-from .store import NAME_PATTERN, Entry, Store, check_key, check_name, file_chunks
+from .errors import (
+    BadStoreURL,
+    ChecksumMismatch,
+    ConfigError,
+    FileTooBig,
+    InvalidKey,
+    KeyExists,
+    NotFound,
+    StoreUnavailable,
+    UnreadableFile,
+)
+from .store import KEY_PATTERN, MAX_READ_BYTES, NAME_PATTERN, Entry, Store, check_key, check_name, check_size, file_chunks
 from .timing import Timing
 
 log = logging.getLogger(__name__)
@@ -73,6 +84,7 @@ Progress = Callable[[int], None]
 # KEYS: meta, data, index, channel, [upload list]; ARGV: key, name, tag, chunks...
 _CREATE = """
 if redis.call('EXISTS', KEYS[1]) == 1 then
+  if redis.call('TYPE', KEYS[1])['ok'] ~= 'hash' then return '' end
   return redis.call('HGET', KEYS[1], 'tag') or ''
 end
 local now = redis.call('TIME')
@@ -103,14 +115,33 @@ redis.call('PUBLISH', KEYS[3], 'write ' .. name .. ' ' .. ARGV[1])
 return 1
 """
 
-# KEYS: meta, data, index, channel; ARGV: key
+# KEYS: meta, data, index, channel; ARGV: key. Whatever the keys hold: junk is removed too.
 _DELETE = """
-local name = redis.call('HGET', KEYS[1], 'name')
-if not name then return 0 end
+local name = redis.call('HGET', KEYS[3], ARGV[1])
+if redis.call('EXISTS', KEYS[1]) == 0 and not name then return 0 end
 redis.call('DEL', KEYS[1], KEYS[2])
 redis.call('HDEL', KEYS[3], ARGV[1])
-redis.call('PUBLISH', KEYS[4], 'delete ' .. name .. ' ' .. ARGV[1])
+redis.call('PUBLISH', KEYS[4], 'delete ' .. (name or '') .. ' ' .. ARGV[1])
 return 1
+"""
+
+# KEYS: meta, data; ARGV: limit (-1: none), most pieces a file within it can have.
+# The size is summed here, on the server, over one piece more than that at most:
+# a file over the limit never travels, a list of a million pieces is not walked.
+_READ = """
+local meta = redis.call('TYPE', KEYS[1])['ok']
+if meta == 'none' then return false end
+local data = redis.call('TYPE', KEYS[2])['ok']
+if meta ~= 'hash' or (data ~= 'list' and data ~= 'none') then return {'type', meta, data} end
+local limit = tonumber(ARGV[1])
+local most = tonumber(ARGV[2])
+local pieces = redis.call('LLEN', KEYS[2])
+local chunks = redis.call('LRANGE', KEYS[2], 0, limit >= 0 and most or -1)
+local size = 0
+for _, chunk in ipairs(chunks) do size = size + #chunk end
+if limit >= 0 and size > limit then return {'size', size, pieces - #chunks} end
+if limit >= 0 and pieces > #chunks then return {'pieces', pieces} end
+return {'ok', chunks}
 """
 
 
@@ -179,6 +210,7 @@ class RedisStore(Store):
         self._create = client.register_script(_CREATE)
         self._write = client.register_script(_WRITE)
         self._delete = client.register_script(_DELETE)
+        self._read = client.register_script(_READ)
         self._pubsub: redis.client.PubSub | None = None
         self._pubsub_lock = threading.Lock()
         warning = self.durability_warning()
@@ -219,18 +251,25 @@ class RedisStore(Store):
         chunks = _chunks(_bytes(data))
         self._created(key, name, chunks=chunks)
 
-    def read(self, key: str) -> bytes:
+    def read(self, key: str, limit: int | None = MAX_READ_BYTES) -> bytes:
         check_key(key)
-        try:
-            with self.client.pipeline(transaction=True) as pipe:
-                pipe.exists(self._meta(key))
-                pipe.lrange(self._data(key), 0, -1)
-                exists, chunks = pipe.execute()
-        except _DOWN as exc:
-            raise _unavailable(exc) from None
-        if not exists:
+        pieces = max(1, -(-limit // CHUNK_SIZE)) if limit is not None else -1
+        found = self._call(self._read, keys=[self._meta(key), self._data(key)],
+                           args=[-1 if limit is None else limit, pieces])
+        if not found:
             raise NotFound(f"no file {key}")
-        return b"".join(chunks)
+        answer = found[0].decode()
+        if answer == "type":
+            raise UnreadableFile(f"its Redis keys hold a {found[1].decode()} and a {found[2].decode()}, "
+                                 "not a hash and a list")
+        if answer == "size" and found[2]:
+            raise UnreadableFile(f"it holds more than the {limit:,} bytes a read of it takes")
+        if answer == "size":
+            check_size(found[1], limit)
+        if answer == "pieces":
+            raise UnreadableFile(f"it is stored in {found[1]:,} pieces, more than this store makes of a file "
+                                 "a read takes")
+        return b"".join(found[1])
 
     def write(self, key: str, data: bytes) -> None:
         check_key(key)
@@ -253,14 +292,36 @@ class RedisStore(Store):
         stamp = self._call(self.client.hget, self._meta(key), "mtime")
         if stamp is None:
             raise NotFound(f"no file {key}")
-        return float(stamp)
+        try:
+            written = float(stamp)
+        except ValueError:
+            written = math.nan
+        if not math.isfinite(written):
+            raise UnreadableFile(f"its time of last change, {stamp[:40]!r}, is not a number")
+        return written
 
     def list(self, name: str | None = None) -> list[Entry]:
         if name is not None:
             check_name(name)
         index = self._call(self.client.hgetall, self._index)
-        entries = [Entry(k.decode(), n.decode()) for k, n in index.items()]
-        return [e for e in entries if name is None or e.name == name]
+        entries = []
+        for raw_key, raw_name in index.items():
+            entry = self._index_entry(raw_key, raw_name)
+            if entry is not None and (name is None or entry.name == name):
+                entries.append(entry)
+        return entries
+
+    def _index_entry(self, raw_key: bytes, raw_name: bytes) -> Entry | None:
+        """The entry an index field names; None (and a note) if it names no file of the queue."""
+        try:
+            key, file_name = raw_key.decode(), raw_name.decode()
+        except UnicodeDecodeError:
+            self.bad.note(repr(raw_key[:60]), "index entry", "it is not UTF-8 text")
+            return None
+        if not KEY_PATTERN.fullmatch(key) or not NAME_PATTERN.fullmatch(file_name):
+            self.bad.note(repr(key[:60]), "index entry", f"it is not a key and a file name ({file_name[:40]!r})")
+            return None
+        return Entry(key, file_name)
 
     # -- big files ----------------------------------------------------------------------
 
@@ -397,6 +458,8 @@ class RedisStore(Store):
         except redis_errors.ResponseError as exc:
             if "UPLOADGONE" in str(exc):
                 raise StoreUnavailable("the upload's chunks expired before it finished; try again") from None
+            if "WRONGTYPE" in str(exc):  # one file's keys hold something else: that file only is bad
+                raise UnreadableFile("a Redis key of it holds another type than a file's") from None
             raise _unavailable(exc) from None
         except _DOWN as exc:
             raise _unavailable(exc) from None
