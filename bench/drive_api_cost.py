@@ -34,7 +34,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from drivequeue import Queue, Timing
-from drivequeue.drive import DriveSettings, DriveStore, open_drive_store
+from drivequeue.drive import DriveStore, open_drive_store
+from drivequeue.drive_settings import DriveSettings
 from drivequeue.emulator import Emulator, Faults
 
 INTERVALS = ("lease", "heartbeat", "poll", "check", "flush", "backoff_max")

@@ -49,7 +49,8 @@ from bench.paper_transport import MOUNT_DELAY_S, REMOUNT_S, MountedSide
 from bench.redis_queue import RedisServerError, redis_server
 from drivequeue import LocalStore, Queue, Timing, open_store
 from drivequeue.redis_store import RedisStore
-from drivequeue.drive import DriveSettings, DriveStore, open_drive_store
+from drivequeue.drive import DriveStore, open_drive_store
+from drivequeue.drive_settings import DriveSettings
 from drivequeue.emulator import Emulator, Faults
 from drivequeue.store import Store
 from webapp import Config, create_app

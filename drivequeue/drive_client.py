@@ -58,6 +58,18 @@ def is_retryable(error: HttpError) -> bool:
     return status in RETRY_STATUSES or (status == 403 and error_reason(error) in RATE_LIMIT_REASONS)
 
 
+def refused(method: str, error: HttpError) -> StoreUnavailable:
+    """What Drive's refusal of ``method`` means for a caller of the store."""
+    if error.resp.status == 403 and error_reason(error) == "storageQuotaExceeded":
+        return StoreUnavailable("the Google Drive storage quota is used up; free space in Drive")
+    return StoreUnavailable(f"Google Drive refused {method} ({describe(error)})")
+
+
+def quoted(text: str) -> str:
+    """``text`` as a string literal of Drive's query language."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
 def describe(error: BaseException) -> str:
     """A short description of a failure, safe to show (no URLs, headers or tokens)."""
     if isinstance(error, HttpError):

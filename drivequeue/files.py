@@ -34,8 +34,8 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Callable
 
-from .errors import ChecksumMismatch, CorruptRecord, InvalidKey, NotFound
-from .records import MAX_COUNT, MAX_TIME, decode, shown
+from .errors import ChecksumMismatch, CorruptRecord, InvalidKey, NotFound, shown
+from .records import MAX_COUNT, MAX_TIME, decode
 from .store import KEY_PATTERN, Store, file_chunks
 
 FILE_VERSION = 1

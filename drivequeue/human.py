@@ -38,7 +38,7 @@ def work(counts: dict[str, float]) -> str:
     """One kind's counts from a heartbeat: ``1,234 lines (31.5 a minute), 12 done, 1 failed``."""
     parts = []
     if counts.get("lines"):
-        parts.append(f"{counts['lines']:,.0f} lines ({counts.get('lines_per_minute', 0):g} a minute)")
+        parts.append(f"{counts['lines']:,.0f} lines ({round(counts.get('lines_per_minute', 0), 1):g} a minute)")
     parts += [f"{counts[state]:,.0f} {state}" for state in ("done", "failed", "crashed", "released", "cancelled")
               if counts.get(state)]
     return ", ".join(parts) or "nothing yet"

@@ -18,9 +18,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import InvalidKey, InvalidPayload
+from .errors import InvalidKey, InvalidPayload, shown
 from .files import check_file_name
-from .records import parse_job_id, shown
+from .job_ids import parse_job_id
 from .status import JobStatus
 
 #: control characters (Unicode category Cc) other than newline and tab
@@ -55,6 +55,8 @@ class JobKind:
     ``older``: the fields of older payload versions that are still read.
     ``status_class``: the ``JobStatus`` subclass that ``Queue.status`` answers for jobs of
     this kind, e.g. one that reads the kind's output ``marks`` and ``meta`` its own way.
+    ``check``: a rule across the fields of a checked payload (``InvalidPayload`` if it is
+    broken), for what one field's checker cannot see alone.
     """
 
     name: str
@@ -68,6 +70,7 @@ class JobKind:
     lines_kept: Callable[[Mapping[str, Any], int, int], int] | None = None
     older: Mapping[int, Mapping[str, Field]] = field(default_factory=dict)
     status_class: type[JobStatus] = JobStatus
+    check: Callable[[Mapping[str, Any]], None] | None = None
 
     def __post_init__(self) -> None:
         if not KIND_NAME.fullmatch(self.name):
@@ -86,7 +89,10 @@ class JobKind:
             version == self.version or version in self.older)
 
     def validate(self, payload: object) -> dict[str, Any]:
-        return _check_fields(self, lambda v: self.fields if v == self.version else self.older[v], payload)
+        clean = _check_fields(self, lambda v: self.fields if v == self.version else self.older[v], payload)
+        if self.check is not None:
+            self.check(clean)
+        return clean
 
     def validate_continue(self, payload: object) -> dict[str, Any]:
         continue_fields = self.continue_fields

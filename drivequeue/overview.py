@@ -47,7 +47,7 @@ class Failure:
     key: str
     kind: str
     error: str
-    attempts: int
+    attempt: int  # the newest claim's attempt number (0: the job never ran)
     ended: float
 
 
@@ -103,7 +103,7 @@ def take(queue, now: float | None = None) -> Overview:
         if view.state.finished and not view.stopping:
             ended.append(_ended(view, kind))
             if view.state is JobState.FAILED:
-                failures.append(Failure(view.key, kind, view.error or "", view.used_attempts, ended[-1].ended))
+                failures.append(Failure(view.key, kind, view.error or "", view.attempt, ended[-1].ended))
     failures.sort(key=lambda failure: failure.ended, reverse=True)
     online = [worker for worker in workers if worker.get("online")]
     waiting = [Waiting(view.key, _kind(view), needs, view.queued_since) for view in views

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import functools
 import importlib
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import metadata
 from types import ModuleType
 
+from .env import Env
 from .errors import ConfigError
 from .kinds import JobKind, by_name
 
@@ -37,9 +37,8 @@ class Plugin:
 
 def module_names(extra: Iterable[str] = (), environ: Mapping[str, str] | None = None) -> list[str]:
     """Plugin modules to load: entry points, then ``DRIVEQUEUE_PLUGINS``, then ``extra``; each once."""
-    environ = os.environ if environ is None else environ
     names = [entry.value for entry in metadata.entry_points(group=ENTRY_POINT_GROUP)]
-    names += [name.strip() for name in environ.get(ENV_VAR, "").split(",") if name.strip()]
+    names += [name.strip() for name in Env(environ).text(ENV_VAR, "").split(",") if name.strip()]
     names += list(extra)
     return list(dict.fromkeys(names))
 

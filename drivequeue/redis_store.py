@@ -49,6 +49,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import redis
 from redis import exceptions as redis_errors
 
+from .env import Env
 from .errors import (
     BadStoreURL,
     ChecksumMismatch,
@@ -167,8 +168,7 @@ def open_redis_store(url: str, environ: dict[str, str] | None = None) -> RedisSt
     can be used as it is set (and as it is rotated).
     """
     client_url, queue = split_redis_url(url)
-    env = os.environ if environ is None else environ
-    cert_reqs = env.get("DRIVEQUEUE_REDIS_SSL_CERT_REQS", "").strip().lower()
+    cert_reqs = Env(environ).text("DRIVEQUEUE_REDIS_SSL_CERT_REQS", "").lower()
     if cert_reqs and client_url.startswith("rediss://") and "ssl_cert_reqs=" not in client_url:
         if cert_reqs not in ("none", "optional", "required"):
             raise ConfigError("DRIVEQUEUE_REDIS_SSL_CERT_REQS is none, optional or required")

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
+from .env import Env
 from .errors import BadStoreURL
 from .local import LocalStore
 from .store import Store
@@ -55,8 +56,8 @@ BACKENDS: dict[str, Backend] = {
 
 def default_url(environ: Mapping[str, str] | None = None) -> str:
     """The queue URL the environment names: ``DRIVEQUEUE_URL``, else ``REDIS_URL``, else ``./var/queue``."""
-    env = os.environ if environ is None else environ
-    return env.get("DRIVEQUEUE_URL", "").strip() or env.get("REDIS_URL", "").strip() or DEFAULT_URL
+    env = Env(environ)
+    return env.text("DRIVEQUEUE_URL") or env.text("REDIS_URL") or DEFAULT_URL
 
 
 def scheme_of(url: str) -> str:

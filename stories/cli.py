@@ -20,6 +20,7 @@ CONTINUE_FIELDS = ("lines", "temperature", "top_k", "top_p")
 
 
 def cli(submit, commands: dict[str, argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
+    """The story server's own ``drivequeue submit`` commands and ``continue`` and ``cancel`` flags."""
     story = submit.add_parser("story", parents=[common], help="write a story from a seed")
     story.add_argument("--seed", required=True, help="the beginning of the story")
     story.add_argument("--lines", type=int, help=f"lines to generate ({k.LINES[0]}-{k.LINES[1]}, "

@@ -1,6 +1,5 @@
 """The story server's job kinds, ``story`` and ``train``: one definition for the web app, the
-CLI and the worker (a ``drivequeue`` plugin, registered through the ``drivequeue.plugins``
-entry point).
+CLI and the worker (declared to ``drivequeue`` by ``stories.plugin``).
 
 The limits and defaults below are what the form, the templates and the CLI show.
 """
@@ -27,7 +26,11 @@ from .status import StoryStatus
 
 MODEL_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 DEFAULT_MODEL = "default"
+#: the most a person types: a new story's beginning, or the new text of an edited story
 MAX_SEED_CHARS = 4000
+#: the longest beginning of an edited story: the text kept from its parent and the new text
+#: (a story of ``MAX_STORY_LINES`` long lines fits, and so does its job file)
+MAX_EDITED_SEED_CHARS = 500_000
 LINES = (1, 100)
 DEFAULT_LINES = 10
 MAX_STORY_LINES = 1000
@@ -77,6 +80,30 @@ def story_lines_kept(options: Mapping[str, Any], start: int, written: int) -> in
     return max(start, min(written, seen + 1))
 
 
+def new_text(seed: str, parent_text: str) -> str:
+    """What an edited story adds to its parent: its seed after the longest beginning the two share."""
+    shared = 0
+    for mine, theirs in zip(seed, parent_text):
+        if mine != theirs:
+            break
+        shared += 1
+    return seed[shared:]
+
+
+def check_new_text(seed: str, parent_text: str) -> None:
+    """The limit on typed text, for an edited story: its new text (``new_text``)."""
+    added = len(new_text(seed, parent_text))
+    if added > MAX_SEED_CHARS:
+        raise InvalidPayload(f"seed changes or adds {added:,} characters to the story it was edited from; "
+                             f"at most {MAX_SEED_CHARS:,} may be new", field="seed")
+
+
+def story_rule(payload: Mapping[str, Any]) -> None:
+    """A story of its own (no ``parent``) starts from at most ``MAX_SEED_CHARS`` typed characters."""
+    if payload["parent"] is None and len(payload["seed"]) > MAX_SEED_CHARS:
+        raise InvalidPayload(f"seed is longer than {MAX_SEED_CHARS} characters", field="seed")
+
+
 SAMPLING = {
     "temperature": Field(number(*TEMPERATURE), DEFAULT_TEMPERATURE),
     "top_k": Field(integer(*TOP_K), 0),
@@ -84,7 +111,7 @@ SAMPLING = {
 }
 
 STORY_FIELDS = {
-    "seed": Field(text(MAX_SEED_CHARS)),
+    "seed": Field(text(MAX_EDITED_SEED_CHARS)),
     "lines": Field(integer(*LINES), DEFAULT_LINES),
     **SAMPLING,
     "model": Field(model_name, DEFAULT_MODEL),
@@ -111,6 +138,7 @@ STORY = JobKind(
     cancel_fields={"seen": Field(lines_seen, None)},
     lines_kept=story_lines_kept,
     status_class=StoryStatus,
+    check=story_rule,
 )
 
 TRAIN = JobKind(
@@ -128,13 +156,3 @@ TRAIN = JobKind(
         "random_seed": Field(random_seed, None),
     },
 )
-
-#: what this plugin declares (docs/plugins.md)
-KINDS = [STORY, TRAIN]
-
-
-def cli(submit, commands, common) -> None:
-    """The story server's own ``drivequeue submit`` commands and ``continue`` and ``cancel`` flags."""
-    from .cli import cli as add
-
-    add(submit, commands, common)

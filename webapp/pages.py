@@ -11,19 +11,23 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 from werkzeug.exceptions import TooManyRequests
 
 from drivequeue.errors import InvalidPayload, JobStateError
+from stories.kinds import DEFAULT_MODEL
 from stories.status import StoryStatus
 
 from .access import key_needed, require_form_key
 from .errors import respond, too_many_message
-from .forms import SAMPLING_FIELDS, CancelForm, ContinueForm, StoryForm
+from .forms import SAMPLING_FIELDS, CancelForm, ContinueForm, EditForm, StoryForm
 from .limits import retry_after_seconds
 from .stories import Stories
-from .story_messages import workers_line
-from .story_text import paragraphs
+from .story_messages import SHIPPED, workers_line
+from .story_text import edit_start, paragraphs
 
 bp = Blueprint("pages", __name__)
 
 MIN_POLL_MS = 200
+#: the end of a long story offered for editing: whole paragraphs within this many characters,
+#: which leaves room to add about as much again
+EDIT_TAIL_CHARS = StoryForm.max_seed_chars // 2
 
 #: beginnings a visitor can click to fill the text box: (button label, text)
 EXAMPLES = (
@@ -87,6 +91,21 @@ def continue_story(story_id: str):
     return redirect(url_for("pages.story", story_id=story_id), code=303)
 
 
+@bp.post("/stories/<story_id:story_id>/edit")
+def edit_story(story_id: str):
+    """Start a new story from this one's text, its end edited (the limit is on the edited end)."""
+    form = EditForm()
+    if not form.validate():
+        return _render_story(_stories().status(story_id), edit_form=form), 400
+    require_form_key(_config(), form.access_key.data)
+    payload = {name: value for name, value in form.payload().items() if name != "parent"}
+    try:
+        new_id = _stories().edit(story_id, form.keep.data or 0, payload, story_id=form.story_id.data or None)
+    except InvalidPayload as error:
+        return _render_story(_stories().status(story_id), edit_form=form, edit_problem=str(error)), 400
+    return redirect(url_for("pages.story", story_id=new_id), code=303)
+
+
 @bp.post("/stories/<story_id:story_id>/cancel")
 def cancel_story(story_id: str):
     """Stop this story after the line being written."""
@@ -134,7 +153,7 @@ def too_many(error: TooManyRequests):
 
 def _render_start(form: StoryForm, problems: list[str] | None = None) -> str:
     models = _stories().models()
-    form.model.choices = [(m, m) for m in models or ["default"]]
+    form.model.choices = [(m, f"{m} ({SHIPPED})" if m == DEFAULT_MODEL else m) for m in models or [DEFAULT_MODEL]]
     workers = _stories().workers()
     return render_template(
         "index.html",
@@ -148,12 +167,15 @@ def _render_start(form: StoryForm, problems: list[str] | None = None) -> str:
     )
 
 
-def _render_story(
-    view: StoryStatus, continue_form: ContinueForm | None = None, problem: str | None = None
-) -> str:
+def _render_story(view: StoryStatus, continue_form: ContinueForm | None = None, problem: str | None = None,
+                  edit_form: EditForm | None = None, edit_problem: str | None = None) -> str:
     payload = dict(view.payload)
-    edit_form = StoryForm(formdata=None, data={**payload, "parent": view.id})
-    edit_form.seed.data = view.text().rstrip()
+    if edit_form is None:
+        text = view.text()
+        keep = edit_start(text, EditForm.max_seed_chars, EDIT_TAIL_CHARS)
+        edit_form = EditForm(formdata=None, data={**payload, "keep": keep})
+        edit_form.seed.data = text[keep:].rstrip()
+        edit_form.story_id.data = _stories().new_story_id()
     if continue_form is None:
         continue_form = ContinueForm(formdata=None, data=payload)
     problems = [problem] if problem else []
@@ -172,6 +194,8 @@ def _render_story(
         problems=problems,
         continue_form=continue_form,
         edit_form=edit_form,
+        edit_problem=edit_problem,
+        kept_chars=edit_form.keep.data or 0,
         key_needed=key_needed(_config()),
         active=not view.state.finished,
         # polling faster than the cache refreshes would only fetch the same answer

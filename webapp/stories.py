@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from drivequeue import Queue
 from drivequeue.errors import InvalidKey, InvalidPayload, NotFound
-from stories.kinds import STORY
+from stories.kinds import STORY, check_new_text
 from stories.status import StoryStatus
 
 from .config import Config
@@ -41,8 +41,8 @@ class Stories:
         return describe(status, self.workers())
 
     def text(self, story_id: str) -> str:
-        """The whole story as plain text, as the model read it: sentences joined by spaces and
-        paragraphs by a blank line (older stories: the seed, then one line per line)."""
+        """The whole story as a plain-text file: sentences joined by spaces and paragraphs by a
+        blank line (older stories: the seed, then one line per line)."""
         return self.status(story_id).text().rstrip() + "\n"
 
     def workers(self) -> list[dict]:
@@ -62,17 +62,29 @@ class Stories:
     def submit(self, payload: dict, story_id: str | None = None) -> str:
         """Queue a new story (``InvalidPayload`` for bad input, ``QueueFull`` when busy)."""
         # types and ranges first: nothing unchecked reaches the cache or the store
-        parent = STORY.validate(payload)["parent"]
-        if parent is not None:
-            try:
-                self.status(parent)  # the parent must exist and its link must be right
-            except (NotFound, InvalidKey):
-                raise InvalidPayload("parent is not a valid story id") from None
+        clean = STORY.validate(payload)
+        if clean["parent"] is not None:
+            check_new_text(clean["seed"], self._parent_text(clean["parent"]))
         self._check_room()
         story_id = self.queue.submit("story", payload, job_id=story_id)
         self.statuses.forget(story_id)
         self.listings.forget("queued")
         return story_id
+
+    def edit(self, parent: str, keep: int, payload: dict, story_id: str | None = None) -> str:
+        """Queue a new story whose beginning is ``parent``'s first ``keep`` characters (as the
+        model read them) followed by ``payload["seed"]``, the edited end."""
+        text = self._parent_text(parent)
+        if keep > len(text):
+            raise InvalidPayload("the story is shorter than when this page was loaded: reload the page and edit again")
+        return self.submit({**payload, "seed": text[:keep] + payload.get("seed", ""), "parent": parent},
+                           story_id=story_id)
+
+    def _parent_text(self, parent: str) -> str:
+        try:
+            return self.status(parent).text()  # the parent must exist and its link must be right
+        except (NotFound, InvalidKey):
+            raise InvalidPayload("parent is not a valid story id") from None
 
     def continue_story(self, story_id: str, payload: dict) -> None:
         """Ask for more lines (``JobStateError`` while it is still being written)."""

@@ -9,6 +9,10 @@ from __future__ import annotations
 import time
 
 from drivequeue.status import JobState, JobStatus
+from stories.kinds import DEFAULT_MODEL
+
+#: how the model named ``default`` is called on the pages
+SHIPPED = "the shipped model"
 
 
 def describe(status: JobStatus, workers: list[dict], now: float | None = None) -> str:
@@ -43,8 +47,8 @@ def _queued(status: JobStatus, workers: list[dict], now: float) -> str:
     if any(worker.get("online") for worker in workers):
         return where
     seen = [w["last_seen"] for w in workers if w.get("last_seen")]
-    if not seen:
-        return where + " No worker has connected yet: it starts when the owner runs the notebook."
+    if not seen:  # none ever, or none that is remembered: a worker that stopped cleanly leaves no trace
+        return where + " No worker is online: it is written when one starts."
     minutes = max(0, int((now - max(seen)) // 60))
     if minutes < 1:
         return where + " No worker is online right now (the last one left under a minute ago)."
@@ -76,7 +80,7 @@ def where_it_runs(worker: dict) -> str:
         # "cuda:0" is a device number, "cuda: Tesla T4" a name
         return f"worker {host}'s {name} GPU" if name and not name.isdigit() else f"worker {host}'s GPU"
     if kind == "cpu":
-        return f"worker {host}'s processor (no GPU, so slower)"
+        return f"worker {host}'s processor (no GPU)"
     return f"worker {host} ({device})" if device else f"worker {host}"
 
 
@@ -86,7 +90,14 @@ def workers_line(workers: list[dict]) -> str:
     if not online:
         return "No worker is online: your story will wait in the queue until the owner starts one."
     first = online[0]
-    models = sorted({m for w in online for m in w.get("offers") or []})  # the models the workers write with
-    offers = f", with the model{'s' if len(models) != 1 else ''} {', '.join(models)}" if models else ""
     others = f" and {len(online) - 1} more" if len(online) > 1 else ""
-    return f"A worker is online: stories are written on {where_it_runs(first)}{others}{offers}."
+    models = sorted({m for w in online for m in w.get("offers") or []})  # the models the workers write with
+    return f"A worker is online: stories are written on {where_it_runs(first)}{others}{_with_models(models)}."
+
+
+def _with_models(models: list[str]) -> str:
+    """", with the shipped model" / ", with the shipped model or the model grimm-v2"."""
+    names = [SHIPPED if name == DEFAULT_MODEL else f"the model {name}" for name in models]
+    if not names:
+        return ""
+    return f", with {names[0]}" if len(names) == 1 else f", with {', '.join(names[:-1])} or {names[-1]}"

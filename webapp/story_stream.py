@@ -38,16 +38,25 @@ MIN_WAIT_SECONDS = 0.05
 
 
 class StreamSlots:
-    """At most ``limit`` open streams per process, so ordinary requests always find a thread."""
+    """At most ``limit`` open streams per process, so ordinary requests always find a thread;
+    ``open``: how many are open now (a metric)."""
 
     def __init__(self, limit: int) -> None:
         self._free = threading.BoundedSemaphore(limit) if limit > 0 else None
+        self.open = 0
+        self._count = threading.Lock()
 
     def take(self) -> bool:
-        return self._free is not None and self._free.acquire(blocking=False)
+        taken = self._free is not None and self._free.acquire(blocking=False)
+        if taken:
+            with self._count:
+                self.open += 1
+        return taken
 
     def give_back(self) -> None:
         assert self._free is not None
+        with self._count:
+            self.open -= 1
         self._free.release()
 
 

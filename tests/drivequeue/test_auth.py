@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from drivequeue.auth import load_credentials, run_consent, token_json
-from drivequeue.drive import DriveSettings, open_drive_store
+from drivequeue.drive import open_drive_store
+from drivequeue.drive_settings import DriveSettings
 from drivequeue.errors import CredentialsError
 from drivequeue.urls import open_store
 

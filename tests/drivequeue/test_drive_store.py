@@ -8,7 +8,9 @@ import time
 
 import pytest
 
-from drivequeue.drive import DriveSettings, DriveStore, open_drive_store, parse_drive_url
+from drivequeue.drive import DriveStore, open_drive_store
+from drivequeue.drive_settings import DriveSettings
+from drivequeue.drive_url import parse_drive_url
 from drivequeue.emulator import Emulator
 from drivequeue.errors import BadStoreURL, ConfigError, KeyExists, NotFound, StoreUnavailable
 from drivequeue.urls import open_store

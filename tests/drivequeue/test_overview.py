@@ -57,7 +57,7 @@ def test_a_look_shows_workers_jobs_failures_waiting_jobs_and_throughput(queue, o
     assert worker["online"] and worker["host"] == "gpu-box" and worker["claims"] == 1
     assert worker["report"]["device"] == gpu() and worker["report"]["kinds"]["story"]["lines"] == 3
     assert "story v2" in worker["kinds"] and worker["version"] == ""
-    assert [(f.kind, f.error, f.attempts) for f in view.failures] == [("story", "the model file is damaged", 0)]
+    assert [(f.kind, f.error, f.attempt) for f in view.failures] == [("story", "the model file is damaged", 1)]
     assert sorted(w.needs for w in view.waiting) == ["echo v1", "story v2 with model 'big'"]
     assert [w.key for w in view.waiting if w.kind == "story"] == [unserved.split(".")[0]]
     assert view.throughput["done"][-1] == 1 and view.throughput["failed"][-1] == 1

@@ -15,7 +15,7 @@ ECHO = "tests.drivequeue.echo_plugin"
 
 
 def test_the_story_server_registers_its_kinds_through_an_entry_point():
-    assert "stories.kinds" in module_names(environ={})
+    assert "stories.plugin" in module_names(environ={})
     assert sorted(kinds_of(load(environ={}))) == ["story", "train"]
 
 

@@ -74,9 +74,9 @@ class CountingStore(LocalStore):
         super().__init__(root)
         self.calls = 0
 
-    def read(self, key):
+    def read(self, key, *limit):
         self.calls += 1
-        return super().read(key)
+        return super().read(key, *limit)
 
     def list(self, name=None):
         self.calls += 1

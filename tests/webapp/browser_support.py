@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 from werkzeug.serving import make_server
 
 from drivequeue import Queue, open_store
@@ -117,6 +117,20 @@ def wait_until(page, expression: str, timeout_s: float, worker: subprocess.Popen
             raise AssertionError(f"the worker exited with {worker.returncode}:\n{worker.stdout.read()}")
         page.wait_for_timeout(100)
     raise AssertionError(f"still false after {timeout_s} s: {expression}")
+
+
+def reveal_all(page, count: int) -> None:
+    """Wait until the page has received ``count`` lines and shows them all, without waiting for
+    the reading pace: "Show all now" once the page offers it."""
+    expect(page.locator("#story")).to_have_attribute("data-received", str(count), timeout=20_000)
+    show_all = page.get_by_role("button", name="Show all now")
+    if show_all.is_visible():
+        show_all.click()
+    expect(page.locator("#story-text .line")).to_have_count(count, timeout=10_000)
+    for _ in range(30):  # the newest line has faded in (a line half faded in fails a contrast check)
+        if not page.evaluate("document.getAnimations().some(a => a.animationName === 'arrive')"):
+            break
+        page.wait_for_timeout(100)
 
 
 def line_count(page) -> int:

@@ -26,9 +26,9 @@ class CountingStore(LocalStore):
         with self._lock:
             self.calls += 1
 
-    def read(self, key):
+    def read(self, key, *limit):
         self._count()
-        return super().read(key)
+        return super().read(key, *limit)
 
     def list(self, name=None):
         self._count()

@@ -43,7 +43,7 @@ def client(tmp_path_factory):
     store = LocalStore(folder)
     config = Config(secret_key="test-secret-" + "x" * 30, queue_url=str(folder), environment="development",
                     create_limit="100000 per minute", read_limit="100000 per minute", poll_interval=0.0,
-                    max_queued=20)
+                    max_queued=20, operator_key="fuzzed-operator-key-" + "x" * 10)
     app = create_app(config, queue=Queue(store, FAST))
     app.config["WTF_CSRF_ENABLED"] = False  # let the form routes' own checks meet the input too
     test_client = app.test_client()

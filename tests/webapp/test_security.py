@@ -26,9 +26,10 @@ def test_story_text_with_markup_is_shown_as_text(client, worker):
     assert not re.search(r'href="javascript:', html)
     # the only scripts are the app's own files
     assert re.findall(r"<script[^>]*>", html) == [
+        '<script src="/static/js/counter.js" defer>',
         '<script src="/static/js/story-text.js" defer>',
-        '<script src="/static/js/story.js" defer>',
         '<script src="/static/js/my-stories.js" defer>',
+        '<script src="/static/js/story.js" defer>',
     ]
 
 
@@ -249,7 +250,7 @@ def test_production_cookies_are_secure_httponly_and_samesite(config, queue):
 class UnreachableStore(CountingStore):
     """A store whose backend is down (as Drive is during an outage)."""
 
-    def read(self, key):
+    def read(self, key, *limit):
         raise StoreUnavailable("drive answered 503 five times for key " + key)
 
     def list(self, name=None):

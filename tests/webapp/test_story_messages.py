@@ -48,7 +48,7 @@ def test_running_names_the_line_the_worker_and_its_device():
     view = story("running", progress={"line": 4, "of": 10}, worker=worker("colab-7f", "cuda: Tesla T4"))
     assert describe(view, [], NOW) == "Writing line 4 of 10 on worker colab-7f's Tesla T4 GPU."
     on_cpu = replace(view, worker=worker("vm", "cpu"))
-    assert describe(on_cpu, [], NOW) == "Writing line 4 of 10 on worker vm's processor (no GPU, so slower)."
+    assert describe(on_cpu, [], NOW) == "Writing line 4 of 10 on worker vm's processor (no GPU)."
     numbered = replace(view, worker=worker("box", "cuda:0"))
     assert describe(numbered, [], NOW) == "Writing line 4 of 10 on worker box's GPU."
 
