@@ -139,7 +139,7 @@ def e2e_section(e2e: dict, plot_link: str) -> list[str]:
     return [
         "## End-to-end latency: a line generated -> served by the web API",
         "",
-        "From the moment the worker's generator returns a line (the real worker, `colab_worker.worker.Worker`, "
+        "From the moment the worker's generator returns a line (the real worker, `colab_worker.serving.serve_queue`, "
         "in a process of its own, with `StoryBatch.step` wrapped to log the time) to the moment "
         f"`GET /api/stories/<id>?after=N` of the real web app first serves it to a client polling "
         f"as often as the web app reads the store ({polls}), as the story page does (`bench/e2e_latency.py`). The paper's transport is a "

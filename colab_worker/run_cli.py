@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
 
     from .devices import describe, pick_device
     from .model_shelf import ModelShelf, ModelUnavailable
-    from .worker import Worker
+    from .serving import serve_queue
 
     overrides = {"model": args.model, "device": args.device, "max_batch": args.max_batch,
                  "threads": args.threads, "drain_seconds": args.drain}
@@ -83,8 +83,8 @@ def run(args: argparse.Namespace) -> int:
         except (DriveQueueError, ModelUnavailable) as exc:
             print(f"colab-worker run: {exc}", file=sys.stderr)
             return 1
-        Worker(Queue(store, kinds=kinds_of(plugins)), shelf, config, device, describe(device), stop,
-               args.max_jobs, plugins).run()
+        serve_queue(Queue(store, kinds=kinds_of(plugins)), shelf, config, device, describe(device), stop,
+                    args.max_jobs, plugins)
     store.close()
     return 0
 

@@ -60,8 +60,6 @@ class StoryHandler:
     """The ``story`` kind's handler, a stepped one (``drivequeue.serve``): the stories this
     worker is writing, keyed by job key."""
 
-    stepped = True
-
     def __init__(self, shelf: ModelShelf, device, max_batch: int, chunk: int, endings: Endings,
                  flush_after: float = 0.0):
         self.shelf = shelf

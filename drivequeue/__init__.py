@@ -18,6 +18,7 @@ from .errors import (
     StoreUnavailable,
 )
 from .local import LocalStore
+from .memory import MemoryStore
 from .queue import Queue
 from .records import PROTOCOL_VERSION
 from .function_handler import Job, Stopped
@@ -47,6 +48,7 @@ __all__ = [
     "KeyExists",
     "LeaseLost",
     "LocalStore",
+    "MemoryStore",
     "NotFound",
     "Queue",
     "Store",

@@ -15,6 +15,7 @@ from, and attaches result files. How it ends decides the claim's ending:
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import shutil
@@ -43,15 +44,15 @@ class Stopped(Exception):
 class Job:
     """One claimed job, as a plain-function handler sees it."""
 
-    def __init__(self, claim: Claim, env):
+    def __init__(self, claim: Claim, context):
         self.claim = claim
         self.key = claim.job_key
         self.attempt = claim.attempt
-        self.store = env.store
-        self.device = env.device
-        self.workdir = Path(env.cache_dir) / "jobs" / claim.job_key
-        self._stop = env.stop
-        self._timing = env.timing
+        self.store = context.store
+        self.device = context.device
+        self.workdir = Path(context.cache_dir) / "jobs" / claim.job_key
+        self._stop = context.stop
+        self._timing = context.timing
         self._cancelled = False
         self._last_progress = float("-inf")
         self._held_since: float | None = None  # a line a coalescing store may still hold
@@ -146,11 +147,9 @@ class Job:
 class FunctionRunner:
     """Runs ``handler`` for up to ``concurrency`` claims at once, each in its own thread."""
 
-    stepped = False
-
-    def __init__(self, handler: Callable[[dict, Job], Any], env, concurrency: int = 1):
+    def __init__(self, handler: Callable[[dict, Job], Any], context, concurrency: int = 1):
         self.handler = handler
-        self.env = env
+        self.context = context
         self.concurrency = getattr(handler, "concurrency", concurrency)
         self._threads: list[threading.Thread] = []
 
@@ -168,9 +167,6 @@ class FunctionRunner:
         self._threads.append(thread)
         thread.start()
 
-    def step(self) -> None:
-        """Nothing to do: the threads run on their own."""
-
     def drain(self, deadline: float) -> None:
         """Wait (until ``deadline``) for running jobs to see the stop and end their claims."""
         for thread in list(self._threads):
@@ -179,7 +175,7 @@ class FunctionRunner:
                 log.warning("%s did not stop in time; closing the session gives its job back", thread.name)
 
     def _run(self, claim: Claim) -> None:
-        job = Job(claim, self.env)
+        job = Job(claim, self.context)
         kind = claim.kind
         resumed = f", resuming after {claim.line_count} lines" if claim.line_count else ""
         log.info("%s job %s started (attempt %d)%s", kind, claim.job_key, claim.attempt, resumed)
@@ -195,9 +191,9 @@ class FunctionRunner:
         except LeaseLost as exc:
             log.warning("%s job %s dropped: %s", kind, claim.job_key, exc)
         except JobFailed as exc:
-            self._end(job, lambda: claim.fail(str(exc)), f"failed: {exc}")
+            self._end(job, functools.partial(claim.fail, str(exc)), f"failed: {exc}")
         except ChecksumMismatch as exc:
-            self._end(job, lambda: claim.crash(str(exc)), f"crashed: {exc}")
+            self._end(job, functools.partial(claim.crash, str(exc)), f"crashed: {exc}")
         except StoreUnavailable as exc:  # a stop came while the queue was unavailable: no attempt lost
             self._end(job, claim.release, f"given back: {exc}")
         except Exception as exc:  # a bug or a broken device: this attempt crashed

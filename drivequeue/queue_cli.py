@@ -181,35 +181,39 @@ def cmd_tail(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    jobs = open_queue(args).jobs()
-    if args.json:
-        print(json.dumps(jobs, ensure_ascii=False))
-        return 0
-    if not jobs:
-        print("no jobs")
-    for job in jobs:
-        made = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(job["created"] or 0))
-        lines = f"{job['line_count']}/{job['lines_requested']} lines" if job["lines_requested"] else ""
-        error = f"  ({job['error']})" if job["error"] else ""
-        print(f"{job['key']}  {made}  {job['kind'] or '?':6} {job['status']:9} {lines}{error}")
-    return 0
+    return _print_each(open_queue(args).jobs(), args.json, "no jobs", _job_line)
 
 
 def cmd_workers(args: argparse.Namespace) -> int:
-    workers = open_queue(args).workers(unreadable=True)
-    if args.json:
-        print(json.dumps(workers, ensure_ascii=False))
+    return _print_each(open_queue(args).workers(unreadable=True), args.json, "no workers", _worker_line)
+
+
+def _print_each(items: list[dict[str, Any]], as_json: bool, none: str, line_of) -> int:
+    """``items`` as one JSON array, or one line each (``none`` if there are none)."""
+    if as_json:
+        print(json.dumps(items, ensure_ascii=False))
         return 0
-    if not workers:
-        print("no workers")
-    for worker in workers:
-        if "error" in worker:
-            print(f"{worker['key']}  ignored: unreadable heartbeat file ({worker['error']})")
-            continue
-        seen = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(worker["last_seen"]))
-        print(f"{worker['id']}  {'online ' if worker['online'] else 'offline'}  {worker['state']:6} "
-              f"{worker['device']}  kinds: {', '.join(worker['kinds'])}  offers: {', '.join(worker['offers'])}  last seen {seen}")
+    if not items:
+        print(none)
+    for item in items:
+        print(line_of(item))
     return 0
+
+
+def _job_line(job: dict[str, Any]) -> str:
+    made = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(job["created"] or 0))
+    lines = f"{job['line_count']}/{job['lines_requested']} lines" if job["lines_requested"] else ""
+    error = f"  ({job['error']})" if job["error"] else ""
+    return f"{job['key']}  {made}  {job['kind'] or '?':6} {job['status']:9} {lines}{error}"
+
+
+def _worker_line(worker: dict[str, Any]) -> str:
+    if "error" in worker:
+        return f"{worker['key']}  ignored: unreadable heartbeat file ({worker['error']})"
+    seen = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(worker["last_seen"]))
+    return (f"{worker['id']}  {'online ' if worker['online'] else 'offline'}  {worker['state']:6} "
+            f"{worker['device']}  kinds: {', '.join(worker['kinds'])}  offers: {', '.join(worker['offers'])}  "
+            f"last seen {seen}")
 
 
 def cmd_gc(args: argparse.Namespace) -> int:

@@ -4,6 +4,7 @@
 ``/a/path``, ``file:///a/path``   a local folder (``LocalStore``)
 ``drive://id:FOLDER_ID``          a Google Drive folder (``drivequeue.drive``)
 ``redis://...``, ``rediss://...``  a Redis database (``drivequeue.redis_store``)
+``memory://NAME``                 a folder in this process's memory (``drivequeue.memory``)
 ================================  ===========================================================
 
 Without a URL, ``DRIVEQUEUE_URL`` from the environment is used, else
@@ -51,6 +52,7 @@ BACKENDS: dict[str, Backend] = {
                      needs=("googleapiclient", "google"), patient=True),
     "redis": Backend("drivequeue.redis_store:open_redis_store", "Redis", shared=True, needs=("redis",)),
     "rediss": Backend("drivequeue.redis_store:open_redis_store", "Redis", shared=True, needs=("redis",)),
+    "memory": Backend("drivequeue.memory:open_memory_store", "memory", shared=False),
 }
 
 

@@ -342,7 +342,7 @@ class Claim:
         ``progress``: a new progress report (see ``set_progress``), written with the lines.
         ``marks``: named sets of indices into ``lines`` (a kind's notes on its lines, e.g.
         those a paragraph break follows), kept beside them; ``meta``: entries merged into
-        the output's ``meta`` object. Both are read through the kind's view.
+        the output's ``meta`` object. Both are read through the kind's status class.
         """
         if isinstance(lines, str) or not all(isinstance(line, str) for line in lines):
             raise TypeError("append takes a list of strings")

@@ -29,5 +29,5 @@ def echo(payload, job):
     return {"length": len(payload["text"])}
 
 
-def handlers(worker):
+def handlers(context):
     return {"echo": echo}

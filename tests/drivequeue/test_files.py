@@ -13,7 +13,7 @@ from drivequeue import files
 from drivequeue.errors import ChecksumMismatch, InvalidKey, NotFound
 from drivequeue.urls import open_store
 
-from .helpers import eventually
+from tests.helpers import eventually
 
 
 @pytest.fixture

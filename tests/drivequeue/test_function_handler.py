@@ -8,12 +8,13 @@ import pytest
 
 from drivequeue import JobFailed, LocalStore, Queue, open_store
 from drivequeue.endings import Endings
+from drivequeue.function_handler import FunctionRunner
 from drivequeue.plugins import kinds_of, load
-from drivequeue.serve import Server, WorkerEnv
+from drivequeue.serve import HandlerContext, Server
 from drivequeue.shutdown import Shutdown
 from tests.drivequeue import echo_plugin
 
-from .helpers import eventually
+from tests.helpers import eventually
 
 
 @pytest.fixture
@@ -26,9 +27,9 @@ def serve(queue, tmp_path, max_jobs=None, stop=None):
     A running one has a store handle of its own (the test's thread waits on the other)."""
     if stop is not None:
         queue = Queue(open_store(queue.store.url), queue.timing, kinds=queue.kinds)
-    env = WorkerEnv(store=queue.store, timing=queue.timing, device="cpu", stop=stop or Shutdown(),
-                    endings=Endings(), cache_dir=tmp_path / "cache")
-    server = Server(queue, echo_plugin.handlers(env), env, max_jobs=max_jobs, drain_seconds=5)
+    context = HandlerContext(store=queue.store, timing=queue.timing, device="cpu", stop=stop or Shutdown(),
+                             endings=Endings(), cache_dir=tmp_path / "cache")
+    server = Server(queue, echo_plugin.handlers(context), context, max_jobs=max_jobs, drain_seconds=5)
     if stop is None:
         server.run()
         return None
@@ -88,3 +89,22 @@ def test_a_warm_stop_gives_the_job_back_without_using_an_attempt(queue, tmp_path
     status = queue.status(job_id)
     assert status["status"] == "queued" and status["error"] is None
     assert queue.reader.view(job_id.split(".")[0]).used_attempts == 0
+
+
+def test_the_loop_steps_only_stepped_handlers_and_runs_a_plain_function_in_threads(queue, tmp_path):
+    class Batch:
+        count, room = 0, 4
+
+        def start(self, claim): ...
+
+        def step(self): ...
+
+        def drain(self, deadline): ...
+
+    batch = Batch()
+    context = HandlerContext(store=queue.store, timing=queue.timing, device="cpu", stop=Shutdown(),
+                             endings=Endings(), cache_dir=tmp_path / "cache")
+    server = Server(queue, {"echo": echo_plugin.echo, "batched": batch}, context)
+    plain, = [runner for runner in server.runners if runner is not batch]
+    assert isinstance(plain, FunctionRunner) and not hasattr(plain, "step")
+    assert server.stepped == [batch]

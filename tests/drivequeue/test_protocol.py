@@ -9,11 +9,12 @@ from dataclasses import replace
 import pytest
 
 from drivequeue import JobState, LocalStore, Queue, open_store
+from drivequeue.metered_store import MeteredStore
 from drivequeue.errors import InvalidKey, InvalidPayload, JobStateError, LeaseLost, NotFound, StoreUnavailable
 
 from drivequeue.records import decode, encode
 
-from .helpers import eventually
+from tests.helpers import eventually
 from .outage import OutageStore, output_state
 
 STATUS_FIELDS = {"id", "kind", "status", "lines", "line_count", "lines_requested", "error", "queue_position",
@@ -69,23 +70,9 @@ def test_a_bad_request_is_refused_and_writes_nothing(queue, store):
     assert store.list() == []
 
 
-class CountingStore(LocalStore):
-    def __init__(self, root):
-        super().__init__(root)
-        self.calls = 0
-
-    def read(self, key, *limit):
-        self.calls += 1
-        return super().read(key, *limit)
-
-    def list(self, name=None):
-        self.calls += 1
-        return super().list(name)
-
-
 @pytest.mark.parametrize("bad", ["../x", "%2e%2e", "", "a" * 1024, "job-x/../../etc.passwd", None])
 def test_malformed_ids_never_reach_the_store(tmp_path, fast_timing, bad):
-    store = CountingStore(tmp_path / "q")
+    store = MeteredStore(LocalStore(tmp_path / "q"))
     queue = Queue(store, fast_timing)
     for call in (queue.status, queue.cancel, lambda i: queue.continue_job(i, {"lines": 1})):
         with pytest.raises(InvalidKey):
@@ -93,7 +80,7 @@ def test_malformed_ids_never_reach_the_store(tmp_path, fast_timing, bad):
     if bad is not None:  # None asks submit for a fresh id
         with pytest.raises(InvalidKey):
             queue.submit("story", {"seed": "a"}, job_id=bad)
-    assert store.calls == 0
+    assert store.operations == {}
 
 
 def test_unknown_ids_and_wrong_secrets_are_not_found(queue):

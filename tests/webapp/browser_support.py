@@ -12,10 +12,11 @@ import threading
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from drivequeue import Queue, open_store
+from tests.helpers import eventually
 from webapp import create_app
 from webapp.config import Config
 
@@ -69,17 +70,17 @@ def browser_settings():
 
 
 @pytest.fixture
-def page(browser_settings):
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        options = {"viewport": {"width": 900, "height": 1100}, "accept_downloads": True, **browser_settings}
-        context = browser.new_context(**options)
-        page = context.new_page()
-        page.csp_violations = []
-        page.on("console", lambda message: "Content Security Policy" in message.text
-                and page.csp_violations.append(message.text))
-        yield page
-        browser.close()
+def page(browser, browser_settings):
+    """A new page in a new context of the run's one Chromium (``browser``, in conftest.py):
+    no cookies, storage or permissions from another test."""
+    options = {"viewport": {"width": 900, "height": 1100}, "accept_downloads": True, **browser_settings}
+    context = browser.new_context(**options)
+    page = context.new_page()
+    page.csp_violations = []
+    page.on("console", lambda message: "Content Security Policy" in message.text
+            and page.csp_violations.append(message.text))
+    yield page
+    context.close()
 
 
 @pytest.fixture
@@ -108,15 +109,14 @@ def start_story(page, site, seed, lines):
     page.wait_for_url(re.compile(r".*/stories/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"))
 
 
-def wait_until(page, expression: str, timeout_s: float, worker: subprocess.Popen) -> None:
+def wait_for_expression(page, expression: str, timeout_s: float, worker: subprocess.Popen) -> None:
     """Poll ``expression`` in the page (``wait_for_function`` would need eval, which the CSP forbids)."""
-    for _ in range(int(timeout_s * 10)):
-        if page.evaluate(expression):
-            return
+    def true_in_page():
         if worker.poll() is not None:
             raise AssertionError(f"the worker exited with {worker.returncode}:\n{worker.stdout.read()}")
-        page.wait_for_timeout(100)
-    raise AssertionError(f"still false after {timeout_s} s: {expression}")
+        return page.evaluate(expression)
+
+    eventually(true_in_page, timeout_s, every=0.1, what=expression)
 
 
 def reveal_all(page, count: int) -> None:

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from .browser_support import (  # noqa: F401 (fixtures)
-    ROOT, browser_settings, line_count, page, queue_dir, site, site_settings, start_story, wait_until,
+    ROOT, browser_settings, line_count, page, queue_dir, site, site_settings, start_story, wait_for_expression,
     worker, worker_session,
 )
 
@@ -97,7 +97,7 @@ def test_a_story_grows_line_by_line_and_can_be_continued_cancelled_and_downloade
             document.querySelectorAll('#story-text .line').length
         )).observe(document.getElementById('story-text'), {childList: true, subtree: true});
     }""")
-    wait_until(page, "window.lineCounts.length >= 3", timeout_s=120, worker=worker)
+    wait_for_expression(page, "window.lineCounts.length >= 3", timeout_s=120, worker=worker)
     counts = page.evaluate("window.lineCounts")
     assert counts == sorted(set(counts)) and counts[0] >= 1  # more lines at each step
     expect(status).to_have_text(re.compile(r"Writing line \d+ of 100 on worker .+'s processor \(no GPU\)\."))
