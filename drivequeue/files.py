@@ -17,7 +17,7 @@ checks the MD5 and only then renames it into place.
 
 A job's handler may keep files of its own in the queue: scratch files that a
 later attempt resumes from (``scratch_name``: ``jobs/<job key>/scratch/<name>``),
-which ``Queue.gc`` removes once the job has ended, and result files
+removed as the job ends (by whoever ends it; ``Queue.gc`` removes any left), and result files
 (``result_name``: ``jobs/<job key>/results/<name>``), removed with the job.
 ``gc`` also removes blobs that no record names (a push that died between its
 upload and its record) once they are older than the retention.
@@ -201,6 +201,13 @@ def remove(store: Store, name: str) -> int:
         store.delete(stored.key)
         store.delete(stored.blob)
     return len(versions)
+
+
+def remove_scratch(store: Store, job_key: str) -> int:
+    """Remove every scratch file of job ``job_key`` (it has ended); how many versions there were."""
+    prefix = f"jobs/{job_key}/scratch/"
+    names = sorted({f.name for f in _records.versions(store) if f.name.startswith(prefix)})
+    return sum(remove(store, name) for name in names)
 
 
 def remove_orphan_blobs(store: Store, before: float) -> int:

@@ -75,6 +75,11 @@ class Job:
                 pass
         return self._cancelled
 
+    @property
+    def cancel_options(self) -> dict[str, Any]:
+        """What the cancel asked for (see the kind's ``cancel_fields``); ``{}`` if not cancelled."""
+        return self.retrying(lambda: self.claim.cancel_options) if self.cancelled else {}
+
     def should_stop(self) -> bool:
         """Whether to stop now: a warm stop was requested, or the job was cancelled."""
         return self._stop.requested or self.cancelled
@@ -185,27 +190,34 @@ class FunctionRunner:
         except Stopped as exc:
             detail = f" {exc}" if str(exc) else ""
             if job.cancelled:
-                self._end(job, claim.complete, f"cancelled{detail}")
+                self._end(job, claim.complete, f"cancelled{detail}", final=True)
             else:
                 self._end(job, claim.release, f"given back{detail}")
         except LeaseLost as exc:
             log.warning("%s job %s dropped: %s", kind, claim.job_key, exc)
         except JobFailed as exc:
-            self._end(job, functools.partial(claim.fail, str(exc)), f"failed: {exc}")
+            self._end(job, functools.partial(claim.fail, str(exc)), f"failed: {exc}", final=True)
         except ChecksumMismatch as exc:
-            self._end(job, functools.partial(claim.crash, str(exc)), f"crashed: {exc}")
+            self._crash(job, str(exc))
         except StoreUnavailable as exc:  # a stop came while the queue was unavailable: no attempt lost
             self._end(job, claim.release, f"given back: {exc}")
         except Exception as exc:  # a bug or a broken device: this attempt crashed
-            reason = f"{type(exc).__name__}: {exc}"
-            self._end(job, lambda: claim.crash(reason), f"crashed: {reason}")
+            self._crash(job, f"{type(exc).__name__}: {exc}")
         else:
-            self._end(job, lambda: claim.complete(result), "done")
-            shutil.rmtree(job.workdir, ignore_errors=True)
+            # a handler may return what it kept as it stopped (a train job asked to keep its model)
+            what = "cancelled, keeping its result" if job.cancelled else "done"
+            self._end(job, functools.partial(claim.complete, result), what, final=True)
 
-    def _end(self, job: Job, finish: Callable[[], None], what: str) -> None:
+    def _crash(self, job: Job, reason: str) -> None:
+        """This attempt broke: the job is tried again, unless this was its last attempt."""
+        last = job.attempt >= self.context.timing.max_attempts
+        what = f"crashed: {reason}" + ("; no attempt is left" if last else "")
+        self._end(job, functools.partial(job.claim.crash, reason), what, final=last)
+
+    def _end(self, job: Job, finish: Callable[[], None], what: str, final: bool = False) -> None:
         """End the claim with ``finish``, waiting out an outage (a failed final write leaves the
-        claim open); if a stop comes first, closing the session tries it once more."""
+        claim open); if a stop comes first, closing the session tries it once more. A ``final``
+        ending ends the job: its scratch files go, in the queue and here."""
         try:
             job.retrying(finish)
         except (LeaseLost, JobStateError) as exc:
@@ -216,3 +228,9 @@ class FunctionRunner:
                         job.claim.kind, job.key)
             return
         log.info("%s job %s %s", job.claim.kind, job.key, what)
+        if final:
+            shutil.rmtree(job.workdir, ignore_errors=True)
+            try:
+                files.remove_scratch(self.context.store, job.key)
+            except StoreUnavailable as exc:  # gc removes them once the store answers
+                log.warning("%s job %s: its scratch files stay until gc: %s", job.claim.kind, job.key, exc)

@@ -190,6 +190,13 @@ def number(lo: float, hi: float, *, above_lo: bool = False) -> Callable[[str, An
     return check
 
 
+def flag(name: str, value: Any) -> bool:
+    """true or false."""
+    if not isinstance(value, bool):
+        raise InvalidPayload(f"{name} must be true or false")
+    return value
+
+
 def matching(pattern: re.Pattern[str], what: str) -> Callable[[str, Any], str]:
     def check(name: str, value: Any) -> str:
         if not isinstance(value, str) or not pattern.fullmatch(value):

@@ -127,6 +127,7 @@ class Queue:
                 self.store.create(view.newest_cancel_key, "cancel", record.to_bytes())
             except KeyExists:
                 pass  # cancelled twice: the first cancel's options stand
+            files.remove_scratch(self.store, view.key)  # the job has ended (its worker removes any it adds)
         return self.status(job_id)
 
     @staticmethod
@@ -273,6 +274,9 @@ class Queue:
         lines = view.lines
         output = view.output
         done = output is not None and view.state is JobState.DONE
+        # a handler that stops as asked may still end with a result (a train job keeping its model)
+        kept = output is not None and view.state is JobState.CANCELLED and output.final and \
+            output.segment == view.segment_count and output.result is not None
         status_class = view.kind.status_class if view.kind is not None else JobStatus
         return status_class(
             id=job_id,
@@ -295,8 +299,8 @@ class Queue:
             segments=view.segment_count,
             parent=view.job.parent if view.job is not None else None,
             waiting_for=view.waiting_for,
-            result=output.result if done else None,
-            files=output.files if done else (),
+            result=output.result if done or kept else None,
+            files=output.files if done or kept else (),
         )
 
     def _summary(self, view: JobView) -> dict[str, Any]:

@@ -59,6 +59,7 @@ class GarbageCollector:
                         reason += f" (none serves {view.waiting_for})"
                     if self._fail_by_claim(view, reason, now):
                         report["failed_waiting"] += 1
+                        report["removed_scratch"] += files.remove_scratch(self.store, view.key)
         for entry in self.store.list("worker"):
             try:
                 record = WorkerRecord.parse(decode(self.store.read(entry.key)))
@@ -71,7 +72,7 @@ class GarbageCollector:
                 self.store.delete(entry.key)
                 report["removed_workers"] += 1
         report["removed_files"] = self._remove_leftovers(referenced, now)
-        report["removed_scratch"] = self._remove_job_files({view.key: view for view in views})
+        report["removed_scratch"] += self._remove_job_files({view.key: view for view in views})
         report["removed_blobs"] = files.remove_orphan_blobs(self.store, now - self.timing.retention)
         return report
 

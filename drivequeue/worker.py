@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from . import files
-from .errors import JobStateError, KeyExists, LeaseLost, NotFound, StoreUnavailable
-from .records import ClaimRecord, OutputRecord, WorkerRecord
+from .errors import CorruptRecord, InvalidPayload, JobStateError, KeyExists, LeaseLost, NotFound, StoreUnavailable
+from .records import CancelRecord, ClaimRecord, OutputRecord, WorkerRecord, decode
 from .state import JobState, JobView
 from .worker_report import DeviceProbe, WorkerReport
 
@@ -283,6 +283,7 @@ class Claim:
         self._last_takeover_check = time.monotonic()
         self._last_cancel_check = float("-inf")
         self._cancelled = False
+        self._cancel_options: dict[str, Any] | None = None
         self._ended = False
         self._lost: str | None = None
         self._unwritten: tuple[str, str | None] | None = None  # an ending whose write failed
@@ -334,6 +335,29 @@ class Claim:
             self._last_cancel_check = now
             self._cancelled = self._store.exists(self._cancel_key)
         return self._cancelled
+
+    @property
+    def cancel_options(self) -> dict[str, Any]:
+        """What the cancel asked for (the fields its kind lets a cancel carry, e.g. ``keep``),
+        once ``cancelled`` is true; ``{}`` before, or for a cancel file that cannot be read."""
+        if not self.cancelled:
+            return {}
+        if self._cancel_options is None:
+            try:
+                record = CancelRecord.parse(decode(self._store.read(self._cancel_key)))
+                self._cancel_options = (self.job_kind.validate_cancel(record.options)
+                                        if self.job_kind is not None else {})
+            except (NotFound, CorruptRecord, InvalidPayload):
+                self._cancel_options = {}
+        return self._cancel_options
+
+    def kept_after_cancel(self) -> int:
+        """How many of the lines written stay once this cancelled segment ends (its kind's rule)."""
+        written = self.line_count
+        if self.job_kind is None or not self.cancelled:
+            return written
+        start = self._output.ends[len(self.segments) - 2] if len(self.segments) > 1 else 0
+        return self.job_kind.kept_after_cancel(self.cancel_options, start, written)
 
     def append(self, lines: list[str], progress: dict[str, Any] | None = None,
                marks: dict[str, list[int]] | None = None, meta: dict[str, Any] | None = None) -> None:

@@ -57,7 +57,10 @@ def cli(submit, commands: dict[str, argparse.ArgumentParser], common: argparse.A
 
     cancel = commands["cancel"]
     cancel.add_argument("--seen", type=int, help="a story keeps at most this many lines and the next one")
-    cancel.set_defaults(cancel_fields=("seen",))
+    cancel.add_argument("--keep", action="store_const", const=True,
+                        help="a train job stops now and publishes the best model so far "
+                             "(without it, a cancelled train job keeps nothing)")
+    cancel.set_defaults(cancel_fields=("seen", "keep"))
 
 
 def _sampling_arguments(parser: argparse.ArgumentParser) -> None:

@@ -14,6 +14,7 @@ from drivequeue.errors import InvalidPayload
 from drivequeue.kinds import (
     Field,
     JobKind,
+    flag,
     integer,
     job_id,
     matching,
@@ -155,4 +156,6 @@ TRAIN = JobKind(
         "learning_rate": Field(number(1e-5, 1.0), 2e-3),
         "random_seed": Field(random_seed, None),
     },
+    # keep: stop now and publish the best model so far (its result says so); else nothing is kept
+    cancel_fields={"keep": Field(flag, False)},
 )

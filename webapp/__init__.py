@@ -16,7 +16,7 @@ from drivequeue.metered_store import MeteredStore
 from drivequeue.urls import redact
 from stories import kinds as story_kinds
 
-from . import api, pages
+from . import api, job_pages, pages
 from .config import Config, ConfigError
 from .errors import install_error_handlers
 from .limits import install_rate_limits
@@ -54,6 +54,7 @@ def create_app(config: Config | None = None, *, queue: Queue | None = None) -> F
 
     app.jinja_env.globals["limits"] = story_kinds  # the story kind's limits, shown by the forms
     app.register_blueprint(pages.bp)
+    app.register_blueprint(job_pages.bp)
     app.register_blueprint(api.bp)
     install_security(app, config, json_only=api.bp)
     install_error_handlers(app)

@@ -15,7 +15,7 @@ from stories.kinds import DEFAULT_MODEL
 from stories.status import StoryStatus
 
 from .access import key_needed, require_form_key
-from .errors import respond, too_many_message
+from .errors import NotAStory, respond, too_many_message
 from .forms import SAMPLING_FIELDS, CancelForm, ContinueForm, EditForm, StoryForm
 from .limits import retry_after_seconds
 from .stories import Stories
@@ -72,8 +72,12 @@ def create_story():
 
 @bp.get("/stories/<story_id:story_id>")
 def story(story_id: str):
-    """The story so far; the page's script appends the rest."""
-    view = _stories().status(story_id)
+    """The story so far; the page's script appends the rest. A job of another kind has a page
+    of its own."""
+    try:
+        view = _stories().status(story_id)
+    except NotAStory:
+        return redirect(url_for("jobs.job", job_id=story_id), code=303)
     return _render_story(view)
 
 

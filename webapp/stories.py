@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from drivequeue import Queue
+from drivequeue import JobStatus, Queue
 from drivequeue.errors import InvalidKey, InvalidPayload, NotFound
 from stories.kinds import STORY, check_new_text
 from stories.status import StoryStatus
 
 from .config import Config
-from .errors import QueueFull
+from .errors import NotAStory, QueueFull
 from .read_cache import ReadThroughCache
 from .story_messages import describe
 
@@ -33,8 +33,21 @@ class Stories:
         )
 
     def status(self, story_id: str) -> StoryStatus:
-        """The story with all its lines, as read at most one read period ago."""
-        return self.statuses.get(story_id, lambda: StoryStatus.of(self.queue.status(story_id)))
+        """The story with all its lines, as read at most one read period ago (``NotAStory`` for
+        a job of another kind)."""
+        status = self.job(story_id)
+        if not isinstance(status, StoryStatus):
+            raise NotAStory(status.kind)
+        return status
+
+    def job(self, job_id: str) -> JobStatus:
+        """Any job with all its lines, through the same cache: a story (or a job whose file
+        cannot be read, shown as a failed story) as a ``StoryStatus``."""
+        return self.statuses.get(job_id, lambda: self._read(job_id))
+
+    def _read(self, job_id: str) -> JobStatus:
+        status = self.queue.status(job_id)
+        return StoryStatus.of(status) if status.kind in (None, STORY.name) else status
 
     def message(self, status: StoryStatus) -> str:
         """The one sentence the page and the API say about the story's state."""
@@ -88,6 +101,7 @@ class Stories:
 
     def continue_story(self, story_id: str, payload: dict) -> None:
         """Ask for more lines (``JobStateError`` while it is still being written)."""
+        self.status(story_id)  # a story, not a job of another kind
         self._check_room()
         self.queue.continue_job(story_id, payload)
         self.statuses.forget(story_id)
@@ -95,8 +109,13 @@ class Stories:
 
     def cancel(self, story_id: str, options: dict | None = None) -> None:
         """Stop the story after the line being written (``options``: ``seen``, see the story kind)."""
-        self.queue.cancel(story_id, options)
-        self.statuses.forget(story_id)
+        self.status(story_id)  # a story, not a job of another kind
+        self.cancel_job(story_id, options)
+
+    def cancel_job(self, job_id: str, options: dict | None = None) -> None:
+        """Cancel any job (``options``: what its kind lets a cancel say)."""
+        self.queue.cancel(job_id, options)
+        self.statuses.forget(job_id)
 
     def _check_room(self) -> None:
         queued = self.listings.get(
