@@ -72,6 +72,7 @@ class DriveStore(Store):
     #: so everything is slower and output is coalesced
     default_timing = Timing(lease=60.0, heartbeat=15.0, poll=4.0, check=5.0, flush=1.0, backoff_max=60.0,
                             read=1.0)
+    lists_cheaply = True
 
     def __init__(self, api: DriveAPI, folder_id: str, chunk_size: int = CHUNK_SIZE,
                  reconcile_s: float = RECONCILE_S):

@@ -31,6 +31,8 @@ try:
 except ImportError:  # not Linux: waiting falls back to sleeping
     inotify_simple = None
 
+QUIET_MASK = inotify_simple.flags.MOVED_TO if inotify_simple is not None else 0
+
 log = logging.getLogger(__name__)
 
 TMP_DIR = ".tmp"
@@ -38,6 +40,8 @@ TMP_DIR = ".tmp"
 COPY_CHUNK = 4 * 1024 * 1024
 #: temporary files older than this were left by a process that died mid-write
 STALE_TMP_SECONDS = 3600.0
+#: files rewritten every few seconds by every worker: their rewrites (a rename over the file) wake nobody
+QUIET_NAMES = frozenset({"worker"})
 
 
 def _name_of(key: str) -> str | None:
@@ -55,6 +59,7 @@ class LocalStore(Store):
 
     #: every operation is a local system call, and changes are seen through inotify
     default_timing = Timing()
+    pushes_changes = inotify_simple is not None
 
     def __init__(self, root: str | os.PathLike[str]):
         self.root = Path(root).absolute()
@@ -79,6 +84,16 @@ class LocalStore(Store):
     def create(self, key: str, name: str, data: bytes) -> None:
         path = self._new_path(key, name)
         self._link(self._write_temporary([_bytes(data)]), path, key)
+
+    def create_pair(self, first: tuple[str, str, bytes], second: tuple[str, str, bytes]) -> None:
+        """Both files are linked before one sync of the folder makes both names durable."""
+        key, name, data = first
+        self._link(self._write_temporary([_bytes(data)]), self._new_path(key, name), key, sync=False)
+        try:
+            self.create(*second)
+        except KeyExists:
+            self.delete(key)
+            raise
 
     def upload(self, key: str, name: str, path: str | os.PathLike[str],
                progress: Callable[[int], None] | None = None) -> str:
@@ -145,8 +160,9 @@ class LocalStore(Store):
                     file_name = _name_of(item.name)
                     if file_name is None or (name is not None and file_name != name):
                         continue
-                    try:
-                        if not self._regular(item.name, item.stat(follow_symlinks=False).st_mode):
+                    try:  # the type the folder listing gives costs no call; anything else is looked at
+                        if not item.is_file(follow_symlinks=False) and not self._regular(
+                                item.name, item.stat(follow_symlinks=False).st_mode):
                             continue
                     except FileNotFoundError:
                         continue  # removed since the folder was read
@@ -175,13 +191,19 @@ class LocalStore(Store):
         """Wait for a file to appear, change or vanish (inotify), at most ``timeout`` seconds.
 
         The watch is set up on the first call and kept, so changes made between
-        two calls are not missed.
+        two calls are not missed. Rewrites of heartbeat files (every worker's, every few
+        seconds) wake nobody, as on Redis.
         """
         watcher = self._watcher()
         if watcher is None:
             return super().wait(timeout)
-        events = watcher.read(timeout=max(0, int(timeout * 1000)))
-        return bool(events)
+        deadline = time.monotonic() + max(0.0, timeout)
+        while True:
+            events = watcher.read(timeout=max(0, int((deadline - time.monotonic()) * 1000)))
+            if any(not (event.mask & QUIET_MASK and _name_of(event.name) in QUIET_NAMES) for event in events):
+                return True
+            if time.monotonic() >= deadline:
+                return False
 
     def close(self) -> None:
         if self._inotify is not None:
@@ -212,8 +234,9 @@ class LocalStore(Store):
             raise InvalidKey(f"key was not reserved for a {name!r} file")
         return path
 
-    def _link(self, tmp: str, path: Path, key: str) -> None:
-        """Make the written temporary file ``tmp`` the new file ``key`` (``KeyExists`` if it exists)."""
+    def _link(self, tmp: str, path: Path, key: str, sync: bool = True) -> None:
+        """Make the written temporary file ``tmp`` the new file ``key`` (``KeyExists`` if it exists);
+        ``sync``: make the new name durable now (else the next sync of the folder does)."""
         try:
             os.link(tmp, path)
         except FileExistsError:
@@ -222,7 +245,8 @@ class LocalStore(Store):
             raise StoreUnavailable(f"cannot create {key}: {exc.strerror}") from None
         finally:
             _unlink_quietly(tmp)
-        self._sync_folder()
+        if sync:
+            self._sync_folder()
 
     def _write_temporary(self, chunks: Iterable[bytes]) -> str:
         """Write ``chunks`` to a new fsynced file in ``.tmp/`` and return its path."""

@@ -46,6 +46,7 @@ class MemoryStore(Store):
 
     #: every operation is a dictionary lookup, and changes are seen at once
     default_timing = Timing()
+    pushes_changes = True
 
     def __init__(self, name: str | None = None):
         if name is None:

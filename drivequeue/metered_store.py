@@ -53,8 +53,22 @@ class MeteredStore(Store):
     def new_keys(self, name: str, n: int = 1) -> list[str]:
         return self._call("new_keys", self.inner.new_keys, name, n)
 
+    @property
+    def pushes_changes(self) -> bool:
+        return self.inner.pushes_changes
+
+    @property
+    def lists_cheaply(self) -> bool:
+        return self.inner.lists_cheaply
+
     def create(self, key: str, name: str, data: bytes) -> None:
         self._call("create", self.inner.create, key, name, data)
+
+    def create_pair(self, first: tuple[str, str, bytes], second: tuple[str, str, bytes]) -> None:
+        self._call("create_pair", self.inner.create_pair, first, second)
+
+    def created_since(self, cursor: object | None) -> tuple[list[Entry], object] | None:
+        return self._call("created_since", self.inner.created_since, cursor)
 
     def read(self, key: str, limit: int | None = MAX_READ_BYTES) -> bytes:
         return self._call("read", self.inner.read, key, limit)

@@ -237,6 +237,16 @@ class JobReader:
     def forget(self, key: str) -> None:
         self._cache.pop(key, None)
 
+    def remember(self, key: str, raw: dict[str, Any]) -> None:
+        """Take in a job file this program wrote itself (``raw``: decoded), so that it is not read."""
+        if key not in self._cache:
+            self._cached(key, raw)
+
+    def known_job(self, key: str) -> dict[str, Any] | None:
+        """The decoded job file ``key`` as this reader last read it (it never changes); None if it has not."""
+        cached = self._cache.get(key)
+        return cached.raw if cached is not None else None
+
     def read_job(self, key: str) -> dict[str, Any]:
         """Read and decode job ``key`` (``NotFound``); an unreadable one gives ``{"_error": ...}``."""
         try:

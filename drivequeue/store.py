@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from .bad_items import BadItems
-from .errors import InvalidKey, NotFound, UnreadableFile
+from .errors import InvalidKey, KeyExists, NotFound, UnreadableFile
 from .timing import Timing
 
 #: what a read takes unless told otherwise: more than any record of the protocol
@@ -91,6 +91,12 @@ class Store(ABC):
     url: str
     #: the intervals that suit this store (``drivequeue.timing.Timing``), which each store class sets
     default_timing: Timing
+    #: whether ``wait`` returns as soon as something changes (inotify, Redis messages); a store
+    #: that cannot tell is looked at every ``poll`` instead
+    pushes_changes: bool = False
+    #: whether ``list`` costs less than reading the files it shows absent (Drive: one call to
+    #: its changes feed, where every read is a request): a reader then lists to learn what exists
+    lists_cheaply: bool = False
 
     @abstractmethod
     def new_keys(self, name: str, n: int = 1) -> list[str]:
@@ -107,6 +113,21 @@ class Store(ABC):
         retrying a create that may have succeeded is safe: it either succeeds or
         raises ``KeyExists``.
         """
+
+    def create_pair(self, first: tuple[str, str, bytes], second: tuple[str, str, bytes]) -> None:
+        """Create ``first`` and then ``second`` (each ``(key, name, data)``, keys fresh from
+        ``new_keys``), so that ``second`` never exists without ``first``: a claim and its output.
+
+        ``KeyExists`` if ``second`` exists already; ``first`` is then not left behind. Both are
+        durable once this returns. This default is two ``create`` calls; a store may do it in
+        one step (Redis) or make both durable with one sync (a local folder).
+        """
+        self.create(*first)
+        try:
+            self.create(*second)
+        except KeyExists:
+            self.delete(first[0])
+            raise
 
     @abstractmethod
     def read(self, key: str, limit: int | None = MAX_READ_BYTES) -> bytes:
@@ -135,6 +156,13 @@ class Store(ABC):
         For discovery only: a listing may miss recent creates or still show
         recent deletes.
         """
+
+    def created_since(self, cursor: object | None) -> tuple[list[Entry], object] | None:
+        """Files created since ``cursor`` (None: every file) and the cursor for the next call,
+        for a store that can tell without listing everything; None from a store that cannot
+        (``list`` instead). Files created by programs older than this method may be missed
+        until a listing from cursor None; files removed since are not reported."""
+        return None
 
     @property
     def bad(self) -> BadItems:

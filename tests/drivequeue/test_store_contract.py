@@ -109,6 +109,64 @@ def test_exactly_one_of_many_concurrent_creates_wins(store):
         handle.close()
 
 
+def test_create_pair_makes_both_files_and_the_second_only_once(store):
+    output, claim = store.new_keys("output")[0], store.new_keys("claim")[0]
+    store.create_pair((output, "output", b"lines"), (claim, "claim", b"mine"))
+    assert store.read(output) == b"lines" and store.read(claim) == b"mine"
+    late_output, = store.new_keys("output")
+    with pytest.raises(KeyExists):
+        store.create_pair((late_output, "output", b"other lines"), (claim, "claim", b"theirs"))
+    assert store.read(claim) == b"mine"
+    assert not store.exists(late_output)  # the loser leaves nothing behind
+
+
+def test_exactly_one_of_many_concurrent_pairs_wins_and_losers_leave_nothing(store):
+    claim, = store.new_keys("claim")
+    handles = [open_store(store.url) for _ in range(6)]
+    outputs = store.new_keys("output", len(handles))
+    barrier = threading.Barrier(len(handles))
+    winners = []
+
+    def race(i, handle):
+        barrier.wait()
+        try:
+            handle.create_pair((outputs[i], "output", b"o"), (claim, "claim", f"worker {i}".encode()))
+            winners.append(i)
+        except KeyExists:
+            pass
+
+    threads = [threading.Thread(target=race, args=(i, h)) for i, h in enumerate(handles)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(winners) == 1
+    assert store.read(claim) == f"worker {winners[0]}".encode()
+    assert [store.exists(key) for key in outputs] == [i in winners for i in range(len(handles))]
+    for handle in handles:
+        handle.close()
+
+
+def test_created_since_tells_new_files_after_a_first_full_answer_or_nothing_at_all(store):
+    old, = store.new_keys("job")
+    store.create(old, "job", b"j")
+    told = store.created_since(None)
+    if told is None:  # this store can only list; it says so every time
+        assert store.created_since(object()) is None
+        return
+    everything, cursor = told
+    assert {(entry.key, entry.name) for entry in everything} == {(old, "job")}
+    assert store.created_since(cursor) == ([], cursor)
+    output, claim, job = store.new_keys("output")[0], store.new_keys("claim")[0], store.new_keys("job")[0]
+    store.create_pair((output, "output", b"o"), (claim, "claim", b"c"))
+    store.create(job, "job", b"j")
+    store.write(old, b"rewritten")  # a rewrite is not a create
+    store.delete(output)  # removed since: not reported
+    new, cursor = store.created_since(cursor)
+    assert [(entry.key, entry.name) for entry in new] == [(claim, "claim"), (job, "job")]
+    assert store.created_since(cursor) == ([], cursor)
+
+
 def test_write_replaces_the_whole_file(store):
     key, = store.new_keys("output")
     store.create(key, "output", b"a long first version")
