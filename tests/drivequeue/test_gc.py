@@ -208,8 +208,8 @@ class PausingStore(LocalStore):
         super().__init__(root)
         self.pause_at, self.meanwhile = key, meanwhile
 
-    def read(self, key):
-        data = super().read(key)
+    def read(self, key, *limit):
+        data = super().read(key, *limit)
         if key == self.pause_at:
             self.pause_at = None
             self.meanwhile()
