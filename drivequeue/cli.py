@@ -20,7 +20,7 @@ from .plugins import Plugin, PluginError, kinds_of, load
 from .queue_cli import register_submit
 
 COMMAND_MODULES = ["drivequeue.queue_cli", "drivequeue.worker_cli", "drivequeue.files_cli", "drivequeue.auth_cli",
-                   "drivequeue.selfcheck",                   "drivequeue.top"]
+                   "drivequeue.selfcheck", "drivequeue.top", "drivequeue.bad_cli"]
 
 BAD_INPUT = (InvalidKey, InvalidPayload, BadStoreURL, ConfigError)
 

@@ -22,9 +22,9 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+from .errors import InvalidKey, KeyExists, NotFound, StoreUnavailable, UnreadableFile
 from .local_creates import CreateLog
-from .errors import InvalidKey, KeyExists, NotFound, StoreUnavailable
-from .store import Entry, Store, check_key, check_name, file_chunks
+from .store import MAX_READ_BYTES, Entry, Store, check_key, check_name, check_size, file_chunks
 from .timing import Timing
 
 try:
@@ -72,7 +72,6 @@ class LocalStore(Store):
             raise StoreUnavailable(f"cannot use {self.root} as a queue folder: {exc.strerror}") from None
         self._inotify = None
         self._creates = None  # a CreateLog, once a reader asks what is new
-        self._skipped: set[str] = set()
         self._remove_stale_temporaries()
 
     def __repr__(self) -> str:
@@ -109,30 +108,28 @@ class LocalStore(Store):
         self._link(tmp, target, key)
         return digest.hexdigest()
 
-    def read(self, key: str) -> bytes:
+    def read(self, key: str, limit: int | None = MAX_READ_BYTES) -> bytes:
         path = self._path(key)
         try:
-            if not self._regular(key, os.lstat(path).st_mode):
-                raise NotFound(f"{key} is not a regular file")
+            self._check_regular(key, os.lstat(path).st_mode)
             # not following a link, not waiting for a writer: what replaced the file since is refused
             fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
         except FileNotFoundError:
             raise NotFound(f"no file {key}") from None
         except OSError as exc:
             if exc.errno == errno.ELOOP:
-                raise NotFound(f"{key} is not a regular file") from None
+                raise UnreadableFile("it is a symbolic link, not a file") from None
             raise StoreUnavailable(f"cannot read {key}: {exc.strerror}") from None
-        try:
-            if not self._regular(key, os.fstat(fd).st_mode):
-                raise NotFound(f"{key} is not a regular file")
-            with os.fdopen(fd, "rb") as f:
-                fd = None
-                return f.read()
-        except OSError as exc:
-            raise StoreUnavailable(f"cannot read {key}: {exc.strerror}") from None
-        finally:
-            if fd is not None:
-                os.close(fd)
+        with os.fdopen(fd, "rb") as f:
+            try:
+                status = os.fstat(fd)
+                self._check_regular(key, status.st_mode)
+                check_size(status.st_size, limit)
+                data = f.read() if limit is None else f.read(limit + 1)
+            except OSError as exc:
+                raise StoreUnavailable(f"cannot read {key}: {exc.strerror}") from None
+        check_size(len(data), limit)  # it grew since (files are replaced whole; only by hand)
+        return data
 
     def write(self, key: str, data: bytes) -> None:
         path = self._path(key)
@@ -230,7 +227,6 @@ class LocalStore(Store):
         if self._creates is not None:
             self._creates.close()
             self._creates = None
-        self._creates = None  # a CreateLog, once a reader asks what is new
 
     # -- helpers -----------------------------------------------------------------
 
@@ -239,10 +235,12 @@ class LocalStore(Store):
         a link, a device) named like a queue file is skipped, and said so once."""
         if stat.S_ISREG(mode):
             return True
-        if key not in self._skipped:
-            self._skipped.add(key)
-            log.warning("skipping %s in %s: not a regular file", key, self.root)
+        self.bad.note(key, "skipped", f"it is {_kind_of(mode)}, not a regular file")
         return False
+
+    def _check_regular(self, key: str, mode: int) -> None:
+        if not self._regular(key, mode):
+            raise UnreadableFile(f"it is {_kind_of(mode)}, not a regular file")
 
     def _path(self, key: str) -> Path:
         return self.root / check_key(key)
@@ -324,6 +322,14 @@ class LocalStore(Store):
             )
             self._inotify = watcher
         return self._inotify
+
+
+def _kind_of(mode: int) -> str:
+    for test, kind in ((stat.S_ISDIR, "a folder"), (stat.S_ISLNK, "a symbolic link"), (stat.S_ISFIFO, "a FIFO"),
+                       (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device")):
+        if test(mode):
+            return kind
+    return "something else"
 
 
 def _bytes(data) -> bytes:

@@ -14,7 +14,8 @@ import threading
 from collections import Counter
 
 from .errors import StoreUnavailable
-from .store import Entry, Store
+from .bad_items import BadItems
+from .store import MAX_READ_BYTES, Entry, Store
 
 
 class MeteredStore(Store):
@@ -34,6 +35,10 @@ class MeteredStore(Store):
 
     def __repr__(self) -> str:
         return f"MeteredStore({self.inner!r})"
+
+    @property
+    def bad(self) -> BadItems:
+        return self.inner.bad  # one account of the store's bad items, whichever handle met them
 
     def _call(self, operation: str, method, *args, **kwargs):
         with self._lock:
@@ -65,8 +70,8 @@ class MeteredStore(Store):
     def created_since(self, cursor: object | None) -> tuple[list[Entry], object] | None:
         return self._call("created_since", self.inner.created_since, cursor)
 
-    def read(self, key: str) -> bytes:
-        return self._call("read", self.inner.read, key)
+    def read(self, key: str, limit: int | None = MAX_READ_BYTES) -> bytes:
+        return self._call("read", self.inner.read, key, limit)
 
     def write(self, key: str, data: bytes) -> None:
         self._call("write", self.inner.write, key, data)

@@ -37,11 +37,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import os
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -49,8 +50,18 @@ import redis
 from redis import exceptions as redis_errors
 
 from .env import Env
-from .errors import BadStoreURL, ChecksumMismatch, ConfigError, FileTooBig, InvalidKey, KeyExists, NotFound, StoreUnavailable
-from .store import NAME_PATTERN, Entry, Store, check_key, check_name, file_chunks
+from .errors import (
+    BadStoreURL,
+    ChecksumMismatch,
+    ConfigError,
+    FileTooBig,
+    InvalidKey,
+    KeyExists,
+    NotFound,
+    StoreUnavailable,
+    UnreadableFile,
+)
+from .store import KEY_PATTERN, MAX_READ_BYTES, NAME_PATTERN, Entry, Store, check_key, check_name, check_size, file_chunks
 from .timing import Timing
 
 log = logging.getLogger(__name__)
@@ -74,6 +85,7 @@ Progress = Callable[[int], None]
 # KEYS: meta, data, index, channel, sequence, created, [upload list]; ARGV: key, name, tag, md5, chunks...
 _CREATE = """
 if redis.call('EXISTS', KEYS[1]) == 1 then
+  if redis.call('TYPE', KEYS[1])['ok'] ~= 'hash' then return '' end
   return redis.call('HGET', KEYS[1], 'tag') or ''
 end
 local now = redis.call('TIME')
@@ -98,6 +110,7 @@ return false
 # ARGV: key 1, name 1, key 2, name 2, tag, chunk count of 1, chunks of 1..., chunks of 2...
 _CREATE_PAIR = """
 if redis.call('EXISTS', KEYS[3]) == 1 then
+  if redis.call('TYPE', KEYS[3])['ok'] ~= 'hash' then return '' end
   return redis.call('HGET', KEYS[3], 'tag') or ''
 end
 local now = redis.call('TIME')
@@ -127,15 +140,34 @@ redis.call('PUBLISH', KEYS[3], 'write ' .. name .. ' ' .. ARGV[1])
 return 1
 """
 
-# KEYS: meta, data, index, channel, created; ARGV: key
+# KEYS: meta, data, index, channel, created; ARGV: key. Whatever the keys hold: junk is removed too.
 _DELETE = """
-local name = redis.call('HGET', KEYS[1], 'name')
-if not name then return 0 end
+local name = redis.call('HGET', KEYS[3], ARGV[1])
+if redis.call('EXISTS', KEYS[1]) == 0 and not name then return 0 end
 redis.call('DEL', KEYS[1], KEYS[2])
 redis.call('HDEL', KEYS[3], ARGV[1])
 redis.call('ZREM', KEYS[5], ARGV[1])
-redis.call('PUBLISH', KEYS[4], 'delete ' .. name .. ' ' .. ARGV[1])
+redis.call('PUBLISH', KEYS[4], 'delete ' .. (name or '') .. ' ' .. ARGV[1])
 return 1
+"""
+
+# KEYS: meta, data; ARGV: limit (-1: none), most pieces a file within it can have.
+# The size is summed here, on the server, over one piece more than that at most:
+# a file over the limit never travels, a list of a million pieces is not walked.
+_READ = """
+local meta = redis.call('TYPE', KEYS[1])['ok']
+if meta == 'none' then return false end
+local data = redis.call('TYPE', KEYS[2])['ok']
+if meta ~= 'hash' or (data ~= 'list' and data ~= 'none') then return {'type', meta, data} end
+local limit = tonumber(ARGV[1])
+local most = tonumber(ARGV[2])
+local pieces = redis.call('LLEN', KEYS[2])
+local chunks = redis.call('LRANGE', KEYS[2], 0, limit >= 0 and most or -1)
+local size = 0
+for _, chunk in ipairs(chunks) do size = size + #chunk end
+if limit >= 0 and size > limit then return {'size', size, pieces - #chunks} end
+if limit >= 0 and pieces > #chunks then return {'pieces', pieces} end
+return {'ok', chunks}
 """
 
 
@@ -207,6 +239,7 @@ class RedisStore(Store):
         self._create_pair = client.register_script(_CREATE_PAIR)
         self._write = client.register_script(_WRITE)
         self._delete = client.register_script(_DELETE)
+        self._read = client.register_script(_READ)
         self._pubsub: redis.client.PubSub | None = None
         self._pubsub_lock = threading.Lock()
         warning = self.durability_warning()
@@ -261,18 +294,25 @@ class RedisStore(Store):
         if existing is not None and existing.decode() != tag:  # a tag of our own: our earlier try won
             raise KeyExists(second[0])
 
-    def read(self, key: str) -> bytes:
+    def read(self, key: str, limit: int | None = MAX_READ_BYTES) -> bytes:
         check_key(key)
-        try:
-            with self.client.pipeline(transaction=True) as pipe:
-                pipe.exists(self._meta(key))
-                pipe.lrange(self._data(key), 0, -1)
-                exists, chunks = pipe.execute()
-        except _DOWN as exc:
-            raise _unavailable(exc) from None
-        if not exists:
+        pieces = max(1, -(-limit // CHUNK_SIZE)) if limit is not None else -1
+        found = self._call(self._read, keys=[self._meta(key), self._data(key)],
+                           args=[-1 if limit is None else limit, pieces])
+        if not found:
             raise NotFound(f"no file {key}")
-        return b"".join(chunks)
+        answer = found[0].decode()
+        if answer == "type":
+            raise UnreadableFile(f"its Redis keys hold a {found[1].decode()} and a {found[2].decode()}, "
+                                 "not a hash and a list")
+        if answer == "size" and found[2]:
+            raise UnreadableFile(f"it holds more than the {limit:,} bytes a read of it takes")
+        if answer == "size":
+            check_size(found[1], limit)
+        if answer == "pieces":
+            raise UnreadableFile(f"it is stored in {found[1]:,} pieces, more than this store makes of a file "
+                                 "a read takes")
+        return b"".join(found[1])
 
     def write(self, key: str, data: bytes) -> None:
         check_key(key)
@@ -296,14 +336,35 @@ class RedisStore(Store):
         stamp = self._call(self.client.hget, self._meta(key), "mtime")
         if stamp is None:
             raise NotFound(f"no file {key}")
-        return float(stamp)
+        try:
+            written = float(stamp)
+        except ValueError:
+            written = math.nan
+        if not math.isfinite(written):
+            raise UnreadableFile(f"its time of last change, {stamp[:40]!r}, is not a number")
+        return written
 
     def list(self, name: str | None = None) -> list[Entry]:
         if name is not None:
             check_name(name)
-        index = self._call(self.client.hgetall, self._index)
-        entries = [Entry(k.decode(), n.decode()) for k, n in index.items()]
-        return [e for e in entries if name is None or e.name == name]
+        entries = self._entries(self._call(self.client.hgetall, self._index).items())
+        return [entry for entry in entries if name is None or entry.name == name]
+
+    def _entries(self, fields: Iterable[tuple[bytes, bytes]]) -> list[Entry]:
+        """The entries that index fields (key, name) name; those that name no file are noted."""
+        return [entry for entry in (self._index_entry(*field) for field in fields) if entry is not None]
+
+    def _index_entry(self, raw_key: bytes, raw_name: bytes) -> Entry | None:
+        """The entry an index field names; None (and a note) if it names no file of the queue."""
+        try:
+            key, file_name = raw_key.decode(), raw_name.decode()
+        except UnicodeDecodeError:
+            self.bad.note(repr(raw_key[:60]), "index entry", "it is not UTF-8 text")
+            return None
+        if not KEY_PATTERN.fullmatch(key) or not NAME_PATTERN.fullmatch(file_name):
+            self.bad.note(repr(key[:60]), "index entry", f"it is not a key and a file name ({file_name[:40]!r})")
+            return None
+        return Entry(key, file_name)
 
     def created_since(self, cursor: object | None) -> tuple[list[Entry], int]:
         """From cursor None: every file (the index) and the create counter, read in one transaction;
@@ -314,11 +375,11 @@ class RedisStore(Store):
                     pipe.hgetall(self._index)
                     pipe.get(self._sequence)
                     index, sequence = pipe.execute()
-                return [Entry(k.decode(), n.decode()) for k, n in index.items()], int(sequence or 0)
+                return self._entries(index.items()), int(sequence or 0)
             rows = self.client.zrangebyscore(self._created_set, f"({int(cursor)}", "+inf", withscores=True)
         except _DOWN as exc:
             raise _unavailable(exc) from None
-        entries = [Entry(key.decode(), key.decode().partition("-")[0]) for key, _ in rows]
+        entries = self._entries((key, key.partition(b"-")[0]) for key, _ in rows)
         return entries, int(rows[-1][1]) if rows else int(cursor)
 
     # -- big files ----------------------------------------------------------------------
@@ -456,6 +517,8 @@ class RedisStore(Store):
         except redis_errors.ResponseError as exc:
             if "UPLOADGONE" in str(exc):
                 raise StoreUnavailable("the upload's chunks expired before it finished; try again") from None
+            if "WRONGTYPE" in str(exc):  # one file's keys hold something else: that file only is bad
+                raise UnreadableFile("a Redis key of it holds another type than a file's") from None
             raise _unavailable(exc) from None
         except _DOWN as exc:
             raise _unavailable(exc) from None

@@ -27,8 +27,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from .errors import InvalidKey, KeyExists, NotFound
+from .bad_items import BadItems
+from .errors import InvalidKey, KeyExists, NotFound, UnreadableFile
 from .timing import Timing
+
+#: what a read takes unless told otherwise: more than any record of the protocol
+MAX_READ_BYTES = 8 * 1024 * 1024
 
 KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,100}")
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,30}")
@@ -58,6 +62,12 @@ def file_chunks(source: BinaryIO, size: int, chunk_size: int) -> Iterator[bytes]
             return  # it shrank
         left -= len(chunk)
         yield chunk
+
+
+def check_size(size: int, limit: int | None) -> None:
+    """``UnreadableFile`` if a file of ``size`` bytes is more than a read with ``limit`` takes."""
+    if limit is not None and size > limit:
+        raise UnreadableFile(f"it holds {size:,} bytes, more than the {limit:,} a read of it takes")
 
 
 @dataclass(frozen=True)
@@ -120,8 +130,13 @@ class Store(ABC):
             raise
 
     @abstractmethod
-    def read(self, key: str) -> bytes:
-        """Return the whole content of ``key``; ``NotFound`` if it does not exist."""
+    def read(self, key: str, limit: int | None = MAX_READ_BYTES) -> bytes:
+        """Return the whole content of ``key``; ``NotFound`` if it does not exist.
+
+        ``UnreadableFile`` if what is there is not a file (a folder, a Redis key of another
+        type...) or holds more than ``limit`` bytes: the size is found out first, so such a
+        file costs nothing to refuse (``None``: no limit, for the contents of pushed files).
+        """
 
     @abstractmethod
     def write(self, key: str, data: bytes) -> None:
@@ -149,12 +164,22 @@ class Store(ABC):
         until a listing from cursor None; a file removed since may still be reported."""
         return None
 
+    @property
+    def bad(self) -> BadItems:
+        """The items of this store that this process found it cannot use (``drivequeue.bad_items``)."""
+        notes = self.__dict__.get("_bad_items")
+        if notes is None:
+            notes = self.__dict__.setdefault("_bad_items", BadItems())
+        return notes
+
     def exists(self, key: str) -> bool:
         """Whether ``key`` exists (a read that only asks)."""
         try:
-            self.read(key)
+            self.read(key, limit=0)
         except NotFound:
             return False
+        except UnreadableFile:
+            return True
         return True
 
     def modified(self, key: str) -> float | None:
@@ -185,7 +210,7 @@ class Store(ABC):
         ``progress`` is called with each number of bytes received. This default
         holds the whole content in memory.
         """
-        data = self.read(key)
+        data = self.read(key, limit=None)
         Path(path).write_bytes(data)
         if progress is not None:
             progress(len(data))

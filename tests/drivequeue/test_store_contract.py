@@ -10,7 +10,7 @@ import time
 import pytest
 
 from drivequeue import open_store
-from drivequeue.errors import InvalidKey, KeyExists, NotFound
+from drivequeue.errors import InvalidKey, KeyExists, NotFound, UnreadableFile
 from drivequeue.store import KEY_PATTERN
 from tests.conftest import EVERY_STORE
 from tests.helpers import eventually
@@ -53,6 +53,27 @@ def test_upload_returns_the_md5_of_what_the_store_kept(store, tmp_path, size):
     md5 = store.upload(key, "blob", source, sent.append)
     assert md5 == hashlib.md5(store.read(key)).hexdigest() == hashlib.md5(source.read_bytes()).hexdigest()
     assert sum(sent) == size
+
+
+@pytest.mark.parametrize("following", [False, True])
+def test_a_read_refuses_a_file_over_its_limit(store, following):
+    """Every store finds out the size first (stat, Drive's metadata or a Range, a sum on the
+    Redis server): a file over the limit is refused, one within it is read whole."""
+    data = os.urandom(2 * 1024 * 1024 + 3)
+    key, = store.new_keys("blob")
+    store.create(key, "blob", data)
+    if following:
+        store.follow_changes(0.01)  # how the web app reads: through the changes feed on Drive
+        store.list()
+        time.sleep(0.02)
+    with pytest.raises(UnreadableFile, match="more than the 1,000 .*a read of it takes"):
+        store.read(key, limit=1000)
+    assert store.read(key, limit=len(data)) == data
+    assert store.read(key, limit=None) == data
+    assert store.read(key) == data  # under the default limit of 8 MiB
+    empty, = store.new_keys("job")
+    store.create(empty, "job", b"")
+    assert store.read(empty, limit=10) == b""
 
 
 def test_create_on_an_existing_key_fails_and_changes_nothing(store):
