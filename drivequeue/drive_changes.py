@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime
 
 from googleapiclient.errors import HttpError
 
@@ -26,7 +27,7 @@ RECONCILE_S = 120.0
 #: just before the feed began show up in a listing by then
 FIRST_RECONCILE_S = 10.0
 _CHANGE_FIELDS = ("nextPageToken,newStartPageToken,"
-                  "changes(fileId,removed,file(name,parents,trashed,mimeType,size))")
+                  "changes(fileId,removed,file(name,parents,trashed,mimeType,size,modifiedTime))")
 #: folders, Google Docs, shortcuts...: nothing that can be downloaded as bytes
 GOOGLE_APPS_MIME = "application/vnd.google-apps."
 FOLDER_MIME = GOOGLE_APPS_MIME + "folder"
@@ -45,6 +46,7 @@ class FolderIndex:
         self.known: set[str] = set()
         self._index: dict[str, str] = {}  # key -> name, fed by the changes feed
         self._sizes: dict[str, int] = {}  # key -> size in bytes, as the feed last reported it
+        self._modified: dict[str, float] = {}  # key -> Drive's time of its last change, likewise
         self._removed: dict[str, float] = {}  # key -> when it was seen removed
         self._page_token: str | None = None
         self._reconcile_at = 0.0
@@ -102,10 +104,12 @@ class FolderIndex:
         return data
 
     def changed(self, key: str, size: int | None = None) -> None:
-        """This process rewrote ``key`` (with ``size`` bytes): its content must be read again."""
+        """This process rewrote ``key`` (with ``size`` bytes): its content must be read again, and
+        its time of change asked until the feed reports it."""
         with self._lock:
             self._contents.pop(key, None)
             self._absent.discard(key)
+            self._modified.pop(key, None)
             if size is not None and key in self._index:
                 self._sizes[key] = size
 
@@ -115,14 +119,20 @@ class FolderIndex:
             self._sync()
             return [Entry(k, n) for k, n in self._index.items() if name is None or n == name]
 
-    def added(self, key: str, name: str, size: int | None = None) -> None:
+    def modified(self, key: str) -> float | None:
+        """Drive's time of the last change of ``key``, as the feed or a listing last reported it."""
+        with self._lock:
+            return self._modified.get(key)
+
+    def added(self, key: str, name: str, size: int | None = None, modified: float | None = None) -> None:
         self.known.add(key)
         with self._lock:
             self._index[key] = name
-            if size is None:
-                self._sizes.pop(key, None)
-            else:
-                self._sizes[key] = size
+            for known, value in ((self._sizes, size), (self._modified, modified)):
+                if value is None:
+                    known.pop(key, None)
+                else:
+                    known[key] = value
 
     def removed(self, key: str) -> None:
         self.known.discard(key)
@@ -130,6 +140,7 @@ class FolderIndex:
         with self._lock:
             self._index.pop(key, None)
             self._sizes.pop(key, None)
+            self._modified.pop(key, None)
             self._removed[key] = time.monotonic()
             self._contents.pop(key, None)
 
@@ -186,7 +197,7 @@ class FolderIndex:
         self._removed = {k: t for k, t in self._removed.items() if now - t < 2 * self.reconcile_s}
         while True:
             page = self._call("files.list", lambda: self.api.files().list(
-                q=query, pageSize=1000, pageToken=page_token, fields="nextPageToken,files(id,name,mimeType,size)"))
+                q=query, pageSize=1000, pageToken=page_token, fields="nextPageToken,files(id,name,mimeType,size,modifiedTime)"))
             for file in page.get("files", []):
                 if file.get("id") not in self._removed:
                     self._seen(str(file.get("id", "")), file)
@@ -207,13 +218,22 @@ class FolderIndex:
             self.bad.note(key, "skipped", not_a_file(mime))
             return
         size = file.get("size")
-        self.added(key, file["name"], int(size) if isinstance(size, str) and size.isdigit() else None)
+        try:
+            modified = rfc3339(file["modifiedTime"])
+        except (KeyError, TypeError, ValueError):
+            modified = None
+        self.added(key, file["name"], int(size) if isinstance(size, str) and size.isdigit() else None, modified)
 
     def _call(self, method: str, make_request):
         try:
             return self.api.execute(method, make_request)
         except HttpError as e:
             raise refused(method, e) from None
+
+
+def rfc3339(text: str) -> float:
+    """A time as Drive writes it (``2026-01-02T03:04:05.678Z``) as a Unix time; ``ValueError`` if it is none."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
 def not_a_file(mime: str) -> str:

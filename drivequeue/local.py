@@ -18,6 +18,7 @@ import logging
 import os
 import secrets
 import stat
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -181,6 +182,15 @@ class LocalStore(Store):
         except OSError as exc:
             raise StoreUnavailable(f"cannot look at {key}: {exc.strerror}") from None
 
+    def now(self) -> float:
+        """The folder's clock: the time of change its file system gives a file created now."""
+        fd, path = tempfile.mkstemp(dir=self._tmp)
+        try:
+            return os.fstat(fd).st_mtime
+        finally:
+            os.close(fd)
+            _unlink_quietly(path)
+
     def modified(self, key: str) -> float:
         try:
             return os.stat(self._path(key)).st_mtime
@@ -302,7 +312,7 @@ class LocalStore(Store):
             os.close(fd)
 
     def _remove_stale_temporaries(self) -> None:
-        cutoff = time.time() - STALE_TMP_SECONDS
+        cutoff = self.now() - STALE_TMP_SECONDS  # by the clock that stamped them, not this process's
         with os.scandir(self._tmp) as it:
             for item in it:
                 try:

@@ -187,6 +187,11 @@ class Store(ABC):
         retention); ``NotFound`` if it does not exist. This default cannot tell: None."""
         return None
 
+    def now(self) -> float | None:
+        """The store's clock now, the one ``modified`` answers by: an age is ``now() - modified(key)``,
+        whatever the clock of the machine asking. This default cannot tell: None."""
+        return None
+
     def upload(self, key: str, name: str, path: str | os.PathLike[str],
                progress: Callable[[int], None] | None = None) -> str:
         """Create ``key`` from the local file ``path``, like ``create`` (``KeyExists`` if it exists).

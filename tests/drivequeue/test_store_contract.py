@@ -202,6 +202,21 @@ def test_modified_is_when_a_file_was_last_written_by_the_store_clock(store):
         store.modified(missing)
 
 
+def test_now_is_the_clock_that_modified_answers_by(store):
+    """An age is ``store.now() - store.modified(key)``: both by the store's clock, so no machine's
+    own clock (which may be hours off) takes part."""
+    key, = store.new_keys("blob")
+    before = store.now()
+    store.create(key, "blob", b"x")
+    store.list()  # on Drive, the changes feed then tells the time of change without a call
+    after = store.now()
+    assert before - 1.0 <= store.modified(key) <= after + 1.0  # Drive's Date is in whole seconds
+    time.sleep(1.1)
+    store.write(key, b"y")
+    store.list()
+    assert store.modified(key) >= before and store.now() - store.modified(key) < 30
+
+
 def test_list_shows_files_with_their_names_and_filters_by_name(store):
     jobs = store.new_keys("job", 3)
     claim, = store.new_keys("claim")
