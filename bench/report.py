@@ -6,6 +6,8 @@ import os
 import statistics
 from pathlib import Path
 
+from bench.throughput_report import throughput_section, throughput_targets
+
 #: the targets the suite checks (issue 7)
 PICKUP_TARGET_S = 0.5
 DRIVE_P50_TARGET_S = 2.5
@@ -109,6 +111,7 @@ def targets(figures: dict) -> list[str]:
         f"| {_s(visible)} | {_verdict(visible <= VISIBLE_TARGET_S)} |",
         *redis_and_drive_targets(figures),
         watching_target(figures["operator_cost"]),
+        *throughput_targets(figures["throughput"]),
     ]
 
 
@@ -440,6 +443,8 @@ def write_report(figures: dict, where: dict, model_text: str, quick: bool, path:
         *operator_section(figures["operator_cost"]),
         "",
         *redis_section(figures["redis_queue"]),
+        "",
+        *throughput_section(figures["throughput"]),
         "",
         *polling_section(figures["web_polling"]),
         "",

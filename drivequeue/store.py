@@ -161,7 +161,7 @@ class Store(ABC):
         """Files created since ``cursor`` (None: every file) and the cursor for the next call,
         for a store that can tell without listing everything; None from a store that cannot
         (``list`` instead). Files created by programs older than this method may be missed
-        until a listing from cursor None; files removed since are not reported."""
+        until a listing from cursor None; a file removed since may still be reported."""
         return None
 
     @property
