@@ -26,6 +26,9 @@ from .model_shelf import ModelShelf
 from .story_handler import StoryHandler
 from .train_handler import TrainHandler
 
+#: the module that offers these handlers to a generic worker (``drivequeue worker``)
+GENERIC_PLUGIN = "colab_worker.plugin"
+
 
 class StoryServerHandlers:
     """The story server's handlers, offered as a plugin offers its own (docs/plugins.md):
@@ -56,7 +59,8 @@ def serve_queue(queue: Queue, shelf: ModelShelf, config: WorkerConfig, device, d
                              endings=Endings(), cache_dir=config.cache_dir,
                              kinds=None if kinds is None else frozenset(kinds))
     own = Plugin.of("colab_worker", StoryServerHandlers(shelf, config, device))
-    handlers = handlers_of([own, *plugins], context, queue.kinds, None if kinds is None else set(kinds))
+    others = [plugin for plugin in plugins if plugin.name != GENERIC_PLUGIN]  # it would load a second shelf
+    handlers = handlers_of([own, *others], context, queue.kinds, None if kinds is None else set(kinds))
     missing = sorted(set(kinds or ()) - set(handlers))
     if missing:
         raise PluginError(f"no loaded plugin has a handler for {', '.join(missing)}")

@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from .errors import InvalidPayload
@@ -238,6 +239,18 @@ def cmd_gc(args: argparse.Namespace) -> int:
     return 0
 
 
+def progress_text(progress: Mapping[str, Any]) -> str:
+    """A worker's progress report in a line: ``step 40 of 200, loss 2.31``."""
+    words = []
+    for name, value in progress.items():
+        shown = f"{value:.4g}" if isinstance(value, float) else json.dumps(value, ensure_ascii=False)
+        if name == "of" and words:
+            words[-1] += f" of {shown}"
+        else:
+            words.append(f"{name} {shown}")
+    return ", ".join(words)
+
+
 def _print_status(status: JobStatus) -> None:
     print(f"id: {status.id}")
     line = f"status: {status.state.value}"
@@ -248,13 +261,16 @@ def _print_status(status: JobStatus) -> None:
         line += f" on {worker.id} ({worker.device})"
         if status.state is JobState.RUNNING:
             line += f" (worker last seen {max(0, round(time.time() - worker.last_seen))} s ago)"
-    if status.stopping:
-        line += " (its worker is still ending the line it was writing)"
+    if status.stopping:  # a kind that counts lines stops at the end of one
+        line += (" (its worker is still ending the line it was writing)" if status.lines_requested
+                 else " (its worker is stopping it)")
     print(line)
     if status.error:
         print(f"error: {status.error}")
     if status.waiting_for:
         print(f"waiting for a worker that serves {status.waiting_for}")
+    if status.progress:
+        print(f"progress: {progress_text(status.progress)}")
     if status.lines_requested:
         print(f"lines: {status.line_count} of {status.lines_requested}")
     for text in status.lines:

@@ -8,6 +8,7 @@ exactly as a user would, so the processes under test run the shipped code unchan
 from __future__ import annotations
 
 import dataclasses
+import glob
 import os
 import signal
 import subprocess
@@ -18,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+import pytest
 import torch
 
 from colab_worker.config import WorkerConfig
@@ -111,11 +113,16 @@ def submit_story(env: dict[str, str], seed: str, lines: int, *extra: str) -> str
 
 
 class WorkerProcess:
-    """``colab-worker run`` in a child process, its log in a file."""
+    """``colab-worker run`` in a child process, its log in a file.
 
-    def __init__(self, env: dict[str, str], log_path: Path, *args: str):
+    ``clock``: run it under libfaketime with its wall clock this far off (``+8d``, ``-7h``), as on a
+    machine whose clock is wrong; its monotonic clock and the file system's are left true."""
+
+    def __init__(self, env: dict[str, str], log_path: Path, *args: str, clock: str | None = None):
         self.log_path = log_path
         self._log = open(log_path, "a")
+        if clock is not None:  # preloaded into the worker itself, so that signals reach it
+            env = {**env, "LD_PRELOAD": libfaketime(), "FAKETIME": clock, "DONT_FAKE_MONOTONIC": "1"}
         self.process = subprocess.Popen([sys.executable, "-m", "colab_worker", "run", *args], env=env,
                                         stdout=self._log, stderr=subprocess.STDOUT, cwd=REPO)
 
@@ -142,6 +149,14 @@ class WorkerProcess:
             self.process.kill()
             self.process.wait()
         self._log.close()
+
+
+def libfaketime() -> str:
+    """The path of libfaketime (Debian's ``faketime`` package, which ``make test`` installs)."""
+    found = sorted(glob.glob("/usr/lib/*/faketime/libfaketime.so.1") + glob.glob("/usr/lib/faketime/libfaketime.so.1"))
+    if not found:
+        pytest.fail("libfaketime is not installed: `make test` installs it (apt-get install faketime)")
+    return found[0]
 
 
 def follow(queue: Queue, job_id: str, until, timeout: float = 180) -> dict:
