@@ -11,7 +11,8 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet "$(TORCH_PIN)"
-	$(PY) -m pip install --quiet -e ".[web,worker,dev]"
+	# compat: the repository itself on the path (no meta-path finder, and no banner about it)
+	$(PY) -m pip install --quiet -e ".[web,worker,dev]" --config-settings editable_mode=compat
 	touch $@
 
 install: $(VENV)/.installed

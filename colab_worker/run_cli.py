@@ -25,7 +25,7 @@ def add_run(subparsers: argparse._SubParsersAction) -> None:
                     "a second one exits at once.")
     p.add_argument("--queue", metavar="URL",
                    help="the queue: a folder, file:///path or drive://id:FOLDER_ID "
-                        "(default: $DRIVEQUEUE_URL, else ./var/queue)")
+                        "(default: $DRIVEQUEUE_URL; one of them is needed)")
     p.add_argument("--model", metavar="NAME_OR_PATH",
                    help="what jobs asking for 'default' get: a model name or a .pt file "
                         "(default: $COLAB_WORKER_MODEL, else the shipped model)")

@@ -25,6 +25,7 @@ from .devices import memory_probe
 from .model_shelf import ModelShelf
 from .story_handler import StoryHandler
 from .train_handler import TrainHandler
+from .train_speed import TrainingSpeed
 
 
 def package_version() -> str:
@@ -41,16 +42,17 @@ class StoryServerHandlers:
 
     KINDS = KINDS
 
-    def __init__(self, shelf: ModelShelf, config: WorkerConfig, device):
+    def __init__(self, shelf: ModelShelf, config: WorkerConfig, device, speed: TrainingSpeed):
         self.shelf = shelf
         self.config = config
         self.device = device
+        self.speed = speed
 
     def handlers(self, context: HandlerContext) -> dict:
         return {
             "story": StoryHandler(self.shelf, self.device, self.config.max_batch, self.config.chunk,
                                   context.endings, context.timing.flush),
-            "train": TrainHandler(self.shelf, self.device, self.config.checkpoint_seconds),
+            "train": TrainHandler(self.shelf, self.device, self.config.checkpoint_seconds, self.speed),
         }
 
 
@@ -59,7 +61,15 @@ def serve_queue(queue: Queue, shelf: ModelShelf, config: WorkerConfig, device, d
     """Serve ``queue`` until ``stop`` is requested (or ``max_jobs`` jobs have ended)."""
     context = HandlerContext(store=queue.store, timing=queue.timing, device=str(device), stop=stop,
                              endings=Endings(), cache_dir=config.cache_dir)
-    own = Plugin.of("colab_worker", StoryServerHandlers(shelf, config, device))
+    speed = TrainingSpeed(device)
+    own = Plugin.of("colab_worker", StoryServerHandlers(shelf, config, device, speed))
     handlers = handlers_of([own, *plugins], context, queue.kinds)
+    if "train" in handlers:
+        speed.measure()
+    memory = memory_probe(device)
+
+    def probe() -> dict:  # the heartbeat's device report: memory on a GPU, training speed once measured
+        return {**(memory() if memory is not None else {}), **speed.report()}
+
     Server(queue, handlers, context, device_name=device_name, version=package_version(),
-           drain_seconds=config.drain_seconds, max_jobs=max_jobs, probe=memory_probe(device)).run()
+           drain_seconds=config.drain_seconds, max_jobs=max_jobs, probe=probe).run()

@@ -35,7 +35,7 @@ def build_parser(plugins: list[Plugin]) -> argparse.ArgumentParser:
     common.add_argument(
         "--queue", metavar="URL", default=None,
         help="the queue: file:///path, a folder, or drive://id:FOLDER_ID "
-             "(default: $DRIVEQUEUE_URL, else ./var/queue)",
+             "(default: $DRIVEQUEUE_URL; one of them is needed)",
     )
     _plugin_option(common)
     parser = argparse.ArgumentParser(prog="drivequeue", description="A job queue on a folder of files.")

@@ -2,6 +2,8 @@
 CLI are written by a worker process, one line at a time."""
 
 import re
+import subprocess
+import sys
 import time
 
 from tests.colab_worker.worker_support import (
@@ -83,3 +85,21 @@ def test_cancel_stops_a_story_and_continue_writes_more_of_another(tmp_path):
     assert more["line_count"] == 5
     assert more["lines"][:3] == first["lines"]
     assert "2 lines with default, resuming after line 3" in worker.log
+
+
+def test_drivequeue_tail_prints_the_story_as_colab_worker_generate_does(tmp_path):
+    env = queue_env(tmp_path)
+    seed = "The fox was hungry, and"
+    job_id = submit_story(env, seed, 4, "--random-seed", "5")
+    worker = WorkerProcess(env, tmp_path / "worker.log")
+    try:
+        tailed = subprocess.run([sys.executable, "-m", "drivequeue", "tail", job_id, "--timeout", "120"], env=env,
+                                capture_output=True, text=True, timeout=180)
+    finally:
+        worker.signal()
+        assert worker.wait() == 0
+    generated = subprocess.run([sys.executable, "-m", "colab_worker", "generate", "--seed", seed, "--lines", "4",
+                                "--random-seed", "5"], env=env, capture_output=True, text=True, timeout=180)
+    assert tailed.returncode == 0 and generated.returncode == 0, (tailed.stderr, generated.stderr)
+    assert tailed.stdout == generated.stdout
+    assert tailed.stdout.startswith(seed) and not tailed.stdout.startswith(" ")

@@ -58,7 +58,7 @@ def test_tail_follows_lines_until_the_job_is_done(run, queue):
     writer.start()
     code, out, _ = run("tail", job_id, "--timeout", "60")
     writer.join()
-    assert code == 0 and out.splitlines() == ["one", "two", "three"]
+    assert code == 0 and out == "s\none\ntwo\nthree\n"  # the seed first, as colab-worker generate prints it
 
 
 def test_tail_and_status_json_show_paragraph_breaks(run, queue):
@@ -70,7 +70,9 @@ def test_tail_and_status_json_show_paragraph_breaks(run, queue):
         claim.append(["Four."])
         claim.complete()
     code, out, _ = run("tail", job_id)
-    assert code == 0 and out.splitlines() == ["One.", "Two.", "", "Three.", "", "Four."]
+    assert code == 0 and out.splitlines() == ["s", "One.", "Two.", "", "Three.", "", "Four."]
+    code, out, _ = run("status", job_id)
+    assert code == 0 and out.endswith("lines: 4 of 4\n\ns\nOne.\nTwo.\n\nThree.\n\nFour.\n")
     code, out, _ = run("status", job_id, "--json", "--after", "2")
     shown = json.loads(out)
     assert shown["lines"] == ["Three.", "Four."] and shown["paragraph_ends"] == [2]
@@ -93,7 +95,7 @@ def test_tail_of_a_cancelled_job_prints_the_lines_written_until_its_worker_stopp
         writer.start()
         code, out, err = run("tail", job_id, "--timeout", "60")
         writer.join()
-    assert code == 1 and out.splitlines() == ["one", "two"] and "job cancelled" in err
+    assert code == 1 and out.splitlines() == ["s", "one", "two"] and "job cancelled" in err
 
 
 def test_cancel_continue_list_workers_and_gc(run, queue):
@@ -223,14 +225,6 @@ def test_a_mistyped_queue_folder_is_an_error_and_is_not_created(tmp_path):
     assert url.returncode == 2 and str(typo) in url.stderr
 
 
-def test_the_default_queue_folder_is_created_on_first_use(tmp_path):
-    env = {key: value for key, value in os.environ.items() if key not in ("DRIVEQUEUE_URL", "REDIS_URL")}
-    done = subprocess.run([sys.executable, "-m", "drivequeue", "submit", "story", "--seed", "x"], cwd=tmp_path,
-                          env=env, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert (tmp_path / "var" / "queue").is_dir()
-
-
 def test_status_in_a_fresh_process_says_when_a_running_jobs_worker_was_last_seen(store, queue):
     job_id = queue.submit("story", {"seed": "s", "lines": 3})
     session = queue.worker(host="h", device="cpu", offers=["default"], background=False).__enter__()
@@ -244,3 +238,40 @@ def test_status_in_a_fresh_process_says_when_a_running_jobs_worker_was_last_seen
     assert shown.returncode == 0, shown.stderr
     status_line, = [line for line in shown.stdout.splitlines() if line.startswith("status:")]
     assert re.fullmatch(r"status: running on \S+ \(cpu\) \(worker last seen 360\d s ago\)", status_line), status_line
+
+
+@pytest.mark.parametrize("command", [("drivequeue", "list"), ("drivequeue", "status", "job-abc.def"),
+                                     ("colab_worker", "run", "--device", "cpu")])
+def test_run_in_another_folder_without_a_queue_named_it_says_so_and_creates_nothing(command, tmp_path):
+    env = {name: value for name, value in os.environ.items() if name not in ("DRIVEQUEUE_URL", "REDIS_URL")}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    done = subprocess.run([sys.executable, "-m", *command], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode in (1, 2), done
+    assert ("no queue is named: pass --queue URL, or set DRIVEQUEUE_URL to a folder (var/queue, "
+            "file:///path), drive://id:FOLDER_ID or redis://...") in done.stderr
+    assert "Traceback" not in done.stderr
+    assert list(tmp_path.iterdir()) == []  # no ./var/queue made up here
+
+
+def test_a_queue_folder_that_does_not_exist_is_named_whole(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2]), "DRIVEQUEUE_URL": "var/queue"}
+    done = subprocess.run([sys.executable, "-m", "drivequeue", "list"], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 2
+    assert f"there is no queue folder {tmp_path / 'var' / 'queue'}: check the path" in done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_tail_prints_a_story_as_colab_worker_generate_does(run, queue):
+    job_id = queue.submit("story", {"seed": "The fox was hungry", "lines": 3})
+    with queue.worker(host="h", device="cpu", offers=["default"]) as worker:
+        claim = worker.claim_next()  # the first line completes the seed's sentence
+        claim.append([" and went out.", "He met a goose."], marks={"paragraph_ends": [0]},
+                     meta={"seed_end": "mid-sentence"})
+        claim.append(["It ran."])
+        claim.complete()
+    code, out, _ = run("tail", job_id)
+    assert code == 0 and out == "The fox was hungry and went out.\n\nHe met a goose.\nIt ran.\n"
+    code, out, _ = run("status", job_id, "--after", "1")
+    assert out.endswith("lines: 3 of 3\n\nHe met a goose.\nIt ran.\n")
