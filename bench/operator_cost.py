@@ -60,11 +60,13 @@ def finished_stories(queue: Queue, count: int) -> None:
             claim.complete()
 
 
-def idle_worker(queue: Queue, stop: threading.Event) -> None:
-    """A worker with nothing to do: it looks for jobs every ``poll`` and beats every ``heartbeat``."""
+def idle_worker(queue: Queue, ready: threading.Event, stop: threading.Event) -> None:
+    """A worker with nothing to do: it looks for jobs every ``poll`` and beats every ``heartbeat``.
+    ``ready`` is set once its first look (which reads every job once) is over."""
     with queue.worker(host="bench-idle", device="cuda: Tesla T4", offers=["default"]) as session:
         while not stop.is_set():
             if session.claim_next() is None:
+                ready.set()
                 stop.wait(queue.timing.poll)
 
 
@@ -95,10 +97,11 @@ def measure(args) -> dict:
                         read_limit="100000 per minute", operator_key=KEY,
                         operator_period=Config.operator_period * args.scale)
         app = create_app(config, queue=Queue(MeteredStore(web_store), timing))
-        stop_worker = threading.Event()
-        worker = threading.Thread(target=idle_worker, args=(Queue(worker_store, timing), stop_worker))
+        ready, stop_worker = threading.Event(), threading.Event()
+        worker = threading.Thread(target=idle_worker, args=(Queue(worker_store, timing), ready, stop_worker))
         worker.start()
-        time.sleep(2 * timing.poll)  # the worker has registered and seeded its changes feed
+        ready.wait()
+        time.sleep(timing.poll)
 
         worker_before, web_before = worker_store.calls.copy(), web_store.calls.copy()
         time.sleep(seconds)
@@ -106,13 +109,13 @@ def measure(args) -> dict:
 
         stop_watching = threading.Event()
         period = app.extensions["queue_watch"].period
+        app.extensions["queue_watch"].look()  # the first look seeds the web app's changes feed and caches
         watchers = [threading.Thread(target=watch, args=(app, "/operator/live", period, stop_watching))
                     for _ in range(args.tabs)]
         watchers.append(threading.Thread(target=watch, args=(app, "/metrics", args.scrape_s * args.scale,
                                                              stop_watching)))
         for thread in watchers:
             thread.start()
-        time.sleep(period)  # the first look seeds the web app's changes feed
         worker_before, web_before = worker_store.calls.copy(), web_store.calls.copy()
         time.sleep(seconds)
         watched = {"worker": worker_store.calls - worker_before, "web": web_store.calls - web_before}

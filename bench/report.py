@@ -6,6 +6,8 @@ import os
 import statistics
 from pathlib import Path
 
+from bench.throughput_report import throughput_section, throughput_targets
+
 #: the targets the suite checks (issue 7)
 PICKUP_TARGET_S = 0.5
 DRIVE_P50_TARGET_S = 2.5
@@ -19,6 +21,8 @@ REDIS_FIRST_LINE_TARGET_S = 0.3
 WEB_WRITTEN_TARGET = 1.5  # Drive calls per second per story being written
 WEB_FINISHED_TARGET = 0.1  # ... per finished story watched
 IDLE_WORKER_TARGET = 20.0  # Drive calls per minute
+#: issue 21: the operator's page open and /metrics scraped every 15 s, the web app's Drive calls a minute
+WATCHING_TARGET = 60.0
 
 
 def write_plot(figures: dict, path: Path) -> None:
@@ -106,6 +110,8 @@ def targets(figures: dict) -> list[str]:
         f"| line written -> visible in the browser, local folder, p50 <= {VISIBLE_TARGET_S:g} s "
         f"| {_s(visible)} | {_verdict(visible <= VISIBLE_TARGET_S)} |",
         *redis_and_drive_targets(figures),
+        watching_target(figures["operator_cost"]),
+        *throughput_targets(figures["throughput"]),
     ]
 
 
@@ -126,6 +132,43 @@ def redis_and_drive_targets(figures: dict) -> list[str]:
         f"| {_verdict(finished <= WEB_FINISHED_TARGET)} |",
         f"| idle worker on Drive <= {IDLE_WORKER_TARGET:g} calls per minute | {drive['idle_calls_per_minute']:.1f} "
         f"| {_verdict(drive['idle_calls_per_minute'] <= IDLE_WORKER_TARGET)} |",
+    ]
+
+
+def watching_target(operator: dict) -> str:
+    web = operator["calls_per_minute"]["watched"]["web"]
+    return (f"| operator's page open and /metrics every {operator['scrape_s']:g} s on Drive: web app <= "
+            f"{WATCHING_TARGET:g} calls per minute | {web:.1f} | {_verdict(web <= WATCHING_TARGET)} |")
+
+
+def operator_section(operator: dict) -> list[str]:
+    rate, calls = operator["calls_per_minute"], operator["calls"]
+    quota = operator["quota_per_minute"]
+    scale = operator["scale"]
+    scaled = f"; intervals run x{scale:g} faster, rates in Drive time" if scale != 1 else ""
+    together = rate["watched"]["web"] + rate["watched"]["worker"]
+    tabs = f"{operator['tabs']} tab{'s' if operator['tabs'] != 1 else ''}"
+    return [
+        "## Watching the queue on Google Drive",
+        "",
+        f"Drive API calls a minute, counted through the real client on the emulator (`bench/operator_cost.py`: "
+        f"{operator['minutes']:g} Drive-time minutes a phase{scaled}), with {operator['jobs']} finished stories in "
+        "the queue and one idle worker (looking for jobs every 4 s, a heartbeat every 15 s; its `gc`, every 10 "
+        "minutes, is not in these figures). The web app is the real one (`create_app`) on its own Drive handle:",
+        "",
+        "| | web app | of which | worker | together, of the per-user quota |",
+        "| --- | --- | --- | --- | --- |",
+        f"| nobody watching (the idle deployment) | {rate['idle']['web']:.1f} | {_calls(calls['idle']['web'])} "
+        f"| {rate['idle']['worker']:.1f} ({_calls(calls['idle']['worker'])}) "
+        f"| {(rate['idle']['web'] + rate['idle']['worker']) / quota:.2%} |",
+        f"| the operator's page open in {tabs} (a look every {operator['period_s']:g} s) and /metrics scraped "
+        f"every {operator['scrape_s']:g} s | {rate['watched']['web']:.1f} | {_calls(calls['watched']['web'])} "
+        f"| {rate['watched']['worker']:.1f} | {together / quota:.2%} |",
+        "",
+        f"The quota: {quota:,} queries a minute per user in Google's older quota pages (325,000 quota units a "
+        "minute per user since 2026-05). Whatever the number of tabs and scrapes, a web process looks at the "
+        "queue once per period, through the changes feed: about three `changes.list` calls a look, and a read of "
+        "each heartbeat rewritten since the last one; finished jobs cost nothing.",
     ]
 
 
@@ -230,7 +273,17 @@ def drive_section(drive: dict, before: dict | None = None) -> list[str]:
         "| | per finished story watched | per story being written |",
         "| --- | --- | --- |",
         *[f"| {label} | {web['calls_per_s_per_finished_story']:.3f} | {web['calls_per_s_per_written_story']:.2f} |"
-          for label, web in (("before", before), ("after", drive["web"])) if web is not None],
+          for label, web in (("before", before and before["web"]), ("after", drive["web"])) if web is not None],
+        "",
+        f"The web app asked for {drive['unknown_ids']['ids']} random well-formed story ids, one after another "
+        "(each a 404): before, every id cost Drive a `files.get`; after, an id the changes feed has not shown "
+        "is answered from what the feed told, at most one `changes.list` per read period:",
+        "",
+        "| | API calls in all | of which | time |",
+        "| --- | --- | --- | --- |",
+        *[f"| {label} | {run['unknown_ids']['total_calls']} | {_calls(run['unknown_ids']['calls'])} "
+          f"| {_s(run['unknown_ids']['seconds'])} |"
+          for label, run in (("before", before), ("after", drive)) if run is not None],
     ]
 
 
@@ -393,7 +446,11 @@ def write_report(figures: dict, where: dict, model_text: str, quick: bool, path:
         "",
         *drive_section(figures["drive_api_cost"], figures.get("drive_web_before")),
         "",
+        *operator_section(figures["operator_cost"]),
+        "",
         *redis_section(figures["redis_queue"]),
+        "",
+        *throughput_section(figures["throughput"]),
         "",
         *polling_section(figures["web_polling"]),
         "",

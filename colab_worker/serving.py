@@ -11,13 +11,13 @@ handler for ``story`` or ``train`` would replace the story server's).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from importlib import metadata
 
 from drivequeue import Queue
 from drivequeue.endings import Endings
-from drivequeue.plugins import Plugin, handlers_of
+from drivequeue.plugins import Plugin, PluginError, handlers_of
 from drivequeue.serve import HandlerContext, Server
 from drivequeue.shutdown import Shutdown
+from drivequeue.worker_cli import package_version
 from stories.plugin import KINDS
 
 from .config import WorkerConfig
@@ -27,12 +27,8 @@ from .story_handler import StoryHandler
 from .train_handler import TrainHandler
 from .train_speed import TrainingSpeed
 
-
-def package_version() -> str:
-    try:
-        return metadata.version("colab-story-server")
-    except metadata.PackageNotFoundError:
-        return "unknown"
+#: the module that offers these handlers to a generic worker (``drivequeue worker``)
+GENERIC_PLUGIN = "colab_worker.plugin"
 
 
 class StoryServerHandlers:
@@ -42,11 +38,12 @@ class StoryServerHandlers:
 
     KINDS = KINDS
 
-    def __init__(self, shelf: ModelShelf, config: WorkerConfig, device, speed: TrainingSpeed):
+    def __init__(self, shelf: ModelShelf, config: WorkerConfig, device):
         self.shelf = shelf
         self.config = config
         self.device = device
-        self.speed = speed
+        #: how fast this worker trains (``colab-worker run`` reports it in its heartbeat)
+        self.speed = TrainingSpeed(device)
 
     def handlers(self, context: HandlerContext) -> dict:
         return {
@@ -57,13 +54,21 @@ class StoryServerHandlers:
 
 
 def serve_queue(queue: Queue, shelf: ModelShelf, config: WorkerConfig, device, device_name: str,
-                stop: Shutdown, max_jobs: int | None = None, plugins: Iterable[Plugin] = ()) -> None:
-    """Serve ``queue`` until ``stop`` is requested (or ``max_jobs`` jobs have ended)."""
+                stop: Shutdown, max_jobs: int | None = None, plugins: Iterable[Plugin] = (),
+                kinds: set[str] | None = None) -> None:
+    """Serve ``queue`` until ``stop`` is requested (or ``max_jobs`` jobs have ended); ``kinds``:
+    only these (each must have a handler), else every kind that has one."""
     context = HandlerContext(store=queue.store, timing=queue.timing, device=str(device), stop=stop,
-                             endings=Endings(), cache_dir=config.cache_dir)
-    speed = TrainingSpeed(device)
-    own = Plugin.of("colab_worker", StoryServerHandlers(shelf, config, device, speed))
-    handlers = handlers_of([own, *plugins], context, queue.kinds)
+                             endings=Endings(), cache_dir=config.cache_dir,
+                             kinds=None if kinds is None else frozenset(kinds))
+    story_server = StoryServerHandlers(shelf, config, device)
+    own = Plugin.of("colab_worker", story_server)
+    others = [plugin for plugin in plugins if plugin.name != GENERIC_PLUGIN]  # it would load a second shelf
+    handlers = handlers_of([own, *others], context, queue.kinds, None if kinds is None else set(kinds))
+    missing = sorted(set(kinds or ()) - set(handlers))
+    if missing:
+        raise PluginError(f"no loaded plugin has a handler for {', '.join(missing)}")
+    speed = story_server.speed
     if "train" in handlers:
         speed.measure()
     memory = memory_probe(device)

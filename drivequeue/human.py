@@ -19,11 +19,12 @@ def age(seconds: float) -> str:
 
 def size(count: float) -> str:
     """``512 B``, ``3.2 MiB``, ``14.8 GiB``."""
+    unit = "B"
     for unit in ("B", "KiB", "MiB", "GiB"):
         if count < 1024 or unit == "GiB":
-            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+            break
         count /= 1024
-    raise AssertionError("unreachable")
+    return f"{count:.0f} B" if unit == "B" else f"{count:.1f} {unit}"
 
 
 def memory(worker: dict[str, Any]) -> str:

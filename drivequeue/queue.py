@@ -9,12 +9,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import files
+from . import files, who_serves
 from .errors import ConfigError, InvalidPayload, JobFailed, JobStateError, KeyExists, NotFound
 from .kinds import JobKind, get_kind
 from .leases import LeaseWatch
 from .job_ids import hash_secret, make_job_id, new_secret, parse_job_id, secret_matches
-from .records import CancelRecord, JobRecord, SegmentRecord
+from .records import CancelRecord, JobRecord, SegmentRecord, decode
 from .retention import GarbageCollector
 from .state import JobReader, JobView
 from .status import JobState, JobStatus, WorkerInfo
@@ -71,10 +71,13 @@ class Queue:
             next_segment_key=segment_key,
             parent=clean.get("parent"),
         )
+        data = record.to_bytes()
         try:
-            self.store.create(key, "job", record.to_bytes())
+            self.store.create(key, "job", data)
         except KeyExists:
             self._verified(key, secret)  # the same id again: the job already exists
+        else:
+            self.reader.remember(key, decode(data))
         return make_job_id(key, secret)
 
     def status(self, job_id: str, after: int = 0) -> JobStatus:
@@ -139,21 +142,24 @@ class Queue:
         """The job's status once it has finished; ``TimeoutError`` after ``timeout`` seconds."""
         deadline = None if timeout is None else time.monotonic() + timeout
         self.store.wait(0)  # start watching before the first read
+        view = self._view(job_id, listing=self._listing(), reread=False)
         while True:
-            status = self.status(job_id)
-            if status.settled:
-                return status
+            if view.state.finished and not view.stopping:
+                return self._status_of(job_id, view, 0)
             if deadline is not None and time.monotonic() >= deadline:
-                raise TimeoutError(f"the job is still {status.state.value} after {timeout:g} s")
+                raise TimeoutError(f"the job is still {view.state.value} after {timeout:g} s")
             self.store.wait(self.timing.poll if deadline is None
                             else max(0.0, min(self.timing.poll, deadline - time.monotonic())))
+            # the state alone: no queue position or worker to look up
+            view = self.reader.view(view.key, listing=self._listing())
 
     def result(self, job_id: str, timeout: float | None = None) -> Any:
         """Wait for the job to finish and return its JSON result; ``JobFailed`` if it failed or
         was cancelled, ``TimeoutError`` after ``timeout`` seconds."""
         status = self.wait(job_id, timeout)
         if status.state is not JobState.DONE:
-            raise JobFailed(f"the job {status.state.value}" + (f": {status.error}" if status.error else ""))
+            said = "failed" if status.state is JobState.FAILED else "was cancelled"
+            raise JobFailed(f"the job {said}" + (f": {status.error}" if status.error else ""))
         return status.result
 
     def fetch_files(self, job_id: str, folder: str | Path) -> list[Path]:
@@ -175,7 +181,9 @@ class Queue:
 
     def jobs(self) -> list[dict[str, Any]]:
         """A summary of every job, oldest first (no secrets: ids are not included)."""
-        return [self._summary(view) for view in self.reader.scan()]
+        views = self.reader.scan()
+        online = self._online() if any(view.state is JobState.QUEUED for view in views) else []
+        return [self._summary(view, online) for view in views]
 
     def workers(self, unreadable: bool = False) -> list[dict[str, Any]]:
         """The worker registry: one entry per heartbeat file, with ``online``.
@@ -236,31 +244,52 @@ class Queue:
 
     # -- helpers -------------------------------------------------------------------------------
 
-    def _verified(self, key: str, secret: str) -> dict[str, Any]:
-        raw = self.reader.read_job(key)
+    def _verified(self, key: str, secret: str, raw: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The job file ``key`` (``raw``: as read before; None: read it), if ``secret`` is its."""
+        raw = self.reader.read_job(key) if raw is None else raw
         # a file that is not even JSON cannot be checked; it only shows as failed
         if "_error" not in raw and not secret_matches(secret, raw.get("secret_hash")):
             raise NotFound("no such job")
         return raw
 
-    def _view(self, job_id: str) -> JobView:
+    def _view(self, job_id: str, listing: set[str] | None = None, reread: bool = True) -> JobView:
+        """The job ``job_id`` names. ``reread``: read its file again even if it was read before
+        (which tells a job removed since); False where a job known once is enough (``wait``)."""
         if self.operator and isinstance(job_id, str) and KEY_PATTERN.fullmatch(job_id):
             if job_id not in {entry.key for entry in self.store.list("job")}:
                 raise NotFound("no such job")  # another record's key (a worker's, a pushed file's...)
-            return self.reader.view(job_id, raw=self.reader.read_job(job_id))
+            return self.reader.view(job_id, raw=self.reader.read_job(job_id), listing=listing)
         key, secret = parse_job_id(job_id)
         try:
-            raw = self._verified(key, secret)
+            raw = self._verified(key, secret, None if reread else self.reader.known_job(key))
         except NotFound:
             raise NotFound("no such job") from None
-        return self.reader.view(key, raw=raw)
+        return self.reader.view(key, raw=raw, listing=listing)
 
-    def _queue_position(self, view: JobView) -> int | None:
+    def _listing(self) -> set[str] | None:
+        """The keys that exist, where one listing costs less than probing absent files (Drive)."""
+        return {entry.key for entry in self.store.list()} if self.store.lists_cheaply else None
+
+    def _online(self) -> list[dict[str, Any]]:
+        return [worker for worker in self.workers() if worker["online"]]
+
+    def _waiting(self, view: JobView) -> tuple[str | None, int | None]:
+        """For a queued job: what it waits for when no online worker serves it, and its place
+        among the queued jobs that the workers serving it would take first (when none serves
+        it, the queued jobs with the same needs). ``(None, None)`` for any other job."""
         if view.state is not JobState.QUEUED:
-            return None
-        ahead = sum(1 for other in self.reader.scan()
-                    if other.state is JobState.QUEUED and other.sort_key < view.sort_key)
-        return ahead + 1
+            return None, None
+        online = self._online()
+        serving = [worker for worker in online if who_serves.serves(worker, view)]
+
+        def taken_first(other: JobView) -> bool:
+            if serving:
+                return any(who_serves.serves(worker, other) for worker in serving)
+            return who_serves.needs(other) == who_serves.needs(view)
+
+        ahead = sum(1 for other in self.reader.scan() if other.state is JobState.QUEUED and other.job is not None
+                    and other.sort_key < view.sort_key and taken_first(other))
+        return view.waiting_for or who_serves.unserved(view, online), ahead + 1
 
     def _worker_info(self, view: JobView) -> WorkerInfo | None:
         if view.holder is None:
@@ -278,6 +307,7 @@ class Queue:
         kept = output is not None and view.state is JobState.CANCELLED and output.final and \
             output.segment == view.segment_count and output.result is not None
         status_class = view.kind.status_class if view.kind is not None else JobStatus
+        waiting_for, position = self._waiting(view)
         return status_class(
             id=job_id,
             kind=view.job.kind if view.job is not None else None,
@@ -290,7 +320,7 @@ class Queue:
             marks=output.marks if output is not None else {},
             meta=output.meta if output is not None else {},
             error=view.error,
-            queue_position=self._queue_position(view),
+            queue_position=position,
             attempt=view.attempt,
             worker=self._worker_info(view),
             progress=output.progress if output is not None and view.state is JobState.RUNNING else {},
@@ -298,19 +328,20 @@ class Queue:
             payload=view.payload,
             segments=view.segment_count,
             parent=view.job.parent if view.job is not None else None,
-            waiting_for=view.waiting_for,
+            waiting_for=waiting_for,
             result=output.result if done or kept else None,
             files=output.files if done or kept else (),
         )
 
-    def _summary(self, view: JobView) -> dict[str, Any]:
+    def _summary(self, view: JobView, online: list[dict[str, Any]]) -> dict[str, Any]:
+        queued = view.state is JobState.QUEUED
         return {
             "key": view.key,
             "kind": view.job.kind if view.job is not None else None,
             "status": view.state.value,
             "line_count": len(view.lines),
             "lines_requested": view.lines_requested,
-            "waiting_for": view.waiting_for,
+            "waiting_for": view.waiting_for or (who_serves.unserved(view, online) if queued else None),
             "created": view.created,
             "queued_since": view.queued_since,
             "attempt": view.attempt,

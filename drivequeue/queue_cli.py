@@ -11,9 +11,11 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from .errors import InvalidPayload
+from .kinds import REQUIRED, JobKind
 from .plugins import Plugin, kinds_of
 from .queue import Queue
 from .status import JobState, JobStatus
@@ -40,13 +42,25 @@ def register_submit(subparsers, common: argparse.ArgumentParser, plugins: list[P
         add = getattr(plugin.module, "cli", None)
         if add is not None:
             add(kinds, {"continue": more, "cancel": cancel}, common)
-    for kind in sorted(kinds_of(plugins)):
-        if kind in kinds.choices:
+    for name, kind in sorted(kinds_of(plugins).items()):
+        if name in kinds.choices:
             continue
-        generic = kinds.add_parser(kind, parents=[common], help=f"queue a {kind} job")
+        generic = kinds.add_parser(name, parents=[common], help=kind.description or f"queue a {name} job",
+                                   description=payload_help(kind), formatter_class=argparse.RawDescriptionHelpFormatter)
         generic.add_argument("--payload", metavar="JSON", default="{}", help="the request, a JSON object")
         generic.add_argument("--job-id", help="an id from an earlier submit: submitting again is a no-op")
         generic.set_defaults(func=cmd_submit, payload_of=payload_from_json)
+
+
+def payload_help(kind: JobKind) -> str:
+    """What ``submit KIND --help`` says: the kind, then each payload field with what it takes."""
+    lines = [f"Queue a {kind.name} job (payload version {kind.version})" + (f": {kind.description}" if kind.description
+                                                                           else "."),
+             "", "--payload is a JSON object with these fields:" if kind.fields else "--payload is {}: no fields."]
+    for name, spec in kind.fields.items():
+        default = "required" if spec.default is REQUIRED else f"default {json.dumps(spec.default)}"
+        lines.append(f"  {name} ({default})" + (f": {spec.about}" if spec.about else ""))
+    return "\n".join(lines)
 
 
 def register(subparsers, common: argparse.ArgumentParser) -> None:
@@ -227,6 +241,18 @@ def cmd_gc(args: argparse.Namespace) -> int:
     return 0
 
 
+def progress_text(progress: Mapping[str, Any]) -> str:
+    """A worker's progress report in a line: ``step 40 of 200, loss 2.31``."""
+    words = []
+    for name, value in progress.items():
+        shown = f"{value:.4g}" if isinstance(value, float) else json.dumps(value, ensure_ascii=False)
+        if name == "of" and words:
+            words[-1] += f" of {shown}"
+        else:
+            words.append(f"{name} {shown}")
+    return ", ".join(words)
+
+
 def _print_status(status: JobStatus) -> None:
     print(f"id: {status.id}")
     line = f"status: {status.state.value}"
@@ -237,13 +263,16 @@ def _print_status(status: JobStatus) -> None:
         line += f" on {worker.id} ({worker.device})"
         if status.state is JobState.RUNNING:
             line += f" (worker last seen {max(0, round(time.time() - worker.last_seen))} s ago)"
-    if status.stopping:
-        line += " (its worker is still ending the line it was writing)"
+    if status.stopping:  # a kind that counts lines stops at the end of one
+        line += (" (its worker is still ending the line it was writing)" if status.lines_requested
+                 else " (its worker is stopping it)")
     print(line)
     if status.error:
         print(f"error: {status.error}")
     if status.waiting_for:
         print(f"waiting for a worker that serves {status.waiting_for}")
+    if status.progress:
+        print(f"progress: {progress_text(status.progress)}")
     if status.lines_requested:
         print(f"lines: {status.line_count} of {status.lines_requested}")
     text = status.printed()

@@ -141,6 +141,7 @@ STORY = JobKind(
     lines_kept=story_lines_kept,
     status_class=StoryStatus,
     check=story_rule,
+    serve_by_default=False,  # a model and torch: `drivequeue worker` serves it when --kinds names it
 )
 
 # Version 2: every option of ``stories.training`` (the same names and defaults as ``colab-worker
@@ -164,4 +165,5 @@ TRAIN = JobKind(
     # keep: stop now and publish the best model so far (its result says so); else nothing is kept
     cancel_fields={"keep": Field(flag, False)},
     check=check_shape,
+    serve_by_default=False,
 )

@@ -1,4 +1,5 @@
-"""The ``drivequeue`` command line."""
+"""The ``drivequeue`` command line, on the tests' own job kinds (``--plugin``; the story plugin's
+commands are tested in tests/stories/test_cli.py)."""
 
 from __future__ import annotations
 
@@ -16,36 +17,49 @@ import pytest
 from drivequeue import Queue
 from drivequeue.cli import main
 
+from .lines_plugin import BY_NAME
+
+REPO = Path(__file__).resolve().parents[2]
+PLUGIN = ("--plugin", "tests.drivequeue.lines_plugin")
+#: for a command run in another folder: the tests' plugin is found from the repository
+IMPORTABLE = {**os.environ, "PYTHONPATH": str(REPO)}
+
 
 @pytest.fixture
-def run(store, capsys, monkeypatch, fast_timing):
-    """Run the CLI in this process; returns (exit status, stdout, stderr)."""
+def command(capsys, monkeypatch, fast_timing):
+    """Run the CLI in this process with ``args``; returns (exit status, stdout, stderr)."""
     for name, value in vars(fast_timing).items():
         monkeypatch.setenv(f"DRIVEQUEUE_{name.upper()}", str(value))
 
-    def run(*args):
-        code = main([*args, "--queue", store.url])
+    def command(*args):
+        code = main([*args, *PLUGIN])
         out, err = capsys.readouterr()
         return code, out, err
 
-    return run
+    return command
+
+
+@pytest.fixture
+def run(store, command):
+    """``command`` on the test's queue folder."""
+    return lambda *args: command(*args, "--queue", store.url)
 
 
 def test_submit_prints_the_id_last_and_status_json_is_the_api_object(run, queue):
-    code, out, _ = run("submit", "story", "--seed", "Once upon a time", "--lines", "3", "--temperature", "1.1")
+    code, out, _ = run("submit", "lines", "--payload", '{"text": "Once upon a time", "count": 3, "pace": 1.1}')
     assert code == 0
     job_id = out.strip().splitlines()[-1]
     code, out, _ = run("status", job_id, "--json")
     assert code == 0
     shown = json.loads(out)
     assert shown == queue.status(job_id).to_dict()
-    assert shown["status"] == "queued" and shown["payload"]["temperature"] == 1.1
+    assert shown["status"] == "queued" and shown["payload"]["pace"] == 1.1
     code, out, _ = run("status", job_id)
     assert code == 0 and "status: queued (position 1 in the queue)" in out
 
 
 def test_tail_follows_lines_until_the_job_is_done(run, queue):
-    job_id = queue.submit("story", {"seed": "s", "lines": 3})
+    job_id = queue.submit("lines", {"text": "s", "count": 3})
 
     def work():
         with queue.worker(host="h", device="cpu", offers=["default"]) as worker:
@@ -58,29 +72,28 @@ def test_tail_follows_lines_until_the_job_is_done(run, queue):
     writer.start()
     code, out, _ = run("tail", job_id, "--timeout", "60")
     writer.join()
-    assert code == 0 and out == "s\none\ntwo\nthree\n"  # the seed first, as colab-worker generate prints it
+    assert code == 0 and out == "one\ntwo\nthree\n"
 
 
-def test_tail_and_status_json_show_paragraph_breaks(run, queue):
-    job_id = queue.submit("story", {"seed": "s", "lines": 4})
+def test_tail_and_status_json_show_the_job_the_way_its_kind_reads_it(run, queue):
+    job_id = queue.submit("lines", {"text": "s", "count": 4})
     with queue.worker(host="h", device="cpu", offers=["default"]) as worker:
         claim = worker.claim_next()
-        claim.append(["One.", "Two."], marks={"paragraph_ends": [1]}, meta={"seed_end": "sentence"})
-        claim.append(["Three."], marks={"paragraph_ends": [0]})
+        claim.append(["One.", "Two."], marks={"breaks": [1]}, meta={"ending": "full"})
+        claim.append(["Three."], marks={"breaks": [0]})
         claim.append(["Four."])
         claim.complete()
     code, out, _ = run("tail", job_id)
-    assert code == 0 and out.splitlines() == ["s", "One.", "Two.", "", "Three.", "", "Four."]
+    assert code == 0 and out.splitlines() == ["One.", "Two.", "", "Three.", "", "Four."]  # as the kind prints it
     code, out, _ = run("status", job_id)
-    assert code == 0 and out.endswith("lines: 4 of 4\n\ns\nOne.\nTwo.\n\nThree.\n\nFour.\n")
+    assert code == 0 and out.endswith("lines: 4 of 4\n\nOne.\nTwo.\n\nThree.\n\nFour.\n")
     code, out, _ = run("status", job_id, "--json", "--after", "2")
     shown = json.loads(out)
-    assert shown["lines"] == ["Three.", "Four."] and shown["paragraph_ends"] == [2]
-    assert shown["seed_end"] == "sentence"
+    assert shown["lines"] == ["Three.", "Four."] and shown["breaks"] == [2] and shown["ending"] == "full"
 
 
 def test_tail_of_a_cancelled_job_prints_the_lines_written_until_its_worker_stopped(run, queue):
-    job_id = queue.submit("story", {"seed": "s", "lines": 5})
+    job_id = queue.submit("lines", {"text": "s", "count": 5})
     with queue.worker(host="h", device="cpu", offers=["default"]) as worker:
         claim = worker.claim_next()
         claim.append(["one"])
@@ -95,16 +108,16 @@ def test_tail_of_a_cancelled_job_prints_the_lines_written_until_its_worker_stopp
         writer.start()
         code, out, err = run("tail", job_id, "--timeout", "60")
         writer.join()
-    assert code == 1 and out.splitlines() == ["s", "one", "two"] and "job cancelled" in err
+    assert code == 1 and out.splitlines() == ["one", "two"] and "job cancelled" in err
 
 
 def test_cancel_continue_list_workers_and_gc(run, queue):
-    job_id = queue.submit("story", {"seed": "s", "lines": 1})
+    job_id = queue.submit("lines", {"text": "s", "count": 1})
     code, out, _ = run("cancel", job_id)
     assert code == 0 and "status: cancelled" in out
     code, out, err = run("tail", job_id)
     assert code == 1 and "cancelled" in err
-    code, out, _ = run("continue", job_id, "--lines", "2")
+    code, out, _ = run("continue", job_id, "--payload", '{"count": 2}')
     assert code == 0 and "status: queued" in out
     code, out, _ = run("list")
     assert code == 0 and job_id.split(".")[0] in out and "queued" in out
@@ -117,26 +130,17 @@ def test_cancel_continue_list_workers_and_gc(run, queue):
     assert code == 0 and json.loads(out)["removed_jobs"] == 0
 
 
-def test_submit_train_takes_the_corpus_and_names_the_model_after_it(run, queue):
-    code, out, _ = run("submit", "train", "corpora/Grimm.v2.txt", "--steps", "300")
-    assert code == 0
-    payload = queue.status(out.split()[-1])["payload"]
-    assert payload["corpus"] == "corpora/Grimm.v2.txt" and payload["model"] == "grimm-v2"
-    assert payload["steps"] == 300
-    code, out, _ = run("submit", "train", "tales.txt", "--model", "tales2")
-    assert code == 0 and queue.status(out.split()[-1])["payload"]["model"] == "tales2"
-
 @pytest.mark.parametrize("args, message", [
     (["status", "../x"], "error: '../x' is not a job id: an id is the KEY.SECRET that submit printed"),
     (["status", "%2e%2e"], "'%2e%2e' is not a job id"),
     (["status", "k" * 20 + "." + "s" * 22, "--after=-1"], "error: --after must be a whole number, 0 or more"),
     (["cancel", "a" * 1024], "'" + "a" * 40 + "...' is not a job id"),
-    (["submit", "story", "--seed", ""], "error: --seed is blank: it needs at least one character that is not a space"),
-    (["submit", "story", "--seed", "s", "--lines", "1000"], "error: --lines must be a whole number from 1 to 100"),
-    (["submit", "story", "--seed", "s", "--top-p", "0"], "error: --top-p must be a number above 0 and at most 1\n"),
-    (["submit", "story", "--seed", "s", "--random-seed=-1"], "error: --random-seed must be a whole number from 0"),
-    (["submit", "train", "../x", "--model", "m"], "error: corpus must be"),
-    (["submit", "train", "tales.txt", "--model", "default"], "'default' is the shipped model"),
+    (["submit", "lines", "--payload", '{"text": " "}'], "error: text is blank: it needs at least one character"),
+    (["submit", "lines", "--payload", '{"text": "s", "count": 1000}'], "error: count must be a whole number from 1 to 20"),
+    (["submit", "lines", "--payload", '{"text": "s", "pace": 0}'], "error: pace must be a number from 0.1 to 2\n"),
+    (["submit", "lines", "--payload", "[1]"], "error: --payload must be a JSON object"),
+    (["submit", "lines", "--payload", "{"], "error: --payload is not valid JSON"),
+    (["continue", "k" * 20 + "." + "s" * 22, "--payload", "{"], "error: --payload is not valid JSON"),
 ])
 def test_bad_input_is_one_line_on_stderr_and_exit_status_2(run, args, message):
     code, out, err = run(*args)
@@ -147,7 +151,7 @@ def test_bad_input_is_one_line_on_stderr_and_exit_status_2(run, args, message):
 def test_an_unknown_job_and_a_bad_state_exit_1(run, queue):
     code, _, err = run("status", queue.new_job_id())
     assert code == 1 and "no such job" in err
-    job_id = queue.submit("story", {"seed": "s"})
+    job_id = queue.submit("lines", {"text": "s"})
     code, _, err = run("continue", job_id)
     assert code == 1 and "queued" in err
 
@@ -168,72 +172,70 @@ def test_a_corrupt_job_does_not_crash_status_or_list(run, store):
 
 def test_the_console_script_and_the_module_run(store):
     script = Path(sys.executable).with_name("drivequeue")
-    done = subprocess.run([str(script), "submit", "story", "--seed", "hi", "--queue", store.url],
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run([str(script), "submit", "note", "--payload", '{"text": "hi"}', "--queue", store.url,
+                           *PLUGIN], env=IMPORTABLE, capture_output=True, text=True, check=True)
     job_id = done.stdout.strip().splitlines()[-1]
     shown = subprocess.run([sys.executable, "-m", "drivequeue", "status", job_id, "--json", "--queue", store.url],
                            capture_output=True, text=True, check=True)
     assert json.loads(shown.stdout)["id"] == job_id
-    assert Queue(store).status(job_id)["status"] == "queued"
+    assert Queue(store, kinds=BY_NAME).status(job_id)["status"] == "queued"
 
 
 def test_output_cut_short_by_the_reader_ends_without_a_traceback(tmp_path):
     queue_dir = tmp_path / "queue"
     queue_dir.mkdir()
-    env = {**os.environ, "DRIVEQUEUE_URL": str(queue_dir)}
-    cli = [sys.executable, "-m", "drivequeue"]
-    job_id = subprocess.run([*cli, "submit", "story", "--seed", "x" * 3000], env=env, capture_output=True,
-                            text=True, check=True).stdout.split()[-1]
+    env = {**IMPORTABLE, "DRIVEQUEUE_URL": str(queue_dir)}
+    cli = [sys.executable, "-m", "drivequeue", *PLUGIN]
+    job_id = subprocess.run([*cli, "submit", "note", "--payload", json.dumps({"text": "x" * 200})], env=env,
+                            capture_output=True, text=True, check=True).stdout.split()[-1]
     # ``head -c 0`` is gone before the command writes: the write meets a closed pipe
     done = subprocess.run(f"{shlex.join([*cli, 'status', job_id, '--json'])} | head -c 0", shell=True, env=env,
                           capture_output=True, text=True, timeout=60)
     assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
 
 
-def _cli(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "drivequeue", *args], env=env, capture_output=True,
+def _cli(*args, env=IMPORTABLE):
+    return subprocess.run([sys.executable, "-m", "drivequeue", *args, *PLUGIN], env=env, capture_output=True,
                           text=True, timeout=120)
 
 
-def test_every_key_list_prints_works_with_status_tail_and_cancel(tmp_path):
-    queue_dir = tmp_path / "queue"
-    queue_dir.mkdir()
-    first = _cli("submit", "story", "--seed", "Once", "--queue", str(queue_dir)).stdout.split()[-1]
-    listed = _cli("list", "--queue", str(queue_dir))
-    key = listed.stdout.split()[0]
-    assert listed.returncode == 0 and first.startswith(key + ".") and key != first
-    shown = _cli("status", key, "--json", "--queue", str(queue_dir))
-    assert shown.returncode == 0, shown.stderr
-    assert json.loads(shown.stdout)["status"] == "queued"
-    cancelled = _cli("cancel", key, "--queue", str(queue_dir))
-    assert cancelled.returncode == 0 and "status: cancelled" in cancelled.stdout, cancelled.stderr
-    tailed = _cli("tail", key, "--timeout", "30", "--queue", str(queue_dir))
-    assert tailed.returncode == 1 and "job cancelled" in tailed.stderr and "malformed" not in tailed.stderr
-    cancel_record, = [path.name for path in queue_dir.iterdir() if path.name.startswith("cancel-")]
-    refused = _cli("cancel", cancel_record, "--queue", str(queue_dir))  # a key, but not a job's
-    assert refused.returncode == 1 and "no such job" in refused.stderr
+def test_every_key_list_prints_works_with_status_tail_and_cancel(run, store):
+    first = run("submit", "note", "--payload", '{"text": "Once"}')[1].split()[-1]
+    code, listed, _ = run("list")
+    key = listed.split()[0]
+    assert code == 0 and first.startswith(key + ".") and key != first
+    code, shown, err = run("status", key, "--json")
+    assert code == 0, err
+    assert json.loads(shown)["status"] == "queued"
+    code, out, err = run("cancel", key)
+    assert code == 0 and "status: cancelled" in out, err
+    code, _, err = run("tail", key, "--timeout", "30")
+    assert code == 1 and "job cancelled" in err and "malformed" not in err
+    cancel_record, = [entry.key for entry in store.list("cancel")]
+    code, _, err = run("cancel", cancel_record)  # a key, but not a job's
+    assert code == 1 and "no such job" in err
 
 
-def test_a_mistyped_queue_folder_is_an_error_and_is_not_created(tmp_path):
+def test_a_mistyped_queue_folder_is_an_error_and_is_not_created(command, tmp_path):
     typo = tmp_path / "no" / "such" / "queue"
-    for command in (["list"], ["submit", "story", "--seed", "x"], ["workers"], ["gc"]):
-        done = _cli(*command, "--queue", str(typo))
-        assert done.returncode == 2, (command, done.stdout, done.stderr)
-        assert str(typo) in done.stderr and "Traceback" not in done.stderr
+    for args in (["list"], ["submit", "note", "--payload", '{"text": "x"}'], ["workers"], ["gc"]):
+        code, out, err = command(*args, "--queue", str(typo))
+        assert code == 2, (args, out, err)
+        assert str(typo) in err and "Traceback" not in err
         assert not (tmp_path / "no").exists()
-    url = _cli("list", "--queue", f"file://{typo}")
-    assert url.returncode == 2 and str(typo) in url.stderr
+    code, _, err = command("list", "--queue", f"file://{typo}")
+    assert code == 2 and str(typo) in err
 
 
 def test_status_in_a_fresh_process_says_when_a_running_jobs_worker_was_last_seen(store, queue):
-    job_id = queue.submit("story", {"seed": "s", "lines": 3})
+    job_id = queue.submit("lines", {"text": "s", "count": 3})
     session = queue.worker(host="h", device="cpu", offers=["default"], background=False).__enter__()
     assert session.claim_next() is not None
     # the worker died an hour ago: its heartbeat file still says when it last beat
     heartbeat = json.loads(store.read(session.key))
     heartbeat["time"] -= 3600
     store.write(session.key, json.dumps(heartbeat).encode())
-    env = {key: value for key, value in os.environ.items() if not key.startswith("DRIVEQUEUE_")}
+    env = {key: value for key, value in IMPORTABLE.items() if not key.startswith("DRIVEQUEUE_")}
     shown = _cli("status", job_id, "--queue", store.url, env=env)
     assert shown.returncode == 0, shown.stderr
     status_line, = [line for line in shown.stdout.splitlines() if line.startswith("status:")]
@@ -261,17 +263,3 @@ def test_a_queue_folder_that_does_not_exist_is_named_whole(tmp_path):
     assert done.returncode == 2
     assert f"there is no queue folder {tmp_path / 'var' / 'queue'}: check the path" in done.stderr
     assert list(tmp_path.iterdir()) == []
-
-
-def test_tail_prints_a_story_as_colab_worker_generate_does(run, queue):
-    job_id = queue.submit("story", {"seed": "The fox was hungry", "lines": 3})
-    with queue.worker(host="h", device="cpu", offers=["default"]) as worker:
-        claim = worker.claim_next()  # the first line completes the seed's sentence
-        claim.append([" and went out.", "He met a goose."], marks={"paragraph_ends": [0]},
-                     meta={"seed_end": "mid-sentence"})
-        claim.append(["It ran."])
-        claim.complete()
-    code, out, _ = run("tail", job_id)
-    assert code == 0 and out == "The fox was hungry and went out.\n\nHe met a goose.\nIt ran.\n"
-    code, out, _ = run("status", job_id, "--after", "1")
-    assert out.endswith("lines: 3 of 3\n\nHe met a goose.\nIt ran.\n")

@@ -1,6 +1,6 @@
 """An observer that follows Drive's changes feed (``follow_changes``, what the web app does)
 fetches a file again only when the feed reports it changed: files that do not change, such as
-a finished story's records, cost one ``changes.list`` per period for the whole folder."""
+a finished job's records, cost one ``changes.list`` per period for the whole folder."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ import time
 
 import pytest
 
-from drivequeue import Queue, Timing
+from drivequeue import Queue, Timing, drive_changes
 from drivequeue.errors import NotFound
 from drivequeue.urls import open_store
+
+from .lines_plugin import BY_NAME
 
 PERIOD = 0.2
 TIMING = Timing(lease=5.0, heartbeat=0.5, poll=0.1, check=0.1)
@@ -36,7 +38,7 @@ def test_an_unchanged_file_is_read_once_and_a_changed_one_again(url):
         assert observer.read(key) == b"one"
         with pytest.raises(NotFound):
             observer.read(missing)
-    assert reads(observer) - before == 1  # only the first probe of the missing key
+    assert reads(observer) - before == 0  # a key the changes feed has not shown costs no call at all
     writer.write(key, b"two")
     writer.create(missing, "output", b"now here")
     time.sleep(PERIOD)
@@ -48,12 +50,12 @@ def test_an_unchanged_file_is_read_once_and_a_changed_one_again(url):
         observer.read(key)
 
 
-def test_a_finished_storys_status_costs_no_reads(url):
-    web = Queue(open_store(url), TIMING)
+def test_a_finished_jobs_status_costs_no_reads(url):
+    web = Queue(open_store(url), TIMING, kinds=BY_NAME)
     web.follow_changes(PERIOD)
-    job = web.submit("story", {"seed": "The fox", "lines": 2})
-    with Queue(open_store(url), TIMING).worker(host="w", device="cpu", offers=["default"]) as session:
-        claim = session.claim_next({"story"})
+    job = web.submit("lines", {"text": "The fox", "count": 2})
+    with Queue(open_store(url), TIMING, kinds=BY_NAME).worker(host="w", device="cpu", offers=["default"]) as session:
+        claim = session.claim_next({"lines"})
         claim.append(["a", "b"])
         claim.complete()
     time.sleep(PERIOD)
@@ -67,12 +69,12 @@ def test_a_finished_storys_status_costs_no_reads(url):
     assert set(spent) <= {"changes.list"} and spent["changes.list"] <= 3  # the job file is not re-read either
 
 
-def test_a_story_being_written_is_read_only_when_its_output_changes(url):
-    web = Queue(open_store(url), TIMING)
+def test_a_job_being_written_is_read_only_when_its_output_changes(url):
+    web = Queue(open_store(url), TIMING, kinds=BY_NAME)
     web.follow_changes(PERIOD)
-    job = web.submit("story", {"seed": "The fox", "lines": 5})
-    with Queue(open_store(url), TIMING).worker(host="w", device="cpu", offers=["default"]) as session:
-        claim = session.claim_next({"story"})
+    job = web.submit("lines", {"text": "The fox", "count": 5})
+    with Queue(open_store(url), TIMING, kinds=BY_NAME).worker(host="w", device="cpu", offers=["default"]) as session:
+        claim = session.claim_next({"lines"})
         claim.append(["a"])
         time.sleep(PERIOD)
         assert web.status(job)["lines"] == ["a"]
@@ -82,3 +84,20 @@ def test_a_story_being_written_is_read_only_when_its_output_changes(url):
             assert time.monotonic() < deadline, "the new line never showed"
             time.sleep(0.05)
         claim.complete()
+
+
+def test_the_read_cache_keeps_the_files_read_last_within_its_bound(url, monkeypatch):
+    monkeypatch.setattr(drive_changes, "MAX_CACHED_BYTES", 3500)
+    writer, observer = open_store(url), open_store(url)
+    observer.follow_changes(PERIOD)
+    keys = writer.new_keys("output", 5)
+    for key in keys:
+        writer.create(key, "output", key.encode() * (1000 // len(key)))
+    for key in keys:
+        observer.read(key)
+    before = reads(observer)
+    for key in keys[-3:]:  # the three read last fit in 3,500 bytes: no call
+        observer.read(key)
+    assert reads(observer) - before == 0
+    observer.read(keys[0])  # the first was dropped to make room: read again
+    assert reads(observer) - before > 0
