@@ -57,6 +57,12 @@ class Config:
     max_streams: int = 80
     #: an event stream ends after this many seconds and the browser reconnects where it was
     stream_seconds: float = 300.0
+    #: a request body must arrive whole within this many seconds, else 408 and the connection is closed
+    body_seconds: float = 10.0
+    #: request bodies one process receives at once (the rest: 503 at once), so threads stay free
+    bodies_at_once: int = 10
+    #: request bodies one client address may be sending to one process at once (the rest: 429)
+    bodies_per_address: int = 4
     #: reverse proxies in front of the app whose X-Forwarded-* headers are trusted
     trusted_proxies: int = 0
     #: seconds one queue call may take on an unreachable store (retries and a hung request
@@ -112,6 +118,9 @@ class Config:
             "poll_interval": env.number("WEBAPP_POLL_INTERVAL", float, cls.poll_interval, minimum=0),
             "max_streams": env.number("WEBAPP_MAX_STREAMS", int, cls.max_streams, minimum=0),
             "stream_seconds": env.number("WEBAPP_STREAM_SECONDS", float, cls.stream_seconds, minimum=0),
+            "body_seconds": env.number("WEBAPP_BODY_SECONDS", float, cls.body_seconds, minimum=0),
+            "bodies_at_once": env.number("WEBAPP_BODIES_AT_ONCE", int, cls.bodies_at_once, minimum=0),
+            "bodies_per_address": env.number("WEBAPP_BODIES_PER_ADDRESS", int, cls.bodies_per_address, minimum=0),
             "store_patience": env.number("WEBAPP_STORE_PATIENCE", float, cls.store_patience, minimum=0),
             "operator_period": env.number("WEBAPP_OPERATOR_PERIOD", float, cls.operator_period, minimum=0),
             "create_limit": env.text("WEBAPP_CREATE_LIMIT", cls.create_limit),
