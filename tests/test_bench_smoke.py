@@ -42,6 +42,7 @@ def test_quick_run_writes_the_report_and_the_plot(tmp_path):
     assert re.search(r"\| 8 \| \d+ \|", text)  # lines/s with 8 worker processes on one Redis
     assert re.search(r"\| rq `SimpleWorker` \(no fork\), no-op \| \d+ \| \d+ \|", text)  # rq beside ours
     assert re.search(r"\| escaped quotes, no closing quote \| web \| (\d+\.\d\d ms \| ){4}\d+\.\d \|", text)
+    assert re.search(r"45 characters a second whatever waits behind them: measured \d+\.\d \(median; ", text)
     assert re.search(r"\| before \| \d+ \| files\.get \d+ \| \d+\.\d\d s \|", text)  # random story ids on Drive
     assert "](docs/latency.png)" in text
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

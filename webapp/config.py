@@ -19,7 +19,6 @@ from drivequeue.env import Env
 from drivequeue.errors import BadStoreURL
 from drivequeue.urls import default_url, is_shared
 
-DEFAULT_QUEUE_URL = "var/queue"
 MIN_OPERATOR_KEY = 16
 
 
@@ -31,7 +30,7 @@ class Config:
     secret_key: str = field(repr=False)
     #: where the queue lives: a folder (``var/queue``, ``file:///...``), ``drive://id:FOLDER`` or
     #: ``redis://...`` (``DRIVEQUEUE_URL``, else ``REDIS_URL``)
-    queue_url: str = DEFAULT_QUEUE_URL
+    queue_url: str
     #: ``production`` (secure cookies, HSTS) or ``development`` (plain HTTP on this machine)
     environment: str = "production"
     #: when set, required to create or continue stories
@@ -91,8 +90,12 @@ class Config:
                     "or set WEBAPP_ENV=development to run on this machine only."
                 )
             secret_key = secrets.token_hex(32)
-        queue_url = default_url(environ)
+        if not (env.text("DRIVEQUEUE_URL") or env.text("REDIS_URL")):
+            raise ConfigError("DRIVEQUEUE_URL is not set: set it to the queue, a folder on this machine "
+                              "(var/queue), drive://id:FOLDER_ID or redis://... (on Heroku, the Redis add-on "
+                              "sets REDIS_URL, which serves too)")
         try:
+            queue_url = default_url(environ)
             shared = is_shared(queue_url)
         except BadStoreURL as exc:
             raise ConfigError(f"DRIVEQUEUE_URL: {exc}") from None
