@@ -20,13 +20,15 @@ class ModelConfig:
     subword vocabulary costs."""
 
     vocab_size: int
-    embedding_dim: int = 64
-    hidden_size: int = 256
+    embedding_dim: int = 0  # 0: the same as hidden_size
+    hidden_size: int = 512
     num_layers: int = 2
     dropout: float = 0.1
-    tie_embeddings: bool = False
+    tie_embeddings: bool = True
 
     def __post_init__(self) -> None:
+        if not self.embedding_dim:
+            object.__setattr__(self, "embedding_dim", self.hidden_size)
         if self.tie_embeddings and self.embedding_dim != self.hidden_size:
             raise ValueError(f"tied embeddings need embedding_dim == hidden_size, "
                              f"not {self.embedding_dim} and {self.hidden_size}")

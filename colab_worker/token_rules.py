@@ -8,9 +8,9 @@ next token must finish it, so no reader ever gets a broken character).
 The quotation style is ``NO_QUOTES`` until the story's first quotation mark or apostrophe,
 then ``STRAIGHT`` (``"`` and ``'``) or ``CURLY`` (``“ ” ‘ ’``) for good: the books mix both,
 a story does not. In sentence lines double quotation marks pair up within a paragraph: while one is open the
-paragraph cannot end, a curly one cannot open twice or close unopened. (A curly mark is
-drawn whole: a token may not complete one that an earlier token began.) The whitespace
-states:
+paragraph cannot end, a curly one cannot open twice or close unopened. (A character the
+rules must see, a curly mark or a space other than U+0020, is drawn within one token.) The
+whitespace states:
 
 * sentence lines: ``WORD`` (after a visible character), ``SPACE`` (after a space: a visible
   character must follow), ``NEWLINE`` (after a first newline: a second must follow, making a
@@ -21,7 +21,7 @@ states:
   visible character yet: no newline) and ``TEXT``.
 
 No other whitespace character is ever drawn in sentence lines, so the text stays canonical:
-one space between words, ``"\n\n"`` between paragraphs. A word (sentence lines) or a line
+one space between words, ``"\n\n"`` between paragraphs; no control character is ever drawn. A word (sentence lines) or a line
 (newline lines) of ``max_line_chars`` characters is *full*: the next token must begin with
 whitespace (a newline, for newline lines). Tokens are checked byte by byte, so the same
 tables serve a character vocabulary (one character a token) and byte-level BPE.
@@ -32,6 +32,10 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from functools import lru_cache
 
+import codecs
+import unicodedata
+
+import numpy as np
 import torch
 
 NEG_INF = float("-inf")
@@ -45,7 +49,13 @@ CODES = QUOTES * STATES * OWED
 _PARTIAL = ""  # stands for a character whose bytes are not all there yet (a visible one)
 _STRAIGHT_MARKS, _CURLY_MARKS = "\"'", "\u201c\u201d\u2018\u2019"
 _OPEN, _CLOSE = "\u201c", "\u201d"
-_CURLY_TAILS = (b"\x98", b"\x99", b"\x9c", b"\x9d")  # the last byte of each curly mark (e2 80 xx)
+# A token may end inside a character, the next one finishing it, unless the bytes so far are
+# one of these: lead bytes whose next byte has a narrower range (e0, ed, f0, f4), or the
+# beginning of a character the rules must see whole (C1 controls and no-break space after
+# c2; the Ogham, typographic and ideographic spaces and the curly quotation marks after e1 9a,
+# e2 80, e2 81, e3 80).
+_UNSAFE_PARTS = frozenset({b"\xc2", b"\xe0", b"\xed", b"\xf0", b"\xf4", b"\xe1", b"\xe1\x9a", b"\xe2",
+                           b"\xe2\x80", b"\xe2\x81", b"\xe3", b"\xe3\x80"})
 
 
 def code(state: int, owed: int = 0, style: int = NO_QUOTES, open_quote: bool = False) -> int:
@@ -96,33 +106,40 @@ def token_rules(token_bytes: tuple[bytes, ...]) -> TokenRules:
     """The tables for a vocabulary whose token ``i`` is ``token_bytes[i]``; a token without
     bytes (a character vocabulary's ``UNK``) is never drawn."""
     vocab_size = len(token_bytes)
-    bias = torch.full((2 * CODES, vocab_size), NEG_INF)
-    next_code = torch.zeros(CODES, vocab_size, dtype=torch.long)
-    resets = torch.zeros(CODES, vocab_size, dtype=torch.bool)
-    tail = torch.zeros(CODES, vocab_size, dtype=torch.long)
+    # axes: full, quotes (style * 2 + open), state, owed, token; flattened in that order into codes
+    allowed = np.zeros((2, QUOTES, STATES, OWED, vocab_size), dtype=bool)
+    next_code = np.zeros((QUOTES, STATES, OWED, vocab_size), dtype=np.int64)
+    resets = np.zeros((QUOTES, STATES, OWED, vocab_size), dtype=bool)
+    tail = np.zeros((QUOTES, STATES, OWED, vocab_size), dtype=np.int64)
     for token, data in enumerate(token_bytes):
         if not data:
             continue
         text = data.decode("utf-8", errors="ignore")
-        quoted = {pairs: [(style, is_open, _quotes_after(text, style, is_open, pairs))
-                          for style in range(STYLES) for is_open in (False, True)]
-                  for pairs in (False, True)}
+        quoted = {}
+        for pairs in (False, True):
+            moves = [(q, _quotes_after(text, q // 2, bool(q % 2), pairs)) for q in range(QUOTES)]
+            quoted[pairs] = (np.array([q for q, after in moves if after is not None], dtype=np.int64),
+                             np.array([(after[0] * 2 + after[1]) * STATES * OWED for _, after in moves
+                                       if after is not None], dtype=np.int64))
         for state in range(STATES):
+            sources, shifts = quoted[state not in (BLANK, TEXT)]
+            if not len(sources):
+                continue
             for owed in range(OWED):
                 for full in (False, True):
                     walked = _walk(state, owed, data, full)
                     if walked is None:
                         continue
                     new_code, restarts, gained = walked
-                    for style, is_open, after in quoted[state not in (BLANK, TEXT)]:
-                        if after is None:
-                            continue
-                        c = code(state, owed, style, is_open)
-                        bias[c + CODES * full, token] = 0.0
-                        next_code[c, token] = new_code + (after[0] * 2 + after[1]) * STATES * OWED
-                        resets[c, token], tail[c, token] = restarts, gained
+                    allowed[int(full), sources, state, owed, token] = True
+                    if not full:  # the same move either way; full only forbids more
+                        next_code[sources, state, owed, token] = new_code + shifts
+                        resets[sources, state, owed, token] = restarts
+                        tail[sources, state, owed, token] = gained
+    bias = torch.from_numpy(np.where(allowed, 0.0, NEG_INF).astype(np.float32)).reshape(2 * CODES, vocab_size)
     ends, stops, stop_tail = _sentence_tables(token_bytes)
-    return TokenRules(bias, next_code.view(-1), resets.view(-1), tail.view(-1), ends, stops, stop_tail)
+    return TokenRules(bias, *(torch.from_numpy(t).reshape(-1) for t in (next_code, resets, tail)),
+                      ends, stops, stop_tail)
 
 
 def sentence_run(text: str) -> int:
@@ -176,8 +193,6 @@ def _walk(state: int, owed: int, data: bytes, full: bool) -> tuple[int, bool, in
     """Read ``data`` from ``(state, owed)``: the new code, whether the run restarted and the
     characters the run gained since; None when a rule forbids the token."""
     i = 0
-    if owed and data[owed - 1:owed] in _CURLY_TAILS and data[:owed - 1] in (b"", b"\x80"):
-        return None  # it would complete a curly quotation mark unseen
     while owed and i < len(data):  # finish the character the previous token began
         if data[i] & 0xC0 != 0x80:
             return None
@@ -192,6 +207,8 @@ def _walk(state: int, owed: int, data: bytes, full: bool) -> tuple[int, bool, in
             return None
         piece = data[i:i + size]
         if len(piece) < size:
+            if piece in _UNSAFE_PARTS or not _valid_start(piece):
+                return None
             ch = _PARTIAL
         else:
             try:
@@ -210,6 +227,15 @@ def _walk(state: int, owed: int, data: bytes, full: bool) -> tuple[int, bool, in
     return code(state, owed), resets, run
 
 
+def _valid_start(piece: bytes) -> bool:
+    """Whether ``piece`` can begin a UTF-8 character (the decoder checks each byte's range)."""
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(piece, final=False)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _char_size(lead: int) -> int | None:
     if lead < 0x80:
         return 1
@@ -222,10 +248,14 @@ def _char_size(lead: int) -> int | None:
     return None  # a continuation byte out of place, or a byte UTF-8 never uses
 
 
+def _control(ch: str) -> bool:
+    return ch != _PARTIAL and unicodedata.category(ch) == "Cc" and ch not in "\n\t"
+
+
 def _sentence_step(state: int, ch: str, full: bool) -> int | None:
     space, newline = ch == " ", ch == "\n"
     white = ch != _PARTIAL and ch.isspace()
-    if white and not (space or newline):
+    if (white and not (space or newline)) or _control(ch):
         return None
     if state == WORD:
         if full and not white:
@@ -244,6 +274,8 @@ def _sentence_step(state: int, ch: str, full: bool) -> int | None:
 
 def _line_step(state: int, ch: str, full: bool) -> int | None:
     newline = ch == "\n"
+    if _control(ch):
+        return None
     if full:
         return BLANK if newline else None
     if newline:

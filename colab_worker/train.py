@@ -30,7 +30,7 @@ import torch
 from torch.nn import functional as F
 
 from .checkpoint import (CHARS, PARAGRAPHS, CheckpointError, Tokenizer, build_model, model_payload, read_payload,
-                         save_atomic)
+                         save_atomic, shipped_tokenizer)
 from .cleaning import clean_prose
 from .corpus import book_split, prepare_text, read_books, reference_split
 from .devices import pick_device
@@ -40,11 +40,14 @@ from .tokenizer import BPE, BPETokenizer
 from .vocab import UNK_ID, Vocab
 
 
+SHIPPED = "shipped"
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Optimisation settings; stored in the training checkpoint and the model's metadata."""
 
-    seq_len: int = 100
+    seq_len: int = 128            # tokens
     batch_size: int = 32
     lr: float = 3e-3
     lr_schedule: str = "plateau"   # "plateau": decay on stalls; "cosine": to lr/10 at max_steps
@@ -58,7 +61,7 @@ class TrainConfig:
     eval_blocks: int = 0           # held-out blocks scored at each evaluation, evenly spaced (0: all)
     checkpoint_every_s: float = 120.0
     grad_clip: float = 1.0
-    tokenizer: str = CHARS         # "bpe": byte-level BPE learned from the corpus; "chars": a character vocabulary
+    tokenizer: str = SHIPPED       # "shipped": the shipped model's BPE; "bpe": one learned from the corpus; "chars"
     vocab_size: int = 4096         # tokens a learned BPE tokenizer holds
     clean: bool = True             # leave what is not prose out of the training text (see cleaning.py)
     unk_rate: float = 0.002        # chars: share of input characters replaced by UNK so its embedding is learned
@@ -178,16 +181,17 @@ def train(
 
     ``model_config`` overrides fields of :class:`ModelConfig` (``vocab_size`` comes from the
     tokenizer). ``held_out``: names of corpus files kept out of training (see
-    :func:`.corpus.book_split`). ``tokenizer``: the one to train with (a shipped model's, say);
-    by default one is learned from the training text, as ``config.tokenizer`` says. With ``resume`` and an existing checkpoint for the same corpus and shapes, the
+    :func:`.corpus.book_split`). ``tokenizer``: the one to train with; by default the shipped model's,
+    or one learned from the training text, as ``config.tokenizer`` says (a resumed run keeps
+    its checkpoint's). With ``resume`` and an existing checkpoint for the same corpus and shapes, the
     run continues where it stopped; a checkpoint for anything else raises
     :class:`CheckpointError`. ``should_stop()`` is polled every step: when it returns True
     the checkpoint is written and the call returns (``stopped_by="should_stop"``).
     ``on_checkpoint(path)`` runs after each checkpoint write (e.g. to copy it to a queue's
     store). ``dry_run`` trains two steps and evaluates once, for tests.
     """
-    if config.tokenizer not in (BPE, CHARS):
-        raise ValueError(f"unknown tokenizer {config.tokenizer!r}: use {BPE} or {CHARS}")
+    if config.tokenizer not in (SHIPPED, BPE, CHARS):
+        raise ValueError(f"unknown tokenizer {config.tokenizer!r}: use {SHIPPED}, {BPE} or {CHARS}")
     if config.lr_schedule not in ("plateau", "cosine"):
         raise ValueError(f"unknown learning rate schedule {config.lr_schedule!r}: use plateau or cosine")
     if config.lr_schedule == "cosine" and not config.max_steps:
@@ -212,6 +216,8 @@ def train(
     train_text = clean_prose(split.train) if config.clean else split.train
     if resume and checkpoint_path.is_file():
         tokenizer = build_model(read_payload(checkpoint_path), checkpoint_path)[1]
+    elif tokenizer is None and config.tokenizer == SHIPPED:
+        tokenizer = shipped_tokenizer()
     elif tokenizer is None:
         tokenizer = (BPETokenizer.train(train_text.split("\n"), config.vocab_size) if config.tokenizer == BPE
                      else Vocab.from_text(train_text, config.min_char_count))

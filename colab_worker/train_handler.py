@@ -18,9 +18,10 @@ from pathlib import Path
 from drivequeue import JobFailed
 from drivequeue.function_handler import Job, Stopped
 
-from .checkpoint import CheckpointError, read_payload
+from .checkpoint import CHARS, CheckpointError, read_payload
 from .model_shelf import ModelShelf
-from .train import Progress, TrainConfig, train
+from .tokenizer import BPE
+from .train import SHIPPED, Progress, TrainConfig, train
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,19 @@ class TrainHandler:
         return TrainJob(payload, job, self.shelf, self.device, self.checkpoint_seconds).run()
 
 
+#: the payload's tokenizer choice -> ``TrainConfig.tokenizer``
+_TOKENIZER = {"shipped": SHIPPED, "learn": BPE, "chars": CHARS}
+
+
+def _model_shape(payload: dict) -> dict:
+    """``ModelConfig`` fields from a payload: subword models tie their embeddings (the
+    embedding is as wide as the LSTM); character models keep a narrow embedding."""
+    shape = {"hidden_size": payload["hidden_size"], "num_layers": payload["layers"]}
+    if payload.get("tokenizer", "chars") == "chars":
+        shape |= {"embedding_dim": 64, "tie_embeddings": False}
+    return shape
+
+
 class TrainJob:
     """One attempt at a train job."""
 
@@ -79,6 +93,7 @@ class TrainJob:
                  job.key, name, p["corpus"], steps, resumed, job.attempt)
         job.say(f"training {name} on {p['corpus']} for {steps} steps on {self.device}{resumed}")
         config = TrainConfig(
+            tokenizer=_TOKENIZER[p.get("tokenizer", "chars")],  # version 1 jobs trained character models
             seq_len=p["seq_len"], batch_size=p["batch_size"], lr=p["learning_rate"], max_steps=steps,
             eval_every=min(200, max(1, steps // 10)), checkpoint_every_s=self.checkpoint_seconds,
             **({"seed": p["random_seed"]} if p.get("random_seed") is not None else {}),
@@ -86,7 +101,7 @@ class TrainJob:
         out = job.workdir / "model.pt"
         try:
             result = train(
-                [corpus], out, {"hidden_size": p["hidden_size"], "num_layers": p["layers"]}, config,
+                [corpus], out, _model_shape(p), config,
                 checkpoint_path=checkpoint, resume=True, device=self.device,
                 progress_callback=lambda progress: self._progress(progress, steps),
                 should_stop=job.should_stop, on_checkpoint=self._checkpointed, plot=False,

@@ -20,7 +20,7 @@ CORPUS = ("The fox ran into the wood, and the bear sat by the river.\n"
 def loaded() -> LoadedModel:
     vocab = Vocab.from_text(CORPUS)
     torch.manual_seed(7)
-    config = ModelConfig(vocab_size=len(vocab), embedding_dim=8, hidden_size=24, num_layers=2)
+    config = ModelConfig(vocab_size=len(vocab), embedding_dim=8, hidden_size=24, num_layers=2, tie_embeddings=False)
     model = LSTMModel(config).eval()
     with torch.no_grad():  # sharper than at initialisation, and lines a few dozen characters long
         model.head.weight.mul_(8.0)

@@ -8,6 +8,7 @@ import torch
 from colab_worker.checkpoint import CheckpointError, load_model, model_payload, resolve, save_model
 from colab_worker.corpus import read_corpus, reference_split, strip_gutenberg
 from colab_worker.model import LSTMModel, ModelConfig
+from colab_worker.tokenizer import BPETokenizer
 from colab_worker.vocab import UNK_ID, Vocab
 
 TEXT = "Once upon a time, a king said: \"Go!\"\nThe queen went away.\n"
@@ -15,7 +16,8 @@ TEXT = "Once upon a time, a king said: \"Go!\"\nThe queen went away.\n"
 
 def tiny(vocab: Vocab, seed: int = 0) -> LSTMModel:
     torch.manual_seed(seed)
-    return LSTMModel(ModelConfig(vocab_size=len(vocab), embedding_dim=8, hidden_size=16, num_layers=2)).eval()
+    config = ModelConfig(vocab_size=len(vocab), embedding_dim=8, hidden_size=16, num_layers=2, tie_embeddings=False)
+    return LSTMModel(config).eval()
 
 
 def test_step_by_step_equals_sequence_forward():
@@ -72,9 +74,12 @@ def test_default_name_resolves_to_shipped_model():
 
 def test_shipped_default_model_loads_and_meets_the_bar():
     loaded = load_model("default")
-    assert loaded.metadata["best_val_loss"] <= 1.30
-    assert "\n" in loaded.vocab.chars and "e" in loaded.vocab.chars
-    assert resolve("default").stat().st_size <= 15 * 1024 * 1024
+    assert isinstance(loaded.vocab, BPETokenizer) and loaded.config.tie_embeddings
+    assert loaded.metadata["best_val_loss"] <= 1.20  # nats/char on the reference split
+    assert loaded.text_format == "paragraphs"
+    text = "Once upon a time \u2014 «déjà vu» 🦊\n\nThe end."
+    assert loaded.vocab.decode(loaded.vocab.encode(text)) == text
+    assert resolve("default").stat().st_size <= 25 * 1024 * 1024
 
 
 def test_missing_file_is_a_checkpoint_error(tmp_path):
