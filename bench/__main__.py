@@ -3,9 +3,10 @@
 Runs, in turn: generation speed (``bench/generation.py``), the worker's pick-up
 latency and throughput (``worker_latency.py``), the Drive API cost
 (``drive_api_cost.py``, the web app's part also as it was before it followed
-Drive's changes feed), the queue on Redis (``redis_queue.py``), web polling with many tabs (``web_polling.py``), 50 event
+Drive's changes feed), what watching the queue costs on Drive (``operator_cost.py``), the queue on Redis (``redis_queue.py``), web polling with many tabs (``web_polling.py``), 50 event
 streams on gunicorn (``web_streams.py``), the story page in Chromium (``page_latency.py``), the
-queue's cost per operation (``queue_local.py``), the end-to-end latency over
+queue's cost per operation (``queue_local.py``), time against size for hostile input
+(``untrusted_input.py``), the end-to-end latency over
 three transports (``e2e_latency.py``) and, on a machine with a CUDA GPU, the GPU
 check (``gpu_check.py``). Then writes BENCHMARKS.md and a plot.
 
@@ -15,7 +16,7 @@ Every benchmark that needs a model runs the shipped one
 
 Usage:
   python -m bench                         # everything, about 8 minutes on 2 CPU cores
-  python -m bench --quick                 # tiny sizes, to check that the suite runs (about a minute)
+  python -m bench --quick                 # tiny sizes, every benchmark at once: checks that the suite runs (about a minute)
   python -m bench --model path.pt --report /tmp/b.md --plot /tmp/b.png
 """
 
@@ -31,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,6 +56,8 @@ class Sizes:
     drive_scale: float
     drive_idle_s: float
     drive_lines: int
+    drive_watched: int
+    drive_written: int
     pollers: int
     poll_seconds: float
     streams: int
@@ -67,24 +71,26 @@ class Sizes:
     mount_delay: float
     remount: float
     watch_s: float
+    operator_minutes: float
+    operator_jobs: int
     redis_jobs: int
     timeout: float
 
 
 FULL = Sizes(gen_lines=100, gen_batches=(1, 16, 64, 256), gen_seconds=3.0,
              trials=10, worker_lines=10, concurrency=(1, 8, 32),
-             drive_scale=1.0, drive_idle_s=60.0, drive_lines=100,
+             drive_scale=1.0, drive_idle_s=60.0, drive_lines=100, drive_watched=20, drive_written=4,
              pollers=50, poll_seconds=20.0, streams=50, stream_seconds=20.0, page_trials=10, page_lines=20,
              queue_jobs=1000,
              e2e_stories=6, e2e_lines=10, e2e_stagger=1.3, mount_delay=60.0, remount=4.0,
-             watch_s=20.0, redis_jobs=100, timeout=900.0)
+             watch_s=20.0, operator_minutes=3.0, operator_jobs=50, redis_jobs=100, timeout=900.0)
 QUICK = Sizes(gen_lines=6, gen_batches=(1, 4), gen_seconds=0.3,
               trials=2, worker_lines=2, concurrency=(1, 2),
-              drive_scale=0.05, drive_idle_s=10.0, drive_lines=20,
+              drive_scale=0.05, drive_idle_s=10.0, drive_lines=4, drive_watched=4, drive_written=1,
               pollers=5, poll_seconds=2.0, streams=5, stream_seconds=2.0, page_trials=1, page_lines=3,
               queue_jobs=30,
               e2e_stories=1, e2e_lines=2, e2e_stagger=0.5, mount_delay=2.0, remount=0.5,
-              watch_s=2.0, redis_jobs=8, timeout=300.0)
+              watch_s=2.0, operator_minutes=0.5, operator_jobs=3, redis_jobs=8, timeout=300.0)
 
 
 def note(message: str) -> None:
@@ -194,6 +200,8 @@ def generation(model: str, sizes: Sizes, threads: int) -> dict:
 
 
 def run_suite(model: str, sizes: Sizes, workdir: Path, quick: bool, threads: int) -> dict:
+    watched = ["--watch-s", str(sizes.watch_s), "--watched", str(sizes.drive_watched),
+               "--written", str(sizes.drive_written)]
     steps = {
         "generation": lambda: generation(model, sizes, threads),
         "worker_latency": lambda: run_script("worker_latency", [
@@ -201,11 +209,13 @@ def run_suite(model: str, sizes: Sizes, workdir: Path, quick: bool, threads: int
             "--concurrency", *map(str, sizes.concurrency)], workdir, sizes.timeout),
         "drive_api_cost": lambda: run_script("drive_api_cost", [
             "--scale", str(sizes.drive_scale), "--idle-s", str(sizes.drive_idle_s),
-            "--lines", str(sizes.drive_lines), "--latency-ms", "150",
-            "--watch-s", str(sizes.watch_s)], workdir, sizes.timeout),
+            "--lines", str(sizes.drive_lines), "--latency-ms", "150", *watched], workdir, sizes.timeout),
         "drive_web_before": lambda: run_script("drive_api_cost", [
             "--scale", str(sizes.drive_scale), "--idle-s", "1", "--lines", "2", "--latency-ms", "150",
-            "--watch-s", str(sizes.watch_s), "--before"], workdir, sizes.timeout)["web"],
+            *watched, "--before"], workdir, sizes.timeout)["web"],
+        "operator_cost": lambda: run_script("operator_cost", [
+            "--scale", "0.1", "--minutes", str(sizes.operator_minutes), "--jobs", str(sizes.operator_jobs)],
+            workdir, sizes.timeout),
         "redis_queue": lambda: run_script("redis_queue", [
             "--trials", str(sizes.trials), "--jobs", str(sizes.redis_jobs), "--lines", str(sizes.worker_lines * 2),
             "--workers", "1", "4", "8"], workdir, sizes.timeout),
@@ -217,17 +227,27 @@ def run_suite(model: str, sizes: Sizes, workdir: Path, quick: bool, threads: int
             "--trials", str(sizes.page_trials), "--lines", str(sizes.page_lines), "--line-every", "1.0"],
             workdir, sizes.timeout),
         "queue_local": lambda: run_script("queue_local", ["--jobs", str(sizes.queue_jobs)], workdir, sizes.timeout),
+        "untrusted_input": lambda: run_script("untrusted_input", ["--runs", str(sizes.trials)], workdir,
+                                              sizes.timeout),
         "e2e": lambda: e2e_latency.run_all(
             list(e2e_latency.TRANSPORTS), model, stories=sizes.e2e_stories, lines=sizes.e2e_lines,
             stagger=sizes.e2e_stagger, mount_delay=sizes.mount_delay, remount=sizes.remount),
     }
     results: dict = {"durations_s": {}}
-    for name, step in steps.items():
+
+    def run(name: str) -> dict:
         note(f"running {name} ...")
         start = time.monotonic()
-        results[name] = step()
+        figures = steps[name]()
         results["durations_s"][name] = time.monotonic() - start
         note(f"  {name} took {results['durations_s'][name]:.0f} s")
+        return figures
+
+    if quick:  # figures that mean nothing need no quiet machine: every benchmark at once
+        with ThreadPoolExecutor(len(steps)) as pool:
+            results.update(zip(steps, pool.map(run, steps)))
+    else:
+        results.update((name, run(name)) for name in steps)
     if not quick:
         results["gpu_check"] = gpu_check(model, workdir, sizes.timeout)
     return results

@@ -34,7 +34,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from drivequeue import Queue, Timing
-from drivequeue.drive import DriveSettings, DriveStore, open_drive_store
+from drivequeue.drive import DriveStore, open_drive_store
+from drivequeue.drive_settings import DriveSettings
 from drivequeue.emulator import Emulator, Faults
 
 INTERVALS = ("lease", "heartbeat", "poll", "check", "flush", "backoff_max")
@@ -117,7 +118,7 @@ def watched(url, settings, timing, watched_count, written, story_rate, seconds, 
 
     def browse(story_id):
         while not stop.is_set():
-            stories.view(story_id)
+            stories.status(story_id)
             stop.wait(1.0)
 
     with worker_queue.worker(host="bench", device="cpu", offers=["default"]) as session:

@@ -1,6 +1,6 @@
 """End-to-end latency: from a line leaving the worker's generator to the web API serving it.
 
-The real worker (``colab_worker.worker.Worker``, in a process of its own) writes
+The real worker (``colab_worker.serving.serve_queue``, in a process of its own) writes
 stories; the real web app (``webapp.create_app``, on a werkzeug server) serves
 them; one client per story polls ``GET /api/stories/<id>?after=N`` as the story
 page does (the next request one poll interval after the previous answer). The
@@ -49,7 +49,8 @@ from bench.paper_transport import MOUNT_DELAY_S, REMOUNT_S, MountedSide
 from bench.redis_queue import RedisServerError, redis_server
 from drivequeue import LocalStore, Queue, Timing, open_store
 from drivequeue.redis_store import RedisStore
-from drivequeue.drive import DriveSettings, DriveStore, open_drive_store
+from drivequeue.drive import DriveStore, open_drive_store
+from drivequeue.drive_settings import DriveSettings
 from drivequeue.emulator import Emulator, Faults
 from drivequeue.store import Store
 from webapp import Config, create_app
@@ -124,7 +125,7 @@ def serve_worker(transport: Transport, model: str, device: str, workdir: Path, l
     from colab_worker.devices import describe, pick_device
     from colab_worker.model_shelf import ModelShelf
     from drivequeue.shutdown import Shutdown
-    from colab_worker.worker import Worker
+    from colab_worker.serving import serve_queue
 
     class TimedStoryBatch(story_handler.StoryBatch):
         def step(self):
@@ -146,7 +147,7 @@ def serve_worker(transport: Transport, model: str, device: str, workdir: Path, l
     threading.Thread(target=lambda: (stop.wait(), shutdown.request("benchmark over")), daemon=True).start()
     with open(line_log, "w") as log, mock.patch.object(story_handler, "StoryBatch", TimedStoryBatch):
         ready.set()
-        Worker(Queue(store, transport.timing), shelf, config, torch_device, describe(torch_device), shutdown).run()
+        serve_queue(Queue(store, transport.timing), shelf, config, torch_device, describe(torch_device), shutdown)
     store.close()
 
 

@@ -8,9 +8,13 @@
   page records when each line appears on screen. Reported: written -> visible,
   over a local folder and over the Drive emulator (--latency-ms per request),
   with the web app's default settings for each (read period, stream).
+* ``pace``: a worker session writes --lines lines at once; the page reveals
+  them one by one. Reported: the reading pace, in characters a second, between
+  each line's appearance and the next one's (the line's characters and the
+  space after it).
 
 Usage:
-  python bench/page_latency.py                 # both, about 2 minutes on 2 CPU cores
+  python bench/page_latency.py                 # all three, about 3 minutes on 2 CPU cores
   python bench/page_latency.py --only line --lines 20
 """
 
@@ -34,7 +38,8 @@ from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
 from drivequeue import LocalStore, Queue, open_store
-from drivequeue.drive import DriveSettings, open_drive_store
+from drivequeue.drive import open_drive_store
+from drivequeue.drive_settings import DriveSettings
 from drivequeue.emulator import Emulator, Faults
 from webapp import Config, create_app
 
@@ -143,6 +148,29 @@ def written_to_visible(queue: Queue, lines: int, line_every: float) -> list[floa
     return [visible[str(i)] - written[i] for i in written if str(i) in visible]
 
 
+PACE_LINES = ["The fox came to a meadow where the grass stood high.", "There sat a flock of fine fat geese.",
+              "He smiled and said, 'I come just at the right time.'", "The geese cried out and begged for their lives."]
+
+
+def reveal_pace(queue: Queue, lines: int) -> list[float]:
+    """Characters a second between one line's appearance and the next, for lines written at once."""
+    written = [PACE_LINES[i % len(PACE_LINES)] for i in range(lines)]
+    with web_app(queue) as site, browser_page() as page:
+        start_story(page, site, lines)
+        page.wait_for_url("**/stories/*")
+        page.evaluate(RECORD)
+        with queue.worker(host="bench", device="cpu", offers=["default"]) as session:
+            claim = None
+            while claim is None:
+                claim = session.claim_next()
+            claim.append(written)
+            claim.complete()
+        page.locator("#status[data-status=done]").wait_for(timeout=120_000)
+        visible = page.evaluate("window.visibleAt")
+    times = [visible[str(i)] for i in range(lines)]
+    return [(len(written[i]) + 1) / (times[i + 1] - times[i]) for i in range(lines - 1)]
+
+
 def summary(values: list[float]) -> dict:
     ordered = sorted(values)
     return {"n": len(ordered), "p50_s": statistics.median(ordered),
@@ -151,9 +179,9 @@ def summary(values: list[float]) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--only", choices=("click", "line"), help="run one of the two")
+    parser.add_argument("--only", choices=("click", "line", "pace"), help="run one of the three")
     parser.add_argument("--trials", type=int, default=10, help="stories for click -> first line")
-    parser.add_argument("--lines", type=int, default=20, help="lines for written -> visible")
+    parser.add_argument("--lines", type=int, default=20, help="lines for written -> visible, and for the pace")
     parser.add_argument("--line-every", type=float, default=1.5, help="seconds between written lines")
     parser.add_argument("--latency-ms", type=float, default=150.0, help="the Drive emulator's delay per request")
     parser.add_argument("--json", metavar="FILE", help="also write the figures to FILE as JSON")
@@ -173,6 +201,13 @@ def main() -> None:
         for name, label in (("local", "local folder"), ("drive", f"Drive emulator, {args.latency_ms:g} ms")):
             print(f"written -> visible ({label}): p50 {figures[name]['p50_s']:.2f} s, "
                   f"p95 {figures[name]['p95_s']:.2f} s over {figures[name]['n']} lines")
+    if args.only in (None, "pace"):
+        folder = Path(tempfile.mkdtemp(prefix="page-latency-")) / "queue"
+        pace = reveal_pace(Queue(LocalStore(folder)), args.lines)
+        figures["pace"] = {"n": len(pace), "p50_chars_per_s": statistics.median(pace),
+                           "min_chars_per_s": min(pace), "max_chars_per_s": max(pace)}
+        print("reveal pace: median {p50_chars_per_s:.1f} characters a second ({min_chars_per_s:.1f} to "
+              "{max_chars_per_s:.1f}) over {n} lines written at once".format(**figures["pace"]))
     if args.json:
         Path(args.json).write_text(json.dumps(figures))
 

@@ -19,6 +19,8 @@ REDIS_FIRST_LINE_TARGET_S = 0.3
 WEB_WRITTEN_TARGET = 1.5  # Drive calls per second per story being written
 WEB_FINISHED_TARGET = 0.1  # ... per finished story watched
 IDLE_WORKER_TARGET = 20.0  # Drive calls per minute
+#: issue 21: the operator's page open and /metrics scraped every 15 s, the web app's Drive calls a minute
+WATCHING_TARGET = 60.0
 
 
 def write_plot(figures: dict, path: Path) -> None:
@@ -106,6 +108,7 @@ def targets(figures: dict) -> list[str]:
         f"| line written -> visible in the browser, local folder, p50 <= {VISIBLE_TARGET_S:g} s "
         f"| {_s(visible)} | {_verdict(visible <= VISIBLE_TARGET_S)} |",
         *redis_and_drive_targets(figures),
+        watching_target(figures["operator_cost"]),
     ]
 
 
@@ -129,6 +132,43 @@ def redis_and_drive_targets(figures: dict) -> list[str]:
     ]
 
 
+def watching_target(operator: dict) -> str:
+    web = operator["calls_per_minute"]["watched"]["web"]
+    return (f"| operator's page open and /metrics every {operator['scrape_s']:g} s on Drive: web app <= "
+            f"{WATCHING_TARGET:g} calls per minute | {web:.1f} | {_verdict(web <= WATCHING_TARGET)} |")
+
+
+def operator_section(operator: dict) -> list[str]:
+    rate, calls = operator["calls_per_minute"], operator["calls"]
+    quota = operator["quota_per_minute"]
+    scale = operator["scale"]
+    scaled = f"; intervals run x{scale:g} faster, rates in Drive time" if scale != 1 else ""
+    together = rate["watched"]["web"] + rate["watched"]["worker"]
+    tabs = f"{operator['tabs']} tab{'s' if operator['tabs'] != 1 else ''}"
+    return [
+        "## Watching the queue on Google Drive",
+        "",
+        f"Drive API calls a minute, counted through the real client on the emulator (`bench/operator_cost.py`: "
+        f"{operator['minutes']:g} Drive-time minutes a phase{scaled}), with {operator['jobs']} finished stories in "
+        "the queue and one idle worker (looking for jobs every 4 s, a heartbeat every 15 s; its `gc`, every 10 "
+        "minutes, is not in these figures). The web app is the real one (`create_app`) on its own Drive handle:",
+        "",
+        "| | web app | of which | worker | together, of the per-user quota |",
+        "| --- | --- | --- | --- | --- |",
+        f"| nobody watching (the idle deployment) | {rate['idle']['web']:.1f} | {_calls(calls['idle']['web'])} "
+        f"| {rate['idle']['worker']:.1f} ({_calls(calls['idle']['worker'])}) "
+        f"| {(rate['idle']['web'] + rate['idle']['worker']) / quota:.2%} |",
+        f"| the operator's page open in {tabs} (a look every {operator['period_s']:g} s) and /metrics scraped "
+        f"every {operator['scrape_s']:g} s | {rate['watched']['web']:.1f} | {_calls(calls['watched']['web'])} "
+        f"| {rate['watched']['worker']:.1f} | {together / quota:.2%} |",
+        "",
+        f"The quota: {quota:,} queries a minute per user in Google's older quota pages (325,000 quota units a "
+        "minute per user since 2026-05). Whatever the number of tabs and scrapes, a web process looks at the "
+        "queue once per period, through the changes feed: about three `changes.list` calls a look, and a read of "
+        "each heartbeat rewritten since the last one; finished jobs cost nothing.",
+    ]
+
+
 def e2e_section(e2e: dict, plot_link: str) -> list[str]:
     polls = ", ".join(f"{name} every {run['poll_s']:g} s" for name, run in e2e["transports"].items()
                       if run.get("poll_s") is not None)
@@ -139,7 +179,7 @@ def e2e_section(e2e: dict, plot_link: str) -> list[str]:
     return [
         "## End-to-end latency: a line generated -> served by the web API",
         "",
-        "From the moment the worker's generator returns a line (the real worker, `colab_worker.worker.Worker`, "
+        "From the moment the worker's generator returns a line (the real worker, `colab_worker.serving.serve_queue`, "
         "in a process of its own, with `StoryBatch.step` wrapped to log the time) to the moment "
         f"`GET /api/stories/<id>?after=N` of the real web app first serves it to a client polling "
         f"as often as the web app reads the store ({polls}), as the story page does (`bench/e2e_latency.py`). The paper's transport is a "
@@ -326,6 +366,25 @@ def queue_section(queue: dict) -> list[str]:
     ]
 
 
+def untrusted_section(untrusted: dict) -> list[str]:
+    sizes = untrusted["rows"][0]["sizes_kb"]
+    rows = ["| input | read by | " + " | ".join(f"{kb} KB" for kb in sizes) + f" | {sizes[-1]} KB / {sizes[0]} KB |",
+            "| --- | --- | " + "--- | " * len(sizes) + "--- |"]
+    rows += [f"| {row['shape']} | {row['where']} | " + " | ".join(f"{s * 1000:.2f} ms" for s in row["median_s"])
+             + f" | {row['ratio']:.1f} |" for row in untrusted["rows"]]
+    return [
+        "## Hostile input: time against size",
+        "",
+        f"Median of {untrusted['runs']} runs (`bench/untrusted_input.py`). `json`: the bounded JSON parser every "
+        "record and request body goes through; `record`: a job file holding the text, read by `Queue.jobs()`; "
+        "`web`: the body of a stop request to the web app. Linear growth is a ratio of about 8 from 16 to 128 KB "
+        "(a quadratic scan: 64); at these sizes the fixed cost of a call still counts, and the noise of a shared "
+        "machine moves single figures.",
+        "",
+        *rows,
+    ]
+
+
 def gpu_section(gpu: str | None) -> list[str]:
     if gpu:
         return ["## GPU (`bench/gpu_check.py`)", "", gpu.strip()]
@@ -368,6 +427,8 @@ def write_report(figures: dict, where: dict, model_text: str, quick: bool, path:
         "",
         *drive_section(figures["drive_api_cost"], figures.get("drive_web_before")),
         "",
+        *operator_section(figures["operator_cost"]),
+        "",
         *redis_section(figures["redis_queue"]),
         "",
         *polling_section(figures["web_polling"]),
@@ -377,6 +438,8 @@ def write_report(figures: dict, where: dict, model_text: str, quick: bool, path:
         *page_section(figures["page_latency"]),
         "",
         *queue_section(figures["queue_local"]),
+        "",
+        *untrusted_section(figures["untrusted_input"]),
         "",
         *gpu_section(figures.get("gpu_check")),
         "",

@@ -19,11 +19,12 @@ backoff) are ``drivequeue``'s settings.
 
 from __future__ import annotations
 
-import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from drivequeue import ConfigError  # one family of setting errors for every package
+from drivequeue.env import Env
 
 
 DEVICES = ("auto", "cpu", "cuda")
@@ -57,28 +58,16 @@ class WorkerConfig:
             raise ConfigError(f"checkpoint interval must be 0..86400 seconds, not {self.checkpoint_seconds}")
 
     @classmethod
-    def from_env(cls, environ: os._Environ | dict | None = None) -> WorkerConfig:
-        env = os.environ if environ is None else environ
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> WorkerConfig:
+        env = Env(environ)
         defaults = cls()
         return cls(
-            model=env.get("COLAB_WORKER_MODEL", defaults.model),
-            device=env.get("COLAB_WORKER_DEVICE", defaults.device),
-            max_batch=_number(env, "COLAB_WORKER_MAX_BATCH", int, defaults.max_batch),
-            chunk=_number(env, "COLAB_WORKER_CHUNK", int, defaults.chunk),
-            threads=_number(env, "COLAB_WORKER_THREADS", int, defaults.threads),
-            drain_seconds=_number(env, "COLAB_WORKER_DRAIN", float, defaults.drain_seconds),
-            checkpoint_seconds=_number(env, "COLAB_WORKER_CHECKPOINT", float, defaults.checkpoint_seconds),
-            cache_dir=Path(env["COLAB_WORKER_CACHE"]).expanduser()
-            if env.get("COLAB_WORKER_CACHE")
-            else defaults.cache_dir,
+            model=env.text("COLAB_WORKER_MODEL", defaults.model),
+            device=env.text("COLAB_WORKER_DEVICE", defaults.device),
+            max_batch=env.number("COLAB_WORKER_MAX_BATCH", int, defaults.max_batch),
+            chunk=env.number("COLAB_WORKER_CHUNK", int, defaults.chunk),
+            threads=env.number("COLAB_WORKER_THREADS", int, defaults.threads),
+            drain_seconds=env.number("COLAB_WORKER_DRAIN", float, defaults.drain_seconds),
+            checkpoint_seconds=env.number("COLAB_WORKER_CHECKPOINT", float, defaults.checkpoint_seconds),
+            cache_dir=env.path("COLAB_WORKER_CACHE", defaults.cache_dir),
         )
-
-
-def _number(env, name: str, kind: type, default):
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return kind(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number, not {raw!r}") from None

@@ -1,6 +1,8 @@
-"""Which torch device the worker runs on, and how it names it in its heartbeat."""
+"""Which torch device the worker runs on, and how it names it and its memory in its heartbeat."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import torch
 
@@ -24,3 +26,17 @@ def describe(device: torch.device) -> str:
     if device.type == "cuda":
         return f"cuda: {torch.cuda.get_device_name(device)}"
     return device.type
+
+
+def memory_probe(device: torch.device) -> Callable[[], dict] | None:
+    """For the heartbeat's report: the GPU's name and the bytes of its memory in use and free
+    (every process's, as ``nvidia-smi`` counts them); None on the CPU."""
+    if device.type != "cuda":
+        return None
+    name = torch.cuda.get_device_name(device)
+
+    def probe() -> dict:
+        free, total = torch.cuda.mem_get_info(device)
+        return {"name": name, "memory_used": total - free, "memory_free": free}
+
+    return probe

@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
 
     from .devices import describe, pick_device
     from .model_shelf import ModelShelf, ModelUnavailable
-    from .worker import Worker
+    from .serving import serve_queue
 
     overrides = {"model": args.model, "device": args.device, "max_batch": args.max_batch,
                  "threads": args.threads, "drain_seconds": args.drain}
@@ -66,24 +66,25 @@ def run(args: argparse.Namespace) -> int:
         torch.set_num_threads(config.threads)
     device = pick_device(config.device)
     plugins = load(args.plugin)
-    backoff = Backoff(cap=Timing.from_env().backoff_max)
+
+    def open_queue_store():
+        store = open_store(args.queue)
+        shelf = ModelShelf(store, config.cache_dir, device, default=config.model)
+        shelf.get("default")  # a bad --model is reported now, not by the first job
+        return store, shelf
+
     with Shutdown() as stop:
-        while True:
-            try:
-                store = open_store(args.queue)
-                shelf = ModelShelf(store, config.cache_dir, device, default=config.model)
-                shelf.get("default")  # a bad --model is reported now, not by the first job
-                break
-            except StoreUnavailable as exc:  # an outage as it starts: wait it out, as later
-                delay = backoff.next_delay()
-                log.warning("waiting for the queue store to open (%s); retrying in %.1f s", exc, delay)
-                if stop.sleep(delay) or stop.requested:
-                    return 0
-            except (DriveQueueError, ModelUnavailable) as exc:
-                print(f"colab-worker run: {exc}", file=sys.stderr)
-                return 1
-        Worker(Queue(store, kinds=kinds_of(plugins)), shelf, config, device, describe(device), stop,
-               args.max_jobs, plugins).run()
+        # an outage as it starts is waited out, as later
+        waiting = Backoff(cap=Timing.from_env().backoff_max, stop=stop, what="waiting for the queue store to open")
+        try:
+            store, shelf = waiting.call(open_queue_store)
+        except StoreUnavailable:
+            return 0  # stopped while waiting
+        except (DriveQueueError, ModelUnavailable) as exc:
+            print(f"colab-worker run: {exc}", file=sys.stderr)
+            return 1
+        serve_queue(Queue(store, kinds=kinds_of(plugins)), shelf, config, device, describe(device), stop,
+                    args.max_jobs, plugins)
     store.close()
     return 0
 

@@ -16,7 +16,7 @@ import time
 
 from drivequeue import Claim, JobStateError, LeaseLost, StoreUnavailable
 from drivequeue.endings import Endings
-from stories.kinds import PARAGRAPH_ENDS
+from stories.status import PARAGRAPH_ENDS
 from stories.story_text import NEWLINE, story_text
 
 from .generation import Line, StoryBatch
@@ -59,8 +59,6 @@ def sampling_params(settings: dict) -> SamplingParams:
 class StoryHandler:
     """The ``story`` kind's handler, a stepped one (``drivequeue.serve``): the stories this
     worker is writing, keyed by job key."""
-
-    stepped = True
 
     def __init__(self, shelf: ModelShelf, device, max_batch: int, chunk: int, endings: Endings,
                  flush_after: float = 0.0):
@@ -161,7 +159,9 @@ class StoryHandler:
     def check_cancels(self) -> None:
         for key, claim in list(self._claims.items()):
             if claim.cancelled:
-                self._end(key, claim.complete, "cancelled")
+                kept, written = claim.kept_after_cancel(), claim.line_count
+                lines = f"{written} lines" if kept == written else f"{written} lines, of which it keeps {kept}"
+                self._end(key, claim.complete, "cancelled", lines)
 
     def drain(self, deadline: float) -> None:
         """Warm stop: finish the line every story is writing (until ``deadline`` on the
@@ -205,11 +205,12 @@ class StoryHandler:
         if claim.remaining == 0:
             self._end(key, claim.complete, "done")
 
-    def _end(self, key: str, finish, what: str) -> None:
-        """Stop writing story ``key`` and end its claim with ``finish`` (retried on an outage)."""
+    def _end(self, key: str, finish, what: str, lines: str | None = None) -> None:
+        """Stop writing story ``key`` and end its claim with ``finish`` (retried on an outage);
+        the log says ``what`` happened after how many ``lines`` (default: those written)."""
         claim = self._claims[key]
         self._forget(key)
-        self.endings.end(claim, finish, f"story {key} {what} after {claim.line_count} lines")
+        self.endings.end(claim, finish, f"story {key} {what} after {lines or f'{claim.line_count} lines'}")
 
     def _guard(self, key: str, action) -> bool:
         """Run a write for story ``key``; drop the story if its claim is gone (``LeaseLost``:

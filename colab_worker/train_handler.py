@@ -3,9 +3,10 @@
 The job's output lines are its progress (step, losses, time left). Its training
 checkpoint is kept in the queue as the job's scratch file ``checkpoint.pt`` (at
 most every ``checkpoint_seconds``, and always on a warm stop), so whichever worker
-takes the job after a reset resumes from there instead of from step 0 (``gc``
-removes it once the job has ended). The finished model is published as
+takes the job after a reset resumes from there instead of from step 0 (it is
+removed as the job ends, however it ends). The finished model is published as
 ``models/<name>.pt`` (see ``model_shelf``), where story jobs can ask for it by name.
+A cancel with ``keep`` stops training and publishes the best model so far.
 """
 
 from __future__ import annotations
@@ -89,8 +90,8 @@ class TrainJob:
         checkpoint = job.workdir / "checkpoint.pt"
         start = self._fetch_checkpoint(checkpoint)
         resumed = f", resuming from step {start}" if start else ""
-        log.info("train job %s started: %s on %s for %d steps%s (attempt %d)",
-                 job.key, name, p["corpus"], steps, resumed, job.attempt)
+        log.info("train job %s: training %s on %s for %d steps on %s%s",
+                 job.key, name, p["corpus"], steps, self.device, resumed)
         job.say(f"training {name} on {p['corpus']} for {steps} steps on {self.device}{resumed}")
         config = TrainConfig(
             tokenizer=_TOKENIZER[p.get("tokenizer", "chars")],  # version 1 jobs trained character models
@@ -108,12 +109,17 @@ class TrainJob:
             )
         except ValueError as exc:  # a corpus it cannot train on
             raise JobFailed(str(exc)) from None
+        stopped_by = result.stopped_by.replace("_", " ")
         if result.stopped_by == "should_stop":
-            raise Stopped(f"at step {result.steps}")
+            if not (job.cancelled and job.cancel_options.get("keep")):
+                raise Stopped(f"at step {result.steps}")
+            if not out.exists():
+                raise Stopped(f"at step {result.steps}, before its first evaluation: there is no model to keep")
+            stopped_by = "stopped by request"
         job.retrying(lambda: self.shelf.publish(name, out))
-        job.say(f"done after {result.steps} steps ({result.stopped_by.replace('_', ' ')}): best validation "
+        job.say(f"ended after {result.steps} steps ({stopped_by}): best validation "
                 f"loss {result.best_val_loss:.3f} nats/char; model {name!r} published")
-        return {"model": name, "steps": result.steps, "best_val_loss": result.best_val_loss}
+        return {"model": name, "steps": result.steps, "best_val_loss": result.best_val_loss, "stopped_by": stopped_by}
 
     def _fetch_checkpoint(self, target: Path) -> int:
         """Download this job's checkpoint if an earlier attempt uploaded one; the step it holds."""
@@ -138,6 +144,8 @@ class TrainJob:
                            "best_val_loss": progress.best_val_loss, "eta_s": progress.eta_s})
 
     def _checkpointed(self, path: Path) -> None:
+        if self.job.cancelled:
+            return  # the job ends here: its scratch files are removed, not added to
         if not self.job.should_stop() and time.monotonic() - self._last_push < self.checkpoint_seconds:
             return
         self.job.save_scratch(path, CHECKPOINT)

@@ -18,11 +18,12 @@ from .errors import (
     StoreUnavailable,
 )
 from .local import LocalStore
+from .memory import MemoryStore
 from .queue import Queue
 from .records import PROTOCOL_VERSION
 from .function_handler import Job, Stopped
 from .kinds import Field, JobKind
-from .state import JobState
+from .status import JobState, JobStatus
 from .store import Entry, Store
 from .timing import Timing
 from .urls import open_store
@@ -42,10 +43,12 @@ __all__ = [
     "JobKind",
     "Field",
     "JobState",
+    "JobStatus",
     "JobStateError",
     "KeyExists",
     "LeaseLost",
     "LocalStore",
+    "MemoryStore",
     "NotFound",
     "Queue",
     "Store",

@@ -1,4 +1,5 @@
-"""Google credentials for the Drive store: the one-time consent (``drivequeue auth``) and loading the token.
+"""Google credentials for the Drive store: the one-time consent (run by ``drivequeue auth``,
+``drivequeue.auth_cli``) and loading the token.
 
 The web app and every worker use one user's token for one OAuth client, with
 the least-privilege ``drive.file`` scope (the app sees only files it created).
@@ -18,6 +19,7 @@ import contextlib
 import json
 import os
 import sys
+import tempfile
 import webbrowser
 from pathlib import Path
 from typing import Callable
@@ -189,62 +191,22 @@ def _code_from(answer: str, state: str) -> str:
 
 
 def write_private(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` readable by this user only."""
+    """Replace ``path`` with a file holding ``text``, readable by this user only (mode 0600).
+
+    The text goes to a new file beside it (created 0600, so it is never readable by others,
+    not even for a moment), which is synced and renamed over ``path``: a reader sees the old
+    file or the new one, an existing file's mode does not carry over, and a symbolic link at
+    ``path`` is replaced, never followed.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-
-
-# --- command line ---------------------------------------------------------------------
-
-
-def register(subparsers, common) -> None:
-    auth = subparsers.add_parser(
-        "auth", help="sign in to Google once and print the token JSON for DRIVEQUEUE_TOKEN",
-        description="Runs Google's consent flow for an OAuth client of type 'Desktop app' "
-                    "(scope drive.file) and prints or writes the token JSON.")
-    auth.add_argument("client_secret", help="the OAuth client JSON downloaded from the Google Cloud console")
-    auth.add_argument("--out", type=Path, help="write the token JSON to this file (mode 600) instead of printing it")
-    auth.add_argument("--no-browser", action="store_true",
-                      help="do not open a browser here: print a URL to open on another device")
-    auth.add_argument("--folder", metavar="NAME", help="also create the queue folder NAME and print its drive:// URL")
-    auth.set_defaults(func=cmd_auth)
-
-    folder = subparsers.add_parser(
-        "folder", help="create the queue folder on Google Drive and print its drive://id:... URL")
-    folder.add_argument("name", help="the folder's name in My Drive")
-    folder.set_defaults(func=cmd_folder)
-
-
-def cmd_auth(args) -> int:
-    credentials = run_consent(args.client_secret, paste=args.no_browser)
-    token = credentials.to_json()
-    if args.out:
-        write_private(args.out, token)
-        print(f"Wrote the token to {args.out}; use it as DRIVEQUEUE_TOKEN_FILE.", file=sys.stderr)
-    else:
-        print(token)
-    print("Keep this token secret. Give the same JSON to the web app (heroku config:set "
-          "DRIVEQUEUE_TOKEN='...') and to the notebook (a Colab secret named DRIVEQUEUE_TOKEN).",
-          file=sys.stderr)
-    if args.folder:
-        from .drive import DriveSettings, create_folder
-        from .drive_client import DriveAPI
-
-        api = DriveAPI(credentials, endpoint=DriveSettings.from_env().endpoint)
-        _print_folder(*create_folder(api, args.folder), args.folder)
-    return 0
-
-
-def cmd_folder(args) -> int:
-    from .drive import DriveSettings, create_folder
-
-    _print_folder(*create_folder(DriveSettings.from_env().api(), args.name), args.name)
-    return 0
-
-
-def _print_folder(folder_id: str, created: bool, name: str) -> None:
-    state = "Created" if created else "Found the existing"
-    print(f"{state} queue folder {name!r}. Set this on the web app and in the notebook:", file=sys.stderr)
-    print(f"DRIVEQUEUE_URL=drive://id:{folder_id}")
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            os.fchmod(f.fileno(), 0o600)
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -19,7 +19,8 @@ from .errors import BadStoreURL, ConfigError, DriveQueueError, InvalidKey, Inval
 from .plugins import Plugin, PluginError, kinds_of, load
 from .queue_cli import register_submit
 
-COMMAND_MODULES = ["drivequeue.queue_cli", "drivequeue.files_cli", "drivequeue.auth", "drivequeue.selfcheck"]
+COMMAND_MODULES = ["drivequeue.queue_cli", "drivequeue.files_cli", "drivequeue.auth_cli", "drivequeue.selfcheck",
+                   "drivequeue.top"]
 
 BAD_INPUT = (InvalidKey, InvalidPayload, BadStoreURL, ConfigError)
 

@@ -14,20 +14,10 @@ How the ``Store`` operations map onto what Drive really offers:
   seeded and periodically reconciled by a listing by parent (which may lag);
 * uploads and downloads of big files are resumable and chunked.
 
-Settings (read once, in ``DriveSettings.from_env``):
-
-==================================  ============================================================
-``DRIVEQUEUE_TOKEN``                the token JSON from ``drivequeue auth`` (or the variables in
-``DRIVEQUEUE_TOKEN_FILE``           ``drivequeue.auth``)
-``DRIVEQUEUE_DRIVE_ENDPOINT``       an origin such as ``http://127.0.0.1:8765`` to use the
-                                    emulator instead of Google (``/drive/v3/`` is added here)
-``DRIVEQUEUE_DRIVE_RETRY_BUDGET``   seconds one call may spend retrying before the caller gets
-                                    ``StoreUnavailable`` (default 60)
-``DRIVEQUEUE_DRIVE_RETRY_FIRST``    the first backoff delay in seconds (default 0.5); it doubles
-                                    per retry up to 16 s, with jitter
-(``open_store(url, patience=S)``)   a caller that must answer in time (the web app) caps both the
-                                    retries and one request's timeout at S / 2
-==================================  ============================================================
+The store's parts live beside it: its settings (``drive_settings``), its URL
+(``drive_url``), the folder it opens (``drive_folders``), the index of the folder and the
+read cache that follow the changes feed (``drive_changes``), and the API client with its
+retries (``drive_client``).
 """
 
 from __future__ import annotations
@@ -35,115 +25,30 @@ from __future__ import annotations
 import os
 import secrets
 import threading
-import time
-from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Callable
-from urllib.parse import urlsplit
 
 from googleapiclient.errors import HttpError
 from googleapiclient.http import MediaFileUpload, MediaInMemoryUpload, MediaIoBaseDownload
 
-from .auth import load_credentials
-from .backoff import Backoff
-from .drive_client import HTTP_TIMEOUT_S, DriveAPI, describe, error_reason
-from .errors import BadStoreURL, ConfigError, InvalidKey, KeyExists, NotFound, StoreUnavailable
-from .store import KEY_PATTERN, NAME_PATTERN, Entry, Store, check_key, check_name
+from .drive_changes import RECONCILE_S, FolderIndex
+from .drive_client import DriveAPI, refused
+from .drive_folders import check_folder, find_folder
+from .drive_settings import DriveSettings
+from .drive_url import parse_drive_url
+from .errors import InvalidKey, KeyExists, NotFound
+from .store import Entry, Store, check_key, check_name
 from .timing import Timing
 
-FOLDER_MIME = "application/vnd.google-apps.folder"
 OCTET = "application/octet-stream"
 #: appProperties key of the tag that tells a create's own file from someone else's
 CREATE_TAG = "dq_create"
 KEY_BATCH = 50
 CHUNK_SIZE = 16 * 1024 * 1024  # resumable transfers; a multiple of 256 KiB
-#: how often the changes-fed index is reconciled with a full listing by parent
-RECONCILE_S = 120.0
-#: the first reconciliation comes sooner: name listings lag by seconds, so creates made
-#: just before the feed began show up in a listing by then
-FIRST_RECONCILE_S = 10.0
 #: times an upload begins again after Drive forgot its session
 MAX_RESTARTS = 3
-_CHANGE_FIELDS = "nextPageToken,newStartPageToken,changes(fileId,removed,file(name,parents,trashed))"
 
 Progress = Callable[[int], None]
-
-
-@dataclass(frozen=True)
-class DriveSettings:
-    """What the Drive store reads from the environment."""
-
-    token: str | None = None
-    token_file: str | None = None
-    endpoint: str | None = None
-    retry_budget: float = 60.0
-    retry_first: float = 0.5
-    http_timeout: float = HTTP_TIMEOUT_S
-
-    def __post_init__(self) -> None:
-        if self.endpoint is not None:
-            parts = urlsplit(self.endpoint)
-            if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/") or parts.query:
-                raise ConfigError(
-                    "DRIVEQUEUE_DRIVE_ENDPOINT holds an origin only, like http://127.0.0.1:8765 "
-                    f"(got {self.endpoint!r})"
-                )
-        if not self.retry_budget > 0 or not self.retry_first > 0:
-            raise ConfigError("DRIVEQUEUE_DRIVE_RETRY_BUDGET and _FIRST must be positive numbers of seconds")
-
-    @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> DriveSettings:
-        env = os.environ if environ is None else environ
-        return cls(
-            token=env.get("DRIVEQUEUE_TOKEN") or None,
-            token_file=env.get("DRIVEQUEUE_TOKEN_FILE") or None,
-            endpoint=env.get("DRIVEQUEUE_DRIVE_ENDPOINT", "").strip() or None,
-            retry_budget=_seconds(env, "DRIVEQUEUE_DRIVE_RETRY_BUDGET", cls.retry_budget),
-            retry_first=_seconds(env, "DRIVEQUEUE_DRIVE_RETRY_FIRST", cls.retry_first),
-        )
-
-    def within(self, seconds: float) -> DriveSettings:
-        """These settings, with every call answered within about ``seconds``: retries stop
-        at half of it, and one request that hangs is given up after the other half."""
-        return replace(self, retry_budget=min(self.retry_budget, seconds / 2),
-                       http_timeout=min(self.http_timeout, seconds / 2))
-
-    def api(self) -> DriveAPI:
-        """A Drive client with these credentials, endpoint, retry budget and request timeout."""
-        credentials = load_credentials(self.token, self.token_file)
-        backoff = Backoff(first=self.retry_first, budget=self.retry_budget)
-        return DriveAPI(credentials, endpoint=self.endpoint, backoff=backoff, timeout=self.http_timeout)
-
-
-def _seconds(env, name: str, default: float) -> float:
-    raw = env.get(name, "").strip()
-    try:
-        return float(raw) if raw else default
-    except ValueError:
-        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
-
-
-def parse_drive_url(url: str) -> tuple[str, str]:
-    """``("id", FOLDER_ID)`` for ``drive://id:FOLDER_ID``, ``("name", NAME)`` for ``drive://NAME``."""
-    if not url.startswith("drive://"):
-        raise BadStoreURL(f"not a drive:// URL: {url!r}")
-    rest = url[len("drive://") :].strip().rstrip("/")
-    if rest.startswith("id:"):
-        folder_id = rest[3:]
-        if not KEY_PATTERN.fullmatch(folder_id):
-            raise BadStoreURL("drive://id:FOLDER_ID needs a Drive folder id (letters, digits, - and _)")
-        return "id", folder_id
-    if not rest or "/" in rest or any(ord(c) < 32 for c in rest):
-        raise BadStoreURL("use drive://id:FOLDER_ID, or drive://NAME for a folder this app created")
-    return "name", rest
-
-
-def _execute(api: DriveAPI, method: str, make_request, what: str):
-    """Run a call outside a store; Drive's refusals become ``StoreUnavailable`` saying ``what`` failed."""
-    try:
-        return api.execute(method, make_request)
-    except HttpError as e:
-        raise StoreUnavailable(f"cannot {what} ({describe(e)})") from None
 
 
 def open_drive_store(url: str, settings: DriveSettings | None = None, patience: float | None = None) -> DriveStore:
@@ -154,62 +59,8 @@ def open_drive_store(url: str, settings: DriveSettings | None = None, patience: 
     settings = settings or DriveSettings.from_env()
     api = (settings.within(patience) if patience is not None else settings).api()
     folder_id = value if kind == "id" else find_folder(api, value)
-    try:
-        folder = api.execute("files.get", lambda: api.files().get(fileId=folder_id, fields="mimeType,trashed"))
-    except HttpError as e:
-        if e.resp.status == 404:
-            raise BadStoreURL(
-                f"no Drive folder {folder_id} that this app can see (with the drive.file scope it sees only "
-                "folders it created: create one with `drivequeue folder NAME`)"
-            ) from None
-        raise StoreUnavailable(f"cannot open the Drive folder ({describe(e)})") from None
-    if folder.get("mimeType") != FOLDER_MIME or folder.get("trashed"):
-        raise BadStoreURL(f"Drive file {folder_id} is not a folder (or it is in the trash)")
+    check_folder(api, folder_id)
     return DriveStore(api, folder_id)
-
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-def find_folder(api: DriveAPI, name: str) -> str:
-    """The id of the one folder called ``name`` that this app created; never creates one."""
-    found = _folders_named(api, name)
-    if not found:
-        raise BadStoreURL(
-            f"no Drive folder named {name!r} that this app created; create it once with "
-            f"`drivequeue folder {name}` and use the drive://id:... URL it prints"
-        )
-    if len(found) > 1:
-        urls = ", ".join(f"drive://id:{i}" for i in found)
-        raise BadStoreURL(f"several Drive folders are named {name!r}; pick one: {urls}")
-    return found[0]
-
-
-def _folders_named(api: DriveAPI, name: str) -> list[str]:
-    query = f"name = {_quote(name)} and mimeType = '{FOLDER_MIME}' and trashed = false"
-    page = _execute(api, "files.list", lambda: api.files().list(q=query, fields="files(id)", pageSize=10),
-                    "look up the Drive folder")
-    return [f["id"] for f in page.get("files", [])]
-
-
-def create_folder(api: DriveAPI, name: str) -> tuple[str, bool]:
-    """Create the queue folder ``name`` in My Drive: (its id, whether it was created now).
-
-    An existing folder of that name is returned instead of making a second one.
-    """
-    existing = _folders_named(api, name)
-    if existing:
-        return existing[0], False
-    folder_id = _execute(api, "files.generateIds", lambda: api.files().generateIds(count=1, space="drive"),
-                         "create the Drive folder")["ids"][0]
-    body = {"id": folder_id, "name": name, "mimeType": FOLDER_MIME}
-    try:
-        api.execute("files.create", lambda: api.files().create(body=body, fields="id"))
-    except HttpError as e:
-        if e.resp.status != 409:  # 409: our own create, retried after a lost answer
-            raise StoreUnavailable(f"cannot create the Drive folder ({describe(e)})") from None
-    return folder_id, True
 
 
 class DriveStore(Store):
@@ -226,21 +77,9 @@ class DriveStore(Store):
         self.folder_id = folder_id
         self.url = f"drive://id:{folder_id}"
         self.chunk_size = chunk_size
-        self.reconcile_s = reconcile_s
+        self.index = FolderIndex(api, folder_id, reconcile_s)
         self._keys: list[str] = []
         self._keys_lock = threading.Lock()
-        self._known: set[str] = set()  # keys seen to lie in this folder
-        self._index: dict[str, str] = {}  # key -> name, fed by the changes feed
-        self._removed: dict[str, float] = {}  # key -> when it was seen removed
-        self._page_token: str | None = None
-        self._reconcile_at = 0.0
-        self._index_lock = threading.RLock()
-        # reads served from memory while the changes feed shows the file unchanged (follow_changes)
-        self._feed_period: float | None = None
-        self._feed_at = float("-inf")
-        self._feed_syncs = 0  # changes.list calls so far; a read that spans one is not kept
-        self._contents: dict[str, bytes] = {}
-        self._absent: set[str] = set()
 
     def __repr__(self) -> str:
         return f"DriveStore({self.folder_id!r})"
@@ -274,8 +113,8 @@ class DriveStore(Store):
             self.api.execute("files.create", lambda: self.api.files().create(body=body, media_body=media, fields="id"))
         except HttpError as e:
             self._create_failed(e, key, tag)
-        self._added(key, name)
-        self._forget_content(key)
+        self.index.added(key, name)
+        self.index.changed(key)
 
     def _create_body(self, key: str, name: str, tag: str) -> dict:
         return {"id": key, "name": name, "parents": [self.folder_id], "mimeType": OCTET,
@@ -293,12 +132,15 @@ class DriveStore(Store):
             raise KeyExists(key) from None
         if error.resp.status == 400:
             raise InvalidKey("key was not handed out by new_keys on this Drive") from None
-        raise self._unavailable("files.create", error)
+        raise refused("files.create", error)
 
     def read(self, key: str) -> bytes:
         check_key(key)
-        if self._feed_period is not None:
-            return self._read_through_feed(key)
+        if self.index.following:
+            return self.index.read(key, lambda: self._fetch(key))
+        return self._fetch(key)
+
+    def _fetch(self, key: str) -> bytes:
         self._check_in_folder(key)
         return self._call("files.get_media", lambda: self.api.files().get_media(fileId=key), key)
 
@@ -307,7 +149,7 @@ class DriveStore(Store):
         self._check_in_folder(key)
         media = MediaInMemoryUpload(bytes(data), mimetype=OCTET)
         self._call("files.update", lambda: self.api.files().update(fileId=key, media_body=media, fields="id"), key)
-        self._forget_content(key)
+        self.index.changed(key)
 
     def delete(self, key: str) -> None:
         check_key(key)
@@ -316,7 +158,7 @@ class DriveStore(Store):
             self._call("files.delete", lambda: self.api.files().delete(fileId=key), key)
         except NotFound:
             pass
-        self._removed_now(key)
+        self.index.removed(key)
 
     def exists(self, key: str) -> bool:
         check_key(key)
@@ -334,12 +176,12 @@ class DriveStore(Store):
 
     def _check_in_folder(self, key: str, fresh: bool = False) -> None:
         """``NotFound`` unless ``key`` is a file in this folder (asked once per key unless ``fresh``)."""
-        if key in self._known and not fresh:
+        if key in self.index.known and not fresh:
             return
         meta = self._call("files.get", lambda: self.api.files().get(fileId=key, fields="parents,trashed"), key)
         if self.folder_id not in meta.get("parents", []) or meta.get("trashed"):
             raise NotFound(f"no file {key} in this queue")
-        self._known.add(key)
+        self.index.known.add(key)
 
     def _call(self, method: str, make_request, key: str | None = None):
         """Execute with retries; 404 becomes ``NotFound``, other failures ``StoreUnavailable``."""
@@ -347,145 +189,25 @@ class DriveStore(Store):
             return self.api.execute(method, make_request)
         except HttpError as e:
             if e.resp.status == 404 and key is not None:
-                self._known.discard(key)
+                self.index.known.discard(key)
                 raise NotFound(f"no file {key} in this queue") from None
-            raise self._unavailable(method, e) from None
+            raise refused(method, e) from None
 
-    @staticmethod
-    def _unavailable(method: str, error: HttpError) -> StoreUnavailable:
-        if error.resp.status == 403 and error_reason(error) == "storageQuotaExceeded":
-            return StoreUnavailable("the Google Drive storage quota is used up; free space in Drive")
-        return StoreUnavailable(f"Google Drive refused {method} ({describe(error)})")
-
-    # -- reads that follow the changes feed ---------------------------------------------
-
-    def follow_changes(self, period: float) -> None:
-        """Serve reads from memory while the changes feed shows the file unchanged.
-
-        The feed is followed at most once per ``period`` seconds (one
-        ``changes.list`` call for the whole folder), so a read may be up to that
-        old; a file is fetched again only after the feed reports it created,
-        rewritten or removed. Meant for observers such as the web app; a worker
-        must see its claims at once and does not call this.
-        """
-        if not period > 0:
-            raise ValueError("period must be positive")
-        with self._index_lock:
-            self._feed_period = period
-
-    def _read_through_feed(self, key: str) -> bytes:
-        with self._index_lock:
-            if time.monotonic() - self._feed_at >= self._feed_period:
-                self._sync_index()
-                self._feed_at = time.monotonic()
-            if key in self._contents:
-                return self._contents[key]
-            if key in self._absent:
-                raise NotFound(f"no file {key} in this queue")
-            syncs = self._feed_syncs
-        try:
-            self._check_in_folder(key)
-            data = self._call("files.get_media", lambda: self.api.files().get_media(fileId=key), key)
-        except NotFound:
-            with self._index_lock:
-                if syncs == self._feed_syncs:
-                    self._absent.add(key)
-            raise
-        with self._index_lock:
-            if syncs == self._feed_syncs:  # else the feed may have reported a change this read missed
-                self._contents[key] = data
-        return data
-
-    def _forget_content(self, key: str) -> None:
-        with self._index_lock:
-            self._contents.pop(key, None)
-            self._absent.discard(key)
-
-    # -- listing ------------------------------------------------------------------------
+    # -- listing, and reads that follow the changes feed ----------------------------------
 
     def list(self, name: str | None = None) -> list[Entry]:
         if name is not None:
             check_name(name)
-        with self._index_lock:
-            self._sync_index()
-            return [Entry(k, n) for k, n in self._index.items() if name is None or n == name]
+        return self.index.entries(name)
 
-    def _sync_index(self) -> None:
-        """Bring the index (and the read cache) up to date with one ``changes.list`` call."""
-        if self._page_token is not None and not self._follow_changes():
-            self._page_token = None  # the stored token is no longer valid: start over
-            self._index.clear()
-            self._contents.clear()
-            self._absent.clear()
-        if self._page_token is None:
-            self._page_token = self._call(
-                "changes.getStartPageToken", lambda: self.api.changes().getStartPageToken()
-            )["startPageToken"]
-            self._reconcile(min(FIRST_RECONCILE_S, self.reconcile_s))
-        elif time.monotonic() >= self._reconcile_at:
-            self._reconcile(self.reconcile_s)
-
-    def _follow_changes(self) -> bool:
-        """Apply the changes since the stored page token; False if Drive no longer knows the token."""
-        token = self._page_token
-        self._feed_syncs += 1
-        while True:
-            try:
-                page = self.api.execute("changes.list", lambda: self.api.changes().list(
-                    pageToken=token, pageSize=1000, spaces="drive", includeRemoved=True, fields=_CHANGE_FIELDS))
-            except HttpError as e:
-                if e.resp.status in (400, 404, 410):
-                    return False
-                raise self._unavailable("changes.list", e) from None
-            for change in page.get("changes", []):
-                file = change.get("file") or {}
-                key = change.get("fileId", "")
-                self._contents.pop(key, None)
-                self._absent.discard(key)
-                if change.get("removed") or file.get("trashed"):
-                    self._removed_now(key)
-                elif self.folder_id in file.get("parents", []):
-                    if _valid_entry(key, file.get("name")):
-                        self._added(key, file["name"])
-                elif key in self._index:  # moved out of this folder
-                    self._removed_now(key)
-            if "newStartPageToken" in page:
-                self._page_token = page["newStartPageToken"]
-                return True
-            token = page["nextPageToken"]
-
-    def _reconcile(self, next_in: float) -> None:
-        """Add what a listing by parent shows and the index lacks (creates made before the feed began)."""
-        query = f"{_quote(self.folder_id)} in parents and trashed = false"
-        page_token = None
-        now = time.monotonic()
-        self._removed = {k: t for k, t in self._removed.items() if now - t < 2 * self.reconcile_s}
-        while True:
-            page = self._call("files.list", lambda: self.api.files().list(
-                q=query, pageSize=1000, pageToken=page_token, fields="nextPageToken,files(id,name)"))
-            for file in page.get("files", []):
-                if file["id"] not in self._removed and _valid_entry(file["id"], file.get("name")):
-                    self._added(file["id"], file["name"])
-            page_token = page.get("nextPageToken")
-            if not page_token:
-                break
-        self._reconcile_at = now + next_in
-
-    def _added(self, key: str, name: str) -> None:
-        self._known.add(key)
-        with self._index_lock:
-            self._index[key] = name
-
-    def _removed_now(self, key: str) -> None:
-        self._known.discard(key)
-        with self._index_lock:
-            self._index.pop(key, None)
-            self._removed[key] = time.monotonic()
-            self._contents.pop(key, None)
+    def follow_changes(self, period: float) -> None:
+        """Serve reads from memory while the changes feed shows the file unchanged
+        (``FolderIndex.follow``): for observers that may lag ``period`` seconds."""
+        self.index.follow(period)
 
     # -- big files ----------------------------------------------------------------------
 
-    def upload(self, key: str, name: str, path: str | os.PathLike, progress: Progress | None = None) -> str | None:
+    def upload(self, key: str, name: str, path: str | os.PathLike, progress: Progress | None = None) -> str:
         """Create ``key`` from a local file with a chunked, resumable upload; returns Drive's MD5."""
         check_key(key)
         check_name(name)
@@ -508,8 +230,8 @@ class DriveStore(Store):
             if progress is not None and done > sent:
                 progress(done - sent)
             sent = max(sent, done)
-        self._added(key, name)
-        self._forget_content(key)
+        self.index.added(key, name)
+        self.index.changed(key)
         return response.get("md5Checksum")
 
     def download(self, key: str, path: str | os.PathLike, progress: Progress | None = None) -> None:
@@ -526,9 +248,9 @@ class DriveStore(Store):
                     status, done = self.api.retrying("files.get_media", downloader.next_chunk)
                 except HttpError as e:
                     if e.resp.status == 404:
-                        self._known.discard(key)
+                        self.index.known.discard(key)
                         raise NotFound(f"no file {key} in this queue") from None
-                    raise self._unavailable("files.get_media", e) from None
+                    raise refused("files.get_media", e) from None
                 if progress is not None and status.resumable_progress > received:
                     progress(status.resumable_progress - received)
                 received = status.resumable_progress
@@ -546,5 +268,3 @@ class _ChunkedFileUpload(MediaFileUpload):
         return False
 
 
-def _valid_entry(key: str, name: str | None) -> bool:
-    return bool(name) and KEY_PATTERN.fullmatch(key) is not None and NAME_PATTERN.fullmatch(name) is not None

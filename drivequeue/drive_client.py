@@ -17,7 +17,6 @@ import logging
 import random
 import ssl
 import threading
-import time
 from collections import Counter
 from typing import Callable, TypeVar
 from urllib.parse import urlsplit
@@ -59,6 +58,18 @@ def is_retryable(error: HttpError) -> bool:
     return status in RETRY_STATUSES or (status == 403 and error_reason(error) in RATE_LIMIT_REASONS)
 
 
+def refused(method: str, error: HttpError) -> StoreUnavailable:
+    """What Drive's refusal of ``method`` means for a caller of the store."""
+    if error.resp.status == 403 and error_reason(error) == "storageQuotaExceeded":
+        return StoreUnavailable("the Google Drive storage quota is used up; free space in Drive")
+    return StoreUnavailable(f"Google Drive refused {method} ({describe(error)})")
+
+
+def quoted(text: str) -> str:
+    """``text`` as a string literal of Drive's query language."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
 def describe(error: BaseException) -> str:
     """A short description of a failure, safe to show (no URLs, headers or tokens)."""
     if isinstance(error, HttpError):
@@ -95,12 +106,13 @@ class DriveAPI:
     None means Google's servers.
     """
 
-    def __init__(self, credentials, endpoint: str | None = None, backoff: Backoff | None = None,
-                 timeout: float = HTTP_TIMEOUT_S):
+    def __init__(self, credentials, endpoint: str | None = None, *, retry_first: float = 0.5,
+                 retry_budget: float = 60.0, timeout: float = HTTP_TIMEOUT_S):
         self.credentials = credentials
         self.timeout = timeout
         self.endpoint = endpoint.rstrip("/") if endpoint else None
-        self.backoff = backoff or Backoff()
+        self.retry_first = retry_first
+        self.retry_budget = retry_budget
         self.calls: Counter[str] = Counter()
         self._rng = random.Random()
         self._local = threading.local()
@@ -138,9 +150,8 @@ class DriveAPI:
         Non-retryable ``HttpError``s are raised as they are, for the caller to
         map (404, 409...). ``method`` names the call in the counter and in errors.
         """
-        deadline = time.monotonic() + self.backoff.budget
-        number = 0
-        while True:
+
+        def once() -> T:
             with self._count_lock:
                 self.calls[method] += 1
             try:
@@ -161,15 +172,19 @@ class DriveAPI:
                 if e.errno not in NETWORK_ERRNOS:
                     raise
                 failure = describe(e)
-            delay = self.backoff.delay(number, self._rng)
-            if time.monotonic() + delay > deadline:
-                raise StoreUnavailable(
-                    f"Google Drive kept failing on {method} ({failure}) for "
-                    f"{self.backoff.budget:g}s; try again later"
-                ) from None
-            logger.info("Drive %s failed (%s); retrying in %.2fs", method, failure, delay)
-            time.sleep(delay)
-            number += 1
+            raise _Retryable(failure) from None
+
+        backoff = Backoff(first=self.retry_first, budget=self.retry_budget, what=f"Drive {method} failed",
+                          logger=logger, level=logging.INFO, rng=self._rng)
+        try:
+            return backoff.call(once, on=_Retryable)
+        except _Retryable as exc:
+            raise StoreUnavailable(f"Google Drive kept failing on {method} ({exc}) for "
+                                   f"{self.retry_budget:g}s; try again later") from None
+
+
+class _Retryable(Exception):
+    """A failure Google asks clients to retry (its text: what failed, safe to show)."""
 
 
 def _refresh_reason(error: RefreshError) -> str:

@@ -1,4 +1,5 @@
-"""Exceptions of the queue and its stores: each names one thing that went wrong."""
+"""Exceptions of the queue and its stores: each names one thing that went wrong; ``shown``
+quotes a value in their messages."""
 
 
 class DriveQueueError(Exception):
@@ -71,3 +72,14 @@ class LeaseLost(DriveQueueError):
 
 class FileTooBig(DriveQueueError, ValueError):
     """A file is bigger than this store takes; the message says the limit and where big files belong."""
+
+
+def shown(value: object) -> str:
+    """``value`` quoted in a message about a file or a request: short, whatever it holds."""
+    if isinstance(value, str):
+        return repr(value[:40] + ("..." if len(value) > 40 else ""))
+    if isinstance(value, (bool, type(None))) or (isinstance(value, (int, float)) and abs(value) < 1e15):
+        return repr(value)
+    if isinstance(value, (int, float)):
+        return "a very large number"
+    return f"a JSON {'object' if isinstance(value, dict) else 'array' if isinstance(value, list) else 'value'}"

@@ -7,14 +7,17 @@ record created that names it::
 
     {"v": 1, "type": "file", "name": "corpora/grimm.txt", "blob": KEY, "size": 1234, "md5": HEX, "time": T}
 
-so a reader that finds a record finds a complete file. Pushing a name again
+so a reader that finds a record finds a complete file. Every store reports the MD5 of
+what it stored (Drive and Redis their own, a local folder of what it wrote), and a
+push fails, keeping nothing, when that differs from the local file's or when the
+local file changed (size or time of change) while it was being sent. Pushing a name again
 adds a newer record (the newest ``time`` wins; ties by key) and then removes
 the older versions. A pull downloads to a temporary file next to the target,
 checks the MD5 and only then renames it into place.
 
 A job's handler may keep files of its own in the queue: scratch files that a
 later attempt resumes from (``scratch_name``: ``jobs/<job key>/scratch/<name>``),
-which ``Queue.gc`` removes once the job has ended, and result files
+removed as the job ends (by whoever ends it; ``Queue.gc`` removes any left), and result files
 (``result_name``: ``jobs/<job key>/results/<name>``), removed with the job.
 ``gc`` also removes blobs that no record names (a push that died between its
 upload and its record) once they are older than the retention.
@@ -32,7 +35,7 @@ from pathlib import Path
 from typing import Callable
 
 from .errors import ChecksumMismatch, CorruptRecord, InvalidKey, NotFound
-from .store import Store
+from .store import Store, file_chunks
 
 FILE_VERSION = 1
 RECORD = "file"
@@ -83,9 +86,10 @@ def job_of(name: str) -> tuple[str, bool] | None:
 
 
 def md5_of(path: str | os.PathLike) -> str:
+    """The MD5 of the file ``path`` as it was when opened (of no more bytes, if it grows meanwhile)."""
     digest = hashlib.md5()
     with open(path, "rb") as f:
-        while chunk := f.read(_HASH_CHUNK):
+        for chunk in file_chunks(f, os.fstat(f.fileno()).st_size, _HASH_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
 
@@ -149,13 +153,18 @@ def push(store: Store, path: str | os.PathLike, name: str | None = None,
     name = check_file_name(path.name if name is None else name)
     if not path.is_file():
         raise NotFound(f"no local file {path}")
-    local_md5, size = md5_of(path), path.stat().st_size
+    before = path.stat()
+    local_md5 = md5_of(path)
     blob, key = store.new_keys(BLOB)[0], store.new_keys(RECORD)[0]
     stored_md5 = store.upload(blob, BLOB, path, progress)
-    if stored_md5 is not None and stored_md5 != local_md5:
+    after = path.stat()
+    if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
+        store.delete(blob)
+        raise ChecksumMismatch(f"{path} changed while it was being pushed; push it again once it is complete")
+    if stored_md5 != local_md5:
         store.delete(blob)
         raise ChecksumMismatch(f"{path} changed or was damaged on the way (MD5 {stored_md5} != {local_md5}); push it again")
-    pushed = StoredFile(key, name, blob, size, local_md5, time.time())
+    pushed = StoredFile(key, name, blob, before.st_size, local_md5, time.time())
     record = {"v": FILE_VERSION, "type": RECORD, **{k: v for k, v in asdict(pushed).items() if k != "key"}}
     store.create(key, RECORD, json.dumps(record).encode())
     for old in _records.versions(store):
@@ -174,6 +183,13 @@ def remove(store: Store, name: str) -> int:
         store.delete(stored.key)
         store.delete(stored.blob)
     return len(versions)
+
+
+def remove_scratch(store: Store, job_key: str) -> int:
+    """Remove every scratch file of job ``job_key`` (it has ended); how many versions there were."""
+    prefix = f"jobs/{job_key}/scratch/"
+    names = sorted({f.name for f in _records.versions(store) if f.name.startswith(prefix)})
+    return sum(remove(store, name) for name in names)
 
 
 def remove_orphan_blobs(store: Store, before: float) -> int:

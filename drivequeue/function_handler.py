@@ -15,6 +15,7 @@ from, and attaches result files. How it ends decides the claim's ending:
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import shutil
@@ -43,15 +44,15 @@ class Stopped(Exception):
 class Job:
     """One claimed job, as a plain-function handler sees it."""
 
-    def __init__(self, claim: Claim, env):
+    def __init__(self, claim: Claim, context):
         self.claim = claim
         self.key = claim.job_key
         self.attempt = claim.attempt
-        self.store = env.store
-        self.device = env.device
-        self.workdir = Path(env.cache_dir) / "jobs" / claim.job_key
-        self._stop = env.stop
-        self._timing = env.timing
+        self.store = context.store
+        self.device = context.device
+        self.workdir = Path(context.cache_dir) / "jobs" / claim.job_key
+        self._stop = context.stop
+        self._timing = context.timing
         self._cancelled = False
         self._last_progress = float("-inf")
         self._held_since: float | None = None  # a line a coalescing store may still hold
@@ -73,6 +74,11 @@ class Job:
             except StoreUnavailable:
                 pass
         return self._cancelled
+
+    @property
+    def cancel_options(self) -> dict[str, Any]:
+        """What the cancel asked for (see the kind's ``cancel_fields``); ``{}`` if not cancelled."""
+        return self.retrying(lambda: self.claim.cancel_options) if self.cancelled else {}
 
     def should_stop(self) -> bool:
         """Whether to stop now: a warm stop was requested, or the job was cancelled."""
@@ -140,26 +146,15 @@ class Job:
 
     def retrying(self, action: Callable[[], Any]) -> Any:
         """Run ``action``, waiting out store outages; re-raises once a stop is requested."""
-        backoff = Backoff(cap=self._timing.backoff_max)
-        while True:
-            try:
-                return action()
-            except StoreUnavailable as exc:
-                if self._stop.requested:
-                    raise
-                delay = backoff.next_delay()
-                log.warning("queue store unavailable (%s); retrying in %.1f s", exc, delay)
-                self._stop.sleep(delay)
+        return Backoff(cap=self._timing.backoff_max, stop=self._stop).call(action)
 
 
 class FunctionRunner:
     """Runs ``handler`` for up to ``concurrency`` claims at once, each in its own thread."""
 
-    stepped = False
-
-    def __init__(self, handler: Callable[[dict, Job], Any], env, concurrency: int = 1):
+    def __init__(self, handler: Callable[[dict, Job], Any], context, concurrency: int = 1):
         self.handler = handler
-        self.env = env
+        self.context = context
         self.concurrency = getattr(handler, "concurrency", concurrency)
         self._threads: list[threading.Thread] = []
 
@@ -177,9 +172,6 @@ class FunctionRunner:
         self._threads.append(thread)
         thread.start()
 
-    def step(self) -> None:
-        """Nothing to do: the threads run on their own."""
-
     def drain(self, deadline: float) -> None:
         """Wait (until ``deadline``) for running jobs to see the stop and end their claims."""
         for thread in list(self._threads):
@@ -188,7 +180,7 @@ class FunctionRunner:
                 log.warning("%s did not stop in time; closing the session gives its job back", thread.name)
 
     def _run(self, claim: Claim) -> None:
-        job = Job(claim, self.env)
+        job = Job(claim, self.context)
         kind = claim.kind
         resumed = f", resuming after {claim.line_count} lines" if claim.line_count else ""
         log.info("%s job %s started (attempt %d)%s", kind, claim.job_key, claim.attempt, resumed)
@@ -198,27 +190,34 @@ class FunctionRunner:
         except Stopped as exc:
             detail = f" {exc}" if str(exc) else ""
             if job.cancelled:
-                self._end(job, claim.complete, f"cancelled{detail}")
+                self._end(job, claim.complete, f"cancelled{detail}", final=True)
             else:
                 self._end(job, claim.release, f"given back{detail}")
         except LeaseLost as exc:
             log.warning("%s job %s dropped: %s", kind, claim.job_key, exc)
         except JobFailed as exc:
-            self._end(job, lambda: claim.fail(str(exc)), f"failed: {exc}")
+            self._end(job, functools.partial(claim.fail, str(exc)), f"failed: {exc}", final=True)
         except ChecksumMismatch as exc:
-            self._end(job, lambda: claim.crash(str(exc)), f"crashed: {exc}")
+            self._crash(job, str(exc))
         except StoreUnavailable as exc:  # a stop came while the queue was unavailable: no attempt lost
             self._end(job, claim.release, f"given back: {exc}")
         except Exception as exc:  # a bug or a broken device: this attempt crashed
-            reason = f"{type(exc).__name__}: {exc}"
-            self._end(job, lambda: claim.crash(reason), f"crashed: {reason}")
+            self._crash(job, f"{type(exc).__name__}: {exc}")
         else:
-            self._end(job, lambda: claim.complete(result), "done")
-            shutil.rmtree(job.workdir, ignore_errors=True)
+            # a handler may return what it kept as it stopped (a train job asked to keep its model)
+            what = "cancelled, keeping its result" if job.cancelled else "done"
+            self._end(job, functools.partial(claim.complete, result), what, final=True)
 
-    def _end(self, job: Job, finish: Callable[[], None], what: str) -> None:
+    def _crash(self, job: Job, reason: str) -> None:
+        """This attempt broke: the job is tried again, unless this was its last attempt."""
+        last = job.attempt >= self.context.timing.max_attempts
+        what = f"crashed: {reason}" + ("; no attempt is left" if last else "")
+        self._end(job, functools.partial(job.claim.crash, reason), what, final=last)
+
+    def _end(self, job: Job, finish: Callable[[], None], what: str, final: bool = False) -> None:
         """End the claim with ``finish``, waiting out an outage (a failed final write leaves the
-        claim open); if a stop comes first, closing the session tries it once more."""
+        claim open); if a stop comes first, closing the session tries it once more. A ``final``
+        ending ends the job: its scratch files go, in the queue and here."""
         try:
             job.retrying(finish)
         except (LeaseLost, JobStateError) as exc:
@@ -229,3 +228,9 @@ class FunctionRunner:
                         job.claim.kind, job.key)
             return
         log.info("%s job %s %s", job.claim.kind, job.key, what)
+        if final:
+            shutil.rmtree(job.workdir, ignore_errors=True)
+            try:
+                files.remove_scratch(self.context.store, job.key)
+            except StoreUnavailable as exc:  # gc removes them once the store answers
+                log.warning("%s job %s: its scratch files stay until gc: %s", job.claim.kind, job.key, exc)

@@ -18,9 +18,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import InvalidKey, InvalidPayload
+from .errors import InvalidKey, InvalidPayload, shown
 from .files import check_file_name
-from .records import parse_job_id, shown
+from .job_ids import parse_job_id
+from .status import JobStatus
 
 #: control characters (Unicode category Cc) other than newline and tab
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -52,8 +53,10 @@ class JobKind:
     ``lines_kept``: ``(cancel options, lines before the segment, lines written) -> lines
     the job keeps`` once its newest segment is cancelled (None: every written line).
     ``older``: the fields of older payload versions that are still read.
-    ``view``: ``status -> status``, the kind's own view of its records (e.g. its
-    output ``marks`` and ``meta`` under names of its own); None: shown as they are.
+    ``status_class``: the ``JobStatus`` subclass that ``Queue.status`` answers for jobs of
+    this kind, e.g. one that reads the kind's output ``marks`` and ``meta`` its own way.
+    ``check``: a rule across the fields of a checked payload (``InvalidPayload`` if it is
+    broken), for what one field's checker cannot see alone.
     """
 
     name: str
@@ -66,7 +69,8 @@ class JobKind:
     cancel_fields: Mapping[str, Field] = field(default_factory=dict)
     lines_kept: Callable[[Mapping[str, Any], int, int], int] | None = None
     older: Mapping[int, Mapping[str, Field]] = field(default_factory=dict)
-    view: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    status_class: type[JobStatus] = JobStatus
+    check: Callable[[Mapping[str, Any]], None] | None = None
 
     def __post_init__(self) -> None:
         if not KIND_NAME.fullmatch(self.name):
@@ -85,7 +89,10 @@ class JobKind:
             version == self.version or version in self.older)
 
     def validate(self, payload: object) -> dict[str, Any]:
-        return _check_fields(self, lambda v: self.fields if v == self.version else self.older[v], payload)
+        clean = _check_fields(self, lambda v: self.fields if v == self.version else self.older[v], payload)
+        if self.check is not None:
+            self.check(clean)
+        return clean
 
     def validate_continue(self, payload: object) -> dict[str, Any]:
         continue_fields = self.continue_fields
@@ -139,9 +146,9 @@ def _check_fields(kind: JobKind, fields_of: Callable[[int], Mapping[str, Field]]
     if not kind.serves(version):
         raise InvalidPayload(f"unknown {kind.name} payload version {shown(version)} (this program knows {kind.version})")
     fields = fields_of(version)
-    unknown = sorted(str(name) for name in payload if name != "v" and name not in fields)
-    if unknown:
-        raise InvalidPayload(f"unknown field {shown(unknown[0])} in a {kind.name} {what}")
+    unknown = min((str(name) for name in payload if name != "v" and name not in fields), default=None)
+    if unknown is not None:
+        raise InvalidPayload(f"unknown field {shown(unknown)} in a {kind.name} {what}")
     clean: dict[str, Any] = {"v": version}
     for name, spec in fields.items():
         value = payload.get(name)
@@ -181,6 +188,13 @@ def number(lo: float, hi: float, *, above_lo: bool = False) -> Callable[[str, An
         return value
 
     return check
+
+
+def flag(name: str, value: Any) -> bool:
+    """true or false."""
+    if not isinstance(value, bool):
+        raise InvalidPayload(f"{name} must be true or false")
+    return value
 
 
 def matching(pattern: re.Pattern[str], what: str) -> Callable[[str, Any], str]:

@@ -13,15 +13,17 @@ folder), so nothing outside the folder can be reached.
 from __future__ import annotations
 
 import errno
+import hashlib
 import logging
 import os
 import secrets
 import stat
 import time
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from .errors import InvalidKey, KeyExists, NotFound, StoreUnavailable
-from .store import Entry, Store, check_key, check_name
+from .store import Entry, Store, check_key, check_name, file_chunks
 from .timing import Timing
 
 try:
@@ -32,6 +34,8 @@ except ImportError:  # not Linux: waiting falls back to sleeping
 log = logging.getLogger(__name__)
 
 TMP_DIR = ".tmp"
+#: pushed files are copied in pieces of this size
+COPY_CHUNK = 4 * 1024 * 1024
 #: temporary files older than this were left by a process that died mid-write
 STALE_TMP_SECONDS = 3600.0
 
@@ -74,19 +78,19 @@ class LocalStore(Store):
         return [f"{name}-{secrets.token_urlsafe(16)}" for _ in range(n)]
 
     def create(self, key: str, name: str, data: bytes) -> None:
-        path = self._path(key)
-        if _name_of(key) != check_name(name):
-            raise InvalidKey(f"key was not reserved for a {name!r} file")
-        tmp = self._write_temporary(data)
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            raise KeyExists(key) from None
-        except OSError as exc:
-            raise StoreUnavailable(f"cannot create {key}: {exc.strerror}") from None
-        finally:
-            _unlink_quietly(tmp)
-        self._sync_folder()
+        path = self._new_path(key, name)
+        self._link(self._write_temporary([_bytes(data)]), path, key)
+
+    def upload(self, key: str, name: str, path: str | os.PathLike[str],
+               progress: Callable[[int], None] | None = None) -> str:
+        """Create ``key`` from the local file ``path``, copied in chunks; the MD5 of what was written."""
+        target = self._new_path(key, name)
+        digest = hashlib.md5()
+        with open(path, "rb") as source:
+            chunks = file_chunks(source, os.fstat(source.fileno()).st_size, COPY_CHUNK)
+            tmp = self._write_temporary(_hashed(chunks, digest, progress))
+        self._link(tmp, target, key)
+        return digest.hexdigest()
 
     def read(self, key: str) -> bytes:
         path = self._path(key)
@@ -117,7 +121,7 @@ class LocalStore(Store):
         path = self._path(key)
         if not path.exists():
             raise NotFound(f"no file {key}")
-        tmp = self._write_temporary(data)
+        tmp = self._write_temporary([_bytes(data)])
         try:
             os.replace(tmp, path)
         except OSError as exc:
@@ -202,26 +206,47 @@ class LocalStore(Store):
     def _path(self, key: str) -> Path:
         return self.root / check_key(key)
 
-    def _write_temporary(self, data: bytes) -> str:
-        """Write ``data`` to a new fsynced file in ``.tmp/`` and return its path."""
-        if not isinstance(data, (bytes, bytearray, memoryview)):
-            raise TypeError("store data must be bytes")
+    def _new_path(self, key: str, name: str) -> Path:
+        """The path of the new file ``key`` called ``name`` (``InvalidKey`` unless reserved for it)."""
+        path = self._path(key)
+        if _name_of(key) != check_name(name):
+            raise InvalidKey(f"key was not reserved for a {name!r} file")
+        return path
+
+    def _link(self, tmp: str, path: Path, key: str) -> None:
+        """Make the written temporary file ``tmp`` the new file ``key`` (``KeyExists`` if it exists)."""
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            raise KeyExists(key) from None
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot create {key}: {exc.strerror}") from None
+        finally:
+            _unlink_quietly(tmp)
+        self._sync_folder()
+
+    def _write_temporary(self, chunks: Iterable[bytes]) -> str:
+        """Write ``chunks`` to a new fsynced file in ``.tmp/`` and return its path."""
         tmp = os.path.join(self._tmp, secrets.token_hex(12))
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         except OSError as exc:
             raise StoreUnavailable(f"cannot write to {self.root}: {exc.strerror}") from None
         try:
-            view = memoryview(data)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
+            for chunk in chunks:
+                view = memoryview(chunk)
+                while view:
+                    written = os.write(fd, view)
+                    view = view[written:]
             os.fsync(fd)
         except OSError as exc:
-            os.close(fd)
             _unlink_quietly(tmp)
             raise StoreUnavailable(f"cannot write to {self.root}: {exc.strerror}") from None
-        os.close(fd)
+        except BaseException:
+            _unlink_quietly(tmp)
+            raise
+        finally:
+            os.close(fd)
         return tmp
 
     def _sync_folder(self) -> None:
@@ -256,6 +281,21 @@ class LocalStore(Store):
             )
             self._inotify = watcher
         return self._inotify
+
+
+def _bytes(data) -> bytes:
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError("store data must be bytes")
+    return data
+
+
+def _hashed(chunks: Iterable[bytes], digest, progress: Callable[[int], None] | None) -> Iterator[bytes]:
+    """``chunks`` as they are, each added to ``digest`` and reported to ``progress``."""
+    for chunk in chunks:
+        digest.update(chunk)
+        yield chunk
+        if progress is not None:
+            progress(len(chunk))
 
 
 def _unlink_quietly(path: str) -> None:

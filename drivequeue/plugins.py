@@ -1,7 +1,7 @@
 """Plugins: the modules that declare job kinds and, for workers, their handlers (docs/plugins.md).
 
 A plugin module defines ``KINDS`` (a list of ``JobKind``) and, to be served,
-``handlers(worker)`` returning ``{kind name: handler}``. Plugins are found in
+``handlers(context)`` returning ``{kind name: handler}`` (``handlers_of``). Plugins are found in
 three places, in this order: the ``drivequeue.plugins`` entry points of the
 installed packages, ``DRIVEQUEUE_PLUGINS`` (comma-separated module names, read
 here and nowhere else) and ``--plugin MODULE`` on the command line.
@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import functools
 import importlib
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import metadata
-from types import ModuleType
+from typing import Any
 
+from .env import Env
 from .errors import ConfigError
 from .kinds import JobKind, by_name
 
@@ -30,16 +30,29 @@ class PluginError(ConfigError):
 
 @dataclass(frozen=True)
 class Plugin:
-    name: str  # the module name
-    module: ModuleType
+    """A plugin: ``module`` defines ``KINDS`` and, to be served, ``handlers(context)``. It is
+    an imported module, or any object that defines them (``Plugin.of``)."""
+
+    name: str
+    module: Any
     kinds: tuple[JobKind, ...]
+
+    @classmethod
+    def of(cls, name: str, module: Any) -> Plugin:
+        """``module`` as a plugin named ``name``; ``PluginError`` unless it defines what docs/plugins.md asks for."""
+        kinds = getattr(module, "KINDS", None)
+        if not isinstance(kinds, (list, tuple)) or not all(isinstance(kind, JobKind) for kind in kinds):
+            raise PluginError(f"plugin {name!r} must define KINDS, a list of drivequeue.kinds.JobKind")
+        handlers = getattr(module, "handlers", None)
+        if handlers is not None and not callable(handlers):
+            raise PluginError(f"plugin {name!r}: handlers must be a function of the worker")
+        return cls(name=name, module=module, kinds=tuple(kinds))
 
 
 def module_names(extra: Iterable[str] = (), environ: Mapping[str, str] | None = None) -> list[str]:
     """Plugin modules to load: entry points, then ``DRIVEQUEUE_PLUGINS``, then ``extra``; each once."""
-    environ = os.environ if environ is None else environ
     names = [entry.value for entry in metadata.entry_points(group=ENTRY_POINT_GROUP)]
-    names += [name.strip() for name in environ.get(ENV_VAR, "").split(",") if name.strip()]
+    names += [name.strip() for name in Env(environ).text(ENV_VAR, "").split(",") if name.strip()]
     names += list(extra)
     return list(dict.fromkeys(names))
 
@@ -67,15 +80,24 @@ def default_kinds() -> dict[str, JobKind]:
     return dict(_default_kinds())
 
 
+def handlers_of(plugins: Iterable[Plugin], context: Any, kinds: Mapping[str, JobKind]) -> dict[str, Any]:
+    """``{kind name: handler}`` from every plugin's ``handlers(context)``, in order (a later plugin's
+    handler for a kind replaces an earlier one's); ``PluginError`` for a kind not in ``kinds``."""
+    found: dict[str, Any] = {}
+    for plugin in plugins:
+        make = getattr(plugin.module, "handlers", None)
+        if make is None:
+            continue
+        for kind, handler in make(context).items():
+            if kind not in kinds:
+                raise PluginError(f"plugin {plugin.name!r} has a handler for {kind!r}, a kind no plugin declares")
+            found[kind] = handler
+    return found
+
+
 def _import(name: str) -> Plugin:
     try:
         module = importlib.import_module(name)
     except ImportError as exc:
         raise PluginError(f"plugin {name!r} cannot be imported: {exc}") from None
-    kinds = getattr(module, "KINDS", None)
-    if not isinstance(kinds, (list, tuple)) or not all(isinstance(kind, JobKind) for kind in kinds):
-        raise PluginError(f"plugin {name!r} must define KINDS, a list of drivequeue.kinds.JobKind")
-    handlers = getattr(module, "handlers", None)
-    if handlers is not None and not callable(handlers):
-        raise PluginError(f"plugin {name!r}: handlers must be a function of the worker")
-    return Plugin(name=name, module=module, kinds=tuple(kinds))
+    return Plugin.of(name, module)

@@ -1,5 +1,6 @@
-"""``Queue``: the producer side of the protocol (submit, status, continue, cancel),
-the registry of workers, and ``gc``. Workers get a ``WorkerSession`` from ``Queue.worker``.
+"""``Queue``: the producer side of the protocol (submit, status, continue, cancel), the
+registry of workers, and the entry points of ``gc`` (``drivequeue.retention``) and of workers
+(``Queue.worker`` gives a ``WorkerSession``).
 """
 
 from __future__ import annotations
@@ -9,24 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from . import files
-from .errors import ConfigError, CorruptRecord, InvalidPayload, JobFailed, JobStateError, KeyExists, NotFound
+from .errors import ConfigError, InvalidPayload, JobFailed, JobStateError, KeyExists, NotFound
 from .kinds import JobKind, get_kind
 from .leases import LeaseWatch
-from .records import (
-    CancelRecord,
-    ClaimRecord,
-    JobRecord,
-    OutputRecord,
-    SegmentRecord,
-    WorkerRecord,
-    decode,
-    hash_secret,
-    make_job_id,
-    new_secret,
-    parse_job_id,
-    secret_matches,
-)
-from .state import JobReader, JobState, JobView
+from .job_ids import hash_secret, make_job_id, new_secret, parse_job_id, secret_matches
+from .records import CancelRecord, JobRecord, SegmentRecord
+from .retention import GarbageCollector
+from .state import JobReader, JobView
+from .status import JobState, JobStatus, WorkerInfo
 from .store import KEY_PATTERN, Store
 from .timing import Timing
 
@@ -86,14 +77,14 @@ class Queue:
             self._verified(key, secret)  # the same id again: the job already exists
         return make_job_id(key, secret)
 
-    def status(self, job_id: str, after: int = 0) -> dict[str, Any]:
-        """The job as the web API serves it, with the lines after the first ``after``."""
+    def status(self, job_id: str, after: int = 0) -> JobStatus:
+        """The job now, with the lines after the first ``after`` (its ``to_dict()`` is what the
+        web API serves)."""
         if isinstance(after, bool) or not isinstance(after, int) or after < 0:
             raise InvalidPayload("after must be a whole number, 0 or more", field="after")
-        view = self._view(job_id)
-        return self._describe(job_id, view, after)
+        return self._status_of(job_id, self._view(job_id), after)
 
-    def continue_job(self, job_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+    def continue_job(self, job_id: str, payload: dict[str, Any]) -> JobStatus:
         """Ask for more of a finished job (a new segment); it is queued again."""
         view = self._view(job_id)
         if view.job is None or view.kind is None or view.needs_failing:
@@ -116,7 +107,7 @@ class Queue:
             raise JobStateError("the job was continued by another request just now") from None
         return self.status(job_id)
 
-    def cancel(self, job_id: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
+    def cancel(self, job_id: str, options: dict[str, Any] | None = None) -> JobStatus:
         """Cancel a queued or running job (a running one stops within ``check`` seconds).
 
         ``options``: what the job's kind lets a cancel say (e.g. how many lines the reader
@@ -136,6 +127,7 @@ class Queue:
                 self.store.create(view.newest_cancel_key, "cancel", record.to_bytes())
             except KeyExists:
                 pass  # cancelled twice: the first cancel's options stand
+            files.remove_scratch(self.store, view.key)  # the job has ended (its worker removes any it adds)
         return self.status(job_id)
 
     @staticmethod
@@ -143,16 +135,16 @@ class Queue:
         written = len(view.lines)
         return view.kind.kept_after_cancel(options, view.segment_start, written) < written
 
-    def wait(self, job_id: str, timeout: float | None = None) -> dict[str, Any]:
+    def wait(self, job_id: str, timeout: float | None = None) -> JobStatus:
         """The job's status once it has finished; ``TimeoutError`` after ``timeout`` seconds."""
         deadline = None if timeout is None else time.monotonic() + timeout
         self.store.wait(0)  # start watching before the first read
         while True:
             status = self.status(job_id)
-            if JobState(status["status"]).finished and not status["stopping"]:
+            if status.settled:
                 return status
             if deadline is not None and time.monotonic() >= deadline:
-                raise TimeoutError(f"the job is still {status['status']} after {timeout:g} s")
+                raise TimeoutError(f"the job is still {status.state.value} after {timeout:g} s")
             self.store.wait(self.timing.poll if deadline is None
                             else max(0.0, min(self.timing.poll, deadline - time.monotonic())))
 
@@ -160,9 +152,9 @@ class Queue:
         """Wait for the job to finish and return its JSON result; ``JobFailed`` if it failed or
         was cancelled, ``TimeoutError`` after ``timeout`` seconds."""
         status = self.wait(job_id, timeout)
-        if status["status"] != JobState.DONE.value:
-            raise JobFailed(f"the job {status['status']}" + (f": {status['error']}" if status["error"] else ""))
-        return status["result"]
+        if status.state is not JobState.DONE:
+            raise JobFailed(f"the job {status.state.value}" + (f": {status.error}" if status.error else ""))
+        return status.result
 
     def fetch_files(self, job_id: str, folder: str | Path) -> list[Path]:
         """Download the files the job attached to its result into ``folder``; their paths."""
@@ -170,7 +162,7 @@ class Queue:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         key, _ = parse_job_id(job_id)
-        return [files.pull(self.store, files.result_name(key, name), folder / name)[1] for name in status["files"]]
+        return [files.pull(self.store, files.result_name(key, name), folder / name)[1] for name in status.files]
 
     # -- observers -----------------------------------------------------------------------
 
@@ -215,6 +207,7 @@ class Queue:
                 "started": record.started,
                 "state": record.state,
                 "claims": len(record.claims),
+                "report": record.report,
                 "online": self.leases.online(entry.key, now),
             })
         self.leases.forget(keys)
@@ -222,71 +215,24 @@ class Queue:
         return entries + bad if unreadable else entries
 
     def gc(self, now: float | None = None) -> dict[str, int]:
-        """Apply the retention rule and fail jobs that waited too long; returns counts.
-
-        Finished jobs whose last activity is older than ``retention`` are
-        removed with all their files; queued jobs that waited longer than
-        ``max_queue_wait`` are failed; heartbeat files not renewed (or, if
-        unreadable, not written) for ``retention`` are removed; so are job files that cannot be read, once
-        written longer ago than that, and files left behind by a removed job; so are the
-        scratch files of jobs that ended, the result files of jobs that are gone, and blobs
-        older than ``retention`` that no pushed file names.
-
-        Several processes may run it at once: every removal tolerates a file
-        that is already gone, and a waiting job is failed by winning its next
-        claim, which only one of them can.
-        """
-        now = time.time() if now is None else now
-        report = {"removed_jobs": 0, "failed_waiting": 0, "removed_workers": 0, "removed_files": 0,
-                  "removed_scratch": 0, "removed_blobs": 0}
-        views = self.reader.scan()
-        referenced: set[str] = set()
-        for view in views:
-            if view.job is None:  # unreadable: it shows as failed until its file is old
-                expired = self._written_before(view.key, now - self.timing.retention)
-            else:
-                expired = view.state.finished and now - view.last_activity > self.timing.retention
-            if expired:
-                self._remove_job(view)
-                report["removed_jobs"] += 1
-            else:
-                referenced.update(_files_of(view))
-                if view.state is JobState.QUEUED and now - view.queued_since > self.timing.max_queue_wait:
-                    hours = self.timing.max_queue_wait / 3600
-                    reason = f"no worker took the job within {hours:g} hours"
-                    if view.waiting_for:
-                        reason += f" (none serves {view.waiting_for})"
-                    if self._fail_by_claim(view, reason, now):
-                        report["failed_waiting"] += 1
-        for entry in self.store.list("worker"):
-            try:
-                record = WorkerRecord.parse(decode(self.store.read(entry.key)))
-                stale = now - record.time > self.timing.retention
-            except NotFound:
-                continue
-            except CorruptRecord:  # ignored by every reader; listed by `drivequeue workers` until it is old
-                stale = self._written_before(entry.key, now - self.timing.retention)
-            if stale:
-                self.store.delete(entry.key)
-                report["removed_workers"] += 1
-        report["removed_files"] = self._remove_leftovers(referenced, now)
-        report["removed_scratch"] = self._remove_job_files({view.key: view for view in views})
-        report["removed_blobs"] = files.remove_orphan_blobs(self.store, now - self.timing.retention)
-        return report
+        """Apply the retention rule and fail jobs that waited too long (``drivequeue.retention``);
+        what was removed or failed, by count."""
+        return GarbageCollector(self.store, self.reader, self.timing).collect(now)
 
     # -- workers -----------------------------------------------------------------------------
 
     def worker(self, host: str, device: str, offers: list[str] = (), version: str = "",
-               kinds: set[str] | None = None, background: bool = True):
+               kinds: set[str] | None = None, background: bool = True, probe=None):
         """A ``WorkerSession`` (a context manager) that registers and heartbeats a worker.
 
         ``background``: beat from a daemon thread every ``timing.heartbeat``
         seconds (default); otherwise the caller must call ``session.heartbeat()``.
+        ``probe``: tells each heartbeat the device's name and memory (``worker_report``).
         """
         from .worker import WorkerSession
 
         return WorkerSession(self, host=host, device=device, offers=offers, version=version,
-                             kinds=kinds, background=background)
+                             kinds=kinds, background=background, probe=probe)
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -316,46 +262,46 @@ class Queue:
                     if other.state is JobState.QUEUED and other.sort_key < view.sort_key)
         return ahead + 1
 
-    def _worker_info(self, view: JobView) -> dict[str, Any] | None:
+    def _worker_info(self, view: JobView) -> WorkerInfo | None:
         if view.holder is None:
             return None
         record = self.leases.look(view.holder)
         if record is None:
             return None
-        # ``last_seen``: the heartbeat's own wall-clock time; a new observer trusts a lease for
-        # one lease period, so this is what says a worker that died long ago is gone
-        return {"id": record.id, "host": record.host, "device": record.device, "last_seen": record.time}
+        return WorkerInfo(id=record.id, host=record.host, device=record.device, last_seen=record.time)
 
-    def _describe(self, job_id: str, view: JobView, after: int) -> dict[str, Any]:
+    def _status_of(self, job_id: str, view: JobView, after: int) -> JobStatus:
         lines = view.lines
         output = view.output
-        status = {
-            "id": job_id,
-            "kind": view.job.kind if view.job is not None else None,
-            "status": view.state.value,
-            "stopping": view.stopping,
-            "lines": lines[after:],
-            "marks": {name: [i for i in indices if i >= after] for name, indices in output.marks.items()}
-            if output is not None else {},
-            "meta": dict(output.meta) if output is not None else {},
-            "line_count": len(lines),
-            "lines_requested": view.lines_requested,
-            "error": view.error,
-            "queue_position": self._queue_position(view),
-            "attempt": view.attempt,
-            "worker": self._worker_info(view),
-            "progress": output.progress if output is not None and view.state is JobState.RUNNING else {},
-            "created": view.created,
-            "payload": view.payload,
-            "segments": view.segment_count,
-            "parent": view.job.parent if view.job is not None else None,
-            "waiting_for": view.waiting_for,
-            "result": output.result if output is not None and view.state is JobState.DONE else None,
-            "files": list(output.files) if output is not None and view.state is JobState.DONE else [],
-        }
-        if view.kind is not None and view.kind.view is not None:
-            status = view.kind.view(status)
-        return status
+        done = output is not None and view.state is JobState.DONE
+        # a handler that stops as asked may still end with a result (a train job keeping its model)
+        kept = output is not None and view.state is JobState.CANCELLED and output.final and \
+            output.segment == view.segment_count and output.result is not None
+        status_class = view.kind.status_class if view.kind is not None else JobStatus
+        return status_class(
+            id=job_id,
+            kind=view.job.kind if view.job is not None else None,
+            state=view.state,
+            stopping=view.stopping,
+            lines=lines[after:],
+            after=after,
+            line_count=len(lines),
+            lines_requested=view.lines_requested,
+            marks=output.marks if output is not None else {},
+            meta=output.meta if output is not None else {},
+            error=view.error,
+            queue_position=self._queue_position(view),
+            attempt=view.attempt,
+            worker=self._worker_info(view),
+            progress=output.progress if output is not None and view.state is JobState.RUNNING else {},
+            created=view.created,
+            payload=view.payload,
+            segments=view.segment_count,
+            parent=view.job.parent if view.job is not None else None,
+            waiting_for=view.waiting_for,
+            result=output.result if done or kept else None,
+            files=output.files if done or kept else (),
+        )
 
     def _summary(self, view: JobView) -> dict[str, Any]:
         return {
@@ -371,98 +317,3 @@ class Queue:
             "segments": view.segment_count,
             "error": view.error,
         }
-
-    def _fail_by_claim(self, view: JobView, reason: str, now: float) -> bool:
-        """Record a failure by winning the job's next claim (what a worker would do), as of ``now``."""
-        claim_key = view.next_claim_key
-        output_key, = self.store.new_keys("output")
-        next_claim_key, = self.store.new_keys("claim")
-        output = OutputRecord(job=view.key, claim=claim_key, attempt=view.used_attempts + 1,
-                              segment=view.segment_count, lines=list(view.lines),
-                              ends=list(view.output.ends) if view.output else [],
-                              marks=dict(view.output.marks) if view.output else {},
-                              meta=dict(view.output.meta) if view.output else {},
-                              state="failed", error=reason, time=now)
-        self.store.create(output_key, "output", output.to_bytes())
-        claim = ClaimRecord(job=view.key, segment=view.segment_count, attempt=output.attempt,
-                            worker=None, worker_id="gc", output_key=output_key,
-                            next_claim_key=next_claim_key, time=now)
-        try:
-            self.store.create(claim_key, "claim", claim.to_bytes())
-        except KeyExists:
-            self.store.delete(output_key)  # a worker (or another gc) took it after all
-            return False
-        if not self.store.exists(view.key):  # another gc was removing the job as this one read it
-            self.store.delete(claim_key)
-            self.store.delete(output_key)
-            return False
-        return True
-
-    def _remove_job(self, view: JobView) -> None:
-        """Remove the job file first (the job vanishes at once), then the rest."""
-        self.store.delete(view.key)
-        self.reader.forget(view.key)
-        for key in _files_of(view):
-            if key != view.key:
-                self.store.delete(key)
-
-    def _remove_leftovers(self, referenced: set[str], now: float) -> int:
-        """Remove old files whose job is gone (left by a gc or a claimer that died midway)."""
-        removed = 0
-        for entry in self.store.list():
-            if entry.name not in ("segment", "cancel", "claim", "output") or entry.key in referenced:
-                continue
-            try:
-                raw = decode(self.store.read(entry.key))
-            except NotFound:
-                continue
-            except Exception:
-                raw = {}
-            stamp = raw.get("time", raw.get("created", 0))
-            if isinstance(stamp, (int, float)) and now - stamp <= self.timing.retention:
-                continue
-            job = raw.get("job")
-            if isinstance(job, str) and self.store.exists(job) and entry.name != "output":
-                continue
-            self.store.delete(entry.key)
-            removed += 1
-        return removed
-
-
-    def _written_before(self, key: str, cutoff: float) -> bool:
-        """Whether file ``key`` was last written before ``cutoff`` (a store that cannot tell: yes)."""
-        try:
-            written = self.store.modified(key)
-        except NotFound:
-            return True
-        return written is None or written < cutoff
-
-    def _remove_job_files(self, views: dict[str, JobView]) -> int:
-        """Remove the scratch files of jobs that ended or are gone, and the result files of jobs
-        that are gone; how many scratch files were removed."""
-        removed = 0
-        for stored in files.stored_files(self.store):
-            owner = files.job_of(stored.name)
-            if owner is None:
-                continue
-            job_key, scratch = owner
-            view = views.get(job_key)
-            gone = view is None and not self.store.exists(job_key)
-            if gone or (scratch and view is not None and view.state.finished):
-                files.remove(self.store, stored.name)
-                removed += scratch
-        return removed
-
-
-def _files_of(view: JobView) -> set[str]:
-    """Keys of the files that belong to ``view``'s job (some may not exist)."""
-    keys = {view.key}
-    if view.job is None:
-        return keys
-    segment_keys = [view.job.next_segment_key] + [s.next_segment_key for s in view.segments]
-    keys.update(segment_keys[: len(view.segments)])
-    keys.add(view.job.cancel_key)
-    keys.update(segment.cancel_key for segment in view.segments)
-    keys.update(view.claim_keys)
-    keys.update(claim.output_key for claim in view.claims)
-    return keys

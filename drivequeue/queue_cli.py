@@ -16,7 +16,7 @@ from typing import Any
 from .errors import InvalidPayload
 from .plugins import Plugin, kinds_of
 from .queue import Queue
-from .state import JobState
+from .status import JobState, JobStatus
 from .urls import open_existing_store
 
 
@@ -111,16 +111,17 @@ def cmd_result(args: argparse.Namespace) -> int:
     """Wait for the job to finish; print its result (and download its files with ``--files``)."""
     queue = open_queue(args)
     status = queue.wait(args.id, args.timeout)
-    fetched = queue.fetch_files(args.id, args.files) if args.files and status["status"] == "done" else []
+    done = status.state is JobState.DONE
+    fetched = queue.fetch_files(args.id, args.files) if args.files and done else []
     if args.json:
         print(json.dumps({name: status[name] for name in ("id", "status", "error", "result", "files")},
                          ensure_ascii=False))
-    elif status["status"] == "done":
-        print(json.dumps(status["result"], ensure_ascii=False, indent=1))
+    elif done:
+        print(json.dumps(status.result, ensure_ascii=False, indent=1))
         for path in fetched:
             print(f"file: {path}")
-    if status["status"] != "done":
-        print(f"job {status['status']}" + (f": {status['error']}" if status["error"] else ""), file=sys.stderr)
+    if not done:
+        print(f"job {status.state.value}" + (f": {status.error}" if status.error else ""), file=sys.stderr)
         return 1
     return 0
 
@@ -128,7 +129,7 @@ def cmd_result(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     status = open_queue(args).status(args.id, after=args.after)
     if args.json:
-        print(json.dumps(status, ensure_ascii=False))
+        print(json.dumps(status.to_dict(), ensure_ascii=False))
     else:
         _print_status(status)
     return 0
@@ -157,20 +158,20 @@ def cmd_tail(args: argparse.Namespace) -> int:
     breaks: set[int] = set()
     while True:
         status = queue.status(args.id, after=seen)
-        if status["line_count"] < seen:  # a cancel kept fewer lines than were printed
-            print(f"(the job was stopped at line {status['line_count']}: "
-                  f"the {seen - status['line_count']} lines printed after it are withdrawn)", file=sys.stderr)
-            breaks = {i for i in breaks if i < status["line_count"]}
-        breaks.update(status.get("paragraph_ends") or ())  # a kind's view may name paragraph breaks
-        for index, line in enumerate(status["lines"], start=seen):
+        if status.line_count < seen:  # a cancel kept fewer lines than were printed
+            print(f"(the job was stopped at line {status.line_count}: "
+                  f"the {seen - status.line_count} lines printed after it are withdrawn)", file=sys.stderr)
+            breaks = {i for i in breaks if i < status.line_count}
+        breaks.update(status.text_breaks())
+        for index, line in enumerate(status.lines, start=seen):
             if index - 1 in breaks:
                 print(flush=True)
             print(line, flush=True)
-        seen = status["line_count"]
-        state = JobState(status["status"])
-        if state.finished and not status["stopping"]:
+        seen = status.line_count
+        state = status.state
+        if status.settled:
             if state is not JobState.DONE:
-                reason = f": {status['error']}" if status["error"] else ""
+                reason = f": {status.error}" if status.error else ""
                 print(f"job {state.value}{reason}", file=sys.stderr)
             return 0 if state is JobState.DONE else 1
         if deadline is not None and time.monotonic() >= deadline:
@@ -180,35 +181,39 @@ def cmd_tail(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    jobs = open_queue(args).jobs()
-    if args.json:
-        print(json.dumps(jobs, ensure_ascii=False))
-        return 0
-    if not jobs:
-        print("no jobs")
-    for job in jobs:
-        made = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(job["created"] or 0))
-        lines = f"{job['line_count']}/{job['lines_requested']} lines" if job["lines_requested"] else ""
-        error = f"  ({job['error']})" if job["error"] else ""
-        print(f"{job['key']}  {made}  {job['kind'] or '?':6} {job['status']:9} {lines}{error}")
-    return 0
+    return _print_each(open_queue(args).jobs(), args.json, "no jobs", _job_line)
 
 
 def cmd_workers(args: argparse.Namespace) -> int:
-    workers = open_queue(args).workers(unreadable=True)
-    if args.json:
-        print(json.dumps(workers, ensure_ascii=False))
+    return _print_each(open_queue(args).workers(unreadable=True), args.json, "no workers", _worker_line)
+
+
+def _print_each(items: list[dict[str, Any]], as_json: bool, none: str, line_of) -> int:
+    """``items`` as one JSON array, or one line each (``none`` if there are none)."""
+    if as_json:
+        print(json.dumps(items, ensure_ascii=False))
         return 0
-    if not workers:
-        print("no workers")
-    for worker in workers:
-        if "error" in worker:
-            print(f"{worker['key']}  ignored: unreadable heartbeat file ({worker['error']})")
-            continue
-        seen = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(worker["last_seen"]))
-        print(f"{worker['id']}  {'online ' if worker['online'] else 'offline'}  {worker['state']:6} "
-              f"{worker['device']}  kinds: {', '.join(worker['kinds'])}  offers: {', '.join(worker['offers'])}  last seen {seen}")
+    if not items:
+        print(none)
+    for item in items:
+        print(line_of(item))
     return 0
+
+
+def _job_line(job: dict[str, Any]) -> str:
+    made = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(job["created"] or 0))
+    lines = f"{job['line_count']}/{job['lines_requested']} lines" if job["lines_requested"] else ""
+    error = f"  ({job['error']})" if job["error"] else ""
+    return f"{job['key']}  {made}  {job['kind'] or '?':6} {job['status']:9} {lines}{error}"
+
+
+def _worker_line(worker: dict[str, Any]) -> str:
+    if "error" in worker:
+        return f"{worker['key']}  ignored: unreadable heartbeat file ({worker['error']})"
+    seen = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(worker["last_seen"]))
+    return (f"{worker['id']}  {'online ' if worker['online'] else 'offline'}  {worker['state']:6} "
+            f"{worker['device']}  kinds: {', '.join(worker['kinds'])}  offers: {', '.join(worker['offers'])}  "
+            f"last seen {seen}")
 
 
 def cmd_gc(args: argparse.Namespace) -> int:
@@ -220,24 +225,24 @@ def cmd_gc(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_status(status: dict[str, Any]) -> None:
-    print(f"id: {status['id']}")
-    line = f"status: {status['status']}"
-    if status["queue_position"]:
-        line += f" (position {status['queue_position']} in the queue)"
-    if status["worker"]:
-        worker = status["worker"]
-        line += f" on {worker['id']} ({worker['device']})"
-        if status["status"] == "running":
-            line += f" (worker last seen {max(0, round(time.time() - worker['last_seen']))} s ago)"
-    if status["stopping"]:
+def _print_status(status: JobStatus) -> None:
+    print(f"id: {status.id}")
+    line = f"status: {status.state.value}"
+    if status.queue_position:
+        line += f" (position {status.queue_position} in the queue)"
+    worker = status.worker
+    if worker is not None:
+        line += f" on {worker.id} ({worker.device})"
+        if status.state is JobState.RUNNING:
+            line += f" (worker last seen {max(0, round(time.time() - worker.last_seen))} s ago)"
+    if status.stopping:
         line += " (its worker is still ending the line it was writing)"
     print(line)
-    if status["error"]:
-        print(f"error: {status['error']}")
-    if status["waiting_for"]:
-        print(f"waiting for a worker that serves {status['waiting_for']}")
-    if status["lines_requested"]:
-        print(f"lines: {status['line_count']} of {status['lines_requested']}")
-    for text in status["lines"]:
+    if status.error:
+        print(f"error: {status.error}")
+    if status.waiting_for:
+        print(f"waiting for a worker that serves {status.waiting_for}")
+    if status.lines_requested:
+        print(f"lines: {status.line_count} of {status.lines_requested}")
+    for text in status.lines:
         print(f"  {text}")

@@ -1,4 +1,4 @@
-"""The files of the protocol (docs/protocol.md): JSON encoding, record types, public ids.
+"""The files of the protocol (docs/protocol.md): record types and their JSON encoding.
 
 Every record is a JSON object with ``"v": PROTOCOL_VERSION`` and ``"type"``.
 Parsing checks every field, so the rest of the package works on well-formed
@@ -7,25 +7,17 @@ records and a damaged file surfaces as one ``CorruptRecord`` with a reason.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import re
-import secrets
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from . import bounded_json
-from .errors import CorruptRecord, InvalidKey
+from .errors import CorruptRecord, shown
+from .job_ids import JOB_ID_PATTERN
 from .store import KEY_PATTERN
+from .worker_report import parse_report
 
 PROTOCOL_VERSION = 1
-
-#: a public job id is ``<job key>.<secret>``; web routes match the same text (``JOB_ID_REGEX``)
-JOB_KEY_REGEX = r"[A-Za-z0-9_-]{1,100}"
-JOB_ID_REGEX = rf"{JOB_KEY_REGEX}\.[A-Za-z0-9_-]{{22,64}}"
-JOB_ID_PATTERN = re.compile(rf"({JOB_KEY_REGEX})\.([A-Za-z0-9_-]{{22,64}})")
-MAX_JOB_ID_LENGTH = 165
 
 #: states an output file can hold; all but "running" are final for that claim
 OUTPUT_STATES = ("running", "done", "failed", "cancelled", "released", "crashed")
@@ -46,49 +38,6 @@ def decode(data: bytes) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise CorruptRecord("the file does not hold a JSON object")
     return value
-
-
-# -- public job ids ----------------------------------------------------------------
-
-
-def new_secret() -> str:
-    return secrets.token_urlsafe(16)
-
-
-def hash_secret(secret: str) -> str:
-    return hashlib.sha256(secret.encode("ascii")).hexdigest()
-
-
-def make_job_id(key: str, secret: str) -> str:
-    return f"{key}.{secret}"
-
-
-def parse_job_id(job_id: object) -> tuple[str, str]:
-    """Split a public id into (store key, secret); ``InvalidKey`` if malformed."""
-    if not isinstance(job_id, str) or len(job_id) > MAX_JOB_ID_LENGTH or not JOB_ID_PATTERN.fullmatch(job_id):
-        raise InvalidKey(f"{shown(job_id)} is not a job id: an id is the KEY.SECRET that submit printed")
-    match = JOB_ID_PATTERN.fullmatch(job_id)
-    return match.group(1), match.group(2)
-
-
-SECRET_HASH = re.compile(r"[0-9a-f]{64}")
-
-
-def secret_matches(secret: str, secret_hash: object) -> bool:
-    if not isinstance(secret_hash, str) or not SECRET_HASH.fullmatch(secret_hash):
-        return False
-    return hmac.compare_digest(hash_secret(secret), secret_hash)
-
-
-def shown(value: object) -> str:
-    """``value`` quoted in a message about a file or a request: short, whatever it holds."""
-    if isinstance(value, str):
-        return repr(value[:40] + ("..." if len(value) > 40 else ""))
-    if isinstance(value, (bool, type(None))) or (isinstance(value, (int, float)) and abs(value) < 1e15):
-        return repr(value)
-    if isinstance(value, (int, float)):
-        return "a very large number"
-    return f"a JSON {'object' if isinstance(value, dict) else 'array' if isinstance(value, list) else 'value'}"
 
 
 # -- field checking: every value is bounded, so a hostile file is one CorruptRecord ------------
@@ -372,7 +321,8 @@ class WorkerRecord:
     """A worker's heartbeat file: who it is, what it serves, and a counter that moves.
 
     ``kinds``: the kinds it serves, as ``name v<version>``; ``offers``: what it can
-    supply for a kind's ``offer_field`` (e.g. names of trained weights).
+    supply for a kind's ``offer_field`` (e.g. names of trained weights); ``report``: what
+    only the worker knows, its device's memory and its work per kind (``worker_report``).
     """
 
     id: str
@@ -386,6 +336,7 @@ class WorkerRecord:
     time: float = 0.0
     claims: list[str] = field(default_factory=list)
     state: str = "idle"
+    report: dict[str, Any] = field(default_factory=dict)
     protocol: int = PROTOCOL_VERSION
 
     def to_bytes(self) -> bytes:
@@ -410,5 +361,6 @@ class WorkerRecord:
             time=_time(raw, "time"),
             claims=_texts(raw, "claims"),
             state=_text(raw, "state"),
+            report=parse_report(raw.get("report")),
             protocol=_count(raw, "v"),
         )

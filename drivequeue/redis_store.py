@@ -48,8 +48,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import redis
 from redis import exceptions as redis_errors
 
+from .env import Env
 from .errors import BadStoreURL, ChecksumMismatch, ConfigError, FileTooBig, InvalidKey, KeyExists, NotFound, StoreUnavailable
-from .store import NAME_PATTERN, Entry, Store, check_key, check_name
+from .store import NAME_PATTERN, Entry, Store, check_key, check_name, file_chunks
 from .timing import Timing
 
 log = logging.getLogger(__name__)
@@ -136,8 +137,7 @@ def open_redis_store(url: str, environ: dict[str, str] | None = None) -> RedisSt
     can be used as it is set (and as it is rotated).
     """
     client_url, queue = split_redis_url(url)
-    env = os.environ if environ is None else environ
-    cert_reqs = env.get("DRIVEQUEUE_REDIS_SSL_CERT_REQS", "").strip().lower()
+    cert_reqs = Env(environ).text("DRIVEQUEUE_REDIS_SSL_CERT_REQS", "").lower()
     if cert_reqs and client_url.startswith("rediss://") and "ssl_cert_reqs=" not in client_url:
         if cert_reqs not in ("none", "optional", "required"):
             raise ConfigError("DRIVEQUEUE_REDIS_SSL_CERT_REQS is none, optional or required")
@@ -267,17 +267,16 @@ class RedisStore(Store):
     def upload(self, key: str, name: str, path: str | os.PathLike, progress: Progress | None = None) -> str:
         """Create ``key`` from a local file sent in chunks; returns its MD5 (``FileTooBig`` past the limit)."""
         self._check_reserved(key, name)
-        size = Path(path).stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise FileTooBig(f"{Path(path).name} is {size / 2**20:.0f} MiB; a Redis queue takes files up to "
-                             f"{MAX_FILE_BYTES // 2**20} MiB (keep bigger ones on Google Drive)")
         tag = secrets.token_hex(8)
         staging = f"{self._prefix}u:{tag}"
         digest = hashlib.md5()
         try:
             with open(path, "rb") as source:
-                chunk = source.read(CHUNK_SIZE)
-                while True:  # an empty file is one empty chunk
+                size = os.fstat(source.fileno()).st_size
+                if size > MAX_FILE_BYTES:
+                    raise FileTooBig(f"{Path(path).name} is {size / 2**20:.0f} MiB; a Redis queue takes files up "
+                                     f"to {MAX_FILE_BYTES // 2**20} MiB (keep bigger ones on Google Drive)")
+                for chunk in file_chunks(source, size, CHUNK_SIZE) if size else [b""]:  # empty: one empty chunk
                     digest.update(chunk)
                     with self.client.pipeline(transaction=True) as pipe:
                         pipe.rpush(staging, chunk)
@@ -285,9 +284,6 @@ class RedisStore(Store):
                         pipe.execute()
                     if progress is not None and chunk:
                         progress(len(chunk))
-                    chunk = source.read(CHUNK_SIZE)
-                    if not chunk:
-                        break
         except _DOWN as exc:
             raise _unavailable(exc) from None
         self._created(key, name, tag=tag, md5=digest.hexdigest(), staging=staging)

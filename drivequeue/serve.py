@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from .backoff import Backoff
 from .endings import Endings
@@ -32,15 +32,14 @@ from .queue import Queue
 from .shutdown import Shutdown
 from .urls import redact
 from .worker import Claim, WorkerSession
+from .worker_report import DeviceProbe
 
 log = logging.getLogger(__name__)
 
 
-class Stepped(Protocol):
-    """A handler of jobs that advance together (see docs/plugins.md)."""
-
-    #: False for handlers that run on their own (threads): the loop never steps them
-    stepped: bool
+class Runner(Protocol):
+    """What the loop hands claims of a kind to: a ``FunctionRunner`` (a plain-function handler's
+    threads) or a stepped handler."""
 
     @property
     def count(self) -> int: ...  # claims held
@@ -50,16 +49,23 @@ class Stepped(Protocol):
 
     def start(self, claim: Claim) -> None: ...
 
-    def step(self) -> None: ...
-
     def drain(self, deadline: float) -> None: ...
 
 
+@runtime_checkable
+class Stepped(Runner, Protocol):
+    """A handler of jobs that advance together, one ``step`` per turn of the loop while it
+    holds claims (see docs/plugins.md)."""
+
+    def step(self) -> None: ...
+
+
 @dataclass(frozen=True)
-class WorkerEnv:
-    """What a plugin's ``handlers(worker)`` gets: the worker it serves in.
+class HandlerContext:
+    """What a plugin's ``handlers(context)`` gets: where and how its handlers run.
 
     ``device``: the device the worker was asked to run on (``cpu``, ``cuda``, ``cuda:1``);
+    ``stop``: the worker's stop flag; ``endings``: keeps the final writes an outage held up;
     ``cache_dir``: a folder of its own for downloads and work files.
     """
 
@@ -71,39 +77,42 @@ class WorkerEnv:
     cache_dir: Path
 
 
-def as_runner(handler: Callable | Stepped, env: WorkerEnv) -> Stepped:
+def as_runner(handler: Callable | Stepped, context: HandlerContext) -> Runner:
     """A plain function becomes a ``FunctionRunner``; a stepped handler is used as it is."""
-    if hasattr(handler, "start") and hasattr(handler, "step"):
+    if isinstance(handler, Stepped):
         return handler
     if callable(handler):
-        return FunctionRunner(handler, env)
+        return FunctionRunner(handler, context)
     raise TypeError(f"not a handler: {handler!r}")
 
 
 class Server:
-    """Serves ``queue`` with ``handlers`` (kind name -> handler) until ``env.stop`` is requested,
-    or until ``max_jobs`` jobs have ended."""
+    """Serves ``queue`` with ``handlers`` (kind name -> handler) until ``context.stop`` is requested,
+    or until ``max_jobs`` jobs have ended. ``probe``: the device's name and memory for the
+    heartbeat (``drivequeue.worker_report``)."""
 
-    def __init__(self, queue: Queue, handlers: Mapping[str, Callable | Stepped], env: WorkerEnv, *,
+    def __init__(self, queue: Queue, handlers: Mapping[str, Callable | Stepped], context: HandlerContext, *,
                  device_name: str | None = None, version: str = "", drain_seconds: float = 30.0,
-                 max_jobs: int | None = None):
+                 max_jobs: int | None = None, probe: DeviceProbe | None = None):
         self.queue = queue
         self.timing = queue.timing
-        self.env = env
-        self.stop = env.stop
-        self.endings = env.endings
-        self.device_name = device_name or env.device
+        self.stop = context.stop
+        self.endings = context.endings
+        self.device_name = device_name or context.device
         self.version = version
         self.drain_seconds = drain_seconds
         self.max_jobs = max_jobs
+        self.probe = probe
         self.taken = 0
-        runners: dict[int, Stepped] = {}
+        runners: dict[int, Runner] = {}
         self.by_kind: dict[str, Stepped] = {}
         for kind, handler in handlers.items():
-            runner = runners.setdefault(id(handler), as_runner(handler, env))
+            runner = runners.setdefault(id(handler), as_runner(handler, context))
             self.by_kind[kind] = runner
         self.runners = list(runners.values())
-        self.backoff = Backoff(cap=self.timing.backoff_max)
+        #: the runners the loop steps (a plain function's threads run on their own)
+        self.stepped = [runner for runner in self.runners if isinstance(runner, Stepped)]
+        self.backoff = Backoff(cap=self.timing.backoff_max, stop=self.stop)
         self._next_gc = 0.0  # monotonic time of the next gc: the first runs at once
 
     def run(self) -> None:
@@ -124,16 +133,22 @@ class Server:
     # -- the loop ------------------------------------------------------------------------------
 
     def _open_session(self) -> WorkerSession | None:
-        while not self.stop.requested:
-            try:
-                # making a session reserves its heartbeat key: that is a store call too
-                session = self.queue.worker(host=socket.gethostname(), device=self.device_name,
-                                            offers=self._offers(), version=self.version, kinds=set(self.by_kind))
-                session.open()
-                return session
-            except StoreUnavailable as exc:
-                self._back_off(exc, "to register this worker")
-        return None
+        """A registered session; None if a stop came while the store was unavailable."""
+
+        def register() -> WorkerSession:
+            # making a session reserves its heartbeat key: that is a store call too
+            session = self.queue.worker(host=socket.gethostname(), device=self.device_name,
+                                        offers=self._offers(), version=self.version, kinds=set(self.by_kind),
+                                        probe=self.probe)
+            session.open()
+            return session
+
+        waiting = Backoff(cap=self.timing.backoff_max, stop=self.stop,
+                          what="queue store unavailable, waiting to register this worker")
+        try:
+            return waiting.call(register)
+        except StoreUnavailable:
+            return None
 
     def _serve(self, session: WorkerSession) -> None:
         next_look = 0.0
@@ -146,7 +161,7 @@ class Server:
                     self._take_jobs(session)
                     next_look = time.monotonic() + self.timing.poll
                 self._collect_garbage()
-                busy = [runner for runner in self.runners if runner.stepped and runner.count]
+                busy = [runner for runner in self.stepped if runner.count]
                 for runner in busy:
                     runner.step()
                 if busy:
@@ -155,7 +170,7 @@ class Server:
                     changed = session.wait(max(0.0, next_look - time.monotonic()))
                 self.backoff.reset()
             except StoreUnavailable as exc:
-                self._back_off(exc)
+                self.backoff.wait(exc)
                 changed = True
 
     def _offers(self) -> list[str]:
@@ -210,12 +225,6 @@ class Server:
         return (self.max_jobs is not None and self.taken >= self.max_jobs
                 and not any(runner.count for runner in self.runners) and not self.endings)
 
-    def _back_off(self, exc: Exception, what: str = "") -> None:
-        delay = self.backoff.next_delay()
-        waiting = f"waiting {what} " if what else ""
-        log.warning("queue store unavailable (%s); %sretrying in %.1f s", exc, waiting, delay)
-        self.stop.sleep(delay)
-
     def _drain(self) -> None:
         """Warm stop: let every handler finish what it is writing and give its jobs back, and
         write the endings an outage held up (until the drain time is over; closing the
@@ -223,10 +232,10 @@ class Server:
         deadline = time.monotonic() + self.drain_seconds
         for runner in self.runners:
             runner.drain(deadline)
-        while self.endings and time.monotonic() < deadline:
+        if self.endings:
+            # a stop was requested, so waiting on it would not wait: the drain time bounds it
+            waiting = Backoff(cap=self.timing.backoff_max, budget=max(0.0, deadline - time.monotonic()))
             try:
-                self.endings.retry()
-            except StoreUnavailable as exc:
-                delay = min(self.backoff.next_delay(), max(0.0, deadline - time.monotonic()))
-                log.warning("queue store unavailable (%s); retrying in %.1f s", exc, delay)
-                time.sleep(delay)  # a stop was requested: ``stop.sleep`` would not wait
+                waiting.call(self.endings.retry)
+            except StoreUnavailable:
+                pass  # closing the session tries them once more

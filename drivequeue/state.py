@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field, replace
-from enum import Enum
 from typing import Any
 
 from .errors import CorruptRecord, InvalidPayload, NotFound
@@ -26,22 +25,11 @@ from .records import (
     SegmentRecord,
     decode,
 )
+from .status import JobState
 from .store import Store
 from .timing import Timing
 
 log = logging.getLogger(__name__)
-
-
-class JobState(str, Enum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-    @property
-    def finished(self) -> bool:
-        return self in (JobState.DONE, JobState.FAILED, JobState.CANCELLED)
 
 
 @dataclass

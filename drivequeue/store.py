@@ -17,13 +17,15 @@ touches the folder.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from .errors import InvalidKey, NotFound
 from .timing import Timing
@@ -44,6 +46,18 @@ def check_name(name: object) -> str:
     if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
         raise InvalidKey("malformed file name")
     return name
+
+
+def file_chunks(source: BinaryIO, size: int, chunk_size: int) -> Iterator[bytes]:
+    """The first ``size`` bytes of the open file ``source`` in pieces of ``chunk_size``: what it held
+    when it was opened, however fast it grows since (an upload must end; the caller sees the growth)."""
+    left = size
+    while left > 0:
+        chunk = source.read(min(chunk_size, left))
+        if not chunk:
+            return  # it shrank
+        left -= len(chunk)
+        yield chunk
 
 
 @dataclass(frozen=True)
@@ -121,19 +135,20 @@ class Store(ABC):
         return None
 
     def upload(self, key: str, name: str, path: str | os.PathLike[str],
-               progress: Callable[[int], None] | None = None) -> str | None:
+               progress: Callable[[int], None] | None = None) -> str:
         """Create ``key`` from the local file ``path``, like ``create`` (``KeyExists`` if it exists).
 
         Stores that can stream (Drive) send big files in resumable chunks;
         ``progress`` is called with each number of bytes sent. Returns the MD5
-        hex digest the backend computed of what it stored, or None if it keeps
-        none. This default reads the whole file into memory.
+        hex digest of what was stored (the backend's own where it keeps one), for
+        the caller to compare with the file it meant to send. This default reads
+        the whole file into memory.
         """
         data = Path(path).read_bytes()
         self.create(key, name, data)
         if progress is not None:
             progress(len(data))
-        return None
+        return hashlib.md5(data).hexdigest()
 
     def download(self, key: str, path: str | os.PathLike[str],
                  progress: Callable[[int], None] | None = None) -> None:

@@ -8,9 +8,10 @@ second instead of a minute; nothing else in the package hard-codes a duration.
 
 from __future__ import annotations
 
-import os
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 
+from .env import Env
 from .errors import ConfigError
 
 
@@ -64,22 +65,15 @@ class Timing:
         return self.lease * FENCE_FRACTION
 
     @classmethod
-    def from_env(cls, base: Timing | None = None, environ: dict[str, str] | None = None) -> Timing:
+    def from_env(cls, base: Timing | None = None, environ: Mapping[str, str] | None = None) -> Timing:
         """``base`` (a store's ``default_timing``; else these field defaults), overridden by
         ``DRIVEQUEUE_<FIELD>`` variables."""
-        environ = os.environ if environ is None else environ
+        env = Env(environ)
         base = cls() if base is None else base
-        changes: dict[str, float | int] = {}
-        for field in fields(cls):
-            name = "DRIVEQUEUE_" + field.name.upper()
-            raw = environ.get(name)
-            if raw is None or raw.strip() == "":
-                continue
-            try:
-                changes[field.name] = int(raw) if field.name == "max_attempts" else float(raw)
-            except ValueError:
-                raise ConfigError(f"{name} must be a number, got {raw!r}") from None
-        return replace(base, **changes)
+        return replace(base, **{
+            field.name: env.number("DRIVEQUEUE_" + field.name.upper(), int if field.name == "max_attempts" else float,
+                                   getattr(base, field.name))
+            for field in fields(cls)})
 
 
 #: a holder fences itself after this fraction of the lease without a successful heartbeat

@@ -4,6 +4,7 @@
 ``/a/path``, ``file:///a/path``   a local folder (``LocalStore``)
 ``drive://id:FOLDER_ID``          a Google Drive folder (``drivequeue.drive``)
 ``redis://...``, ``rediss://...``  a Redis database (``drivequeue.redis_store``)
+``memory://NAME``                 a folder in this process's memory (``drivequeue.memory``)
 ================================  ===========================================================
 
 Without a URL, ``DRIVEQUEUE_URL`` from the environment is used, else
@@ -21,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
+from .env import Env
 from .errors import BadStoreURL
 from .local import LocalStore
 from .store import Store
@@ -50,13 +52,14 @@ BACKENDS: dict[str, Backend] = {
                      needs=("googleapiclient", "google"), patient=True),
     "redis": Backend("drivequeue.redis_store:open_redis_store", "Redis", shared=True, needs=("redis",)),
     "rediss": Backend("drivequeue.redis_store:open_redis_store", "Redis", shared=True, needs=("redis",)),
+    "memory": Backend("drivequeue.memory:open_memory_store", "memory", shared=False),
 }
 
 
 def default_url(environ: Mapping[str, str] | None = None) -> str:
     """The queue URL the environment names: ``DRIVEQUEUE_URL``, else ``REDIS_URL``, else ``./var/queue``."""
-    env = os.environ if environ is None else environ
-    return env.get("DRIVEQUEUE_URL", "").strip() or env.get("REDIS_URL", "").strip() or DEFAULT_URL
+    env = Env(environ)
+    return env.text("DRIVEQUEUE_URL") or env.text("REDIS_URL") or DEFAULT_URL
 
 
 def scheme_of(url: str) -> str:

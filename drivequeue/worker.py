@@ -22,9 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from . import files
-from .errors import JobStateError, KeyExists, LeaseLost, NotFound, StoreUnavailable
-from .records import ClaimRecord, OutputRecord, WorkerRecord
+from .errors import CorruptRecord, InvalidPayload, JobStateError, KeyExists, LeaseLost, NotFound, StoreUnavailable
+from .records import CancelRecord, ClaimRecord, OutputRecord, WorkerRecord, decode
 from .state import JobState, JobView
+from .worker_report import DeviceProbe, WorkerReport
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ class WorkerSession:
     """One worker process in the registry. Use as a context manager."""
 
     def __init__(self, queue, host: str, device: str, offers: list[str] = (), version: str = "",
-                 kinds: set[str] | None = None, background: bool = True):
+                 kinds: set[str] | None = None, background: bool = True, probe: DeviceProbe | None = None):
         self.queue = queue
         self.store = queue.store
         self.timing = queue.timing
@@ -49,6 +50,8 @@ class WorkerSession:
             host=host, device=device, offers=sorted(self.offers),
             kinds=sorted(label for name in self.kinds for label in queue.kinds[name].labels), version=version, started=time.time(),
         )
+        #: what the heartbeat reports beyond who this worker is (device memory, work per kind)
+        self.report = WorkerReport(probe)
         self._claims: dict[str, Claim | None] = {}  # None: being created
         self._lock = threading.Lock()
         self._last_beat = float("-inf")
@@ -79,12 +82,14 @@ class WorkerSession:
 
     def heartbeat(self) -> bool:
         """Rewrite the heartbeat file now; False if the store could not be reached."""
+        report = self.report.as_json()
         with self._lock:
             record = self.record
             record.beat += 1
             record.time = time.time()
             record.claims = list(self._claims)
             record.state = "busy" if record.claims else "idle"
+            record.report = report
             data = record.to_bytes()
         try:
             self.store.write(self.key, data)
@@ -278,6 +283,7 @@ class Claim:
         self._last_takeover_check = time.monotonic()
         self._last_cancel_check = float("-inf")
         self._cancelled = False
+        self._cancel_options: dict[str, Any] | None = None
         self._ended = False
         self._lost: str | None = None
         self._unwritten: tuple[str, str | None] | None = None  # an ending whose write failed
@@ -330,6 +336,29 @@ class Claim:
             self._cancelled = self._store.exists(self._cancel_key)
         return self._cancelled
 
+    @property
+    def cancel_options(self) -> dict[str, Any]:
+        """What the cancel asked for (the fields its kind lets a cancel carry, e.g. ``keep``),
+        once ``cancelled`` is true; ``{}`` before, or for a cancel file that cannot be read."""
+        if not self.cancelled:
+            return {}
+        if self._cancel_options is None:
+            try:
+                record = CancelRecord.parse(decode(self._store.read(self._cancel_key)))
+                self._cancel_options = (self.job_kind.validate_cancel(record.options)
+                                        if self.job_kind is not None else {})
+            except (NotFound, CorruptRecord, InvalidPayload):
+                self._cancel_options = {}
+        return self._cancel_options
+
+    def kept_after_cancel(self) -> int:
+        """How many of the lines written stay once this cancelled segment ends (its kind's rule)."""
+        written = self.line_count
+        if self.job_kind is None or not self.cancelled:
+            return written
+        start = self._output.ends[len(self.segments) - 2] if len(self.segments) > 1 else 0
+        return self.job_kind.kept_after_cancel(self.cancel_options, start, written)
+
     def append(self, lines: list[str], progress: dict[str, Any] | None = None,
                marks: dict[str, list[int]] | None = None, meta: dict[str, Any] | None = None) -> None:
         """Add output lines; written at once, or within ``timing.flush`` on costly stores.
@@ -337,7 +366,7 @@ class Claim:
         ``progress``: a new progress report (see ``set_progress``), written with the lines.
         ``marks``: named sets of indices into ``lines`` (a kind's notes on its lines, e.g.
         those a paragraph break follows), kept beside them; ``meta``: entries merged into
-        the output's ``meta`` object. Both are read through the kind's view.
+        the output's ``meta`` object. Both are read through the kind's status class.
         """
         if isinstance(lines, str) or not all(isinstance(line, str) for line in lines):
             raise TypeError("append takes a list of strings")
@@ -359,6 +388,7 @@ class Claim:
         if progress is not None:
             self._output.progress = dict(progress)
         self._dirty = True
+        self.session.report.wrote(self.kind, len(lines))
         self._write_if_due()
 
     def set_progress(self, progress: dict[str, Any]) -> None:
@@ -431,6 +461,7 @@ class Claim:
             self._end()
             raise
         self._end()
+        self.session.report.ended(self.kind, state)
 
     def _end_at_close(self) -> None:
         if self._unwritten is not None:

@@ -20,6 +20,7 @@ CONTINUE_FIELDS = ("lines", "temperature", "top_k", "top_p")
 
 
 def cli(submit, commands: dict[str, argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
+    """The story server's own ``drivequeue submit`` commands and ``continue`` and ``cancel`` flags."""
     story = submit.add_parser("story", parents=[common], help="write a story from a seed")
     story.add_argument("--seed", required=True, help="the beginning of the story")
     story.add_argument("--lines", type=int, help=f"lines to generate ({k.LINES[0]}-{k.LINES[1]}, "
@@ -56,7 +57,10 @@ def cli(submit, commands: dict[str, argparse.ArgumentParser], common: argparse.A
 
     cancel = commands["cancel"]
     cancel.add_argument("--seen", type=int, help="a story keeps at most this many lines and the next one")
-    cancel.set_defaults(cancel_fields=("seen",))
+    cancel.add_argument("--keep", action="store_const", const=True,
+                        help="a train job stops now and publishes the best model so far "
+                             "(without it, a cancelled train job keeps nothing)")
+    cancel.set_defaults(cancel_fields=("seen", "keep"))
 
 
 def _sampling_arguments(parser: argparse.ArgumentParser) -> None:

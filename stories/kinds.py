@@ -1,6 +1,5 @@
 """The story server's job kinds, ``story`` and ``train``: one definition for the web app, the
-CLI and the worker (a ``drivequeue`` plugin, registered through the ``drivequeue.plugins``
-entry point).
+CLI and the worker (declared to ``drivequeue`` by ``stories.plugin``).
 
 The limits and defaults below are what the form, the templates and the CLI show.
 """
@@ -12,10 +11,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from drivequeue.errors import InvalidPayload
-from .story_text import NEWLINE, SEED_ENDS
 from drivequeue.kinds import (
     Field,
     JobKind,
+    flag,
     integer,
     job_id,
     matching,
@@ -24,11 +23,15 @@ from drivequeue.kinds import (
     text,
 )
 
-#: the output mark naming the lines a paragraph break follows
-PARAGRAPH_ENDS = "paragraph_ends"
+from .status import StoryStatus
+
 MODEL_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 DEFAULT_MODEL = "default"
+#: the most a person types: a new story's beginning, or the new text of an edited story
 MAX_SEED_CHARS = 4000
+#: the longest beginning of an edited story: the text kept from its parent and the new text
+#: (a story of ``MAX_STORY_LINES`` long lines fits, and so does its job file)
+MAX_EDITED_SEED_CHARS = 500_000
 LINES = (1, 100)
 DEFAULT_LINES = 10
 MAX_STORY_LINES = 1000
@@ -78,15 +81,28 @@ def story_lines_kept(options: Mapping[str, Any], start: int, written: int) -> in
     return max(start, min(written, seen + 1))
 
 
-def story_view(status: dict[str, Any]) -> dict[str, Any]:
-    """A story's status: its output marks and meta as ``paragraph_ends`` (indices of the lines
-    a paragraph break follows) and ``seed_end`` (how the first line follows the seed,
-    ``story_text``; None until there is a line)."""
-    view = {name: value for name, value in status.items() if name not in ("marks", "meta")}
-    view["paragraph_ends"] = list(status["marks"].get(PARAGRAPH_ENDS, []))
-    seed_end = status["meta"].get("seed_end")
-    view["seed_end"] = (seed_end if seed_end in SEED_ENDS else NEWLINE) if status["line_count"] else None
-    return view
+def new_text(seed: str, parent_text: str) -> str:
+    """What an edited story adds to its parent: its seed after the longest beginning the two share."""
+    shared = 0
+    for mine, theirs in zip(seed, parent_text):
+        if mine != theirs:
+            break
+        shared += 1
+    return seed[shared:]
+
+
+def check_new_text(seed: str, parent_text: str) -> None:
+    """The limit on typed text, for an edited story: its new text (``new_text``)."""
+    added = len(new_text(seed, parent_text))
+    if added > MAX_SEED_CHARS:
+        raise InvalidPayload(f"seed changes or adds {added:,} characters to the story it was edited from; "
+                             f"at most {MAX_SEED_CHARS:,} may be new", field="seed")
+
+
+def story_rule(payload: Mapping[str, Any]) -> None:
+    """A story of its own (no ``parent``) starts from at most ``MAX_SEED_CHARS`` typed characters."""
+    if payload["parent"] is None and len(payload["seed"]) > MAX_SEED_CHARS:
+        raise InvalidPayload(f"seed is longer than {MAX_SEED_CHARS} characters", field="seed")
 
 
 SAMPLING = {
@@ -96,7 +112,7 @@ SAMPLING = {
 }
 
 STORY_FIELDS = {
-    "seed": Field(text(MAX_SEED_CHARS)),
+    "seed": Field(text(MAX_EDITED_SEED_CHARS)),
     "lines": Field(integer(*LINES), DEFAULT_LINES),
     **SAMPLING,
     "model": Field(model_name, DEFAULT_MODEL),
@@ -122,7 +138,8 @@ STORY = JobKind(
     max_count=MAX_STORY_LINES,
     cancel_fields={"seen": Field(lines_seen, None)},
     lines_kept=story_lines_kept,
-    view=story_view,
+    status_class=StoryStatus,
+    check=story_rule,
 )
 
 TRAIN_V1_FIELDS = {
@@ -148,14 +165,6 @@ TRAIN = JobKind(
     fields={**TRAIN_V1_FIELDS, "tokenizer": Field(matching(re.compile("|".join(TOKENIZERS)),
                                                            "shipped, learn or chars"), "shipped")},
     older={1: TRAIN_V1_FIELDS},
+    # keep: stop now and publish the best model so far (its result says so); else nothing is kept
+    cancel_fields={"keep": Field(flag, False)},
 )
-
-#: what this plugin declares (docs/plugins.md)
-KINDS = [STORY, TRAIN]
-
-
-def cli(submit, commands, common) -> None:
-    """The story server's own ``drivequeue submit`` commands and ``continue`` and ``cancel`` flags."""
-    from .cli import cli as add
-
-    add(submit, commands, common)

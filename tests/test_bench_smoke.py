@@ -30,14 +30,17 @@ def test_quick_run_writes_the_report_and_the_plot(tmp_path):
     assert re.search(r"on \*\*.+, \d+ CPU cores, ", text)  # the machine the figures came from
     assert "\nModel: " in text
     for heading in ("## Targets", "## End-to-end latency", "## Generation on the CPU",
-                    "## Pick-up latency", "## Google Drive API cost", "## The queue on Redis", "## Web polling",
-                    "## Event streams", "## The story page in a browser", "## Queue operations", "## GPU"):
+                    "## Pick-up latency", "## Google Drive API cost", "## Watching the queue on Google Drive",
+                    "## The queue on Redis", "## Web polling",
+                    "## Event streams", "## The story page in a browser", "## Queue operations",
+                    "## Hostile input: time against size", "## GPU"):
         assert heading in text
     for transport in ("local folder", r"Redis \(a local redis-server", r"Drive API \(emulator, 150 ms per request\)", r"mounted Drive folder \(paper"):
         assert re.search(rf"\| {transport}[^|]* \| \d+\.\d\d s \| \d+\.\d\d s \|", text), transport
-    assert len(re.findall(r"\| (met|\*\*missed\*\*) \|", text)) == 11
+    assert len(re.findall(r"\| (met|\*\*missed\*\*) \|", text)) == 12
     assert re.search(r"\| before \| \d+\.\d{3} \| -?\d+\.\d\d \|", text)  # Drive calls per watched story
     assert re.search(r"\| 8 \| \d+ \|", text)  # lines/s with 8 worker processes on one Redis
+    assert re.search(r"\| escaped quotes, no closing quote \| web \| (\d+\.\d\d ms \| ){4}\d+\.\d \|", text)
     assert "](docs/latency.png)" in text
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

@@ -12,13 +12,15 @@ from pathlib import Path
 from flask import Flask
 
 from drivequeue import Queue, open_store
+from drivequeue.metered_store import MeteredStore
 from drivequeue.urls import redact
 from stories import kinds as story_kinds
 
-from . import api, pages
+from . import api, job_pages, pages
 from .config import Config, ConfigError
 from .errors import install_error_handlers
 from .limits import install_rate_limits
+from .operator import install_operator
 from .security import install_security
 from .stories import Stories
 from .story_stream import StreamSlots
@@ -44,17 +46,19 @@ def create_app(config: Config | None = None, *, queue: Queue | None = None) -> F
     )
     app.config.update(config.flask_settings())
     app.url_map.converters["story_id"] = StoryIdConverter
-    if queue is None:
-        queue = Queue(open_store(config.queue_url, patience=config.store_patience))
+    if queue is None:  # its calls are counted for /metrics
+        queue = Queue(MeteredStore(open_store(config.queue_url, patience=config.store_patience)))
     app.extensions["webapp_config"] = config
     app.extensions["stories"] = Stories(queue, config)
     app.extensions["stream_slots"] = StreamSlots(config.max_streams)
 
     app.jinja_env.globals["limits"] = story_kinds  # the story kind's limits, shown by the forms
     app.register_blueprint(pages.bp)
+    app.register_blueprint(job_pages.bp)
     app.register_blueprint(api.bp)
     install_security(app, config, json_only=api.bp)
     install_error_handlers(app)
     install_rate_limits(app, config)
+    install_operator(app, app.extensions["stories"])
     log.info("web app ready (%s) on the queue at %s", config.environment, redact(queue.store.url))
     return app

@@ -66,9 +66,9 @@ def _urls(story_id: str) -> dict:
 
 
 def _accepted(story_id: str):
-    view = _stories().view(story_id)
-    body = {"id": story_id, "status": view["status"], "stopping": view["stopping"],
-            "message": view["message"], "urls": _urls(story_id)}
+    status = _stories().status(story_id)
+    body = {"id": story_id, "status": status.state.value, "stopping": status.stopping,
+            "message": _stories().message(status), "urls": _urls(story_id)}
     return jsonify(body), 202, {"Location": body["urls"]["api"]}
 
 
@@ -84,8 +84,9 @@ def create_story():
 def story(story_id: str):
     """The story's state and the lines after ``?after=N`` (all lines without it)."""
     after = _line_count(request.args.get("after", "0"), "after")
-    view = _stories().view(story_id, after=after)
-    return jsonify({**view, "urls": _urls(story_id)})
+    status = _stories().status(story_id)
+    return jsonify({**status.since(after).to_dict(), "message": _stories().message(status),
+                    "urls": _urls(story_id)})
 
 
 @bp.get("/stories/<story_id:story_id>/stream")
@@ -95,7 +96,7 @@ def stream_story(story_id: str):
     after = _line_count(resume, "Last-Event-ID") if resume else _line_count(
         request.args.get("after", "0"), "after")
     stories = _stories()
-    stories.view(story_id)  # an unknown story is a 404, not an empty stream
+    stories.status(story_id)  # an unknown story is a 404, not an empty stream
     slots: StreamSlots = current_app.extensions["stream_slots"]
     if not slots.take():
         raise ServiceUnavailable("Too many pages are watching stories live; ask again with ?after=N.")

@@ -15,10 +15,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from drivequeue import ConfigError  # one family of setting errors for every package
+from drivequeue.env import Env
 from drivequeue.errors import BadStoreURL
 from drivequeue.urls import default_url, is_shared
 
 DEFAULT_QUEUE_URL = "var/queue"
+MIN_OPERATOR_KEY = 16
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,11 @@ class Config:
     environment: str = "production"
     #: when set, required to create or continue stories
     access_key: str | None = field(default=None, repr=False)
+    #: when set, opens the operator's page (``/operator``) and ``/metrics`` to whoever has it
+    operator_key: str | None = field(default=None, repr=False)
+    #: the operator's page and ``/metrics`` look at the whole queue at most once per this many
+    #: seconds per process, however many watch (never more often than ``poll_interval``)
+    operator_period: float = 5.0
     #: stories and continuations one client may ask for (Flask-Limiter syntax)
     create_limit: str = "10 per minute;100 per day"
     #: every other request of one client, page views and polling included
@@ -64,11 +71,12 @@ class Config:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Config:
         """Read the settings; ``ConfigError`` says what to change when they are unsafe."""
+        env = Env(environ)
         on_heroku = "DYNO" in environ
-        environment = environ.get("WEBAPP_ENV", "production")
+        environment = env.text("WEBAPP_ENV", "production")
         if environment not in ("production", "development"):
             raise ConfigError("WEBAPP_ENV must be 'production' or 'development'")
-        secret_key = environ.get("SECRET_KEY", "")
+        secret_key = env.text("SECRET_KEY", "")
         if not secret_key:
             if environment == "production":
                 raise ConfigError(
@@ -93,22 +101,20 @@ class Config:
             "secret_key": secret_key,
             "queue_url": queue_url,
             "environment": environment,
-            "access_key": environ.get("WEBAPP_ACCESS_KEY") or None,
-            "trusted_proxies": _number(environ, "WEBAPP_TRUSTED_PROXIES", int, 1 if on_heroku else 0),
-            "max_queued": _number(environ, "WEBAPP_MAX_QUEUED", int, cls.max_queued),
-            "max_body_bytes": _number(environ, "WEBAPP_MAX_BODY_BYTES", int, cls.max_body_bytes),
-            "poll_interval": _number(environ, "WEBAPP_POLL_INTERVAL", float, cls.poll_interval),
-            "max_streams": _number(environ, "WEBAPP_MAX_STREAMS", int, cls.max_streams),
-            "stream_seconds": _number(environ, "WEBAPP_STREAM_SECONDS", float, cls.stream_seconds),
-            "store_patience": _number(environ, "WEBAPP_STORE_PATIENCE", float, cls.store_patience),
+            "access_key": env.text("WEBAPP_ACCESS_KEY"),
+            "operator_key": _operator_key(env),
+            "trusted_proxies": env.number("WEBAPP_TRUSTED_PROXIES", int, 1 if on_heroku else 0, minimum=0),
+            "max_queued": env.number("WEBAPP_MAX_QUEUED", int, cls.max_queued, minimum=0),
+            "max_body_bytes": env.number("WEBAPP_MAX_BODY_BYTES", int, cls.max_body_bytes, minimum=0),
+            "poll_interval": env.number("WEBAPP_POLL_INTERVAL", float, cls.poll_interval, minimum=0),
+            "max_streams": env.number("WEBAPP_MAX_STREAMS", int, cls.max_streams, minimum=0),
+            "stream_seconds": env.number("WEBAPP_STREAM_SECONDS", float, cls.stream_seconds, minimum=0),
+            "store_patience": env.number("WEBAPP_STORE_PATIENCE", float, cls.store_patience, minimum=0),
+            "operator_period": env.number("WEBAPP_OPERATOR_PERIOD", float, cls.operator_period, minimum=0),
+            "create_limit": env.text("WEBAPP_CREATE_LIMIT", cls.create_limit),
+            "read_limit": env.text("WEBAPP_READ_LIMIT", cls.read_limit),
+            "ratelimit_storage": env.text("WEBAPP_RATELIMIT_STORAGE", cls.ratelimit_storage),
         }
-        for name, variable in (
-            ("create_limit", "WEBAPP_CREATE_LIMIT"),
-            ("read_limit", "WEBAPP_READ_LIMIT"),
-            ("ratelimit_storage", "WEBAPP_RATELIMIT_STORAGE"),
-        ):
-            if environ.get(variable):
-                values[name] = environ[variable]
         return cls(**values)
 
     def replace(self, **changes) -> Config:
@@ -129,14 +135,12 @@ class Config:
         }
 
 
-def _number(environ: Mapping[str, str], name: str, kind: type, default):
-    raw = environ.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = kind(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number, not {raw!r}") from None
-    if value < 0:
-        raise ConfigError(f"{name} must not be negative")
-    return value
+def _operator_key(env: Env) -> str | None:
+    key = env.text("WEBAPP_OPERATOR_KEY")
+    if key is not None and len(key) < MIN_OPERATOR_KEY:
+        raise ConfigError(
+            f"WEBAPP_OPERATOR_KEY must be at least {MIN_OPERATOR_KEY} characters: it opens the operator's "
+            "page and /metrics to anyone who guesses it "
+            "(python -c 'import secrets; print(secrets.token_urlsafe(24))')"
+        )
+    return key

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -23,6 +23,14 @@ STORE_DOWN = "The story queue cannot be reached right now. Try again in a minute
 
 class QueueFull(Exception):
     """Too many stories are already waiting for a worker; no new work is taken."""
+
+
+class NotAStory(Exception):
+    """The id is a job of another kind (a train job): it has a page of its own, not a story's."""
+
+    def __init__(self, kind: str | None) -> None:
+        super().__init__(f"This is a {kind} job, not a story.")
+        self.kind = kind
 
 
 def install_error_handlers(app: Flask) -> None:
@@ -48,6 +56,12 @@ def install_error_handlers(app: Flask) -> None:
     @app.errorhandler(InvalidKey)
     def no_story(error):
         return respond(404, NO_STORY)
+
+    @app.errorhandler(NotAStory)
+    def not_a_story(error: NotAStory):
+        job_id = (request.view_args or {}).get("story_id")
+        where = f" Its page is {url_for('jobs.job', job_id=job_id)}." if job_id else ""
+        return respond(404, f"{error}{where}")
 
     @app.errorhandler(InvalidPayload)
     def bad_request(error: InvalidPayload):

@@ -15,14 +15,17 @@ from collections.abc import Mapping
 from flask import has_request_context, request
 from flask_wtf import FlaskForm
 from wtforms import FloatField, HiddenField, IntegerField, PasswordField, SelectField, TextAreaField
-from wtforms.validators import Optional
+from wtforms.validators import NumberRange, Optional
+from wtforms.widgets import HiddenInput
 
 from drivequeue.errors import InvalidPayload
-from drivequeue.kinds import Field
+from drivequeue.kinds import Field, text
 from stories.kinds import DEFAULT_LINES, DEFAULT_TEMPERATURE, MAX_SEED_CHARS, STORY
 
 #: fields of the "Sampling settings" panel of the start page (opened when one has an error)
 SAMPLING_FIELDS = ("temperature", "top_k", "top_p", "random_seed")
+#: what a visitor types into a text box: a story's beginning, or the new text of an edited one
+TYPED_TEXT = Field(text(MAX_SEED_CHARS))
 
 
 class _PageForm(FlaskForm):
@@ -44,6 +47,8 @@ class _KnobsForm(_PageForm):
 
     #: the fields that go into the queue's payload
     knobs = ("lines", "temperature", "top_k", "top_p")
+    #: the fields in the order the page shows them (and its summary lists their errors)
+    shown = ("seed", "lines", "model", "temperature", "top_k", "top_p", "random_seed", "access_key")
 
     def rules(self) -> Mapping[str, Field]:
         raise NotImplementedError
@@ -78,6 +83,12 @@ class _KnobsForm(_PageForm):
     def errors_in(self, names) -> bool:
         return any(self[name].errors for name in names if name in self._fields)
 
+    def field_errors(self) -> list[tuple[str, str]]:
+        """``(field id, message)`` for every error, in the order the fields are shown."""
+        order = [name for name in self.shown if name in self._fields]
+        order += [name for name in self._fields if name not in order]
+        return [(self[name].id, message) for name in order for message in self[name].errors]
+
 
 class StoryForm(_KnobsForm):
     """Start a story, or (with ``parent``) start one from an edited story."""
@@ -92,7 +103,7 @@ class StoryForm(_KnobsForm):
     max_seed_chars = MAX_SEED_CHARS
 
     def rules(self) -> Mapping[str, Field]:
-        return STORY.fields
+        return {**STORY.fields, "seed": TYPED_TEXT}
 
     def payload(self) -> dict:
         payload = super().payload()
@@ -101,6 +112,26 @@ class StoryForm(_KnobsForm):
             if self[name].data:
                 payload[name] = self[name].data
         return payload
+
+
+class EditForm(StoryForm):
+    """Start a new story from a story's text with its end edited: the story's first ``keep``
+    characters stay as they are, and the text box holds the rest (the limit is on the box)."""
+
+    seed = TextAreaField("The story")
+    keep = IntegerField(widget=HiddenInput(), default=0, validators=[Optional(), NumberRange(min=0)])
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("prefix", "edit")  # its fields are "edit-seed"...: one page also holds other forms
+        super().__init__(**kwargs)
+        if self.keep.data:
+            self.seed.label.text = "The end of the story"
+
+    def rules(self) -> Mapping[str, Field]:
+        rules = super().rules()
+        if self.keep.data and not (self.seed.data or "").strip():
+            del rules["seed"]  # the end cut off: the story goes on from the text kept
+        return rules
 
 
 class ContinueForm(_KnobsForm):

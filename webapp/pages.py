@@ -11,18 +11,23 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 from werkzeug.exceptions import TooManyRequests
 
 from drivequeue.errors import InvalidPayload, JobStateError
+from stories.kinds import DEFAULT_MODEL
+from stories.status import StoryStatus
 
 from .access import key_needed, require_form_key
-from .errors import respond, too_many_message
-from .forms import SAMPLING_FIELDS, CancelForm, ContinueForm, StoryForm
+from .errors import NotAStory, respond, too_many_message
+from .forms import SAMPLING_FIELDS, CancelForm, ContinueForm, EditForm, StoryForm
 from .limits import retry_after_seconds
 from .stories import Stories
-from .story_messages import workers_line
-from .story_text import paragraphs
+from .story_messages import SHIPPED, workers_line
+from .story_text import edit_start, paragraphs
 
 bp = Blueprint("pages", __name__)
 
 MIN_POLL_MS = 200
+#: the end of a long story offered for editing: whole paragraphs within this many characters,
+#: which leaves room to add about as much again
+EDIT_TAIL_CHARS = StoryForm.max_seed_chars // 2
 
 #: beginnings a visitor can click to fill the text box: (button label, text)
 EXAMPLES = (
@@ -67,8 +72,12 @@ def create_story():
 
 @bp.get("/stories/<story_id:story_id>")
 def story(story_id: str):
-    """The story so far; the page's script appends the rest."""
-    view = _stories().view(story_id)
+    """The story so far; the page's script appends the rest. A job of another kind has a page
+    of its own."""
+    try:
+        view = _stories().status(story_id)
+    except NotAStory:
+        return redirect(url_for("jobs.job", job_id=story_id), code=303)
     return _render_story(view)
 
 
@@ -77,13 +86,28 @@ def continue_story(story_id: str):
     """More lines of this story."""
     form = ContinueForm()
     if not form.validate():
-        return _render_story(_stories().view(story_id), continue_form=form), 400
+        return _render_story(_stories().status(story_id), continue_form=form), 400
     require_form_key(_config(), form.access_key.data)
     try:
         _stories().continue_story(story_id, form.payload())
     except (InvalidPayload, JobStateError) as error:
-        return _render_story(_stories().view(story_id), continue_form=form, problem=str(error)), 400
+        return _render_story(_stories().status(story_id), continue_form=form, problem=str(error)), 400
     return redirect(url_for("pages.story", story_id=story_id), code=303)
+
+
+@bp.post("/stories/<story_id:story_id>/edit")
+def edit_story(story_id: str):
+    """Start a new story from this one's text, its end edited (the limit is on the edited end)."""
+    form = EditForm()
+    if not form.validate():
+        return _render_story(_stories().status(story_id), edit_form=form), 400
+    require_form_key(_config(), form.access_key.data)
+    payload = {name: value for name, value in form.payload().items() if name != "parent"}
+    try:
+        new_id = _stories().edit(story_id, form.keep.data or 0, payload, story_id=form.story_id.data or None)
+    except InvalidPayload as error:
+        return _render_story(_stories().status(story_id), edit_form=form, edit_problem=str(error)), 400
+    return redirect(url_for("pages.story", story_id=new_id), code=303)
 
 
 @bp.post("/stories/<story_id:story_id>/cancel")
@@ -91,11 +115,11 @@ def cancel_story(story_id: str):
     """Stop this story after the line being written."""
     form = CancelForm()
     if not form.validate():
-        return _render_story(_stories().view(story_id)), 400
+        return _render_story(_stories().status(story_id)), 400
     try:
         _stories().cancel(story_id)
     except JobStateError as error:  # it finished while the visitor was reading
-        return _render_story(_stories().view(story_id), problem=str(error)), 409
+        return _render_story(_stories().status(story_id), problem=str(error)), 409
     return redirect(url_for("pages.story", story_id=story_id), code=303)
 
 
@@ -126,14 +150,14 @@ def too_many(error: TooManyRequests):
         return _render_start(form, problems=[message]), 429, headers
     if request.endpoint == "pages.continue_story":
         story_id = request.view_args["story_id"]
-        return _render_story(_stories().view(story_id), ContinueForm(), problem=message), 429, headers
+        return _render_story(_stories().status(story_id), ContinueForm(), problem=message), 429, headers
     return respond(429, f"Too many requests (the limit is {error.description}). "
                         f"Try again in {wait} second{'s' if wait != 1 else ''}.", headers)
 
 
 def _render_start(form: StoryForm, problems: list[str] | None = None) -> str:
     models = _stories().models()
-    form.model.choices = [(m, m) for m in models or ["default"]]
+    form.model.choices = [(m, f"{m} ({SHIPPED})" if m == DEFAULT_MODEL else m) for m in models or [DEFAULT_MODEL]]
     workers = _stories().workers()
     return render_template(
         "index.html",
@@ -147,12 +171,15 @@ def _render_start(form: StoryForm, problems: list[str] | None = None) -> str:
     )
 
 
-def _render_story(
-    view: dict, continue_form: ContinueForm | None = None, problem: str | None = None
-) -> str:
-    payload = view["payload"]
-    edit_form = StoryForm(formdata=None, data={**payload, "parent": view["id"]})
-    edit_form.seed.data = _stories().text(view["id"]).rstrip("\n")
+def _render_story(view: StoryStatus, continue_form: ContinueForm | None = None, problem: str | None = None,
+                  edit_form: EditForm | None = None, edit_problem: str | None = None) -> str:
+    payload = dict(view.payload)
+    if edit_form is None:
+        text = view.text()
+        keep = edit_start(text, EditForm.max_seed_chars, EDIT_TAIL_CHARS)
+        edit_form = EditForm(formdata=None, data={**payload, "keep": keep})
+        edit_form.seed.data = text[keep:].rstrip()
+        edit_form.story_id.data = _stories().new_story_id()
     if continue_form is None:
         continue_form = ContinueForm(formdata=None, data=payload)
     problems = [problem] if problem else []
@@ -166,13 +193,15 @@ def _render_story(
     return render_template(
         "story.html",
         view=view,
-        paragraphs=paragraphs(payload.get("seed", ""), view["lines"], view["paragraph_ends"],
-                              view["seed_end"]),
+        status_message=_stories().message(view),
+        paragraphs=paragraphs(view.seed, view.lines, view.paragraph_ends, view.seed_end),
         problems=problems,
         continue_form=continue_form,
         edit_form=edit_form,
+        edit_problem=edit_problem,
+        kept_chars=edit_form.keep.data or 0,
         key_needed=key_needed(_config()),
-        active=view["status"] in ("queued", "running"),
+        active=not view.state.finished,
         # polling faster than the cache refreshes would only fetch the same answer
         poll_ms=poll_ms,
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from werkzeug.routing import BaseConverter
 
-from drivequeue.records import JOB_ID_REGEX
+from drivequeue.job_ids import JOB_ID_REGEX
 
 
 class StoryIdConverter(BaseConverter):

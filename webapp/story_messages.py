@@ -8,63 +8,66 @@ from __future__ import annotations
 
 import time
 
+from drivequeue.status import JobState, JobStatus
+from stories.kinds import DEFAULT_MODEL
 
-def describe(view: dict, workers: list[dict], now: float | None = None) -> str:
-    """One honest sentence about ``view`` (a queue status) given the known ``workers``."""
-    status = view["status"]
-    if status == "queued":
-        return _queued(view, workers, time.time() if now is None else now)
-    if status == "running":
-        return _running(view)
-    if status == "done":
-        return f"Done: {_lines_written(view)}."
-    if status == "failed":
-        return f"Failed: {view.get('error') or 'the worker gave no reason'}."
-    if status == "cancelled" and view.get("stopping"):
+#: how the model named ``default`` is called on the pages
+SHIPPED = "the shipped model"
+
+
+def describe(status: JobStatus, workers: list[dict], now: float | None = None) -> str:
+    """One honest sentence about a story's ``status`` given the known ``workers``."""
+    state = status.state
+    if state is JobState.QUEUED:
+        return _queued(status, workers, time.time() if now is None else now)
+    if state is JobState.RUNNING:
+        return _running(status)
+    if state is JobState.DONE:
+        return f"Done: {_lines_written(status)}."
+    if state is JobState.FAILED:
+        return f"Failed: {status.error or 'the worker gave no reason'}."
+    if status.stopping:
         return "Stopping: the worker ends the story after the line it is writing."
-    if status == "cancelled":
-        return f"Cancelled: {_lines_written(view)}."
-    return f"State: {status}."
+    return f"Cancelled: {_lines_written(status)}."
 
 
-def _lines_written(view: dict) -> str:
-    count = view["line_count"]
+def _lines_written(status: JobStatus) -> str:
+    count = status.line_count
     return f"{count} line{'s' if count != 1 else ''} written"
 
 
-def _queued(view: dict, workers: list[dict], now: float) -> str:
-    ahead = (view.get("queue_position") or 1) - 1
+def _queued(status: JobStatus, workers: list[dict], now: float) -> str:
+    ahead = (status.queue_position or 1) - 1
     if ahead:
         where = f"Queued: {ahead} {'story is' if ahead == 1 else 'stories are'} ahead of yours."
     else:
         where = "Queued: yours is next."
-    if view.get("attempt"):  # a worker took it and let go (stopped, or vanished)
-        where += f" A worker stopped while writing it; the next one resumes after line {view['line_count']}."
+    if status.attempt:  # a worker took it and let go (stopped, or vanished)
+        where += f" A worker stopped while writing it; the next one resumes after line {status.line_count}."
     if any(worker.get("online") for worker in workers):
         return where
     seen = [w["last_seen"] for w in workers if w.get("last_seen")]
-    if not seen:
-        return where + " No worker has connected yet: it starts when the owner runs the notebook."
+    if not seen:  # none ever, or none that is remembered: a worker that stopped cleanly leaves no trace
+        return where + " No worker is online: it is written when one starts."
     minutes = max(0, int((now - max(seen)) // 60))
     if minutes < 1:
         return where + " No worker is online right now (the last one left under a minute ago)."
     return where + f" No worker has been online for {minutes} minute{'s' if minutes != 1 else ''}."
 
 
-def _running(view: dict) -> str:
-    progress = view.get("progress") or {}
-    worker = view.get("worker") or {}
+def _running(status: JobStatus) -> str:
+    progress = status.progress
     # The worker reports line k of the n lines the newest request asked for (after a
     # continue too). Before its first report, the lines written so far say as much for
     # a first request; a continued story's count of this request's lines is not known yet.
     if progress.get("line") and progress.get("of"):
         doing = f"Writing line {progress['line']} of {progress['of']}"
-    elif view.get("segments", 1) == 1 and view.get("lines_requested"):
-        doing = f"Writing line {view.get('line_count', 0) + 1} of {view['lines_requested']}"
+    elif status.segments == 1 and status.lines_requested:
+        doing = f"Writing line {status.line_count + 1} of {status.lines_requested}"
     else:
         doing = "Writing more lines"
-    if worker.get("host"):
-        doing += " on " + where_it_runs(worker)
+    if status.worker is not None and status.worker.host:
+        doing += " on " + where_it_runs(status.worker.to_dict())
     return doing + "."
 
 
@@ -77,7 +80,7 @@ def where_it_runs(worker: dict) -> str:
         # "cuda:0" is a device number, "cuda: Tesla T4" a name
         return f"worker {host}'s {name} GPU" if name and not name.isdigit() else f"worker {host}'s GPU"
     if kind == "cpu":
-        return f"worker {host}'s processor (no GPU, so slower)"
+        return f"worker {host}'s processor (no GPU)"
     return f"worker {host} ({device})" if device else f"worker {host}"
 
 
@@ -87,7 +90,14 @@ def workers_line(workers: list[dict]) -> str:
     if not online:
         return "No worker is online: your story will wait in the queue until the owner starts one."
     first = online[0]
-    models = sorted({m for w in online for m in w.get("offers") or []})  # the models the workers write with
-    offers = f", with the model{'s' if len(models) != 1 else ''} {', '.join(models)}" if models else ""
     others = f" and {len(online) - 1} more" if len(online) > 1 else ""
-    return f"A worker is online: stories are written on {where_it_runs(first)}{others}{offers}."
+    models = sorted({m for w in online for m in w.get("offers") or []})  # the models the workers write with
+    return f"A worker is online: stories are written on {where_it_runs(first)}{others}{_with_models(models)}."
+
+
+def _with_models(models: list[str]) -> str:
+    """", with the shipped model" / ", with the shipped model or the model grimm-v2"."""
+    names = [SHIPPED if name == DEFAULT_MODEL else f"the model {name}" for name in models]
+    if not names:
+        return ""
+    return f", with {names[0]}" if len(names) == 1 else f", with {', '.join(names[:-1])} or {names[-1]}"

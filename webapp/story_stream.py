@@ -1,7 +1,7 @@
 """A story as Server-Sent Events: its lines as they are written, and each change of state.
 
 Every stream of a story reads it through the app's shared cache
-(``Stories.view``), so fifty open streams cost the store what one does: one
+(``Stories.status``), so fifty open streams cost the store what one does: one
 read per read period. Events:
 
 ``lines``  ``{"after": N, "lines": [...], "paragraph_ends": [...], "seed_end": ...}`` (how the
@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable, Iterator
 
 from drivequeue.errors import InvalidKey, NotFound, StoreUnavailable
+from stories.status import StoryStatus
 
 from .errors import STORE_DOWN
 from .stories import Stories
@@ -35,22 +36,27 @@ HEARTBEAT_SECONDS = 15.0
 RETRY_MS = 2000
 MIN_WAIT_SECONDS = 0.05
 
-#: the fields of a story's view that the page shows beside its text
-STATE_FIELDS = ("status", "stopping", "message", "progress", "line_count", "lines_requested",
-                "queue_position", "error")
-
 
 class StreamSlots:
-    """At most ``limit`` open streams per process, so ordinary requests always find a thread."""
+    """At most ``limit`` open streams per process, so ordinary requests always find a thread;
+    ``open``: how many are open now (a metric)."""
 
     def __init__(self, limit: int) -> None:
         self._free = threading.BoundedSemaphore(limit) if limit > 0 else None
+        self.open = 0
+        self._count = threading.Lock()
 
     def take(self) -> bool:
-        return self._free is not None and self._free.acquire(blocking=False)
+        taken = self._free is not None and self._free.acquire(blocking=False)
+        if taken:
+            with self._count:
+                self.open += 1
+        return taken
 
     def give_back(self) -> None:
         assert self._free is not None
+        with self._count:
+            self.open -= 1
         self._free.release()
 
 
@@ -77,30 +83,29 @@ def story_events(
     wait = max(stories.read_period, MIN_WAIT_SECONDS)
     while clock() - started < lifetime:
         try:
-            view = stories.view(story_id)
+            status = stories.status(story_id)
         except (NotFound, InvalidKey):
             yield event("gone", {"message": "This story no longer exists on the server."})
             return
         except StoreUnavailable:
-            view = None
+            status = None
             state = {"trouble": STORE_DOWN}
         chunk = ""
-        if view is not None:
-            lines = view["lines"]
-            if len(lines) < sent_lines:
-                sent_lines = len(lines)
+        if status is not None:
+            if status.line_count < sent_lines:
+                sent_lines = status.line_count
                 chunk += event("cut", {"line_count": sent_lines}, sent_lines)
-            if len(lines) > sent_lines:
-                body = {"after": sent_lines, "lines": lines[sent_lines:],
-                        "paragraph_ends": view["paragraph_ends"], "seed_end": view["seed_end"]}
-                sent_lines = len(lines)
+            if status.line_count > sent_lines:
+                body = {"after": sent_lines, "lines": list(status.since(sent_lines).lines),
+                        "paragraph_ends": list(status.paragraph_ends), "seed_end": status.seed_end}
+                sent_lines = status.line_count
                 chunk += event("lines", body, sent_lines)
-            state = {name: view.get(name) for name in STATE_FIELDS}
+            state = _state(status, stories.message(status))
         if state != sent_state:
             sent_state = state
             chunk += event("state", state)
-        if view is not None and view["status"] not in ("queued", "running") and not view["stopping"]:
-            yield chunk + event("end", {"status": view["status"]})
+        if status is not None and status.settled:
+            yield chunk + event("end", {"status": status.state.value})
             return
         if chunk:
             last_sent = clock()
@@ -109,3 +114,11 @@ def story_events(
             last_sent = clock()
             yield ": keep-alive\n\n"
         sleep(wait)
+
+
+def _state(status: StoryStatus, message: str) -> dict:
+    """What the page shows beside the story's text."""
+    return {"status": status.state.value, "stopping": status.stopping, "message": message,
+            "progress": dict(status.progress), "line_count": status.line_count,
+            "lines_requested": status.lines_requested, "queue_position": status.queue_position,
+            "error": status.error}

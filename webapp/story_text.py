@@ -56,3 +56,18 @@ def paragraphs(seed: str, lines: list[str], paragraph_ends: Collection[int],
         else:
             result[-1].append(Piece(line, i, before))
     return result
+
+
+def edit_start(text: str, room: int, tail: int) -> int:
+    """Where the editable end of a story's ``text`` begins: 0 when the whole text fits in
+    ``room`` characters, else the start of the first paragraph (failing that, sentence or
+    word) within its last ``tail`` characters, so the box holds whole paragraphs."""
+    if len(text.rstrip()) <= room:
+        return 0
+    earliest = len(text.rstrip()) - tail
+    for boundary in ("\n", ". ", " "):
+        found = text.find(boundary, max(0, earliest - len(boundary)))
+        rest = text[found + len(boundary):] if found != -1 else ""
+        if rest.strip():
+            return len(text) - len(rest.lstrip())  # the spaces before it stay with the text kept
+    return earliest

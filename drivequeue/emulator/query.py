@@ -16,6 +16,7 @@ _STRING = r"'((?:[^'\\]|\\.)*)'"
 _IN_PARENTS = re.compile(_STRING + r"\s+in\s+parents")
 _COMPARE = re.compile(r"(name|mimeType)\s*(=|!=)\s*" + _STRING)
 _TRASHED = re.compile(r"trashed\s*=\s*(true|false)")
+_AND = re.compile(r"\s+and\s+")
 
 Predicate = Callable[[dict], bool]
 
@@ -54,10 +55,9 @@ def _split_and(q: str) -> list[str]:
             continue
         if q[i] == "'":
             quoted = not quoted
-        elif not quoted and (match := re.match(r"\s+and\s+", q[i:])):
+        elif not quoted and (match := _AND.match(q, i)):  # at i, without copying the rest
             parts.append(q[start:i])
-            i += match.end()
-            start = i
+            i = start = match.end()
             continue
         i += 1
     parts.append(q[start:])

@@ -16,6 +16,7 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
+from .. import bounded_json
 from .faults import Faults
 from .model import FOLDER_MIME, ApiError, Drive, File, Upload
 from .oauth import OAuth, OAuthError
@@ -268,8 +269,8 @@ def _json_body(body: bytes) -> dict:
     if not body.strip():
         return {}
     try:
-        value = json.loads(body)
-    except ValueError:
+        value = bounded_json.loads(body)
+    except bounded_json.JsonRefused:
         raise ApiError(400, "parseError", "Parse Error") from None
     if not isinstance(value, dict):
         raise ApiError(400, "parseError", "Parse Error")

@@ -35,5 +35,5 @@ def score(payload, job):
             "most_surprising": None if worst is None else {"line": worst + 1, "text": lines[worst]}}
 
 
-def handlers(worker):
+def handlers(context):
     return {"linescore": score}

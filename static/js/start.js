@@ -1,43 +1,50 @@
-// Start page: example beginnings fill the text box (never submit, never lose what was typed),
-// and a counter shows the length against the limit.
+// Start page: example beginnings fill the text box (never over the visitor's own text without
+// asking), and a sent form cannot be sent twice.
 (function () {
   "use strict";
 
   var seed = document.getElementById("seed");
-  var counter = document.getElementById("seed-counter");
   var examples = document.getElementById("examples");
-  if (!seed || !counter) return;
-
-  var max = Number(counter.getAttribute("data-max"));
-  var format = new Intl.NumberFormat("en");
+  if (!seed) return;
   var exampleTexts = [];
-  var undo = null;
+  var question = null;
 
-  function count() {
-    var length = seed.value.length;
-    var over = length - max;
-    counter.textContent = format.format(length) + " of " + format.format(max) + " characters" +
-      (over > 0 ? ": " + format.format(over) + " too many" : "");
-    counter.setAttribute("data-over", over > 0 ? "true" : "false");
+  function use(text) {
+    seed.value = text;
+    window.Counter.count(seed);
+    seed.focus();
   }
 
-  function offerUndo(previous) {
-    if (!undo) {
-      undo = document.createElement("button");
-      undo.type = "button";
-      undo.className = "secondary";
-      undo.id = "undo-example";
-      examples.appendChild(undo);
-      undo.addEventListener("click", function () {
-        seed.value = undo.getAttribute("data-text");
-        undo.hidden = true;
-        count();
-        seed.focus();
+  // The box holds the visitor's own text: ask before an example takes its place.
+  function ask(button) {
+    if (!question) {
+      question = document.createElement("div");
+      question.className = "replace-question";
+      question.id = "replace-question";
+      question.setAttribute("role", "alert");
+      question.appendChild(document.createElement("p"));
+      [["Replace my text", "replace", ""], ["Keep my text", "keep", "secondary"]].forEach(function (spec) {
+        var choice = document.createElement("button");
+        choice.type = "button";
+        choice.textContent = spec[0];
+        choice.className = spec[2];
+        choice.setAttribute("data-choice", spec[1]);
+        question.appendChild(choice);
+      });
+      examples.appendChild(question);
+      question.addEventListener("click", function (event) {
+        var choice = event.target.getAttribute("data-choice");
+        if (!choice) return;
+        question.hidden = true;
+        if (choice === "replace") use(question.getAttribute("data-text"));
+        else seed.focus();
       });
     }
-    undo.textContent = "Bring back my text";
-    undo.setAttribute("data-text", previous);
-    undo.hidden = false;
+    question.firstChild.textContent = "The box holds your own text. Replace it with “" +
+      button.textContent + "”?";
+    question.setAttribute("data-text", button.getAttribute("data-example"));
+    question.hidden = false;
+    question.querySelector("button").focus();
   }
 
   if (examples) {
@@ -45,16 +52,11 @@
       exampleTexts.push(button.getAttribute("data-example"));
       button.addEventListener("click", function () {
         var typed = seed.value;
-        if (typed.trim() && exampleTexts.indexOf(typed) < 0) offerUndo(typed);
-        seed.value = button.getAttribute("data-example");
-        count();
-        seed.focus();
+        if (typed.trim() && exampleTexts.indexOf(typed) < 0) ask(button);
+        else use(button.getAttribute("data-example"));
       });
     });
   }
-
-  seed.addEventListener("input", count);
-  count();
 
   // A form sent twice would start two stories.
   var form = seed.form;

@@ -49,14 +49,5 @@
     });
   }
 
-  // The story as the download gives it: one paragraph a line, blank lines between paragraphs
-  // of sentences.
-  function plainText(container, layout) {
-    var blocks = Array.prototype.map.call(container.querySelectorAll("p"), function (p) {
-      return p.textContent;
-    });
-    return blocks.join(flows(layout) ? "\n\n" : "\n");
-  }
-
-  window.StoryText = { appendLine: appendLine, dropLinesFrom: dropLinesFrom, plainText: plainText };
+  window.StoryText = { appendLine: appendLine, dropLinesFrom: dropLinesFrom };
 })();

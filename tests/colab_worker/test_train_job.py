@@ -1,6 +1,7 @@
 """A train job on a tiny pushed corpus: progress streamed as lines, a worker killed midway
 is resumed from the checkpoint in the queue (not from step 0), the published model then
-writes a story; a cancelled train job stops and publishes nothing."""
+writes a story; a cancelled train job stops and publishes nothing, one stopped with keep
+publishes its best model so far; an ended job leaves no scratch file."""
 
 import random
 import re
@@ -59,6 +60,7 @@ def test_train_job_survives_a_kill_and_its_model_writes_a_story(tmp_path):
         assert steps_after and min(steps_after) > resumed_at
         assert "model 'goats' published" in done["lines"][-1]
         assert "models/goats.pt" in _pushed(queue)
+        follow(queue, job_id, lambda s: not _scratch_of(queue, job_id), timeout=30)  # it ended: its checkpoint goes
 
         story_id = submit_story(env, "The queen", 2, "--model", "goats")
         story = follow(queue, story_id, lambda s: s["status"] not in ("queued", "running"))
@@ -74,7 +76,41 @@ def test_train_job_survives_a_kill_and_its_model_writes_a_story(tmp_path):
     assert story["status"] == "done" and story["line_count"] == 2
     assert "2 lines with goats" in second.log
     assert "models/goats2.pt" not in _pushed(queue)
+    assert not _scratch_of(queue, again)  # removed by the cancel, and not pushed again as it stopped
+    assert queue.status(again)["result"] is None
+
+
+def test_a_train_job_stopped_with_keep_publishes_its_best_model_so_far(tmp_path):
+    env = queue_env(tmp_path, COLAB_WORKER_CHECKPOINT="0.5")
+    queue = queue_for(env)
+    tiny_corpus(tmp_path / "goats.txt")
+    drivequeue(env, "push", str(tmp_path / "goats.txt"))
+    job_id = drivequeue(env, "submit", "train", "goats.txt", "--steps", "100000", "--hidden-size", "32",
+                        "--layers", "1", "--seq-len", "32", "--batch-size", "8").split()[-1]
+    worker = WorkerProcess(env, tmp_path / "worker.log")
+    try:
+        evaluated = follow(queue, job_id, lambda s: any(" val " in line for line in s["lines"])
+                           and _scratch_of(queue, job_id))
+        assert evaluated["status"] == "running"
+        drivequeue(env, "cancel", job_id, "--keep")
+        ended = follow(queue, job_id, lambda s: s["status"] not in ("queued", "running") and not s["stopping"])
+        worker.wait_for_log(f"train job {job_id.split('.')[0]} cancelled, keeping its result")
+    finally:
+        worker.signal()
+        assert worker.wait() == 0
+    assert ended["status"] == "cancelled"
+    result = ended["result"]
+    assert result["model"] == "goats" and result["stopped_by"] == "stopped by request"
+    assert 0 < result["steps"] < 100000 and result["best_val_loss"] > 0
+    assert "stopped by request" in ended["lines"][-1] and "model 'goats' published" in ended["lines"][-1]
+    assert "models/goats.pt" in _pushed(queue)
+    listed = drivequeue(env, "files")
+    assert "models/goats.pt" in listed and "scratch" not in listed  # the real CLI lists no checkpoint
 
 
 def _pushed(queue) -> set[str]:
     return {stored.name for stored in pushed_files.stored_files(queue.store)}
+
+
+def _scratch_of(queue, job_id) -> set[str]:
+    return {name for name in _pushed(queue) if name.startswith(f"jobs/{job_id.split('.')[0]}/scratch/")}

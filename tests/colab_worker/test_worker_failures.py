@@ -83,28 +83,33 @@ def test_a_story_asking_for_a_broken_model_fails_with_the_reason(tmp_path):
     assert "model 'broken' cannot be loaded" in status["error"]
 
 
-def test_a_store_outage_is_waited_out(tmp_path, caplog):
+def test_a_store_outage_is_waited_out(tmp_path, monkeypatch, caplog):
     """Nothing can be written to the folder for a second (its temporary-file area is
     blocked, as when a disk is full): the worker backs off, keeps its lines, and goes on."""
     queue = new_queue(tmp_path)
     job = queue.submit("story", {"seed": "The wolf and the seven goats", "lines": 12})
-    observer = new_queue(tmp_path)
     tmp_area = tmp_path / "queue" / ".tmp"
+    step = generation.StoryBatch.step
+    outage: list[threading.Timer] = []
 
-    def block_writes_for_a_second():
-        while observer.status(job)["line_count"] < 2:
-            time.sleep(0.02)
-        tmp_area.rename(tmp_path / "tmp-away")
-        tmp_area.write_bytes(b"")  # a file where the folder was: every write fails
-        time.sleep(1.0)  # shorter than the lease
+    def end_outage():
         tmp_area.unlink()
         (tmp_path / "tmp-away").rename(tmp_area)
 
-    outage = threading.Thread(target=block_writes_for_a_second)
-    outage.start()
+    def step_then_block_writes(self):
+        """Once two lines are stored, block writes before the next one: it meets the outage."""
+        lines = step(self)
+        if not outage and queue.status(job)["line_count"] >= 2:
+            tmp_area.rename(tmp_path / "tmp-away")
+            tmp_area.write_bytes(b"")  # a file where the folder was: every write fails
+            outage.append(threading.Timer(1.0, end_outage))  # shorter than the lease
+            outage[0].start()
+        return lines
+
+    monkeypatch.setattr(generation.StoryBatch, "step", step_then_block_writes)
     with caplog.at_level(logging.INFO):
         run_worker(queue, tmp_path, max_jobs=1)
-    outage.join()
+    outage[0].join()
     status = queue.status(job)
     assert status["status"] == "done"
     assert status["line_count"] == 12

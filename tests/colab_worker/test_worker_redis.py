@@ -3,7 +3,8 @@ rides out a ``kill -9`` of redis-server: it backs off, resumes, and no served li
 
 import time
 
-from tests.colab_worker.worker_support import WorkerProcess, drivequeue, queue_env, queue_for, submit_story, wait_until
+from tests.colab_worker.worker_support import WorkerProcess, drivequeue, queue_env, queue_for, submit_story
+from tests.helpers import eventually
 from tests.drivequeue.redis_fixtures import RedisServer
 
 
@@ -14,12 +15,12 @@ def test_a_worker_on_redis_rides_out_a_killed_server(tmp_path):
     job = submit_story(env, "The miller had three sons", 30)
     worker = WorkerProcess(env, tmp_path / "worker.log")
     try:
-        served = wait_until(lambda: queue.status(job)["lines"] or None, 120, "a first line")
+        served = eventually(lambda: queue.status(job)["lines"], 120, what="a first line")
         server.kill()
         worker.wait_for_log("queue store unavailable (cannot reach Redis", timeout=60)
         time.sleep(0.5)
         server.start()
-        done = wait_until(lambda: (s := queue.status(job))["status"] == "done" and s, 180, "the story to end")
+        done = eventually(lambda: (s := queue.status(job))["status"] == "done" and s, 180, what="the story to end")
         assert done["line_count"] == 30
         assert done["lines"][:len(served)] == served  # what was served before the crash is kept
         assert job.split(".")[0] in drivequeue(env, "list")

@@ -1,5 +1,7 @@
 """Warm stop: SIGTERM finishes every story's current line, gives the jobs back at once, exits 0."""
 
+import re
+
 from tests.colab_worker.worker_support import (
     WorkerProcess,
     drivequeue,
@@ -49,10 +51,15 @@ def test_a_cancel_with_seen_ends_the_story_at_the_lines_seen_and_one_more(tmp_pa
     job_id = submit_story(env, "The wolf", 100)
     worker = WorkerProcess(env, tmp_path / "worker.log")
     try:
-        seen = follow(queue, job_id, lambda s: s["line_count"] >= 3)["lines"][:2]
+        seen = follow(queue, job_id, lambda s: s["line_count"] >= 4)["lines"][:2]
         drivequeue(env, "cancel", job_id, "--seen", "2")
         final = follow(queue, job_id, lambda s: s["status"] == "cancelled" and not s["stopping"])
+        worker.wait_for_log(f"story {job_id.split('.')[0]} cancelled after")
     finally:
         worker.signal()
         assert worker.wait() == 0
     assert final["line_count"] == 3 and final["lines"][:2] == seen
+    # the log says what the story kept, not only what the worker had written
+    written = int(re.search(rf"story {job_id.split('.')[0]} cancelled after (\d+) lines, of which it keeps 3",
+                            worker.log).group(1))
+    assert written >= 4

@@ -20,8 +20,9 @@ import torch
 from colab_worker.config import WorkerConfig
 from colab_worker.model_shelf import ModelShelf
 from drivequeue.shutdown import Shutdown
-from colab_worker.worker import Worker
+from colab_worker.serving import serve_queue
 from drivequeue import LocalStore, Queue, Timing, open_store
+from tests.helpers import eventually
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -64,7 +65,7 @@ def run_worker(queue: Queue, tmp_path: Path, max_jobs: int) -> None:
     torch.set_num_threads(1)  # as COLAB_WORKER_THREADS=1 does for the worker processes
     try:
         with Shutdown() as stop:
-            Worker(queue, shelf, config, torch.device("cpu"), "cpu", stop, max_jobs).run()
+            serve_queue(queue, shelf, config, torch.device("cpu"), "cpu", stop, max_jobs)
     finally:
         torch.set_num_threads(threads)
 
@@ -99,7 +100,7 @@ class WorkerProcess:
         return self.log_path.read_text()
 
     def wait_for_log(self, text: str, timeout: float = 120) -> None:
-        wait_until(lambda: text in self.log or self.process.poll() is not None, timeout, f"log line {text!r}")
+        eventually(lambda: text in self.log or self.process.poll() is not None, timeout, what=f"log line {text!r}")
         assert text in self.log, f"worker exited with {self.process.returncode}:\n{self.log}"
 
     def signal(self, sig: int = signal.SIGTERM) -> None:
@@ -117,18 +118,6 @@ class WorkerProcess:
             self.process.kill()
             self.process.wait()
         self._log.close()
-
-
-def wait_until(predicate, timeout: float, what: str, interval: float = 0.02):
-    """Poll ``predicate`` until it returns something true; fail the test after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
 
 
 def follow(queue: Queue, job_id: str, until, timeout: float = 180) -> dict:

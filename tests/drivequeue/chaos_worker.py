@@ -14,7 +14,7 @@ import time
 
 from drivequeue import LeaseLost, Queue, Timing, open_store
 
-#: 200 jobs of 3.5 lines on average take at least 200 * 3.5 * 0.06 / 4 = 10.5 s on 4 workers
+#: 100 jobs of 3.5 lines on average take at least 100 * 3.5 * 0.06 / 4 = 5.3 s on 4 workers
 LINE_SECONDS = 0.06
 
 

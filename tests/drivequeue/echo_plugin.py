@@ -14,6 +14,9 @@ KINDS = [JobKind(name="echo", version=1, fields={
 
 
 def echo(payload, job):
+    note = job.workdir / "note.txt"  # what a later attempt would resume from
+    note.write_text(payload["text"])
+    job.save_scratch(note, "note.txt")
     if payload["mode"] == "fail":
         raise JobFailed("asked to fail")
     if payload["mode"] == "crash":
@@ -29,5 +32,5 @@ def echo(payload, job):
     return {"length": len(payload["text"])}
 
 
-def handlers(worker):
+def handlers(context):
     return {"echo": echo}

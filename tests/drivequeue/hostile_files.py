@@ -10,7 +10,8 @@ import os
 from pathlib import Path
 
 from drivequeue import LocalStore
-from drivequeue.records import JobRecord, decode, hash_secret, new_secret
+from drivequeue.job_ids import hash_secret, new_secret
+from drivequeue.records import JobRecord, decode
 
 
 def job_json(store: LocalStore, **change) -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import stat
 import subprocess
 import sys
 import threading
@@ -16,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from drivequeue.auth import load_credentials, run_consent, token_json
-from drivequeue.drive import DriveSettings, open_drive_store
+from drivequeue.drive import open_drive_store
+from drivequeue.drive_settings import DriveSettings
 from drivequeue.errors import CredentialsError
 from drivequeue.urls import open_store
 
@@ -200,6 +202,52 @@ def test_auth_command_prints_the_token_and_creates_the_folder(drive_emulator, cl
     assert url_line.startswith("DRIVEQUEUE_URL=drive://id:")
     settings = DriveSettings(token=token_line, endpoint=drive_emulator.url)
     assert open_drive_store("drive://stories", settings).url == url_line.split("=", 1)[1]
+
+
+def auth_out(client_secret: Path, out: Path) -> subprocess.CompletedProcess:
+    """``drivequeue auth --no-browser --out OUT``, with the consent given as a person would."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "drivequeue", "auth", str(client_secret), "--no-browser", "--out", str(out)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    url = next(line for line in iter(process.stderr.readline, "") if line.startswith("http"))
+    out_text, err = process.communicate(follow_consent(url.strip()) + "\n", timeout=60)
+    return subprocess.CompletedProcess(process.args, process.returncode, out_text, err)
+
+
+def test_auth_replaces_an_existing_token_file_with_a_private_one(client_secret, tmp_path):
+    out = tmp_path / "token.json"
+    out.write_text("the old token")
+    out.chmod(0o644)
+    old_inode = out.stat().st_ino
+    run = auth_out(client_secret, out)
+    assert run.returncode == 0, run.stderr
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert out.stat().st_ino != old_inode  # a new file renamed over the old one, not rewritten in place
+    assert json.loads(out.read_text())["refresh_token"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["client_secret.json", "token.json"]  # no leftovers
+
+
+def test_auth_replaces_a_link_at_the_token_path_and_never_writes_through_it(client_secret, tmp_path):
+    target = tmp_path / "shared.txt"
+    target.write_text("not a token")
+    target.chmod(0o644)
+    out = tmp_path / "token.json"
+    out.symlink_to(target)
+    run = auth_out(client_secret, out)
+    assert run.returncode == 0, run.stderr
+    assert target.read_text() == "not a token" and stat.S_IMODE(target.stat().st_mode) == 0o644
+    assert not out.is_symlink() and stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert json.loads(out.read_text())["refresh_token"]
+
+
+def test_auth_that_cannot_write_its_file_prints_the_token_instead(client_secret, tmp_path):
+    out = tmp_path / "a-folder"
+    out.mkdir()
+    run = auth_out(client_secret, out)
+    assert run.returncode == 0
+    assert f"cannot write {out}" in run.stderr and "Traceback" not in run.stderr
+    assert json.loads(run.stdout)["refresh_token"]
+    assert set(tmp_path.iterdir()) == {client_secret, out} and list(out.iterdir()) == []  # no leftovers
 
 
 def test_folder_command_creates_the_folder_once_and_then_finds_it(drive_env):

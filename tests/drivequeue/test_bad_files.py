@@ -8,9 +8,10 @@ import time
 import pytest
 
 from drivequeue import Queue
-from drivequeue.records import JobRecord, decode, hash_secret, make_job_id, new_secret
+from drivequeue.job_ids import hash_secret, make_job_id, new_secret
+from drivequeue.records import JobRecord, decode
 
-from .helpers import eventually
+from tests.helpers import eventually
 
 
 def plant_job(queue, store, change=None, raw_bytes=None):

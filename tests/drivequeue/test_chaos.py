@@ -1,4 +1,4 @@
-"""Chaos: worker processes SIGKILLed at random while 200 jobs run; nothing is lost or doubled."""
+"""Chaos: worker processes SIGKILLed at random while 100 jobs run; nothing is lost or doubled."""
 
 from __future__ import annotations
 
@@ -22,12 +22,12 @@ from .chaos_worker import read_logs
 
 REPO = Path(__file__).resolve().parents[2]
 WORKERS = 4
-JOBS = 200
+JOBS = 100
 
 
 @pytest.fixture(params=["local", "redis"])
 def chaos_store(request, tmp_path):
-    """A local folder and a real redis-server (Drive's emulator is too slow for 200 jobs)."""
+    """A local folder and a real redis-server (Drive's emulator is too slow for 100 jobs)."""
     store = STORE_FACTORIES[request.param](request, tmp_path / "queue")
     yield store
     store.close()

@@ -38,7 +38,7 @@ def test_submit_prints_the_id_last_and_status_json_is_the_api_object(run, queue)
     code, out, _ = run("status", job_id, "--json")
     assert code == 0
     shown = json.loads(out)
-    assert shown == queue.status(job_id)
+    assert shown == queue.status(job_id).to_dict()
     assert shown["status"] == "queued" and shown["payload"]["temperature"] == 1.1
     code, out, _ = run("status", job_id)
     assert code == 0 and "status: queued (position 1 in the queue)" in out

@@ -8,8 +8,9 @@ import time
 
 import pytest
 
-from drivequeue.drive import DriveSettings, DriveStore, open_drive_store, parse_drive_url
-from drivequeue.backoff import Backoff
+from drivequeue.drive import DriveStore, open_drive_store
+from drivequeue.drive_settings import DriveSettings
+from drivequeue.drive_url import parse_drive_url
 from drivequeue.emulator import Emulator
 from drivequeue.errors import BadStoreURL, ConfigError, KeyExists, NotFound, StoreUnavailable
 from drivequeue.urls import open_store
@@ -70,18 +71,6 @@ def test_retries_stop_after_the_budget_with_a_clear_error(folder, drive_env, mon
         store.list()
     assert time.monotonic() - started < 2.0
     assert store.calls["changes.getStartPageToken"] >= 3
-
-
-def test_backoff_doubles_up_to_its_cap_with_jitter():
-    import random
-
-    backoff = Backoff(first=1.0, cap=8.0)
-    rng = random.Random(1)
-    delays = [backoff.delay(n, rng) for n in range(6)]
-    for n, delay in enumerate(delays):
-        ceiling = min(8.0, 2.0**n)
-        assert ceiling / 2 <= delay <= ceiling
-    assert len(set(delays)) == len(delays)
 
 
 def test_a_listing_sees_other_handles_creates_at_once_despite_lagging_name_listings(monkeypatch):

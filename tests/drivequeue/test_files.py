@@ -13,6 +13,8 @@ from drivequeue import files
 from drivequeue.errors import ChecksumMismatch, InvalidKey, NotFound
 from drivequeue.urls import open_store
 
+from tests.helpers import eventually
+
 
 @pytest.fixture
 def store(store_factory):
@@ -64,6 +66,67 @@ def test_a_damaged_download_is_refused_and_nothing_is_written(store, work):
         files.pull(store, "data.bin", work / "copy.bin")
     assert not (work / "copy.bin").exists()
     assert [p.name for p in work.iterdir()] == ["data.bin"]
+
+
+def test_a_file_that_grows_while_it_is_pushed_is_not_kept(store, work):
+    source = work / "growing.log"
+    source.write_bytes(b"first lines\n" * 1000)
+
+    def grow(sent: int) -> None:  # called as each piece goes out
+        with open(source, "ab") as f:
+            f.write(b"one more line\n")
+
+    with pytest.raises(ChecksumMismatch, match="changed while it was being pushed"):
+        files.push(store, source, "growing.log", progress=grow)
+    assert files.stored_files(store) == [] and store.list() == []
+
+
+def test_a_push_compares_the_md5_of_what_the_store_kept(store, work):
+    """A change that keeps the file's size and time of change is still caught: each store reports
+    the MD5 of what it kept (a local folder: of what it wrote), and it differs."""
+    piece = 4 * 1024 * 1024
+    if hasattr(store, "chunk_size"):
+        store.chunk_size = piece  # Drive: the first piece goes out before the rest is read
+    source = work / "data.bin"
+    source.write_bytes(b"a" * (piece + 1000))
+    times = source.stat()
+
+    def change_the_tail(sent: int) -> None:
+        with open(source, "r+b") as f:
+            f.seek(piece)
+            f.write(b"b" * 1000)
+        os.utime(source, ns=(times.st_atime_ns, times.st_mtime_ns))
+
+    with pytest.raises(ChecksumMismatch, match="changed or was damaged on the way"):
+        files.push(store, source, "data.bin", progress=change_the_tail)
+    assert files.stored_files(store) == [] and store.list() == []
+
+
+def test_command_line_push_of_a_file_being_written_fails_and_keeps_nothing(store, work):
+    source = work / "train.log"
+    source.write_bytes(os.urandom(4 * 1024 * 1024))
+    writer = subprocess.Popen([sys.executable, "-c", APPENDER, str(source)])
+    try:
+        eventually(lambda: source.stat().st_size > 4 * 1024 * 1024)
+        run = subprocess.run([sys.executable, "-m", "drivequeue", "push", str(source), "--queue", store.url],
+                             capture_output=True, text=True, timeout=120)
+    finally:
+        writer.kill()
+        writer.wait()
+    assert run.returncode == 1
+    assert run.stderr.strip().endswith("changed while it was being pushed; push it again once it is complete")
+    assert "Traceback" not in run.stderr
+    assert files.stored_files(store) == [] and store.list() == []
+
+
+#: a process that appends a line to a file every millisecond until it is killed
+APPENDER = """
+import sys, time
+with open(sys.argv[1], "ab", buffering=0) as f:
+    while True:
+        f.write(b"a line of a log being written\\n")
+        time.sleep(0.001)
+"""
 
 
 @pytest.mark.parametrize("name", ["", "../etc/passwd", "a/../b", "/abs", "a//b", "x" * 201, "sp ace", "a/./b"])

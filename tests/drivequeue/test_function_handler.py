@@ -6,14 +6,15 @@ import threading
 
 import pytest
 
-from drivequeue import JobFailed, LocalStore, Queue, open_store
+from drivequeue import JobFailed, LocalStore, Queue, files, open_store
 from drivequeue.endings import Endings
+from drivequeue.function_handler import FunctionRunner
 from drivequeue.plugins import kinds_of, load
-from drivequeue.serve import Server, WorkerEnv
+from drivequeue.serve import HandlerContext, Server
 from drivequeue.shutdown import Shutdown
 from tests.drivequeue import echo_plugin
 
-from .helpers import eventually
+from tests.helpers import eventually
 
 
 @pytest.fixture
@@ -26,9 +27,9 @@ def serve(queue, tmp_path, max_jobs=None, stop=None):
     A running one has a store handle of its own (the test's thread waits on the other)."""
     if stop is not None:
         queue = Queue(open_store(queue.store.url), queue.timing, kinds=queue.kinds)
-    env = WorkerEnv(store=queue.store, timing=queue.timing, device="cpu", stop=stop or Shutdown(),
-                    endings=Endings(), cache_dir=tmp_path / "cache")
-    server = Server(queue, echo_plugin.handlers(env), env, max_jobs=max_jobs, drain_seconds=5)
+    context = HandlerContext(store=queue.store, timing=queue.timing, device="cpu", stop=stop or Shutdown(),
+                             endings=Endings(), cache_dir=tmp_path / "cache")
+    server = Server(queue, echo_plugin.handlers(context), context, max_jobs=max_jobs, drain_seconds=5)
     if stop is None:
         server.run()
         return None
@@ -72,6 +73,7 @@ def test_a_cancel_reaches_a_running_function_through_check(queue, tmp_path):
         eventually(lambda: queue.status(job_id)["status"] == "running")
         queue.cancel(job_id)
         assert queue.wait(job_id, timeout=10)["status"] == "cancelled"
+        eventually(lambda: scratch(queue, job_id) == [])  # its worker ends it and removes what it kept
     finally:
         stop.request("test over")
         worker.join(10)
@@ -88,3 +90,49 @@ def test_a_warm_stop_gives_the_job_back_without_using_an_attempt(queue, tmp_path
     status = queue.status(job_id)
     assert status["status"] == "queued" and status["error"] is None
     assert queue.reader.view(job_id.split(".")[0]).used_attempts == 0
+    assert scratch(queue, job_id) == ["note.txt"]  # kept for the next attempt
+    queue.cancel(job_id)  # a cancel ends it while no worker holds it
+    assert scratch(queue, job_id) == []
+
+
+@pytest.mark.parametrize("mode", ["ok", "fail"])
+def test_a_job_that_ends_leaves_no_scratch_file(queue, tmp_path, mode):
+    job_id = queue.submit("echo", {"text": "x", "mode": mode})
+    serve(queue, tmp_path, max_jobs=1)
+    assert queue.status(job_id).settled
+    assert scratch(queue, job_id) == []
+    assert not (tmp_path / "cache" / "jobs" / job_id.split(".")[0]).exists()
+
+
+def test_a_crashed_job_keeps_its_scratch_file_until_its_last_attempt(queue, tmp_path):
+    job_id = queue.submit("echo", {"text": "x", "mode": "crash"})
+    serve(queue, tmp_path, max_jobs=1)
+    assert queue.status(job_id)["status"] == "queued"
+    assert scratch(queue, job_id) == ["note.txt"]
+    serve(queue, tmp_path, max_jobs=queue.timing.max_attempts - 1)
+    assert queue.status(job_id)["status"] == "failed"
+    assert scratch(queue, job_id) == []
+
+
+def scratch(queue, job_id) -> list[str]:
+    prefix = f"jobs/{job_id.split('.')[0]}/scratch/"
+    return [f.name[len(prefix):] for f in files.stored_files(queue.store) if f.name.startswith(prefix)]
+
+
+def test_the_loop_steps_only_stepped_handlers_and_runs_a_plain_function_in_threads(queue, tmp_path):
+    class Batch:
+        count, room = 0, 4
+
+        def start(self, claim): ...
+
+        def step(self): ...
+
+        def drain(self, deadline): ...
+
+    batch = Batch()
+    context = HandlerContext(store=queue.store, timing=queue.timing, device="cpu", stop=Shutdown(),
+                             endings=Endings(), cache_dir=tmp_path / "cache")
+    server = Server(queue, {"echo": echo_plugin.echo, "batched": batch}, context)
+    plain, = [runner for runner in server.runners if runner is not batch]
+    assert isinstance(plain, FunctionRunner) and not hasattr(plain, "step")
+    assert server.stepped == [batch]

@@ -4,18 +4,19 @@ the CLI submits any kind they declare and reads its result."""
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 
 from drivequeue import LocalStore, Queue
 from drivequeue.cli import main
-from drivequeue.plugins import PluginError, kinds_of, load, module_names
+from drivequeue.plugins import Plugin, PluginError, handlers_of, kinds_of, load, module_names
 
 ECHO = "tests.drivequeue.echo_plugin"
 
 
 def test_the_story_server_registers_its_kinds_through_an_entry_point():
-    assert "stories.kinds" in module_names(environ={})
+    assert "stories.plugin" in module_names(environ={})
     assert sorted(kinds_of(load(environ={}))) == ["story", "train"]
 
 
@@ -62,3 +63,26 @@ def test_the_cli_submits_any_plugin_kind_with_its_validation_and_reads_the_resul
     assert (tmp_path / "out" / "echo.txt").read_text() == "hihi"
     assert main(["status", job_id, "--queue", url]) == 0
     assert "lines: " not in capsys.readouterr().out  # not a counted kind
+
+
+class Offering:
+    """A plugin that is an object, not a module (as the story server's worker offers its own handlers)."""
+
+    def __init__(self, kinds, handlers):
+        self.KINDS, self._handlers = kinds, handlers
+
+    def handlers(self, context):
+        return {kind: handler for kind, handler in self._handlers.items() if context == "served here"}
+
+
+def test_handlers_are_gathered_from_every_plugin_the_same_way_later_ones_winning():
+    echo = load([ECHO], environ={})[-1]
+    own = Plugin.of("own", Offering(echo.kinds, {"echo": "own echo"}))
+    kinds = kinds_of([echo])
+    assert handlers_of([own], "served here", kinds) == {"echo": "own echo"}
+    gathered = handlers_of([own, echo], "served here", kinds)
+    assert gathered["echo"] is sys.modules[ECHO].echo  # the loaded plugin's replaces the earlier one
+    with pytest.raises(PluginError, match="plugin 'stray' has a handler for 'paint', a kind no plugin declares"):
+        handlers_of([Plugin.of("stray", Offering([], {"paint": "brush"}))], "served here", kinds)
+    with pytest.raises(PluginError, match="plugin 'bare' must define KINDS"):
+        Plugin.of("bare", object())

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from drivequeue.errors import CorruptRecord, InvalidKey
+from drivequeue.job_ids import hash_secret, make_job_id, new_secret, parse_job_id, secret_matches
 from drivequeue.records import (
     CancelRecord,
     ClaimRecord,
@@ -15,11 +16,6 @@ from drivequeue.records import (
     SegmentRecord,
     WorkerRecord,
     decode,
-    hash_secret,
-    make_job_id,
-    new_secret,
-    parse_job_id,
-    secret_matches,
 )
 
 

@@ -1,7 +1,9 @@
-"""The Store contract, written once and run against every store in ``STORE_FACTORIES``."""
+"""The Store contract, written once and run against every store in ``EVERY_STORE``."""
 
 from __future__ import annotations
 
+import hashlib
+import os
 import threading
 import time
 
@@ -10,14 +12,18 @@ import pytest
 from drivequeue import open_store
 from drivequeue.errors import InvalidKey, KeyExists, NotFound
 from drivequeue.store import KEY_PATTERN
+from tests.conftest import EVERY_STORE
+from tests.helpers import eventually
 
 BAD_KEYS = ["../x", "%2e%2e", "", "a" * 1024, "a/b", ".", "..", "a.b", "a b", "\x00", None, 7]
 BAD_NAMES = ["", "Job", "../job", "job-1", "j" * 40, None]
 
 
-@pytest.fixture
-def store(store_factory):
-    return store_factory()
+@pytest.fixture(params=sorted(EVERY_STORE))
+def store(request, tmp_path):
+    store = EVERY_STORE[request.param](request, tmp_path)
+    yield store
+    store.close()
 
 
 def test_new_keys_are_distinct_well_formed_and_absent(store):
@@ -36,6 +42,17 @@ def test_create_then_read_returns_the_same_bytes(store, data):
     store.create(key, "blob", data)
     assert store.read(key) == data
     assert store.exists(key)
+
+
+@pytest.mark.parametrize("size", [0, 1000, 5 * 1024 * 1024 + 7])
+def test_upload_returns_the_md5_of_what_the_store_kept(store, tmp_path, size):
+    source = tmp_path / "source.bin"
+    source.write_bytes(os.urandom(size))
+    key, = store.new_keys("blob")
+    sent = []
+    md5 = store.upload(key, "blob", source, sent.append)
+    assert md5 == hashlib.md5(store.read(key)).hexdigest() == hashlib.md5(source.read_bytes()).hexdigest()
+    assert sum(sent) == size
 
 
 def test_create_on_an_existing_key_fails_and_changes_nothing(store):
@@ -162,8 +179,31 @@ def test_malformed_names_are_rejected(store, name):
     assert not store.exists(key)
 
 
-def test_wait_returns_a_bool_within_its_timeout(store):
-    assert store.wait(0.01) in (True, False)
+def test_wait_with_nothing_changed_returns_false_once_its_time_is_up(store):
+    eventually(lambda: store.wait(0) is False)  # watching, and whatever came before is read
+    started = time.monotonic()
+    assert store.wait(0.2) is False
+    assert time.monotonic() - started >= 0.15  # it did wait (a waiting loop must not spin)
+
+
+#: the stores whose ``wait`` sees changes (Drive's only sleeps: its changes feed is read on demand)
+WATCHING = sorted(set(EVERY_STORE) - {"drive"})
+
+
+@pytest.mark.parametrize("store", WATCHING, indirect=True)
+def test_wait_wakes_for_a_change_made_through_another_handle_and_misses_none(store):
+    other = open_store(store.url)
+    try:
+        eventually(lambda: store.wait(0) is False)
+        key, = other.new_keys("job")
+        change = threading.Timer(0.1, other.create, (key, "job", b"x"))
+        change.start()
+        assert store.wait(60) is True  # woken by the change (the bound only keeps a broken store from hanging)
+        change.join()
+        other.write(key, b"y")  # made while nobody waits: the next wait still sees it
+        assert store.wait(60) is True
+    finally:
+        other.close()
 
 
 def test_url_reopens_the_store(store):

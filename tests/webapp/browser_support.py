@@ -12,10 +12,11 @@ import threading
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from drivequeue import Queue, open_store
+from tests.helpers import eventually
 from webapp import create_app
 from webapp.config import Config
 
@@ -69,17 +70,17 @@ def browser_settings():
 
 
 @pytest.fixture
-def page(browser_settings):
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        options = {"viewport": {"width": 900, "height": 1100}, "accept_downloads": True, **browser_settings}
-        context = browser.new_context(**options)
-        page = context.new_page()
-        page.csp_violations = []
-        page.on("console", lambda message: "Content Security Policy" in message.text
-                and page.csp_violations.append(message.text))
-        yield page
-        browser.close()
+def page(browser, browser_settings):
+    """A new page in a new context of the run's one Chromium (``browser``, in conftest.py):
+    no cookies, storage or permissions from another test."""
+    options = {"viewport": {"width": 900, "height": 1100}, "accept_downloads": True, **browser_settings}
+    context = browser.new_context(**options)
+    page = context.new_page()
+    page.csp_violations = []
+    page.on("console", lambda message: "Content Security Policy" in message.text
+            and page.csp_violations.append(message.text))
+    yield page
+    context.close()
 
 
 @pytest.fixture
@@ -108,15 +109,28 @@ def start_story(page, site, seed, lines):
     page.wait_for_url(re.compile(r".*/stories/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"))
 
 
-def wait_until(page, expression: str, timeout_s: float, worker: subprocess.Popen) -> None:
+def wait_for_expression(page, expression: str, timeout_s: float, worker: subprocess.Popen) -> None:
     """Poll ``expression`` in the page (``wait_for_function`` would need eval, which the CSP forbids)."""
-    for _ in range(int(timeout_s * 10)):
-        if page.evaluate(expression):
-            return
+    def true_in_page():
         if worker.poll() is not None:
             raise AssertionError(f"the worker exited with {worker.returncode}:\n{worker.stdout.read()}")
+        return page.evaluate(expression)
+
+    eventually(true_in_page, timeout_s, every=0.1, what=expression)
+
+
+def reveal_all(page, count: int) -> None:
+    """Wait until the page has received ``count`` lines and shows them all, without waiting for
+    the reading pace: "Show all now" once the page offers it."""
+    expect(page.locator("#story")).to_have_attribute("data-received", str(count), timeout=20_000)
+    show_all = page.get_by_role("button", name="Show all now")
+    if show_all.is_visible():
+        show_all.click()
+    expect(page.locator("#story-text .line")).to_have_count(count, timeout=10_000)
+    for _ in range(30):  # the newest line has faded in (a line half faded in fails a contrast check)
+        if not page.evaluate("document.getAnimations().some(a => a.animationName === 'arrive')"):
+            break
         page.wait_for_timeout(100)
-    raise AssertionError(f"still false after {timeout_s} s: {expression}")
 
 
 def line_count(page) -> int:

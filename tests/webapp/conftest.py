@@ -3,41 +3,33 @@
 from __future__ import annotations
 
 import re
-import threading
 
 import pytest
+from playwright.sync_api import sync_playwright
 
 from drivequeue import LocalStore, Queue, Timing
+from drivequeue.metered_store import MeteredStore
 from webapp import create_app
 from webapp.config import Config
+
+from .browser_support import CHROMIUM, CHROMIUM_ARGS
 
 FAST = Timing(lease=2.0, heartbeat=0.2, poll=0.05, check=0.05)
 
 
-class CountingStore(LocalStore):
-    """A local store that counts the operations it serves (what a Drive bill would count)."""
-
-    def __init__(self, root):
-        super().__init__(root)
-        self.calls = 0
-        self._lock = threading.Lock()
-
-    def _count(self):
-        with self._lock:
-            self.calls += 1
-
-    def read(self, key):
-        self._count()
-        return super().read(key)
-
-    def list(self, name=None):
-        self._count()
-        return super().list(name)
+@pytest.fixture(scope="session")
+def browser():
+    """One Chromium for the whole run; each browser test opens a context of its own (``page``)."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
 
 
 @pytest.fixture
 def store(tmp_path):
-    store = CountingStore(tmp_path / "queue")
+    """The app's queue folder, its operations counted (``store.operations``: what Drive would bill)."""
+    store = MeteredStore(LocalStore(tmp_path / "queue"))
     yield store
     store.close()
 

@@ -27,8 +27,7 @@ def test_read_shows_state_payload_and_an_honest_message(client):
     assert view["lines_requested"] == 5
     assert view["queue_position"] == 1
     assert view["message"] == (
-        "Queued: yours is next. No worker has connected yet: "
-        "it starts when the owner runs the notebook."
+        "Queued: yours is next. No worker is online: it is written when one starts."
     )
 
 
@@ -167,3 +166,26 @@ def test_healthz(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.get_json() == {"ok": True}
+
+
+def test_an_edited_story_may_be_longer_than_the_limit_which_counts_only_its_new_text(client, worker):
+    parent = submit(client, seed="Once upon a time.", lines=100)["id"]
+    claim = worker.claim_next()
+    claim.append([f"Sentence {i} of a story that goes on for a good while longer than a page." for i in range(100)],
+                 meta={"seed_end": "sentence"})
+    claim.complete()
+    text = client.get(f"/stories/{parent}/story.txt").get_data(as_text=True).rstrip()
+    assert len(text) > 7000
+
+    child = submit(client, seed=text + " And so it ended.", parent=parent)["id"]
+    assert client.get(f"/api/stories/{child}").get_json()["payload"]["seed"] == text + " And so it ended."
+    edited = text[:1000] + "The middle, rewritten." + text[1100:]  # everything after a change is new
+    response = client.post("/api/stories", json={"seed": edited, "parent": parent})
+    assert response.status_code == 400
+    assert response.get_json()["message"] == (
+        f"seed changes or adds {len(edited) - 1000:,} characters to the story it was edited from; "
+        "at most 4,000 may be new")
+
+    response = client.post("/api/stories", json={"seed": "x" * 4001})  # a story of its own
+    assert response.status_code == 400
+    assert response.get_json()["message"] == "seed is longer than 4000 characters"

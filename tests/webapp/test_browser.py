@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from .browser_support import (  # noqa: F401 (fixtures)
-    ROOT, browser_settings, line_count, page, queue_dir, site, site_settings, start_story, wait_until,
+    ROOT, browser_settings, line_count, page, queue_dir, site, site_settings, start_story, wait_for_expression,
     worker, worker_session,
 )
 
@@ -23,7 +23,7 @@ def test_without_a_worker_the_page_says_so_and_can_copy_and_cancel(page, site):
     start_story(page, site, seed, 5)
     status = page.locator("#status")
     expect(status).to_have_text(
-        "Queued: yours is next. No worker has connected yet: it starts when the owner runs the notebook."
+        "Queued: yours is next. No worker is online: it is written when one starts."
     )
     expect(page.locator("#story-text .seed")).to_have_text(seed)
     assert page.evaluate("window.pwned") is None
@@ -97,10 +97,10 @@ def test_a_story_grows_line_by_line_and_can_be_continued_cancelled_and_downloade
             document.querySelectorAll('#story-text .line').length
         )).observe(document.getElementById('story-text'), {childList: true, subtree: true});
     }""")
-    wait_until(page, "window.lineCounts.length >= 3", timeout_s=120, worker=worker)
+    wait_for_expression(page, "window.lineCounts.length >= 3", timeout_s=120, worker=worker)
     counts = page.evaluate("window.lineCounts")
     assert counts == sorted(set(counts)) and counts[0] >= 1  # more lines at each step
-    expect(status).to_have_text(re.compile(r"Writing line \d+ of 100 on worker .+'s processor \(no GPU, so slower\)\."))
+    expect(status).to_have_text(re.compile(r"Writing line \d+ of 100 on worker .+'s processor \(no GPU\)\."))
     page.get_by_role("button", name="Stop writing").click()
     # the page shows every line the worker wrote before it noticed the stop, then says how many
     expect(status).to_have_text(re.compile(r"Cancelled: \d+ lines written\."), timeout=30_000)

@@ -6,13 +6,14 @@ under ``test-artifacts/``.
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 
 import pytest
 from playwright.sync_api import expect
 
 from .browser_support import (  # noqa: F401 (fixtures)
-    ROOT, browser_settings, line_count, page, queue_dir, serious_accessibility_problems, site,
+    ROOT, browser_settings, line_count, page, queue_dir, reveal_all, serious_accessibility_problems, site,
     site_settings, start_story, worker_session,
 )
 from .test_browser_stream import LINES
@@ -42,7 +43,7 @@ def test_the_start_page_says_who_writes_and_offers_examples_and_a_counter(page, 
     page.goto(site + "/")
     expect(page.locator("#worker-line")).to_have_text(
         "No worker is online: your story will wait in the queue until the owner starts one.")
-    online = "A worker is online: stories are written on worker gpu-box's Tesla T4 GPU, with the model default."
+    online = "A worker is online: stories are written on worker gpu-box's Tesla T4 GPU, with the shipped model."
     with worker_session(queue_dir):
         for _ in range(40):  # the page reads the worker list at most every few seconds
             page.reload()
@@ -56,11 +57,22 @@ def test_the_start_page_says_who_writes_and_offers_examples_and_a_counter(page, 
     expect(counter).to_have_text("0 of 4,000 characters")
     seed.fill("My own beginning")
     expect(counter).to_have_text("16 of 4,000 characters")
-    page.get_by_role("button", name="The fox and the crow").click()
-    expect(seed).to_have_value(page.get_by_role("button", name="The fox and the crow").get_attribute("data-example"))
-    assert page.url == site + "/"  # an example fills the box; it does not submit
-    page.get_by_role("button", name="Bring back my text").click()  # what was typed is never lost
+    example = page.get_by_role("button", name="The fox and the crow")
+    example.click()  # over the visitor's own text: the page asks first
+    question = page.locator("#replace-question")
+    expect(question).to_have_text(re.compile("^The box holds your own text. Replace it with .The fox and the crow.?"))
+    expect(question).to_have_attribute("role", "alert")
     expect(seed).to_have_value("My own beginning")
+    page.get_by_role("button", name="Keep my text").click()
+    expect(question).to_be_hidden()
+    expect(seed).to_have_value("My own beginning")
+    example.click()
+    page.get_by_role("button", name="Replace my text").click()
+    expect(seed).to_have_value(example.get_attribute("data-example"))
+    assert page.url == site + "/"  # an example fills the box; it does not submit
+    page.get_by_role("button", name="The lantern in the wood").click()  # an example over an example: no question
+    expect(question).to_be_hidden()
+    expect(seed).to_have_value(page.get_by_role("button", name="The lantern in the wood").get_attribute("data-example"))
     seed.fill("x" * 4010)
     expect(counter).to_have_text("4,010 of 4,000 characters: 10 too many")
     assert serious_accessibility_problems(page) == []
@@ -77,7 +89,7 @@ def test_a_mistake_in_the_sampling_settings_opens_them_at_the_marked_field(page,
     expect(temperature).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#temperature-error")).to_have_text("Temperature must be a number from 0.1 to 2.")
     expect(temperature).to_have_accessible_description(
-        "Lower is safer, higher is wilder. Temperature must be a number from 0.1 to 2.")
+        "From 0.1 to 2: lower is safer, higher is wilder. Temperature must be a number from 0.1 to 2.")
     expect(page.get_by_label("Beginning of the story")).to_have_value("The tin soldier")
     assert serious_accessibility_problems(page) == []
 
@@ -108,7 +120,7 @@ def test_dark_mode_follows_the_system_and_stays_readable(page, site, queue_dir):
     start_story(page, site, "The fox and the geese.", 10)
     assert background_luminance(page) < 0.15
     with writing(queue_dir):
-        expect(page.locator("#story-text .line")).to_have_count(len(LINES))
+        reveal_all(page, len(LINES))
         assert serious_accessibility_problems(page) == []
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "story-page-dark.png"))
@@ -120,7 +132,7 @@ def test_dark_mode_follows_the_system_and_stays_readable(page, site, queue_dir):
 def test_on_a_phone_the_text_fits_and_the_controls_stay_in_reach(page, site, queue_dir):
     start_story(page, site, "A long seed that goes on and on. " * 30, 60)
     with writing(queue_dir, LINES * 5, device="cpu"):
-        expect(page.locator("#story-text .line")).to_have_count(len(LINES) * 5, timeout=20_000)
+        reveal_all(page, len(LINES) * 5)
         assert page.evaluate("document.scrollingElement.scrollWidth") <= 390
         page.mouse.wheel(0, 1500)  # half way down a story longer than the screen
         page.wait_for_timeout(300)
@@ -144,7 +156,7 @@ def test_the_story_page_on_a_desktop_while_writing_and_when_done(page, site, que
     with worker_session(queue_dir) as worker:
         claim = worker.claim_next()
         claim.append(LINES, progress={"line": 7, "of": 10})
-        expect(page.locator("#story-text .line")).to_have_count(len(LINES))
+        reveal_all(page, len(LINES))
         expect(page.get_by_role("button", name="Stop writing")).to_be_in_viewport()
         assert serious_accessibility_problems(page) == []  # writing
         ARTIFACTS.mkdir(exist_ok=True)
@@ -160,8 +172,85 @@ def test_the_story_page_on_a_desktop_while_writing_and_when_done(page, site, que
 def test_phone_screenshot_of_a_story_being_written(page, site, queue_dir):
     start_story(page, site, "Once upon a time there was a fox who lived at the edge of a wood.", 10)
     with writing(queue_dir):
-        expect(page.locator("#story-text .line")).to_have_count(len(LINES))
+        reveal_all(page, len(LINES))
         page.wait_for_timeout(3000)  # the newest line's mark has faded
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "story-page-phone.png"))
         assert page.evaluate("document.scrollingElement.scrollWidth") <= 390
+
+
+@pytest.mark.parametrize("browser_settings", [DESKTOP])
+def test_form_errors_are_listed_in_page_order_and_marked_alike_on_aligned_fields(page, site):
+    page.goto(site + "/")
+    page.get_by_text("Sampling settings").click()
+    page.get_by_label("Lines to write").fill("500")
+    page.get_by_label("Temperature").fill("0")  # below what the form accepts, as its hint says
+    page.get_by_label("Top-p").fill("0")
+    page.get_by_role("button", name="Write my story").click()
+    summary = page.locator("#form-errors a")
+    expect(summary).to_have_text([
+        "Beginning of the story is blank: it needs at least one character that is not a space.",
+        "Lines to write must be a whole number from 1 to 100.",
+        "Temperature must be a number from 0.1 to 2.",
+        "Top-p must be a number above 0 and at most 1.",
+    ])
+    seed_border = page.get_by_label("Beginning of the story").evaluate(
+        "e => [getComputedStyle(e).borderTopColor, getComputedStyle(e).borderTopWidth]")
+    for label in ("Lines to write", "Temperature", "Top-p"):
+        field = page.get_by_label(label)
+        expect(field).to_have_attribute("aria-invalid", "true")
+        assert field.evaluate("e => [getComputedStyle(e).borderTopColor, getComputedStyle(e).borderTopWidth]") \
+            == seed_border
+    tops = {label: page.get_by_label(label).bounding_box()["y"] for label in ("Temperature", "Top-k", "Top-p")}
+    assert max(tops.values()) - min(tops.values()) < 1, tops  # a row's fields on one line, whatever their hints
+    expect(page.locator("#temperature-hint")).to_have_text("From 0.1 to 2: lower is safer, higher is wilder.")
+    assert serious_accessibility_problems(page) == []
+
+
+def test_the_copied_link_notice_goes_away_after_a_few_seconds(page, site):
+    page.clock.install()
+    start_story(page, site, "The fox and the geese.", 3)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.clock.pause_at(page.evaluate("Date.now()") + 1000)
+    page.get_by_role("button", name="Copy link").click()
+    notice = page.locator("#copy-result")
+    expect(notice).to_have_text("Link copied.")
+    page.clock.run_for(3900)
+    expect(notice).to_have_text("Link copied.")
+    page.clock.run_for(200)
+    expect(notice).to_have_text("")
+    expect(notice).to_be_hidden()  # nothing left over the story's last line
+
+
+def test_your_stories_say_when_how_long_and_how_each_stands(page, site, queue_dir):
+    start_story(page, site, "The cat sat.", 2)
+    with worker_session(queue_dir) as worker:
+        claim = worker.claim_next()
+        claim.append(LINES[:2])
+        claim.complete()
+    reveal_all(page, 2)
+    expect(page.locator("#status")).to_have_text("Done: 2 lines written.")
+    start_story(page, site, "The cat sat.", 2)
+    page.get_by_role("button", name="Cancel", exact=True).click()
+    expect(page.locator("#status")).to_have_text("Cancelled: 0 lines written.")
+    start_story(page, site, "The cat sat.", 1)  # left while it waits for a worker
+
+    page.goto(site + "/")
+    items = page.locator("#my-stories li")
+    started = r" · started \w{3} \d{1,2}, \d{4}, \d{1,2}:\d{2}\s?[AP]M"
+    expect(items).to_have_text([
+        re.compile(r"^The cat sat\. 0 lines · waiting for a worker" + started + "$"),
+        re.compile(r"^The cat sat\. 0 lines · stopped" + started + "$"),
+        re.compile(r"^The cat sat\. 2 lines · done" + started + "$"),
+    ])
+    with worker_session(queue_dir) as worker:  # it was written after its page was left
+        claim = worker.claim_next()
+        claim.append(LINES[:1])
+        claim.complete()
+    for _ in range(20):  # the app reads a story again after its read period
+        page.reload()
+        if items.first.text_content().startswith("The cat sat. 1 line · done"):
+            break
+        page.wait_for_timeout(250)
+    expect(items.first).to_have_text(re.compile(r"^The cat sat\. 1 line · done" + started + "$"))
+    assert serious_accessibility_problems(page) == []

@@ -104,7 +104,7 @@ def requirement_names() -> list[str]:
 
 def test_requirements_hold_the_web_side_only():
     names = requirement_names()
-    assert "flask" in names and "gunicorn" in names
+    assert "flask" in names and "gunicorn" in names and "prometheus-client" in names  # /metrics
     for package in WORKER_ONLY:
         assert not any(name.startswith(package) for name in names), package
 
@@ -125,6 +125,7 @@ def test_the_web_app_never_imports_torch_or_the_worker(tmp_path):
 def test_app_json_generates_the_secret_and_asks_for_the_queue():
     app = json.loads((ROOT / "app.json").read_text())
     assert app["env"]["SECRET_KEY"]["generator"] == "secret"
+    assert app["env"]["WEBAPP_OPERATOR_KEY"]["generator"] == "secret"  # the operator page is never open
     assert app["env"]["DRIVEQUEUE_URL"]["required"] is True
     assert app["env"]["DRIVEQUEUE_TOKEN"]["required"] is True
     assert re.fullmatch(r"3\.\d+", (ROOT / ".python-version").read_text().strip())

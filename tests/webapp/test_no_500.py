@@ -43,7 +43,7 @@ def client(tmp_path_factory):
     store = LocalStore(folder)
     config = Config(secret_key="test-secret-" + "x" * 30, queue_url=str(folder), environment="development",
                     create_limit="100000 per minute", read_limit="100000 per minute", poll_interval=0.0,
-                    max_queued=20)
+                    max_queued=20, operator_key="fuzzed-operator-key-" + "x" * 10)
     app = create_app(config, queue=Queue(store, FAST))
     app.config["WTF_CSRF_ENABLED"] = False  # let the form routes' own checks meet the input too
     test_client = app.test_client()
@@ -125,3 +125,23 @@ def test_deeply_nested_bodies_are_400_on_every_post_route(client, route):
                                 content_type="application/json")
     assert response.status_code == 400
     assert "nests more than" in response.get_json()["message"]
+
+
+#: bodies just under the size limit made to make a scanner rescan or backtrack (one took a web
+#: process out for minutes): each is answered at once, as any malformed body
+RESCANNED_BODIES = {
+    "escaped quotes, no closing quote": b'"' + b'\\"' * 32_000,
+    "quote and backslash pairs": b'"\\' * 32_000,
+    "brackets in an unclosed string": b'{"seed": "' + b"[{" * 32_000,
+    "opening brackets": b"[" * 64_000,
+}
+
+
+@pytest.mark.parametrize("shape", sorted(RESCANNED_BODIES))
+@pytest.mark.parametrize("route", ["/api/stories", "/api/stories/{id}/continue", "/api/stories/{id}/cancel"])
+def test_bodies_made_to_be_rescanned_are_400_on_every_post_route(client, route, shape):
+    test_client, story_id = client
+    response = test_client.post(route.format(id=story_id), data=RESCANNED_BODIES[shape],
+                                content_type="application/json")
+    assert response.status_code == 400
+    assert response.get_json()["message"].startswith("The request body")

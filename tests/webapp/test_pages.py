@@ -18,7 +18,7 @@ def test_the_start_page_has_a_labelled_form_with_defaults(client):
         assert f'<label for="{field}">' in html
     assert re.search(r'name="lines"[^>]*value="10"', html)
     assert re.search(r'name="temperature"[^>]*value="0.8"', html)
-    assert '<option value="default">default</option>' in html
+    assert '<option value="default">default (the shipped model)</option>' in html
     assert 'name="access_key"' not in html  # no key is set
 
 
@@ -86,8 +86,8 @@ def test_edit_then_continue_starts_a_linked_story(client):
     parent = story_path(client.post("/stories", data={"csrf_token": csrf_token(client), "seed": "First"}))
     parent_id = parent.rsplit("/", 1)[1]
     token = csrf_token(client, parent)
-    child = story_path(client.post("/stories", data={"csrf_token": token, "seed": "First, edited",
-                                                     "lines": "2", "parent": parent_id}))
+    child = story_path(client.post(parent + "/edit", data={"edit-csrf_token": token, "edit-seed": "First, edited",
+                                                           "edit-lines": "2"}))
     page = client.get(child).get_data(as_text=True)
     assert f'Edited from <a href="{parent}">an earlier story</a>' in page
     assert "First, edited" in page
@@ -125,3 +125,16 @@ def test_assets_are_served(client):
     for path in ("/static/js/story.js", "/static/js/story-text.js", "/static/js/start.js",
                  "/static/js/my-stories.js", "/static/css/site.css"):
         assert client.get(path).status_code == 200
+
+
+def test_an_edit_of_a_story_that_has_since_grown_shorter_says_to_reload(client):
+    parent = story_path(client.post("/stories", data={"csrf_token": csrf_token(client), "seed": "First"}))
+    html = client.get(parent).get_data(as_text=True)
+    assert 'name="edit-keep" type="hidden" value="0"' in html  # a short story is edited whole
+    assert '<textarea aria-describedby="edit-seed-hint edit-seed-counter"' in html
+    response = client.post(parent + "/edit", data={"edit-csrf_token": csrf_token(client, parent), "edit-keep": "999",
+                                                  "edit-seed": "more"})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "the story is shorter than when this page was loaded: reload the page and edit again" in page
+    assert '<details id="edit" open>' in page

@@ -5,10 +5,10 @@ import re
 
 import pytest
 
-from drivequeue import StoreUnavailable
+from drivequeue import LocalStore, StoreUnavailable
 from webapp import create_app
 
-from .conftest import CountingStore, csrf_token, submit
+from .conftest import csrf_token, submit
 
 EVIL_SEED = '<script>alert("seed")</script> <a href="javascript:alert(1)">click</a>'
 EVIL_LINE = '</span><script>alert("line")</script><img src=x onerror=alert(2)> javascript:alert(3)'
@@ -26,9 +26,10 @@ def test_story_text_with_markup_is_shown_as_text(client, worker):
     assert not re.search(r'href="javascript:', html)
     # the only scripts are the app's own files
     assert re.findall(r"<script[^>]*>", html) == [
+        '<script src="/static/js/counter.js" defer>',
         '<script src="/static/js/story-text.js" defer>',
-        '<script src="/static/js/story.js" defer>',
         '<script src="/static/js/my-stories.js" defer>',
+        '<script src="/static/js/story.js" defer>',
     ]
 
 
@@ -88,7 +89,7 @@ MALFORMED = [
 
 @pytest.mark.parametrize("bad_id", MALFORMED)
 def test_malformed_ids_are_404_without_touching_the_store(client, store, bad_id):
-    before = store.calls
+    before = store.operations.copy()
     for method, path in [
         ("get", f"/api/stories/{bad_id}"),
         ("get", f"/stories/{bad_id}"),
@@ -99,7 +100,7 @@ def test_malformed_ids_are_404_without_touching_the_store(client, store, bad_id)
     ]:
         response = getattr(client, method)(path)
         assert response.status_code == 404, (method, path)
-    assert store.calls == before
+    assert store.operations == before
 
 
 def test_a_form_post_without_the_csrf_token_fails(client, queue):
@@ -246,7 +247,7 @@ def test_production_cookies_are_secure_httponly_and_samesite(config, queue):
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
 
 
-class UnreachableStore(CountingStore):
+class UnreachableStore(LocalStore):
     """A store whose backend is down (as Drive is during an outage)."""
 
     def read(self, key):

@@ -1,5 +1,6 @@
 """The start form as a visitor meets it: field errors, limits that keep the text, honest labels."""
 
+import html as html_module
 import re
 
 from webapp import create_app
@@ -36,7 +37,7 @@ def test_an_empty_or_too_long_beginning_is_marked_with_its_label(client):
 def test_the_start_page_says_whether_a_worker_is_online(client, worker):
     html = client.get("/").get_data(as_text=True)
     assert ('data-online="true">A worker is online: stories are written on worker gpu-box\'s GPU, '
-            "with the model default.</p>") in html.replace("&#39;", "'")
+            "with the shipped model.</p>") in html.replace("&#39;", "'")
 
 
 def test_with_no_worker_the_start_page_says_the_story_will_wait(client):
@@ -99,3 +100,13 @@ def test_a_queued_story_offers_cancel_and_a_running_one_stop(client, worker):
     worker.claim_next().append(["a line"])
     html = client.get(f"/stories/{story_id}").get_data(as_text=True)
     assert '<button type="submit" class="danger" id="stop">Stop writing</button>' in html
+
+
+def test_the_pages_say_what_the_serving_worker_runs_on_and_claim_no_gpu_it_lacks(client, queue):
+    with queue.worker(host="vm", device="cpu", offers=["default", "grimm"]):
+        html = html_module.unescape(client.get("/").get_data(as_text=True))
+    words = " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    assert ("A worker is online: stories are written on worker vm's processor (no GPU), "
+            "with the shipped model or the model grimm.") in words
+    assert words.count("GPU") == 1  # neither the introduction nor the footer says a GPU writes it
+    assert "notebook" not in words

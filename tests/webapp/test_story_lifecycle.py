@@ -91,7 +91,7 @@ def test_workers_and_their_models_are_offered(client, worker):
     assert entry["host"] == "gpu-box" and entry["device"] == "cuda:0"
     assert entry["models"] == ["default"] and entry["online"] is True
     assert set(entry) == {"id", "host", "device", "models", "online", "last_seen"}
-    assert '<option value="default">default</option>' in client.get("/").get_data(as_text=True)
+    assert '<option value="default">default (the shipped model)</option>' in client.get("/").get_data(as_text=True)
 
 
 def test_stopping_a_story_that_just_finished_says_so(client, worker):

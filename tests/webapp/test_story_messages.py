@@ -1,12 +1,24 @@
 """The sentence the story page shows for each state."""
 
+from dataclasses import replace
+
+from drivequeue.status import JobState, WorkerInfo
+from stories.status import StoryStatus
 from webapp.story_messages import describe
 
 NOW = 1_700_000_000.0
 
 
+def story(state, **fields):
+    return StoryStatus(id="job-x.y", kind="story", state=JobState(state), **fields)
+
+
 def queued(position=1, attempt=0):
-    return {"status": "queued", "queue_position": position, "attempt": attempt, "line_count": 0}
+    return story("queued", queue_position=position, attempt=attempt)
+
+
+def worker(host, device):
+    return WorkerInfo(id="w", host=host, device=device, last_seen=NOW)
 
 
 def test_queued_with_a_worker_online():
@@ -26,39 +38,37 @@ def test_queued_when_the_last_worker_just_left():
 
 
 def test_queued_again_after_a_worker_vanished():
-    view = {**queued(1, attempt=1), "line_count": 4}
+    view = replace(queued(1, attempt=1), line_count=4)
     assert describe(view, [{"online": True}], NOW) == (
         "Queued: yours is next. A worker stopped while writing it; the next one resumes after line 4."
     )
 
 
 def test_running_names_the_line_the_worker_and_its_device():
-    view = {"status": "running", "progress": {"line": 4, "of": 10},
-            "worker": {"host": "colab-7f", "device": "cuda: Tesla T4"}}
+    view = story("running", progress={"line": 4, "of": 10}, worker=worker("colab-7f", "cuda: Tesla T4"))
     assert describe(view, [], NOW) == "Writing line 4 of 10 on worker colab-7f's Tesla T4 GPU."
-    on_cpu = {**view, "worker": {"host": "vm", "device": "cpu"}}
-    assert describe(on_cpu, [], NOW) == "Writing line 4 of 10 on worker vm's processor (no GPU, so slower)."
-    numbered = {**view, "worker": {"host": "box", "device": "cuda:0"}}
+    on_cpu = replace(view, worker=worker("vm", "cpu"))
+    assert describe(on_cpu, [], NOW) == "Writing line 4 of 10 on worker vm's processor (no GPU)."
+    numbered = replace(view, worker=worker("box", "cuda:0"))
     assert describe(numbered, [], NOW) == "Writing line 4 of 10 on worker box's GPU."
 
 
 def test_running_without_a_progress_report_counts_the_lines_written():
-    view = {"status": "running", "progress": {}, "worker": None, "line_count": 6,
-            "lines_requested": 13, "segments": 1}
+    view = story("running", line_count=6, lines_requested=13, segments=1)
     assert describe(view, [], NOW) == "Writing line 7 of 13."
     # continued: the total requested says nothing about this request's lines
-    assert describe({**view, "segments": 2}, [], NOW) == "Writing more lines."
+    assert describe(replace(view, segments=2), [], NOW) == "Writing more lines."
 
 
 def test_running_after_a_continue_counts_the_lines_of_this_request():
-    view = {"status": "running", "progress": {"line": 2, "of": 5}, "worker": None, "line_count": 11,
-            "lines_requested": 15, "segments": 2}
+    view = story("running", progress={"line": 2, "of": 5}, line_count=11, lines_requested=15, segments=2)
     assert describe(view, [], NOW) == "Writing line 2 of 5."
 
 
 def test_finished_states():
-    assert describe({"status": "done", "line_count": 1}, [], NOW) == "Done: 1 line written."
-    assert describe({"status": "failed", "error": "out of memory"}, [], NOW) == "Failed: out of memory."
-    assert describe({"status": "cancelled", "line_count": 4}, [], NOW) == "Cancelled: 4 lines written."
-    assert (describe({"status": "cancelled", "line_count": 4, "stopping": True}, [], NOW)
+    assert describe(story("done", line_count=1), [], NOW) == "Done: 1 line written."
+    assert describe(story("failed", error="out of memory"), [], NOW) == "Failed: out of memory."
+    assert describe(story("failed"), [], NOW) == "Failed: the worker gave no reason."
+    assert describe(story("cancelled", line_count=4), [], NOW) == "Cancelled: 4 lines written."
+    assert (describe(story("cancelled", line_count=4, stopping=True), [], NOW)
             == "Stopping: the worker ends the story after the line it is writing.")

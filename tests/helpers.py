@@ -1,4 +1,4 @@
-"""Small helpers shared by the queue tests."""
+"""The one way the tests wait for something to happen."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def eventually(probe: Callable[[], T], within: float = 30.0, every: float = 0.02) -> T:
-    """Call ``probe`` until it returns something truthy; fail after ``within`` seconds.
+def eventually(probe: Callable[[], T], within: float = 30.0, every: float = 0.02, what: str | None = None) -> T:
+    """Call ``probe`` until it returns something truthy, and return that; fail the test after
+    ``within`` seconds, naming ``what`` it waited for.
 
     The bound only keeps a broken test from hanging; nothing is asserted about time.
     """
@@ -20,5 +21,5 @@ def eventually(probe: Callable[[], T], within: float = 30.0, every: float = 0.02
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"{probe} never became true")
+            raise AssertionError(f"timed out after {within:g} s waiting for {what or probe}")
         time.sleep(every)

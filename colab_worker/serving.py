@@ -1,0 +1,65 @@
+"""How ``colab-worker run`` serves a queue: drivequeue's serve loop with the story server's
+handlers and any loaded plugin's, all gathered the same way (``handlers(context)``).
+
+Stories advance together (one ``StoryBatch`` step per model per turn of the
+loop, a stepped handler) and each finished line is written at once; a train job
+runs in a thread beside them (a plain-function handler). Plugins loaded with
+``--plugin`` or ``DRIVEQUEUE_PLUGINS`` add their own kinds' handlers (a plugin's
+handler for ``story`` or ``train`` would replace the story server's).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from importlib import metadata
+
+from drivequeue import Queue
+from drivequeue.endings import Endings
+from drivequeue.plugins import Plugin, handlers_of
+from drivequeue.serve import HandlerContext, Server
+from drivequeue.shutdown import Shutdown
+from stories.plugin import KINDS
+
+from .config import WorkerConfig
+from .devices import memory_probe
+from .model_shelf import ModelShelf
+from .story_handler import StoryHandler
+from .train_handler import TrainHandler
+
+
+def package_version() -> str:
+    try:
+        return metadata.version("colab-story-server")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+class StoryServerHandlers:
+    """The story server's handlers, offered as a plugin offers its own (docs/plugins.md):
+    the kinds of ``stories.plugin`` and ``handlers(context)``, with this worker's models
+    (``shelf``) and settings."""
+
+    KINDS = KINDS
+
+    def __init__(self, shelf: ModelShelf, config: WorkerConfig, device):
+        self.shelf = shelf
+        self.config = config
+        self.device = device
+
+    def handlers(self, context: HandlerContext) -> dict:
+        return {
+            "story": StoryHandler(self.shelf, self.device, self.config.max_batch, self.config.chunk,
+                                  context.endings, context.timing.flush),
+            "train": TrainHandler(self.shelf, self.device, self.config.checkpoint_seconds),
+        }
+
+
+def serve_queue(queue: Queue, shelf: ModelShelf, config: WorkerConfig, device, device_name: str,
+                stop: Shutdown, max_jobs: int | None = None, plugins: Iterable[Plugin] = ()) -> None:
+    """Serve ``queue`` until ``stop`` is requested (or ``max_jobs`` jobs have ended)."""
+    context = HandlerContext(store=queue.store, timing=queue.timing, device=str(device), stop=stop,
+                             endings=Endings(), cache_dir=config.cache_dir)
+    own = Plugin.of("colab_worker", StoryServerHandlers(shelf, config, device))
+    handlers = handlers_of([own, *plugins], context, queue.kinds)
+    Server(queue, handlers, context, device_name=device_name, version=package_version(),
+           drain_seconds=config.drain_seconds, max_jobs=max_jobs, probe=memory_probe(device)).run()

@@ -1,0 +1,188 @@
+"""``FolderIndex``: what one Drive folder holds, kept up to date by Drive's changes feed.
+
+Drive's listings by parent lag by seconds, but its changes feed does not: the index
+(key -> name) is seeded and periodically reconciled by a listing by parent, and
+brought up to date by one ``changes.list`` call per listing, from a stored page token.
+An observer that may lag (``follow``) also has its reads served from memory while the
+feed shows the file unchanged, so files that did not change cost no calls.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from googleapiclient.errors import HttpError
+
+from .drive_client import DriveAPI, quoted, refused
+from .errors import NotFound
+from .store import KEY_PATTERN, NAME_PATTERN, Entry
+
+#: how often the changes-fed index is reconciled with a full listing by parent
+RECONCILE_S = 120.0
+#: the first reconciliation comes sooner: name listings lag by seconds, so creates made
+#: just before the feed began show up in a listing by then
+FIRST_RECONCILE_S = 10.0
+_CHANGE_FIELDS = "nextPageToken,newStartPageToken,changes(fileId,removed,file(name,parents,trashed))"
+
+
+class FolderIndex:
+    """The files of folder ``folder_id``, and the keys seen to lie in it (``known``)."""
+
+    def __init__(self, api: DriveAPI, folder_id: str, reconcile_s: float = RECONCILE_S):
+        self.api = api
+        self.folder_id = folder_id
+        self.reconcile_s = reconcile_s
+        #: keys seen to lie in this folder (by the feed, a listing, or a check of the file)
+        self.known: set[str] = set()
+        self._index: dict[str, str] = {}  # key -> name, fed by the changes feed
+        self._removed: dict[str, float] = {}  # key -> when it was seen removed
+        self._page_token: str | None = None
+        self._reconcile_at = 0.0
+        self._lock = threading.RLock()
+        # reads served from memory while the changes feed shows the file unchanged (follow)
+        self._feed_period: float | None = None
+        self._feed_at = float("-inf")
+        self._feed_syncs = 0  # changes.list calls so far; a read that spans one is not kept
+        self._contents: dict[str, bytes] = {}
+        self._absent: set[str] = set()
+
+    @property
+    def following(self) -> bool:
+        """Whether reads go through ``read`` (an observer called ``follow``)."""
+        return self._feed_period is not None
+
+    def follow(self, period: float) -> None:
+        """Serve reads from memory while the changes feed shows the file unchanged.
+
+        The feed is followed at most once per ``period`` seconds (one
+        ``changes.list`` call for the whole folder), so a read may be up to that
+        old; a file is fetched again only after the feed reports it created,
+        rewritten or removed. Meant for observers such as the web app; a worker
+        must see its claims at once and does not call this.
+        """
+        if not period > 0:
+            raise ValueError("period must be positive")
+        with self._lock:
+            self._feed_period = period
+
+    def read(self, key: str, fetch: Callable[[], bytes]) -> bytes:
+        """The content of ``key``: from memory if the feed shows it unchanged, else ``fetch()``."""
+        with self._lock:
+            if time.monotonic() - self._feed_at >= self._feed_period:
+                self._sync()
+                self._feed_at = time.monotonic()
+            if key in self._contents:
+                return self._contents[key]
+            if key in self._absent:
+                raise NotFound(f"no file {key} in this queue")
+            syncs = self._feed_syncs
+        try:
+            data = fetch()
+        except NotFound:
+            with self._lock:
+                if syncs == self._feed_syncs:
+                    self._absent.add(key)
+            raise
+        with self._lock:
+            if syncs == self._feed_syncs:  # else the feed may have reported a change this read missed
+                self._contents[key] = data
+        return data
+
+    def changed(self, key: str) -> None:
+        """This process rewrote ``key``: its content must be read again."""
+        with self._lock:
+            self._contents.pop(key, None)
+            self._absent.discard(key)
+
+    def entries(self, name: str | None = None) -> list[Entry]:
+        """The files now in the folder (of ``name``), after one look at the feed."""
+        with self._lock:
+            self._sync()
+            return [Entry(k, n) for k, n in self._index.items() if name is None or n == name]
+
+    def added(self, key: str, name: str) -> None:
+        self.known.add(key)
+        with self._lock:
+            self._index[key] = name
+
+    def removed(self, key: str) -> None:
+        self.known.discard(key)
+        with self._lock:
+            self._index.pop(key, None)
+            self._removed[key] = time.monotonic()
+            self._contents.pop(key, None)
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _sync(self) -> None:
+        """Bring the index (and the read cache) up to date with one ``changes.list`` call."""
+        if self._page_token is not None and not self._follow_changes():
+            self._page_token = None  # the stored token is no longer valid: start over
+            self._index.clear()
+            self._contents.clear()
+            self._absent.clear()
+        if self._page_token is None:
+            self._page_token = self._call(
+                "changes.getStartPageToken", lambda: self.api.changes().getStartPageToken()
+            )["startPageToken"]
+            self._reconcile(min(FIRST_RECONCILE_S, self.reconcile_s))
+        elif time.monotonic() >= self._reconcile_at:
+            self._reconcile(self.reconcile_s)
+
+    def _follow_changes(self) -> bool:
+        """Apply the changes since the stored page token; False if Drive no longer knows the token."""
+        token = self._page_token
+        self._feed_syncs += 1
+        while True:
+            try:
+                page = self.api.execute("changes.list", lambda: self.api.changes().list(
+                    pageToken=token, pageSize=1000, spaces="drive", includeRemoved=True, fields=_CHANGE_FIELDS))
+            except HttpError as e:
+                if e.resp.status in (400, 404, 410):
+                    return False
+                raise refused("changes.list", e) from None
+            for change in page.get("changes", []):
+                file = change.get("file") or {}
+                key = change.get("fileId", "")
+                self._contents.pop(key, None)
+                self._absent.discard(key)
+                if change.get("removed") or file.get("trashed"):
+                    self.removed(key)
+                elif self.folder_id in file.get("parents", []):
+                    if _valid_entry(key, file.get("name")):
+                        self.added(key, file["name"])
+                elif key in self._index:  # moved out of this folder
+                    self.removed(key)
+            if "newStartPageToken" in page:
+                self._page_token = page["newStartPageToken"]
+                return True
+            token = page["nextPageToken"]
+
+    def _reconcile(self, next_in: float) -> None:
+        """Add what a listing by parent shows and the index lacks (creates made before the feed began)."""
+        query = f"{quoted(self.folder_id)} in parents and trashed = false"
+        page_token = None
+        now = time.monotonic()
+        self._removed = {k: t for k, t in self._removed.items() if now - t < 2 * self.reconcile_s}
+        while True:
+            page = self._call("files.list", lambda: self.api.files().list(
+                q=query, pageSize=1000, pageToken=page_token, fields="nextPageToken,files(id,name)"))
+            for file in page.get("files", []):
+                if file["id"] not in self._removed and _valid_entry(file["id"], file.get("name")):
+                    self.added(file["id"], file["name"])
+            page_token = page.get("nextPageToken")
+            if not page_token:
+                break
+        self._reconcile_at = now + next_in
+
+    def _call(self, method: str, make_request):
+        try:
+            return self.api.execute(method, make_request)
+        except HttpError as e:
+            raise refused(method, e) from None
+
+
+def _valid_entry(key: str, name: str | None) -> bool:
+    return bool(name) and KEY_PATTERN.fullmatch(key) is not None and NAME_PATTERN.fullmatch(name) is not None

@@ -1,0 +1,85 @@
+"""A store that counts the calls made through it and the failures, by operation (for metrics).
+
+``MeteredStore(store)`` passes every operation on to ``store`` and counts it in
+``operations``; an operation that raises ``StoreUnavailable`` (the backend
+could not be reached, after the store's own retries) also counts in
+``failures``. ``NotFound``, ``KeyExists`` and ``InvalidKey`` are answers, not
+failures. Whatever else the wrapped store has (the Drive store's ``calls`` of
+the API, its URL and timings) is reached through it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+
+from .errors import StoreUnavailable
+from .store import Entry, Store
+
+
+class MeteredStore(Store):
+    """``store``, counted."""
+
+    def __init__(self, store: Store):
+        self.inner = store
+        self.url = store.url
+        self.operations: Counter[str] = Counter()
+        self.failures: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str):
+        if name == "inner":  # not set yet: no recursion
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
+    def __repr__(self) -> str:
+        return f"MeteredStore({self.inner!r})"
+
+    def _call(self, operation: str, method, *args, **kwargs):
+        with self._lock:
+            self.operations[operation] += 1
+        try:
+            return method(*args, **kwargs)
+        except StoreUnavailable:
+            with self._lock:
+                self.failures[operation] += 1
+            raise
+
+    def new_keys(self, name: str, n: int = 1) -> list[str]:
+        return self._call("new_keys", self.inner.new_keys, name, n)
+
+    def create(self, key: str, name: str, data: bytes) -> None:
+        self._call("create", self.inner.create, key, name, data)
+
+    def read(self, key: str) -> bytes:
+        return self._call("read", self.inner.read, key)
+
+    def write(self, key: str, data: bytes) -> None:
+        self._call("write", self.inner.write, key, data)
+
+    def delete(self, key: str) -> None:
+        self._call("delete", self.inner.delete, key)
+
+    def list(self, name: str | None = None) -> list[Entry]:
+        return self._call("list", self.inner.list, name)
+
+    def exists(self, key: str) -> bool:
+        return self._call("exists", self.inner.exists, key)
+
+    def modified(self, key: str) -> float | None:
+        return self._call("modified", self.inner.modified, key)
+
+    def upload(self, key, name, path, progress=None) -> str | None:
+        return self._call("upload", self.inner.upload, key, name, path, progress)
+
+    def download(self, key, path, progress=None) -> None:
+        self._call("download", self.inner.download, key, path, progress)
+
+    def wait(self, timeout: float) -> bool:
+        return self.inner.wait(timeout)
+
+    def follow_changes(self, period: float) -> None:
+        self.inner.follow_changes(period)
+
+    def close(self) -> None:
+        self.inner.close()
