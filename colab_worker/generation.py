@@ -273,6 +273,8 @@ class StoryBatch:
             ids = self.vocab.encode(text + "\n")
         self._prune_snapshots(story, ids)
         story.body, story.sep = body, sep
+        if story.sentences and not sep:
+            self._snapshot_before_last_word(story, ids)
         h, c = self._state_before(story, len(ids) - 1, ids)
         story.ids = ids
         self._keep_snapshot(story, _Snapshot(len(ids) - 1, h[:, 0].clone(), c[:, 0].clone()))
@@ -283,6 +285,18 @@ class StoryBatch:
             self._restart(story, slot, h, c, WORD, 0, skip=len(sep), check_sep=True)
         else:
             self._restart(story, slot, h, c, WORD if body else START_STATE, _last_word(body))
+
+    def _snapshot_before_last_word(self, story: _Story, ids: list[int]) -> None:
+        """Keep the state before the last word of a text that ends mid-sentence: its first line
+        may re-encode that word (``"ti"`` + ``"me"`` is one token), and feeding on from here
+        spares reading the whole text again."""
+        cut = max(story.body.rfind(" "), story.body.rfind("\n"))
+        if cut <= 0:
+            return
+        head = self.vocab.encode(START + story.body[:cut])
+        if ids[:len(head)] == head and len(head) < len(ids) - 1:
+            h, c = self._state_before(story, len(head), ids)
+            self._keep_snapshot(story, _Snapshot(len(head), h[:, 0].clone(), c[:, 0].clone()))
 
     def _restart(self, story: _Story, slot: int, h: torch.Tensor, c: torch.Tensor, state: int, run: int,
                  skip: int = 0, check_sep: bool = False) -> None:
@@ -461,6 +475,7 @@ class StoryBatch:
             self._snapshot_at_line_end(story, slot, first)
             return False
         self._prune_snapshots(story, ids)
+        self._snapshot_at_divergence(story, slot, ids, first)
         story.body, story.sep = body, sep
         h, c = self._state_before(story, len(ids) - 1, ids)
         story.ids = ids
@@ -471,6 +486,20 @@ class StoryBatch:
         else:
             self._restart(story, slot, h, c, BLANK, 0)
         return True
+
+    def _snapshot_at_divergence(self, story: _Story, slot: int, ids: list[int], first: int) -> None:
+        """Keep the state before the first of the tokens drawn in this chunk that ``ids`` does
+        not share, so only the differing tail is fed again."""
+        drawn = story.ids + story.partial
+        shared = len(story.ids)
+        if ids[:shared] != story.ids:
+            return  # it differs in what was read before this line (a seed's last word): see _feed
+        while shared < min(len(drawn), len(ids) - 1) and drawn[shared] == ids[shared]:
+            shared += 1
+        t = shared - first  # the state when token t was drawn has read ids[:first + t]
+        if 0 <= t < self.chunk and shared > len(story.ids):
+            self._keep_snapshot(story, _Snapshot(shared, self._hist_h[t, :, slot].clone(),
+                                                 self._hist_c[t, :, slot].clone()))
 
     def _force_separator(self, story: _Story, slot: int) -> None:
         """The free draw after a text ending in a separator did not begin with it: draw again,

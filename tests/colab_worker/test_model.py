@@ -167,3 +167,42 @@ def test_reference_split_holds_out_blocks_7_27_47():
 def test_tiny_text_still_gets_a_validation_block():
     split = reference_split("x" * 500)
     assert split.validation and split.train
+
+
+def test_a_model_file_of_the_first_format_still_loads_and_writes(tmp_path):
+    """Character models shipped before subword models (format ``charlstm`` 1) keep working."""
+    vocab = Vocab.from_text(TEXT)
+    model = tiny(vocab, seed=5)
+    path = tmp_path / "old.pt"
+    config = {k: v for k, v in model.config.to_dict().items() if k != "tie_embeddings"}  # a later field
+    torch.save({"format": "charlstm", "version": 1, "config": config, "vocab": vocab.chars,
+                "state_dict": model.state_dict(), "metadata": {"text_format": "wrapped"}}, path)
+    loaded = load_model(path)
+    assert loaded.vocab == vocab and not loaded.config.tie_embeddings
+    from colab_worker.generation import SamplingParams, StoryBatch
+
+    batch = StoryBatch(loaded, max_batch=1)
+    batch.add("s", "Once upon", SamplingParams(random_seed=1, max_line_chars=30))
+    lines = []
+    while len(lines) < 3:
+        lines += batch.step()
+    assert all(line.follows == "newline" and "\n" not in line.text for line in lines)
+
+
+def test_an_exported_model_is_half_the_size_and_writes_the_same(tmp_path):
+    from colab_worker.checkpoint import export_model
+
+    tokenizer = BPETokenizer.train([TEXT * 20], vocab_size=280)
+    torch.manual_seed(2)
+    model = LSTMModel(ModelConfig(vocab_size=len(tokenizer), hidden_size=32)).eval()
+    full = tmp_path / "full.pt"
+    save_model(full, model, tokenizer, {"text_format": "paragraphs"})
+    size = export_model(full, tmp_path / "half.pt", half=True, sentence_end_bias={"after": 90, "per_char": 0.02})
+    assert size < 0.7 * full.stat().st_size
+    half = load_model(tmp_path / "half.pt")
+    assert half.metadata["sentence_end_bias"] == {"after": 90, "per_char": 0.02}
+    assert half.model.embedding.weight.dtype == torch.float32  # read back as 32-bit weights
+    assert half.model.head.weight.data_ptr() == half.model.embedding.weight.data_ptr()  # still tied
+    ids = torch.tensor([tokenizer.encode(TEXT)])
+    with torch.no_grad():
+        torch.testing.assert_close(half.model(ids)[0], model(ids)[0], atol=2e-2, rtol=0)

@@ -87,8 +87,8 @@ def test_training_learns_and_keeps_the_best_model(corpus_file, tmp_path):
     result = train([corpus_file], tmp_path / "m.pt", SMALL, replace(FAST, max_steps=120),
                    progress_callback=seen.append)
     losses = [h["val_loss"] for h in result.history]
-    assert losses[-1] < 0.7 * losses[0]
-    assert result.best_val_loss == min(losses) < 1.6
+    assert losses[-1] < 0.85 * losses[0]
+    assert result.best_val_loss == min(losses) < 1.5
     assert load_model(tmp_path / "m.pt").metadata["best_val_loss"] == result.best_val_loss
     assert [p.step for p in seen] == list(range(1, 121))
     evaluated = [p for p in seen if p.val_loss is not None]
