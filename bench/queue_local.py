@@ -32,9 +32,9 @@ class CountingStore(LocalStore):
         super().__init__(root)
         self.calls = Counter()
 
-    def read(self, key):
+    def read(self, key, *limit):
         self.calls["read"] += 1
-        return super().read(key)
+        return super().read(key, *limit)
 
     def list(self, name=None):
         self.calls["list"] += 1

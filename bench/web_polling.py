@@ -39,10 +39,10 @@ class CountingStore(LocalStore):
         self.calls = 0
         self._lock = threading.Lock()
 
-    def read(self, key):
+    def read(self, key, *limit):
         with self._lock:
             self.calls += 1
-        return super().read(key)
+        return super().read(key, *limit)
 
     def list(self, name=None):
         with self._lock:

@@ -43,9 +43,9 @@ def counting_app():
     class CountingStore(LocalStore):
         calls = 0
 
-        def read(self, key):
+        def read(self, key, *limit):
             CountingStore.calls += 1
-            return super().read(key)
+            return super().read(key, *limit)
 
         def list(self, name=None):
             CountingStore.calls += 1

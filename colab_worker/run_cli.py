@@ -12,6 +12,8 @@ import logging
 import sys
 from dataclasses import replace
 
+from drivequeue.worker_cli import add_kinds_option, log_to_stdout
+
 from .config import ConfigError, WorkerConfig
 
 log = logging.getLogger(__name__)
@@ -24,8 +26,8 @@ def add_run(subparsers: argparse._SubParsersAction) -> None:
                     "SIGINT finishes the line every story is writing and gives the jobs back; "
                     "a second one exits at once.")
     p.add_argument("--queue", metavar="URL",
-                   help="the queue: a folder, file:///path or drive://id:FOLDER_ID "
-                        "(default: $DRIVEQUEUE_URL, else ./var/queue)")
+                   help="the queue: a folder (or file:///path), drive://id:FOLDER_ID, or redis://HOST:PORT[/DB] "
+                        "(rediss:// for TLS) (default: $DRIVEQUEUE_URL, else $REDIS_URL, else ./var/queue)")
     p.add_argument("--model", metavar="NAME_OR_PATH",
                    help="what jobs asking for 'default' get: a model name or a .pt file "
                         "(default: $COLAB_WORKER_MODEL, else the shipped model)")
@@ -41,6 +43,7 @@ def add_run(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--plugin", action="append", default=[], metavar="MODULE",
                    help="also serve the job kinds of this plugin module (repeatable; "
                         "see also $DRIVEQUEUE_PLUGINS and docs/plugins.md)")
+    add_kinds_option(p, "story, train and every kind the loaded plugins have handlers for")
     p.set_defaults(func=run)
 
 
@@ -49,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
 
     from drivequeue import DriveQueueError, Queue, StoreUnavailable, Timing, open_store
     from drivequeue.backoff import Backoff
-    from drivequeue.plugins import kinds_of, load
+    from drivequeue.plugins import kinds_of, load, served_kinds
     from drivequeue.shutdown import Shutdown
 
     from .devices import describe, pick_device
@@ -61,11 +64,12 @@ def run(args: argparse.Namespace) -> int:
     config = replace(WorkerConfig.from_env(), **{k: v for k, v in overrides.items() if v is not None})
     if args.max_jobs is not None and args.max_jobs < 1:
         raise ConfigError("--max-jobs must be 1 or more")
-    log_to_stdout()
+    log_to_stdout("colab_worker")
     if config.threads:
         torch.set_num_threads(config.threads)
     device = pick_device(config.device)
     plugins = load(args.plugin)
+    kinds = served_kinds(plugins, args.kinds) if args.kinds else None
 
     def open_queue_store():
         store = open_store(args.queue)
@@ -84,17 +88,6 @@ def run(args: argparse.Namespace) -> int:
             print(f"colab-worker run: {exc}", file=sys.stderr)
             return 1
         serve_queue(Queue(store, kinds=kinds_of(plugins)), shelf, config, device, describe(device), stop,
-                    args.max_jobs, plugins)
+                    args.max_jobs, plugins, kinds)
     store.close()
     return 0
-
-
-def log_to_stdout() -> None:
-    """One line per event on stdout (also inside a notebook, whose stdout is the cell's output)."""
-    handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%H:%M:%S"))
-    for name in ("colab_worker", "drivequeue"):
-        logger = logging.getLogger(name)
-        logger.handlers = [handler]
-        logger.setLevel(logging.INFO)
-        logger.propagate = False

@@ -11,13 +11,13 @@ handler for ``story`` or ``train`` would replace the story server's).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from importlib import metadata
 
 from drivequeue import Queue
 from drivequeue.endings import Endings
-from drivequeue.plugins import Plugin, handlers_of
+from drivequeue.plugins import Plugin, PluginError, handlers_of
 from drivequeue.serve import HandlerContext, Server
 from drivequeue.shutdown import Shutdown
+from drivequeue.worker_cli import package_version
 from stories.plugin import KINDS
 
 from .config import WorkerConfig
@@ -25,13 +25,6 @@ from .devices import memory_probe
 from .model_shelf import ModelShelf
 from .story_handler import StoryHandler
 from .train_handler import TrainHandler
-
-
-def package_version() -> str:
-    try:
-        return metadata.version("colab-story-server")
-    except metadata.PackageNotFoundError:
-        return "unknown"
 
 
 class StoryServerHandlers:
@@ -55,11 +48,17 @@ class StoryServerHandlers:
 
 
 def serve_queue(queue: Queue, shelf: ModelShelf, config: WorkerConfig, device, device_name: str,
-                stop: Shutdown, max_jobs: int | None = None, plugins: Iterable[Plugin] = ()) -> None:
-    """Serve ``queue`` until ``stop`` is requested (or ``max_jobs`` jobs have ended)."""
+                stop: Shutdown, max_jobs: int | None = None, plugins: Iterable[Plugin] = (),
+                kinds: set[str] | None = None) -> None:
+    """Serve ``queue`` until ``stop`` is requested (or ``max_jobs`` jobs have ended); ``kinds``:
+    only these (each must have a handler), else every kind that has one."""
     context = HandlerContext(store=queue.store, timing=queue.timing, device=str(device), stop=stop,
-                             endings=Endings(), cache_dir=config.cache_dir)
+                             endings=Endings(), cache_dir=config.cache_dir,
+                             kinds=None if kinds is None else frozenset(kinds))
     own = Plugin.of("colab_worker", StoryServerHandlers(shelf, config, device))
-    handlers = handlers_of([own, *plugins], context, queue.kinds)
+    handlers = handlers_of([own, *plugins], context, queue.kinds, None if kinds is None else set(kinds))
+    missing = sorted(set(kinds or ()) - set(handlers))
+    if missing:
+        raise PluginError(f"no loaded plugin has a handler for {', '.join(missing)}")
     Server(queue, handlers, context, device_name=device_name, version=package_version(),
            drain_seconds=config.drain_seconds, max_jobs=max_jobs, probe=memory_probe(device)).run()

@@ -22,6 +22,7 @@ from .memory import MemoryStore
 from .queue import Queue
 from .records import PROTOCOL_VERSION
 from .function_handler import Job, Stopped
+from .function_kind import InputFile, Range, Text, kind
 from .kinds import Field, JobKind
 from .status import JobState, JobStatus
 from .store import Entry, Store
@@ -42,6 +43,7 @@ __all__ = [
     "JobFailed",
     "JobKind",
     "Field",
+    "InputFile",
     "JobState",
     "JobStatus",
     "JobStateError",
@@ -51,10 +53,13 @@ __all__ = [
     "MemoryStore",
     "NotFound",
     "Queue",
+    "Range",
     "Store",
     "StoreUnavailable",
     "Stopped",
+    "Text",
     "Timing",
     "WorkerSession",
+    "kind",
     "open_store",
 ]

@@ -19,8 +19,8 @@ from .errors import BadStoreURL, ConfigError, DriveQueueError, InvalidKey, Inval
 from .plugins import Plugin, PluginError, kinds_of, load
 from .queue_cli import register_submit
 
-COMMAND_MODULES = ["drivequeue.queue_cli", "drivequeue.files_cli", "drivequeue.auth_cli", "drivequeue.selfcheck",
-                   "drivequeue.top"]
+COMMAND_MODULES = ["drivequeue.queue_cli", "drivequeue.worker_cli", "drivequeue.files_cli", "drivequeue.auth_cli",
+                   "drivequeue.selfcheck", "drivequeue.top", "drivequeue.bad_cli"]
 
 BAD_INPUT = (InvalidKey, InvalidPayload, BadStoreURL, ConfigError)
 
@@ -34,8 +34,8 @@ def build_parser(plugins: list[Plugin]) -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--queue", metavar="URL", default=None,
-        help="the queue: file:///path, a folder, or drive://id:FOLDER_ID "
-             "(default: $DRIVEQUEUE_URL, else ./var/queue)",
+        help="the queue: a folder (or file:///path), drive://id:FOLDER_ID, or redis://HOST:PORT[/DB] "
+             "(rediss:// for TLS) (default: $DRIVEQUEUE_URL, else $REDIS_URL, else ./var/queue)",
     )
     _plugin_option(common)
     parser = argparse.ArgumentParser(prog="drivequeue", description="A job queue on a folder of files.")

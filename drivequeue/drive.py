@@ -31,13 +31,13 @@ from typing import Callable
 from googleapiclient.errors import HttpError
 from googleapiclient.http import MediaFileUpload, MediaInMemoryUpload, MediaIoBaseDownload
 
-from .drive_changes import RECONCILE_S, FolderIndex
-from .drive_client import DriveAPI, refused
+from .drive_changes import GOOGLE_APPS_MIME, RECONCILE_S, FolderIndex, not_a_file
+from .drive_client import DriveAPI, error_reason, refused
 from .drive_folders import check_folder, find_folder
 from .drive_settings import DriveSettings
 from .drive_url import parse_drive_url
-from .errors import InvalidKey, KeyExists, NotFound
-from .store import Entry, Store, check_key, check_name
+from .errors import InvalidKey, KeyExists, NotFound, UnreadableFile
+from .store import MAX_READ_BYTES, Entry, Store, check_key, check_name
 from .timing import Timing
 
 OCTET = "application/octet-stream"
@@ -47,6 +47,8 @@ KEY_BATCH = 50
 CHUNK_SIZE = 16 * 1024 * 1024  # resumable transfers; a multiple of 256 KiB
 #: times an upload begins again after Drive forgot its session
 MAX_RESTARTS = 3
+#: Drive's reasons for refusing to download one file (the others mean it is down)
+NOT_DOWNLOADABLE = ("fileNotDownloadable", "cannotDownloadAbusiveFile")
 
 Progress = Callable[[int], None]
 
@@ -70,6 +72,7 @@ class DriveStore(Store):
     #: so everything is slower and output is coalesced
     default_timing = Timing(lease=60.0, heartbeat=15.0, poll=4.0, check=5.0, flush=1.0, backoff_max=60.0,
                             read=1.0)
+    lists_cheaply = True
 
     def __init__(self, api: DriveAPI, folder_id: str, chunk_size: int = CHUNK_SIZE,
                  reconcile_s: float = RECONCILE_S):
@@ -77,7 +80,7 @@ class DriveStore(Store):
         self.folder_id = folder_id
         self.url = f"drive://id:{folder_id}"
         self.chunk_size = chunk_size
-        self.index = FolderIndex(api, folder_id, reconcile_s)
+        self.index = FolderIndex(api, folder_id, self.bad, reconcile_s)
         self._keys: list[str] = []
         self._keys_lock = threading.Lock()
 
@@ -113,7 +116,7 @@ class DriveStore(Store):
             self.api.execute("files.create", lambda: self.api.files().create(body=body, media_body=media, fields="id"))
         except HttpError as e:
             self._create_failed(e, key, tag)
-        self.index.added(key, name)
+        self.index.added(key, name, len(data))
         self.index.changed(key)
 
     def _create_body(self, key: str, name: str, tag: str) -> dict:
@@ -134,30 +137,46 @@ class DriveStore(Store):
             raise InvalidKey("key was not handed out by new_keys on this Drive") from None
         raise refused("files.create", error)
 
-    def read(self, key: str) -> bytes:
+    def read(self, key: str, limit: int | None = MAX_READ_BYTES) -> bytes:
         check_key(key)
         if self.index.following:
-            return self.index.read(key, lambda: self._fetch(key))
-        return self._fetch(key)
+            return self.index.read(key, lambda: self._fetch(key, limit), limit)
+        return self._fetch(key, limit)
 
-    def _fetch(self, key: str) -> bytes:
+    def _fetch(self, key: str, limit: int | None) -> bytes:
+        """The content of ``key``: no more than ``limit`` bytes and one are ever sent (a Range)."""
         self._check_in_folder(key)
-        return self._call("files.get_media", lambda: self.api.files().get_media(fileId=key), key)
+
+        def request():
+            media = self.api.files().get_media(fileId=key)
+            if limit is not None:
+                media.headers["Range"] = f"bytes=0-{limit}"
+            return media
+
+        try:
+            data = self.api.execute("files.get_media", request)
+        except HttpError as e:
+            if e.resp.status == 416:
+                return b""  # an empty file has no first byte to send
+            raise self._refused("files.get_media", e, key) from None
+        if limit is not None and len(data) > limit:
+            raise UnreadableFile(f"it holds more than the {limit:,} bytes a read of it takes")
+        return data
 
     def write(self, key: str, data: bytes) -> None:
         check_key(key)
         self._check_in_folder(key)
         media = MediaInMemoryUpload(bytes(data), mimetype=OCTET)
         self._call("files.update", lambda: self.api.files().update(fileId=key, media_body=media, fields="id"), key)
-        self.index.changed(key)
+        self.index.changed(key, len(data))
 
     def delete(self, key: str) -> None:
         check_key(key)
         try:
             self._check_in_folder(key)
             self._call("files.delete", lambda: self.api.files().delete(fileId=key), key)
-        except NotFound:
-            pass
+        except (NotFound, UnreadableFile):
+            pass  # gone, or not a file (a folder, a Google file): not the queue's to remove
         self.index.removed(key)
 
     def exists(self, key: str) -> bool:
@@ -175,23 +194,34 @@ class DriveStore(Store):
         return datetime.fromisoformat(meta["modifiedTime"].replace("Z", "+00:00")).timestamp()
 
     def _check_in_folder(self, key: str, fresh: bool = False) -> None:
-        """``NotFound`` unless ``key`` is a file in this folder (asked once per key unless ``fresh``)."""
+        """``NotFound`` unless ``key`` is a file in this folder (asked once per key unless ``fresh``);
+        ``UnreadableFile`` if it is a folder or a Google Docs file there."""
         if key in self.index.known and not fresh:
             return
-        meta = self._call("files.get", lambda: self.api.files().get(fileId=key, fields="parents,trashed"), key)
+        meta = self._call("files.get", lambda: self.api.files().get(fileId=key, fields="parents,trashed,mimeType"),
+                          key)
         if self.folder_id not in meta.get("parents", []) or meta.get("trashed"):
             raise NotFound(f"no file {key} in this queue")
+        if str(meta.get("mimeType", "")).startswith(GOOGLE_APPS_MIME):
+            raise UnreadableFile(not_a_file(meta["mimeType"]))
         self.index.known.add(key)
 
     def _call(self, method: str, make_request, key: str | None = None):
-        """Execute with retries; 404 becomes ``NotFound``, other failures ``StoreUnavailable``."""
+        """Execute with retries; failures become what ``_refused`` says."""
         try:
             return self.api.execute(method, make_request)
         except HttpError as e:
-            if e.resp.status == 404 and key is not None:
-                self.index.known.discard(key)
-                raise NotFound(f"no file {key} in this queue") from None
-            raise refused(method, e) from None
+            raise self._refused(method, e, key) from None
+
+    def _refused(self, method: str, error: HttpError, key: str | None) -> Exception:
+        """404 for ``key`` is ``NotFound``, a file Drive will not download is ``UnreadableFile``
+        (that file only), anything else ``StoreUnavailable``."""
+        if key is not None and error.resp.status == 404:
+            self.index.known.discard(key)
+            return NotFound(f"no file {key} in this queue")
+        if key is not None and error.resp.status == 403 and error_reason(error) in NOT_DOWNLOADABLE:
+            return UnreadableFile("Drive cannot download it (a folder, a Google Docs file...)")
+        return refused(method, error)
 
     # -- listing, and reads that follow the changes feed ----------------------------------
 
@@ -230,7 +260,7 @@ class DriveStore(Store):
             if progress is not None and done > sent:
                 progress(done - sent)
             sent = max(sent, done)
-        self.index.added(key, name)
+        self.index.added(key, name, media.size())
         self.index.changed(key)
         return response.get("md5Checksum")
 

@@ -16,27 +16,35 @@ from collections.abc import Callable
 from googleapiclient.errors import HttpError
 
 from .drive_client import DriveAPI, quoted, refused
+from .bad_items import BadItems
 from .errors import NotFound
-from .store import KEY_PATTERN, NAME_PATTERN, Entry
+from .store import KEY_PATTERN, NAME_PATTERN, Entry, check_size
 
 #: how often the changes-fed index is reconciled with a full listing by parent
 RECONCILE_S = 120.0
 #: the first reconciliation comes sooner: name listings lag by seconds, so creates made
 #: just before the feed began show up in a listing by then
 FIRST_RECONCILE_S = 10.0
-_CHANGE_FIELDS = "nextPageToken,newStartPageToken,changes(fileId,removed,file(name,parents,trashed))"
+_CHANGE_FIELDS = ("nextPageToken,newStartPageToken,"
+                  "changes(fileId,removed,file(name,parents,trashed,mimeType,size))")
+#: folders, Google Docs, shortcuts...: nothing that can be downloaded as bytes
+GOOGLE_APPS_MIME = "application/vnd.google-apps."
+FOLDER_MIME = GOOGLE_APPS_MIME + "folder"
 
 
 class FolderIndex:
-    """The files of folder ``folder_id``, and the keys seen to lie in it (``known``)."""
+    """The files of folder ``folder_id``, and the keys seen to lie in it (``known``). A folder or
+    Google Docs file named like a file of the queue is left out and noted in ``bad``."""
 
-    def __init__(self, api: DriveAPI, folder_id: str, reconcile_s: float = RECONCILE_S):
+    def __init__(self, api: DriveAPI, folder_id: str, bad: BadItems, reconcile_s: float = RECONCILE_S):
         self.api = api
         self.folder_id = folder_id
+        self.bad = bad
         self.reconcile_s = reconcile_s
         #: keys seen to lie in this folder (by the feed, a listing, or a check of the file)
         self.known: set[str] = set()
         self._index: dict[str, str] = {}  # key -> name, fed by the changes feed
+        self._sizes: dict[str, int] = {}  # key -> size in bytes, as the feed last reported it
         self._removed: dict[str, float] = {}  # key -> when it was seen removed
         self._page_token: str | None = None
         self._reconcile_at = 0.0
@@ -67,16 +75,19 @@ class FolderIndex:
         with self._lock:
             self._feed_period = period
 
-    def read(self, key: str, fetch: Callable[[], bytes]) -> bytes:
-        """The content of ``key``: from memory if the feed shows it unchanged, else ``fetch()``."""
+    def read(self, key: str, fetch: Callable[[], bytes], limit: int | None) -> bytes:
+        """The content of ``key``: from memory if the feed shows it unchanged, else ``fetch()``;
+        ``UnreadableFile`` unread if the feed said it holds more than ``limit`` bytes."""
         with self._lock:
             if time.monotonic() - self._feed_at >= self._feed_period:
                 self._sync()
                 self._feed_at = time.monotonic()
             if key in self._contents:
+                check_size(len(self._contents[key]), limit)
                 return self._contents[key]
             if key in self._absent:
                 raise NotFound(f"no file {key} in this queue")
+            check_size(self._sizes.get(key, 0), limit)
             syncs = self._feed_syncs
         try:
             data = fetch()
@@ -90,11 +101,13 @@ class FolderIndex:
                 self._contents[key] = data
         return data
 
-    def changed(self, key: str) -> None:
-        """This process rewrote ``key``: its content must be read again."""
+    def changed(self, key: str, size: int | None = None) -> None:
+        """This process rewrote ``key`` (with ``size`` bytes): its content must be read again."""
         with self._lock:
             self._contents.pop(key, None)
             self._absent.discard(key)
+            if size is not None and key in self._index:
+                self._sizes[key] = size
 
     def entries(self, name: str | None = None) -> list[Entry]:
         """The files now in the folder (of ``name``), after one look at the feed."""
@@ -102,15 +115,21 @@ class FolderIndex:
             self._sync()
             return [Entry(k, n) for k, n in self._index.items() if name is None or n == name]
 
-    def added(self, key: str, name: str) -> None:
+    def added(self, key: str, name: str, size: int | None = None) -> None:
         self.known.add(key)
         with self._lock:
             self._index[key] = name
+            if size is None:
+                self._sizes.pop(key, None)
+            else:
+                self._sizes[key] = size
 
     def removed(self, key: str) -> None:
         self.known.discard(key)
+        self.bad.forget(key)
         with self._lock:
             self._index.pop(key, None)
+            self._sizes.pop(key, None)
             self._removed[key] = time.monotonic()
             self._contents.pop(key, None)
 
@@ -151,8 +170,7 @@ class FolderIndex:
                 if change.get("removed") or file.get("trashed"):
                     self.removed(key)
                 elif self.folder_id in file.get("parents", []):
-                    if _valid_entry(key, file.get("name")):
-                        self.added(key, file["name"])
+                    self._seen(key, file)
                 elif key in self._index:  # moved out of this folder
                     self.removed(key)
             if "newStartPageToken" in page:
@@ -168,20 +186,40 @@ class FolderIndex:
         self._removed = {k: t for k, t in self._removed.items() if now - t < 2 * self.reconcile_s}
         while True:
             page = self._call("files.list", lambda: self.api.files().list(
-                q=query, pageSize=1000, pageToken=page_token, fields="nextPageToken,files(id,name)"))
+                q=query, pageSize=1000, pageToken=page_token, fields="nextPageToken,files(id,name,mimeType,size)"))
             for file in page.get("files", []):
-                if file["id"] not in self._removed and _valid_entry(file["id"], file.get("name")):
-                    self.added(file["id"], file["name"])
+                if file.get("id") not in self._removed:
+                    self._seen(str(file.get("id", "")), file)
             page_token = page.get("nextPageToken")
             if not page_token:
                 break
         self._reconcile_at = now + next_in
+
+    def _seen(self, key: str, file: dict) -> None:
+        """Index a file that the feed or a listing shows in this folder, if it is named like a file
+        of the queue; a folder or Google Docs file named so is skipped and noted."""
+        if not _valid_entry(key, file.get("name")):
+            return  # not the queue's (a file of the user's own, say)
+        mime = str(file.get("mimeType", ""))
+        if mime.startswith(GOOGLE_APPS_MIME):
+            with self._lock:
+                self._index.pop(key, None)
+            self.bad.note(key, "skipped", not_a_file(mime))
+            return
+        size = file.get("size")
+        self.added(key, file["name"], int(size) if isinstance(size, str) and size.isdigit() else None)
 
     def _call(self, method: str, make_request):
         try:
             return self.api.execute(method, make_request)
         except HttpError as e:
             raise refused(method, e) from None
+
+
+def not_a_file(mime: str) -> str:
+    """Why an item of type ``mime`` (a Google one) cannot be read as a file of the queue."""
+    what = "a folder" if mime == FOLDER_MIME else f"a Google file ({mime[len(GOOGLE_APPS_MIME):][:40]})"
+    return f"it is {what} on Drive, not a file that can be downloaded"
 
 
 def _valid_entry(key: str, name: str | None) -> bool:

@@ -57,6 +57,12 @@ class CorruptRecord(DriveQueueError):
     """A file in the queue does not hold what the protocol says it should."""
 
 
+class UnreadableFile(CorruptRecord):
+    """Something exists under a key but cannot be read as a file of the queue: not a regular file
+    (a folder, a link, a FIFO), a folder or Google Docs file on Drive, a Redis key of the wrong
+    type, or more bytes than the read takes (refused before any of it is read)."""
+
+
 class JobStateError(DriveQueueError):
     """The job is not in a state that allows this (e.g. continuing a running job)."""
 

@@ -30,12 +30,13 @@ import json
 import os
 import re
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Callable
 
-from .errors import ChecksumMismatch, CorruptRecord, InvalidKey, NotFound
-from .store import Store, file_chunks
+from .errors import ChecksumMismatch, CorruptRecord, InvalidKey, NotFound, shown
+from .records import MAX_COUNT, MAX_TIME, decode
+from .store import KEY_PATTERN, Store, file_chunks
 
 FILE_VERSION = 1
 RECORD = "file"
@@ -43,6 +44,7 @@ BLOB = "blob"
 FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*")
 JOB_FILE_NAME = re.compile(r"jobs/([A-Za-z0-9_-]{1,100})/(scratch|results)/.+")
 MAX_NAME = 200
+MD5 = re.compile(r"[0-9a-f]{32}")
 _HASH_CHUNK = 1 << 20
 
 Progress = Callable[[int], None]
@@ -94,37 +96,53 @@ def md5_of(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
-def _parse(key: str, data: bytes) -> StoredFile:
+def _parse(data: bytes) -> StoredFile:
+    """A file record, every field checked (``CorruptRecord`` says which is wrong)."""
+    record = decode(data)
+    if record.get("v") != FILE_VERSION or record.get("type") != RECORD:
+        raise CorruptRecord(f"it is not a file record of version {FILE_VERSION}")
     try:
-        record = json.loads(data)
-        if record.get("v") != FILE_VERSION or record.get("type") != RECORD:
-            raise CorruptRecord(f"file record {key} has an unknown version or type")
-        return StoredFile(key, check_file_name(record["name"]), record["blob"], int(record["size"]),
-                          str(record["md5"]), float(record["time"]))
-    except (ValueError, KeyError, TypeError, AttributeError):
-        raise CorruptRecord(f"file record {key} is malformed") from None
+        name = check_file_name(record.get("name"))
+    except InvalidKey:
+        raise CorruptRecord(f"its name {shown(record.get('name'))} is not a file name") from None
+    blob, size, md5, stamp = (record.get(field) for field in ("blob", "size", "md5", "time"))
+    if not isinstance(blob, str) or not KEY_PATTERN.fullmatch(blob):
+        raise CorruptRecord(f"its blob {shown(blob)} is not a store key")
+    if isinstance(size, bool) or not isinstance(size, int) or not 0 <= size <= MAX_COUNT:
+        raise CorruptRecord(f"its size {shown(size)} is not a number of bytes")
+    if not isinstance(md5, str) or not MD5.fullmatch(md5):
+        raise CorruptRecord(f"its md5 {shown(md5)} is not 32 hexadecimal digits")
+    if isinstance(stamp, bool) or not isinstance(stamp, (int, float)) or not 0 <= stamp <= MAX_TIME:
+        raise CorruptRecord(f"its time {shown(stamp)} is not a plausible time")
+    return StoredFile(key="", name=name, blob=blob, size=size, md5=md5, time=float(stamp))
 
 
 class _Records:
-    """Immutable ``file`` records, read once per process and store."""
+    """Immutable ``file`` records, read once per process and store (those still listed are kept)."""
 
     def __init__(self) -> None:
         self._cache: dict[tuple[str, str], StoredFile] = {}
 
     def versions(self, store: Store) -> list[StoredFile]:
-        """Every readable version, oldest first."""
+        """Every readable version, oldest first; a record that cannot be read is skipped and noted."""
         found = []
-        for entry in store.list(RECORD):
+        listed = store.list(RECORD)
+        for entry in listed:
             try:
                 found.append(self.get(store, entry.key))
-            except (NotFound, CorruptRecord):
-                continue  # removed meanwhile, or not ours to interpret
+            except NotFound:
+                continue  # removed meanwhile
+            except CorruptRecord as exc:
+                store.bad.note(entry.key, "pushed file record", str(exc))
+        keep = {(store.url, entry.key) for entry in listed}
+        for cached in [cached for cached in self._cache if cached[0] == store.url and cached not in keep]:
+            self._cache.pop(cached, None)
         return sorted(found, key=lambda f: (f.time, f.key))
 
     def get(self, store: Store, key: str) -> StoredFile:
         cached = self._cache.get((store.url, key))
         if cached is None:
-            cached = self._cache[(store.url, key)] = _parse(key, store.read(key))
+            cached = self._cache[(store.url, key)] = replace(_parse(store.read(key)), key=key)
         return cached
 
 
@@ -210,6 +228,9 @@ def remove_orphan_blobs(store: Store, before: float) -> int:
             written = store.modified(entry.key)
         except NotFound:
             continue
+        except CorruptRecord as exc:  # its age cannot be told: kept
+            store.bad.note(entry.key, "blob", str(exc))
+            continue
         if written is not None and written < before:
             store.delete(entry.key)
             removed += 1
@@ -223,10 +244,9 @@ def _blob_named_by(store: Store, key: str) -> str | None:
         return _records.get(store, key).blob
     except CorruptRecord:
         try:
-            record = json.loads(store.read(key))
-        except ValueError:
+            blob = decode(store.read(key)).get("blob")
+        except CorruptRecord:
             return None
-        blob = record.get("blob") if isinstance(record, dict) else None
         return blob if isinstance(blob, str) else None
 
 

@@ -56,6 +56,8 @@ class Job:
         self._cancelled = False
         self._last_progress = float("-inf")
         self._held_since: float | None = None  # a line a coalescing store may still hold
+        #: scratch files of this job may exist in the queue (saved now, or by an earlier claim)
+        self.has_scratch = claim.claimed_before
 
     @property
     def segments(self) -> list[dict[str, Any]]:
@@ -122,6 +124,7 @@ class Job:
     def save_scratch(self, path: str | os.PathLike, name: str) -> None:
         """Keep a local file in the queue for a later attempt (``load_scratch``); removed when the
         job ends. An outage skips it (the next save tries again)."""
+        self.has_scratch = True
         try:
             files.push(self.store, path, files.scratch_name(self.key, name))
         except StoreUnavailable as exc:
@@ -150,25 +153,35 @@ class Job:
 
 
 class FunctionRunner:
-    """Runs ``handler`` for up to ``concurrency`` claims at once, each in its own thread."""
+    """Runs ``handler`` for up to ``concurrency`` claims at once, each in its own thread.
+
+    Room for the next claim opens as soon as a handler returns: its ending is written
+    while the loop claims the next job, and ``on_free`` (set by the serve loop) wakes
+    the loop at once, so short jobs run back to back.
+    """
 
     def __init__(self, handler: Callable[[dict, Job], Any], context, concurrency: int = 1):
         self.handler = handler
         self.context = context
         self.concurrency = getattr(handler, "concurrency", concurrency)
+        self.on_free: Callable[[], None] = lambda: None
+        self._running = 0  # handlers that have not returned yet
+        self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
 
     @property
     def count(self) -> int:
-        self._threads = [thread for thread in self._threads if thread.is_alive()]
-        return len(self._threads)
+        return self._running
 
     @property
     def room(self) -> int:
-        return self.concurrency - self.count
+        return self.concurrency - self._running
 
     def start(self, claim: Claim) -> None:
+        self._threads = [thread for thread in self._threads if thread.is_alive()]
         thread = threading.Thread(target=self._run, args=(claim,), name=f"job-{claim.job_key}", daemon=True)
+        with self._lock:
+            self._running += 1
         self._threads.append(thread)
         thread.start()
 
@@ -181,38 +194,47 @@ class FunctionRunner:
 
     def _run(self, claim: Claim) -> None:
         job = Job(claim, self.context)
-        kind = claim.kind
         resumed = f", resuming after {claim.line_count} lines" if claim.line_count else ""
-        log.info("%s job %s started (attempt %d)%s", kind, claim.job_key, claim.attempt, resumed)
+        log.info("%s job %s started (attempt %d)%s", claim.kind, claim.job_key, claim.attempt, resumed)
+        try:
+            ending = self._outcome(job, claim)
+        finally:
+            with self._lock:
+                self._running -= 1
+            self.on_free()
+        if ending is not None:
+            self._end(job, *ending)
+
+    def _outcome(self, job: Job, claim: Claim) -> tuple[Callable[[], None], str, bool] | None:
+        """Run the handler: how to end the claim, what to log, and whether that ends the job
+        (None: the claim is not this worker's any more)."""
         try:
             job.workdir.mkdir(parents=True, exist_ok=True)
             result = self.handler(claim.settings, job)
         except Stopped as exc:
             detail = f" {exc}" if str(exc) else ""
             if job.cancelled:
-                self._end(job, claim.complete, f"cancelled{detail}", final=True)
-            else:
-                self._end(job, claim.release, f"given back{detail}")
+                return claim.complete, f"cancelled{detail}", True
+            return claim.release, f"given back{detail}", False
         except LeaseLost as exc:
-            log.warning("%s job %s dropped: %s", kind, claim.job_key, exc)
+            log.warning("%s job %s dropped: %s", claim.kind, claim.job_key, exc)
+            return None
         except JobFailed as exc:
-            self._end(job, functools.partial(claim.fail, str(exc)), f"failed: {exc}", final=True)
+            return functools.partial(claim.fail, str(exc)), f"failed: {exc}", True
         except ChecksumMismatch as exc:
-            self._crash(job, str(exc))
+            return self._crash(job, str(exc))
         except StoreUnavailable as exc:  # a stop came while the queue was unavailable: no attempt lost
-            self._end(job, claim.release, f"given back: {exc}")
+            return claim.release, f"given back: {exc}", False
         except Exception as exc:  # a bug or a broken device: this attempt crashed
-            self._crash(job, f"{type(exc).__name__}: {exc}")
-        else:
-            # a handler may return what it kept as it stopped (a train job asked to keep its model)
-            what = "cancelled, keeping its result" if job.cancelled else "done"
-            self._end(job, functools.partial(claim.complete, result), what, final=True)
+            return self._crash(job, f"{type(exc).__name__}: {exc}")
+        # a handler may return what it kept as it stopped (a train job asked to keep its model)
+        return functools.partial(claim.complete, result), "cancelled, keeping its result" if job.cancelled else "done", True
 
-    def _crash(self, job: Job, reason: str) -> None:
+    def _crash(self, job: Job, reason: str) -> tuple[Callable[[], None], str, bool]:
         """This attempt broke: the job is tried again, unless this was its last attempt."""
         last = job.attempt >= self.context.timing.max_attempts
         what = f"crashed: {reason}" + ("; no attempt is left" if last else "")
-        self._end(job, functools.partial(job.claim.crash, reason), what, final=last)
+        return functools.partial(job.claim.crash, reason), what, last
 
     def _end(self, job: Job, finish: Callable[[], None], what: str, final: bool = False) -> None:
         """End the claim with ``finish``, waiting out an outage (a failed final write leaves the
@@ -230,6 +252,8 @@ class FunctionRunner:
         log.info("%s job %s %s", job.claim.kind, job.key, what)
         if final:
             shutil.rmtree(job.workdir, ignore_errors=True)
+            if not job.has_scratch:
+                return  # looking for scratch files costs a listing: only where some may exist
             try:
                 files.remove_scratch(self.context.store, job.key)
             except StoreUnavailable as exc:  # gc removes them once the store answers

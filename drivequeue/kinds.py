@@ -37,6 +37,11 @@ class Field:
     check: Callable[[str, Any], Any]
     default: Any = REQUIRED
 
+    @property
+    def about(self) -> str | None:
+        """What the field takes, in words (``check.about``, set by the checkers below)."""
+        return getattr(self.check, "about", None)
+
 
 @dataclass(frozen=True)
 class JobKind:
@@ -53,6 +58,9 @@ class JobKind:
     ``lines_kept``: ``(cancel options, lines before the segment, lines written) -> lines
     the job keeps`` once its newest segment is cancelled (None: every written line).
     ``older``: the fields of older payload versions that are still read.
+    ``description``: what a job of this kind does, in a line (``submit KIND --help``).
+    ``serve_by_default``: False for a kind that ``drivequeue worker`` serves only when its
+    ``--kinds`` names it (a kind that needs a model or a GPU, such as the story server's).
     ``status_class``: the ``JobStatus`` subclass that ``Queue.status`` answers for jobs of
     this kind, e.g. one that reads the kind's output ``marks`` and ``meta`` its own way.
     ``check``: a rule across the fields of a checked payload (``InvalidPayload`` if it is
@@ -71,6 +79,8 @@ class JobKind:
     older: Mapping[int, Mapping[str, Field]] = field(default_factory=dict)
     status_class: type[JobStatus] = JobStatus
     check: Callable[[Mapping[str, Any]], None] | None = None
+    serve_by_default: bool = True
+    description: str = ""
 
     def __post_init__(self) -> None:
         if not KIND_NAME.fullmatch(self.name):
@@ -165,9 +175,19 @@ def _check_fields(kind: JobKind, fields_of: Callable[[int], Mapping[str, Field]]
 
 
 # -- field checkers -------------------------------------------------------------------
+# Each sets ``about``: what it takes, in words, for ``submit KIND --help``.
+
+
+def _about(words: str) -> Callable[[Callable], Callable]:
+    def mark(check: Callable) -> Callable:
+        check.about = words
+        return check
+
+    return mark
 
 
 def integer(lo: int, hi: int) -> Callable[[str, Any], int]:
+    @_about(f"a whole number from {lo} to {hi}")
     def check(name: str, value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
             raise InvalidPayload(f"{name} must be a whole number from {lo} to {hi}")
@@ -177,27 +197,57 @@ def integer(lo: int, hi: int) -> Callable[[str, Any], int]:
 
 
 def number(lo: float, hi: float, *, above_lo: bool = False) -> Callable[[str, Any], float]:
+    span = f"above {lo:g} and at most {hi:g}" if above_lo else f"from {lo:g} to {hi:g}"
+
+    @_about(f"a number {span}")
     def check(name: str, value: Any) -> float:
         ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
         if ok:
             value = float(value)
             ok = (lo < value if above_lo else lo <= value) and value <= hi
         if not ok:
-            span = f"above {lo:g} and at most {hi:g}" if above_lo else f"from {lo:g} to {hi:g}"
             raise InvalidPayload(f"{name} must be a number {span}")
         return value
 
     return check
 
 
+@_about("a whole number")
+def whole_number(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or abs(value) > 2**53:
+        raise InvalidPayload(f"{name} must be a whole number")
+    return value
+
+
+@_about("a number")
+def any_number(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise InvalidPayload(f"{name} must be a number")
+    return float(value)
+
+
+@_about("true or false")
 def flag(name: str, value: Any) -> bool:
-    """true or false."""
     if not isinstance(value, bool):
         raise InvalidPayload(f"{name} must be true or false")
     return value
 
 
+def one_of(choices: Iterable[Any]) -> Callable[[str, Any], Any]:
+    choices = tuple(choices)
+    words = ", ".join(shown(choice) for choice in choices)
+
+    @_about(f"one of {words}")
+    def check(name: str, value: Any) -> Any:
+        if isinstance(value, bool) or not any(value == c and type(value) is type(c) for c in choices):
+            raise InvalidPayload(f"{name} must be one of {words}")
+        return value
+
+    return check
+
+
 def matching(pattern: re.Pattern[str], what: str) -> Callable[[str, Any], str]:
+    @_about(what)
     def check(name: str, value: Any) -> str:
         if not isinstance(value, str) or not pattern.fullmatch(value):
             raise InvalidPayload(f"{name} must be {what}")
@@ -210,6 +260,7 @@ def text(max_chars: int) -> Callable[[str, Any], str]:
     """Any readable text: valid Unicode, no control characters, not blank, at most ``max_chars``;
     line endings become ``\\n``."""
 
+    @_about(f"text of at most {max_chars} characters")
     def check(name: str, value: Any) -> str:
         if not isinstance(value, str):
             raise InvalidPayload(f"{name} must be text")
@@ -232,6 +283,7 @@ def text(max_chars: int) -> Callable[[str, Any], str]:
 def job_id(what: str = "job") -> Callable[[str, Any], str]:
     """A public job id (e.g. of the job this one was made from)."""
 
+    @_about(f"a {what} id")
     def check(name: str, value: Any) -> str:
         try:
             parse_job_id(value)
@@ -242,6 +294,7 @@ def job_id(what: str = "job") -> Callable[[str, Any], str]:
     return check
 
 
+@_about("the name of a pushed file (drivequeue push), such as data/input.txt")
 def pushed_file_name(name: str, value: Any) -> str:
     """A name ``drivequeue push`` accepts, such as ``data/input.txt``."""
     try:

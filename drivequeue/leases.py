@@ -10,7 +10,6 @@ removed by ``gc``): dead at once.
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable
@@ -19,8 +18,6 @@ from dataclasses import dataclass
 from .errors import CorruptRecord, NotFound
 from .records import WorkerRecord, decode
 from .store import Store
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -56,8 +53,7 @@ class LeaseWatch:
             return None
         except CorruptRecord as exc:
             self._seen.pop(key, None)
-            if self.unreadable.get(key) != str(exc):
-                log.warning("ignoring heartbeat file %s: %s", key, exc)
+            self.store.bad.note(key, "heartbeat", f"{exc}; the worker is taken for gone")
             self.unreadable[key] = str(exc)
             return None
         self.unreadable.pop(key, None)

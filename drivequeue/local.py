@@ -22,14 +22,16 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from .errors import InvalidKey, KeyExists, NotFound, StoreUnavailable
-from .store import Entry, Store, check_key, check_name, file_chunks
+from .errors import InvalidKey, KeyExists, NotFound, StoreUnavailable, UnreadableFile
+from .store import MAX_READ_BYTES, Entry, Store, check_key, check_name, check_size, file_chunks
 from .timing import Timing
 
 try:
     import inotify_simple
 except ImportError:  # not Linux: waiting falls back to sleeping
     inotify_simple = None
+
+QUIET_MASK = inotify_simple.flags.MOVED_TO if inotify_simple is not None else 0
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,8 @@ TMP_DIR = ".tmp"
 COPY_CHUNK = 4 * 1024 * 1024
 #: temporary files older than this were left by a process that died mid-write
 STALE_TMP_SECONDS = 3600.0
+#: files rewritten every few seconds by every worker: their rewrites (a rename over the file) wake nobody
+QUIET_NAMES = frozenset({"worker"})
 
 
 def _name_of(key: str) -> str | None:
@@ -55,6 +59,7 @@ class LocalStore(Store):
 
     #: every operation is a local system call, and changes are seen through inotify
     default_timing = Timing()
+    pushes_changes = inotify_simple is not None
 
     def __init__(self, root: str | os.PathLike[str]):
         self.root = Path(root).absolute()
@@ -65,7 +70,6 @@ class LocalStore(Store):
         except OSError as exc:
             raise StoreUnavailable(f"cannot use {self.root} as a queue folder: {exc.strerror}") from None
         self._inotify = None
-        self._skipped: set[str] = set()
         self._remove_stale_temporaries()
 
     def __repr__(self) -> str:
@@ -81,6 +85,16 @@ class LocalStore(Store):
         path = self._new_path(key, name)
         self._link(self._write_temporary([_bytes(data)]), path, key)
 
+    def create_pair(self, first: tuple[str, str, bytes], second: tuple[str, str, bytes]) -> None:
+        """Both files are linked before one sync of the folder makes both names durable."""
+        key, name, data = first
+        self._link(self._write_temporary([_bytes(data)]), self._new_path(key, name), key, sync=False)
+        try:
+            self.create(*second)
+        except KeyExists:
+            self.delete(key)
+            raise
+
     def upload(self, key: str, name: str, path: str | os.PathLike[str],
                progress: Callable[[int], None] | None = None) -> str:
         """Create ``key`` from the local file ``path``, copied in chunks; the MD5 of what was written."""
@@ -92,30 +106,28 @@ class LocalStore(Store):
         self._link(tmp, target, key)
         return digest.hexdigest()
 
-    def read(self, key: str) -> bytes:
+    def read(self, key: str, limit: int | None = MAX_READ_BYTES) -> bytes:
         path = self._path(key)
         try:
-            if not self._regular(key, os.lstat(path).st_mode):
-                raise NotFound(f"{key} is not a regular file")
+            self._check_regular(key, os.lstat(path).st_mode)
             # not following a link, not waiting for a writer: what replaced the file since is refused
             fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
         except FileNotFoundError:
             raise NotFound(f"no file {key}") from None
         except OSError as exc:
             if exc.errno == errno.ELOOP:
-                raise NotFound(f"{key} is not a regular file") from None
+                raise UnreadableFile("it is a symbolic link, not a file") from None
             raise StoreUnavailable(f"cannot read {key}: {exc.strerror}") from None
-        try:
-            if not self._regular(key, os.fstat(fd).st_mode):
-                raise NotFound(f"{key} is not a regular file")
-            with os.fdopen(fd, "rb") as f:
-                fd = None
-                return f.read()
-        except OSError as exc:
-            raise StoreUnavailable(f"cannot read {key}: {exc.strerror}") from None
-        finally:
-            if fd is not None:
-                os.close(fd)
+        with os.fdopen(fd, "rb") as f:
+            try:
+                status = os.fstat(fd)
+                self._check_regular(key, status.st_mode)
+                check_size(status.st_size, limit)
+                data = f.read() if limit is None else f.read(limit + 1)
+            except OSError as exc:
+                raise StoreUnavailable(f"cannot read {key}: {exc.strerror}") from None
+        check_size(len(data), limit)  # it grew since (files are replaced whole; only by hand)
+        return data
 
     def write(self, key: str, data: bytes) -> None:
         path = self._path(key)
@@ -148,8 +160,9 @@ class LocalStore(Store):
                     file_name = _name_of(item.name)
                     if file_name is None or (name is not None and file_name != name):
                         continue
-                    try:
-                        if not self._regular(item.name, item.stat(follow_symlinks=False).st_mode):
+                    try:  # the type the folder listing gives costs no call; anything else is looked at
+                        if not item.is_file(follow_symlinks=False) and not self._regular(
+                                item.name, item.stat(follow_symlinks=False).st_mode):
                             continue
                     except FileNotFoundError:
                         continue  # removed since the folder was read
@@ -178,13 +191,19 @@ class LocalStore(Store):
         """Wait for a file to appear, change or vanish (inotify), at most ``timeout`` seconds.
 
         The watch is set up on the first call and kept, so changes made between
-        two calls are not missed.
+        two calls are not missed. Rewrites of heartbeat files (every worker's, every few
+        seconds) wake nobody, as on Redis.
         """
         watcher = self._watcher()
         if watcher is None:
             return super().wait(timeout)
-        events = watcher.read(timeout=max(0, int(timeout * 1000)))
-        return bool(events)
+        deadline = time.monotonic() + max(0.0, timeout)
+        while True:
+            events = watcher.read(timeout=max(0, int((deadline - time.monotonic()) * 1000)))
+            if any(not (event.mask & QUIET_MASK and _name_of(event.name) in QUIET_NAMES) for event in events):
+                return True
+            if time.monotonic() >= deadline:
+                return False
 
     def close(self) -> None:
         if self._inotify is not None:
@@ -198,10 +217,12 @@ class LocalStore(Store):
         a link, a device) named like a queue file is skipped, and said so once."""
         if stat.S_ISREG(mode):
             return True
-        if key not in self._skipped:
-            self._skipped.add(key)
-            log.warning("skipping %s in %s: not a regular file", key, self.root)
+        self.bad.note(key, "skipped", f"it is {_kind_of(mode)}, not a regular file")
         return False
+
+    def _check_regular(self, key: str, mode: int) -> None:
+        if not self._regular(key, mode):
+            raise UnreadableFile(f"it is {_kind_of(mode)}, not a regular file")
 
     def _path(self, key: str) -> Path:
         return self.root / check_key(key)
@@ -213,8 +234,9 @@ class LocalStore(Store):
             raise InvalidKey(f"key was not reserved for a {name!r} file")
         return path
 
-    def _link(self, tmp: str, path: Path, key: str) -> None:
-        """Make the written temporary file ``tmp`` the new file ``key`` (``KeyExists`` if it exists)."""
+    def _link(self, tmp: str, path: Path, key: str, sync: bool = True) -> None:
+        """Make the written temporary file ``tmp`` the new file ``key`` (``KeyExists`` if it exists);
+        ``sync``: make the new name durable now (else the next sync of the folder does)."""
         try:
             os.link(tmp, path)
         except FileExistsError:
@@ -223,7 +245,8 @@ class LocalStore(Store):
             raise StoreUnavailable(f"cannot create {key}: {exc.strerror}") from None
         finally:
             _unlink_quietly(tmp)
-        self._sync_folder()
+        if sync:
+            self._sync_folder()
 
     def _write_temporary(self, chunks: Iterable[bytes]) -> str:
         """Write ``chunks`` to a new fsynced file in ``.tmp/`` and return its path."""
@@ -281,6 +304,14 @@ class LocalStore(Store):
             )
             self._inotify = watcher
         return self._inotify
+
+
+def _kind_of(mode: int) -> str:
+    for test, kind in ((stat.S_ISDIR, "a folder"), (stat.S_ISLNK, "a symbolic link"), (stat.S_ISFIFO, "a FIFO"),
+                       (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device")):
+        if test(mode):
+            return kind
+    return "something else"
 
 
 def _bytes(data) -> bytes:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from .errors import BadStoreURL, KeyExists, NotFound
-from .store import KEY_PATTERN, Entry, Store, check_key, check_name
+from .store import KEY_PATTERN, MAX_READ_BYTES, Entry, Store, check_key, check_name, check_size
 from .timing import Timing
 
 
@@ -46,6 +46,7 @@ class MemoryStore(Store):
 
     #: every operation is a dictionary lookup, and changes are seen at once
     default_timing = Timing()
+    pushes_changes = True
 
     def __init__(self, name: str | None = None):
         if name is None:
@@ -77,8 +78,10 @@ class MemoryStore(Store):
             self._folder.files[key] = _File(name, data, time.time())
             self._changed()
 
-    def read(self, key: str) -> bytes:
-        return self._file(key).data
+    def read(self, key: str, limit: int | None = MAX_READ_BYTES) -> bytes:
+        data = self._file(key).data
+        check_size(len(data), limit)
+        return data
 
     def write(self, key: str, data: bytes) -> None:
         data = _bytes(data)

@@ -14,7 +14,8 @@ import threading
 from collections import Counter
 
 from .errors import StoreUnavailable
-from .store import Entry, Store
+from .bad_items import BadItems
+from .store import MAX_READ_BYTES, Entry, Store
 
 
 class MeteredStore(Store):
@@ -35,6 +36,10 @@ class MeteredStore(Store):
     def __repr__(self) -> str:
         return f"MeteredStore({self.inner!r})"
 
+    @property
+    def bad(self) -> BadItems:
+        return self.inner.bad  # one account of the store's bad items, whichever handle met them
+
     def _call(self, operation: str, method, *args, **kwargs):
         with self._lock:
             self.operations[operation] += 1
@@ -48,11 +53,25 @@ class MeteredStore(Store):
     def new_keys(self, name: str, n: int = 1) -> list[str]:
         return self._call("new_keys", self.inner.new_keys, name, n)
 
+    @property
+    def pushes_changes(self) -> bool:
+        return self.inner.pushes_changes
+
+    @property
+    def lists_cheaply(self) -> bool:
+        return self.inner.lists_cheaply
+
     def create(self, key: str, name: str, data: bytes) -> None:
         self._call("create", self.inner.create, key, name, data)
 
-    def read(self, key: str) -> bytes:
-        return self._call("read", self.inner.read, key)
+    def create_pair(self, first: tuple[str, str, bytes], second: tuple[str, str, bytes]) -> None:
+        self._call("create_pair", self.inner.create_pair, first, second)
+
+    def created_since(self, cursor: object | None) -> tuple[list[Entry], object] | None:
+        return self._call("created_since", self.inner.created_since, cursor)
+
+    def read(self, key: str, limit: int | None = MAX_READ_BYTES) -> bytes:
+        return self._call("read", self.inner.read, key, limit)
 
     def write(self, key: str, data: bytes) -> None:
         self._call("write", self.inner.write, key, data)

@@ -14,7 +14,7 @@ from .errors import ConfigError, InvalidPayload, JobFailed, JobStateError, KeyEx
 from .kinds import JobKind, get_kind
 from .leases import LeaseWatch
 from .job_ids import hash_secret, make_job_id, new_secret, parse_job_id, secret_matches
-from .records import CancelRecord, JobRecord, SegmentRecord
+from .records import CancelRecord, JobRecord, SegmentRecord, decode
 from .retention import GarbageCollector
 from .state import JobReader, JobView
 from .status import JobState, JobStatus, WorkerInfo
@@ -71,10 +71,13 @@ class Queue:
             next_segment_key=segment_key,
             parent=clean.get("parent"),
         )
+        data = record.to_bytes()
         try:
-            self.store.create(key, "job", record.to_bytes())
+            self.store.create(key, "job", data)
         except KeyExists:
             self._verified(key, secret)  # the same id again: the job already exists
+        else:
+            self.reader.remember(key, decode(data))
         return make_job_id(key, secret)
 
     def status(self, job_id: str, after: int = 0) -> JobStatus:
@@ -139,14 +142,16 @@ class Queue:
         """The job's status once it has finished; ``TimeoutError`` after ``timeout`` seconds."""
         deadline = None if timeout is None else time.monotonic() + timeout
         self.store.wait(0)  # start watching before the first read
+        view = self._view(job_id, listing=self._listing(), reread=False)
         while True:
-            status = self.status(job_id)
-            if status.settled:
-                return status
+            if view.state.finished and not view.stopping:
+                return self._status_of(job_id, view, 0)
             if deadline is not None and time.monotonic() >= deadline:
-                raise TimeoutError(f"the job is still {status.state.value} after {timeout:g} s")
+                raise TimeoutError(f"the job is still {view.state.value} after {timeout:g} s")
             self.store.wait(self.timing.poll if deadline is None
                             else max(0.0, min(self.timing.poll, deadline - time.monotonic())))
+            # the state alone: no queue position or worker to look up
+            view = self.reader.view(view.key, listing=self._listing())
 
     def result(self, job_id: str, timeout: float | None = None) -> Any:
         """Wait for the job to finish and return its JSON result; ``JobFailed`` if it failed or
@@ -236,24 +241,31 @@ class Queue:
 
     # -- helpers -------------------------------------------------------------------------------
 
-    def _verified(self, key: str, secret: str) -> dict[str, Any]:
-        raw = self.reader.read_job(key)
+    def _verified(self, key: str, secret: str, raw: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The job file ``key`` (``raw``: as read before; None: read it), if ``secret`` is its."""
+        raw = self.reader.read_job(key) if raw is None else raw
         # a file that is not even JSON cannot be checked; it only shows as failed
         if "_error" not in raw and not secret_matches(secret, raw.get("secret_hash")):
             raise NotFound("no such job")
         return raw
 
-    def _view(self, job_id: str) -> JobView:
+    def _view(self, job_id: str, listing: set[str] | None = None, reread: bool = True) -> JobView:
+        """The job ``job_id`` names. ``reread``: read its file again even if it was read before
+        (which tells a job removed since); False where a job known once is enough (``wait``)."""
         if self.operator and isinstance(job_id, str) and KEY_PATTERN.fullmatch(job_id):
             if job_id not in {entry.key for entry in self.store.list("job")}:
                 raise NotFound("no such job")  # another record's key (a worker's, a pushed file's...)
-            return self.reader.view(job_id, raw=self.reader.read_job(job_id))
+            return self.reader.view(job_id, raw=self.reader.read_job(job_id), listing=listing)
         key, secret = parse_job_id(job_id)
         try:
-            raw = self._verified(key, secret)
+            raw = self._verified(key, secret, None if reread else self.reader.known_job(key))
         except NotFound:
             raise NotFound("no such job") from None
-        return self.reader.view(key, raw=raw)
+        return self.reader.view(key, raw=raw, listing=listing)
+
+    def _listing(self) -> set[str] | None:
+        """The keys that exist, where one listing costs less than probing absent files (Drive)."""
+        return {entry.key for entry in self.store.list()} if self.store.lists_cheaply else None
 
     def _queue_position(self, view: JobView) -> int | None:
         if view.state is not JobState.QUEUED:

@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 from .errors import InvalidPayload
+from .kinds import REQUIRED, JobKind
 from .plugins import Plugin, kinds_of
 from .queue import Queue
 from .status import JobState, JobStatus
@@ -40,13 +41,25 @@ def register_submit(subparsers, common: argparse.ArgumentParser, plugins: list[P
         add = getattr(plugin.module, "cli", None)
         if add is not None:
             add(kinds, {"continue": more, "cancel": cancel}, common)
-    for kind in sorted(kinds_of(plugins)):
-        if kind in kinds.choices:
+    for name, kind in sorted(kinds_of(plugins).items()):
+        if name in kinds.choices:
             continue
-        generic = kinds.add_parser(kind, parents=[common], help=f"queue a {kind} job")
+        generic = kinds.add_parser(name, parents=[common], help=kind.description or f"queue a {name} job",
+                                   description=payload_help(kind), formatter_class=argparse.RawDescriptionHelpFormatter)
         generic.add_argument("--payload", metavar="JSON", default="{}", help="the request, a JSON object")
         generic.add_argument("--job-id", help="an id from an earlier submit: submitting again is a no-op")
         generic.set_defaults(func=cmd_submit, payload_of=payload_from_json)
+
+
+def payload_help(kind: JobKind) -> str:
+    """What ``submit KIND --help`` says: the kind, then each payload field with what it takes."""
+    lines = [f"Queue a {kind.name} job (payload version {kind.version})" + (f": {kind.description}" if kind.description
+                                                                           else "."),
+             "", "--payload is a JSON object with these fields:" if kind.fields else "--payload is {}: no fields."]
+    for name, spec in kind.fields.items():
+        default = "required" if spec.default is REQUIRED else f"default {json.dumps(spec.default)}"
+        lines.append(f"  {name} ({default})" + (f": {spec.about}" if spec.about else ""))
+    return "\n".join(lines)
 
 
 def register(subparsers, common: argparse.ArgumentParser) -> None:

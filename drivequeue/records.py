@@ -14,7 +14,7 @@ from typing import Any
 from . import bounded_json
 from .errors import CorruptRecord, shown
 from .job_ids import JOB_ID_PATTERN
-from .store import KEY_PATTERN
+from .store import KEY_PATTERN, MAX_READ_BYTES
 from .worker_report import parse_report
 
 PROTOCOL_VERSION = 1
@@ -42,8 +42,9 @@ def decode(data: bytes) -> dict[str, Any]:
 
 # -- field checking: every value is bounded, so a hostile file is one CorruptRecord ------------
 
-#: larger than any record this program writes (an output of 1,000 lines of 1,000 characters)
-MAX_RECORD_BYTES = 8 * 1024 * 1024
+#: larger than any record this program writes (an output of 1,000 lines of 1,000 characters):
+#: what a store's ``read`` takes by default, refusing bigger files before reading them
+MAX_RECORD_BYTES = MAX_READ_BYTES
 #: wall-clock times up to the year 5138; counters up to what a float holds exactly
 MAX_TIME = 1e11
 MAX_COUNT = 2**53

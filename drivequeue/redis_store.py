@@ -14,8 +14,8 @@ How the ``Store`` operations map onto Redis (all keys start with
   when it was last written by the server's clock, its MD5 for uploads) and a
   list ``d:<key>`` of chunks whose concatenation is its content; the index hash
   ``index`` maps every key to its name for listings;
-* ``create``, ``write`` and ``delete`` are Lua scripts, so each is one atomic
-  step: of concurrent creates of one key exactly one finds it absent, and a
+* ``create``, ``write``, ``delete`` and ``create_pair`` (a claim with its output) are
+  Lua scripts, so each is one atomic step: of concurrent creates of one key exactly one finds it absent, and a
   create retried after a lost answer recognises its own random tag;
 * each of those scripts also publishes ``<create|write|delete> <name> <key>`` on
   the channel ``changes``, and ``wait`` listens there: an idle worker wakes
@@ -37,11 +37,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import os
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -49,8 +50,18 @@ import redis
 from redis import exceptions as redis_errors
 
 from .env import Env
-from .errors import BadStoreURL, ChecksumMismatch, ConfigError, FileTooBig, InvalidKey, KeyExists, NotFound, StoreUnavailable
-from .store import NAME_PATTERN, Entry, Store, check_key, check_name, file_chunks
+from .errors import (
+    BadStoreURL,
+    ChecksumMismatch,
+    ConfigError,
+    FileTooBig,
+    InvalidKey,
+    KeyExists,
+    NotFound,
+    StoreUnavailable,
+    UnreadableFile,
+)
+from .store import KEY_PATTERN, MAX_READ_BYTES, NAME_PATTERN, Entry, Store, check_key, check_name, check_size, file_chunks
 from .timing import Timing
 
 log = logging.getLogger(__name__)
@@ -71,15 +82,16 @@ DRAIN_AT_ONCE = 1000
 
 Progress = Callable[[int], None]
 
-# KEYS: meta, data, index, channel, [upload list]; ARGV: key, name, tag, chunks...
+# KEYS: meta, data, index, channel, sequence, created, [upload list]; ARGV: key, name, tag, md5, chunks...
 _CREATE = """
 if redis.call('EXISTS', KEYS[1]) == 1 then
+  if redis.call('TYPE', KEYS[1])['ok'] ~= 'hash' then return '' end
   return redis.call('HGET', KEYS[1], 'tag') or ''
 end
 local now = redis.call('TIME')
-if KEYS[5] then
-  if redis.call('EXISTS', KEYS[5]) == 0 then return redis.error_reply('UPLOADGONE') end
-  redis.call('RENAME', KEYS[5], KEYS[2])
+if KEYS[7] then
+  if redis.call('EXISTS', KEYS[7]) == 0 then return redis.error_reply('UPLOADGONE') end
+  redis.call('RENAME', KEYS[7], KEYS[2])
   redis.call('PERSIST', KEYS[2])
 else
   redis.call('DEL', KEYS[2])
@@ -88,7 +100,31 @@ end
 redis.call('HSET', KEYS[1], 'name', ARGV[2], 'tag', ARGV[3], 'md5', ARGV[4],
            'mtime', now[1] .. '.' .. string.format('%06d', now[2]))
 redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[6], redis.call('INCR', KEYS[5]), ARGV[1])
 redis.call('PUBLISH', KEYS[4], 'create ' .. ARGV[2] .. ' ' .. ARGV[1])
+return false
+"""
+
+# Two small files in one step, the second only if it is absent (a claim and its output).
+# KEYS: meta 1, data 1, meta 2, data 2, index, channel, sequence, created;
+# ARGV: key 1, name 1, key 2, name 2, tag, chunk count of 1, chunks of 1..., chunks of 2...
+_CREATE_PAIR = """
+if redis.call('EXISTS', KEYS[3]) == 1 then
+  if redis.call('TYPE', KEYS[3])['ok'] ~= 'hash' then return '' end
+  return redis.call('HGET', KEYS[3], 'tag') or ''
+end
+local now = redis.call('TIME')
+local mtime = now[1] .. '.' .. string.format('%06d', now[2])
+local first = 7 + tonumber(ARGV[6])
+for i, range in ipairs({{7, first - 1}, {first, #ARGV}}) do
+  local meta, data, key, name = KEYS[2 * i - 1], KEYS[2 * i], ARGV[2 * i - 1], ARGV[2 * i]
+  redis.call('DEL', data)
+  redis.call('RPUSH', data, unpack(ARGV, range[1], range[2]))
+  redis.call('HSET', meta, 'name', name, 'tag', ARGV[5], 'md5', '', 'mtime', mtime)
+  redis.call('HSET', KEYS[5], key, name)
+  redis.call('ZADD', KEYS[8], redis.call('INCR', KEYS[7]), key)
+  redis.call('PUBLISH', KEYS[6], 'create ' .. name .. ' ' .. key)
+end
 return false
 """
 
@@ -104,14 +140,34 @@ redis.call('PUBLISH', KEYS[3], 'write ' .. name .. ' ' .. ARGV[1])
 return 1
 """
 
-# KEYS: meta, data, index, channel; ARGV: key
+# KEYS: meta, data, index, channel, created; ARGV: key. Whatever the keys hold: junk is removed too.
 _DELETE = """
-local name = redis.call('HGET', KEYS[1], 'name')
-if not name then return 0 end
+local name = redis.call('HGET', KEYS[3], ARGV[1])
+if redis.call('EXISTS', KEYS[1]) == 0 and not name then return 0 end
 redis.call('DEL', KEYS[1], KEYS[2])
 redis.call('HDEL', KEYS[3], ARGV[1])
-redis.call('PUBLISH', KEYS[4], 'delete ' .. name .. ' ' .. ARGV[1])
+redis.call('ZREM', KEYS[5], ARGV[1])
+redis.call('PUBLISH', KEYS[4], 'delete ' .. (name or '') .. ' ' .. ARGV[1])
 return 1
+"""
+
+# KEYS: meta, data; ARGV: limit (-1: none), most pieces a file within it can have.
+# The size is summed here, on the server, over one piece more than that at most:
+# a file over the limit never travels, a list of a million pieces is not walked.
+_READ = """
+local meta = redis.call('TYPE', KEYS[1])['ok']
+if meta == 'none' then return false end
+local data = redis.call('TYPE', KEYS[2])['ok']
+if meta ~= 'hash' or (data ~= 'list' and data ~= 'none') then return {'type', meta, data} end
+local limit = tonumber(ARGV[1])
+local most = tonumber(ARGV[2])
+local pieces = redis.call('LLEN', KEYS[2])
+local chunks = redis.call('LRANGE', KEYS[2], 0, limit >= 0 and most or -1)
+local size = 0
+for _, chunk in ipairs(chunks) do size = size + #chunk end
+if limit >= 0 and size > limit then return {'size', size, pieces - #chunks} end
+if limit >= 0 and pieces > #chunks then return {'pieces', pieces} end
+return {'ok', chunks}
 """
 
 
@@ -168,6 +224,7 @@ class RedisStore(Store):
 
     #: calls cost well under a millisecond and changes are pushed: leases can be short
     default_timing = Timing(lease=6.0, heartbeat=1.0, poll=10.0, check=0.5, backoff_max=10.0, read=0.1)
+    pushes_changes = True
 
     def __init__(self, client: redis.Redis, queue: str, url: str):
         self.client = client
@@ -176,9 +233,13 @@ class RedisStore(Store):
         self._prefix = f"drivequeue:{queue}:"
         self._index = self._prefix + "index"
         self._channel = self._prefix + "changes"
+        self._sequence = self._prefix + "sequence"
+        self._created_set = self._prefix + "created"
         self._create = client.register_script(_CREATE)
+        self._create_pair = client.register_script(_CREATE_PAIR)
         self._write = client.register_script(_WRITE)
         self._delete = client.register_script(_DELETE)
+        self._read = client.register_script(_READ)
         self._pubsub: redis.client.PubSub | None = None
         self._pubsub_lock = threading.Lock()
         warning = self.durability_warning()
@@ -219,18 +280,39 @@ class RedisStore(Store):
         chunks = _chunks(_bytes(data))
         self._created(key, name, chunks=chunks)
 
-    def read(self, key: str) -> bytes:
+    def create_pair(self, first: tuple[str, str, bytes], second: tuple[str, str, bytes]) -> None:
+        """One script creates both, or neither when ``second`` exists: one round trip, one write."""
+        for key, name, _ in (first, second):
+            self._check_reserved(key, name)
+        chunks = [_chunks(_bytes(data)) for _, _, data in (first, second)]
+        tag = secrets.token_hex(8)
+        keys = [self._meta(first[0]), self._data(first[0]), self._meta(second[0]), self._data(second[0]),
+                self._index, self._channel, self._sequence, self._created_set]
+        existing = self._call(self._create_pair, keys=keys,
+                              args=[first[0], first[1], second[0], second[1], tag, len(chunks[0]),
+                                    *chunks[0], *chunks[1]])
+        if existing is not None and existing.decode() != tag:  # a tag of our own: our earlier try won
+            raise KeyExists(second[0])
+
+    def read(self, key: str, limit: int | None = MAX_READ_BYTES) -> bytes:
         check_key(key)
-        try:
-            with self.client.pipeline(transaction=True) as pipe:
-                pipe.exists(self._meta(key))
-                pipe.lrange(self._data(key), 0, -1)
-                exists, chunks = pipe.execute()
-        except _DOWN as exc:
-            raise _unavailable(exc) from None
-        if not exists:
+        pieces = max(1, -(-limit // CHUNK_SIZE)) if limit is not None else -1
+        found = self._call(self._read, keys=[self._meta(key), self._data(key)],
+                           args=[-1 if limit is None else limit, pieces])
+        if not found:
             raise NotFound(f"no file {key}")
-        return b"".join(chunks)
+        answer = found[0].decode()
+        if answer == "type":
+            raise UnreadableFile(f"its Redis keys hold a {found[1].decode()} and a {found[2].decode()}, "
+                                 "not a hash and a list")
+        if answer == "size" and found[2]:
+            raise UnreadableFile(f"it holds more than the {limit:,} bytes a read of it takes")
+        if answer == "size":
+            check_size(found[1], limit)
+        if answer == "pieces":
+            raise UnreadableFile(f"it is stored in {found[1]:,} pieces, more than this store makes of a file "
+                                 "a read takes")
+        return b"".join(found[1])
 
     def write(self, key: str, data: bytes) -> None:
         check_key(key)
@@ -242,7 +324,8 @@ class RedisStore(Store):
 
     def delete(self, key: str) -> None:
         check_key(key)
-        self._call(self._delete, keys=[self._meta(key), self._data(key), self._index, self._channel], args=[key])
+        self._call(self._delete, keys=[self._meta(key), self._data(key), self._index, self._channel,
+                                       self._created_set], args=[key])
 
     def exists(self, key: str) -> bool:
         check_key(key)
@@ -253,14 +336,51 @@ class RedisStore(Store):
         stamp = self._call(self.client.hget, self._meta(key), "mtime")
         if stamp is None:
             raise NotFound(f"no file {key}")
-        return float(stamp)
+        try:
+            written = float(stamp)
+        except ValueError:
+            written = math.nan
+        if not math.isfinite(written):
+            raise UnreadableFile(f"its time of last change, {stamp[:40]!r}, is not a number")
+        return written
 
     def list(self, name: str | None = None) -> list[Entry]:
         if name is not None:
             check_name(name)
-        index = self._call(self.client.hgetall, self._index)
-        entries = [Entry(k.decode(), n.decode()) for k, n in index.items()]
-        return [e for e in entries if name is None or e.name == name]
+        entries = self._entries(self._call(self.client.hgetall, self._index).items())
+        return [entry for entry in entries if name is None or entry.name == name]
+
+    def _entries(self, fields: Iterable[tuple[bytes, bytes]]) -> list[Entry]:
+        """The entries that index fields (key, name) name; those that name no file are noted."""
+        return [entry for entry in (self._index_entry(*field) for field in fields) if entry is not None]
+
+    def _index_entry(self, raw_key: bytes, raw_name: bytes) -> Entry | None:
+        """The entry an index field names; None (and a note) if it names no file of the queue."""
+        try:
+            key, file_name = raw_key.decode(), raw_name.decode()
+        except UnicodeDecodeError:
+            self.bad.note(repr(raw_key[:60]), "index entry", "it is not UTF-8 text")
+            return None
+        if not KEY_PATTERN.fullmatch(key) or not NAME_PATTERN.fullmatch(file_name):
+            self.bad.note(repr(key[:60]), "index entry", f"it is not a key and a file name ({file_name[:40]!r})")
+            return None
+        return Entry(key, file_name)
+
+    def created_since(self, cursor: object | None) -> tuple[list[Entry], int]:
+        """From cursor None: every file (the index) and the create counter, read in one transaction;
+        then only the keys whose create came later (the names are part of the keys)."""
+        try:
+            if cursor is None:
+                with self.client.pipeline(transaction=True) as pipe:
+                    pipe.hgetall(self._index)
+                    pipe.get(self._sequence)
+                    index, sequence = pipe.execute()
+                return self._entries(index.items()), int(sequence or 0)
+            rows = self.client.zrangebyscore(self._created_set, f"({int(cursor)}", "+inf", withscores=True)
+        except _DOWN as exc:
+            raise _unavailable(exc) from None
+        entries = self._entries((key, key.partition(b"-")[0]) for key, _ in rows)
+        return entries, int(rows[-1][1]) if rows else int(cursor)
 
     # -- big files ----------------------------------------------------------------------
 
@@ -365,7 +485,7 @@ class RedisStore(Store):
     def _created(self, key: str, name: str, chunks: list[bytes] | None = None, tag: str | None = None,
                  md5: str = "", staging: str | None = None) -> None:
         tag = tag or secrets.token_hex(8)
-        keys = [self._meta(key), self._data(key), self._index, self._channel]
+        keys = [self._meta(key), self._data(key), self._index, self._channel, self._sequence, self._created_set]
         if staging is not None:
             keys.append(staging)
         try:
@@ -397,6 +517,8 @@ class RedisStore(Store):
         except redis_errors.ResponseError as exc:
             if "UPLOADGONE" in str(exc):
                 raise StoreUnavailable("the upload's chunks expired before it finished; try again") from None
+            if "WRONGTYPE" in str(exc):  # one file's keys hold something else: that file only is bad
+                raise UnreadableFile("a Redis key of it holds another type than a file's") from None
             raise _unavailable(exc) from None
         except _DOWN as exc:
             raise _unavailable(exc) from None

@@ -120,7 +120,7 @@ class GarbageCollector:
                 raw = decode(self.store.read(entry.key))
             except NotFound:
                 continue
-            except Exception:
+            except CorruptRecord:
                 raw = {}
             stamp = raw.get("time", raw.get("created", 0))
             if isinstance(stamp, (int, float)) and now - stamp <= self.timing.retention:
@@ -139,6 +139,9 @@ class GarbageCollector:
             written = self.store.modified(key)
         except NotFound:
             return True
+        except CorruptRecord as exc:  # the store cannot tell its age either: kept
+            self.store.bad.note(key, "file", str(exc))
+            return False
         return written is None or written < cutoff
 
     def _remove_job_files(self, views: dict[str, JobView]) -> int:
@@ -159,14 +162,16 @@ class GarbageCollector:
 
 
 def _files_of(view: JobView) -> set[str]:
-    """Keys of the files that belong to ``view``'s job (some may not exist)."""
+    """Keys of the files that belong to ``view``'s job (some may not exist), the keys reserved for
+    its next segment and claim included: a file there that cannot be read is the job's own."""
     keys = {view.key}
     if view.job is None:
         return keys
-    segment_keys = [view.job.next_segment_key] + [s.next_segment_key for s in view.segments]
-    keys.update(segment_keys[: len(view.segments)])
+    keys.add(view.job.next_segment_key)
+    keys.update(s.next_segment_key for s in view.segments)
     keys.add(view.job.cancel_key)
     keys.update(segment.cancel_key for segment in view.segments)
     keys.update(view.claim_keys)
+    keys.add(view.next_claim_key)
     keys.update(claim.output_key for claim in view.claims)
     return keys

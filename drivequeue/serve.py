@@ -8,9 +8,11 @@ holds any. The session's heartbeat thread renews every claim, claims fence
 themselves, store outages are waited out with backoff, endings that met an
 outage are retried (``Endings``), the queue's ``gc`` runs as the worker starts
 and every ``timing.gc_interval`` after, and a stop request (the first signal)
-drains the handlers and gives their jobs back. When nothing needs stepping, the
-loop blocks in ``session.wait`` (filesystem notifications on a local folder, a
-sleep of ``timing.poll`` elsewhere), so an idle worker costs nothing.
+drains the handlers and gives their jobs back. A handler with room gets the next
+queued job at once (short jobs run back to back); when nothing it has room for
+is queued and nothing needs stepping, the loop sleeps (``drivequeue.wakeup``)
+until the store signals a change (inotify, Redis messages), a handler ends a job,
+a stop is requested, or ``timing.poll`` passes, so an idle worker costs nothing.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from .function_handler import FunctionRunner
 from .queue import Queue
 from .shutdown import Shutdown
 from .urls import redact
+from .wakeup import Wakeup
 from .worker import Claim, WorkerSession
 from .worker_report import DeviceProbe
 
@@ -66,7 +69,8 @@ class HandlerContext:
 
     ``device``: the device the worker was asked to run on (``cpu``, ``cuda``, ``cuda:1``);
     ``stop``: the worker's stop flag; ``endings``: keeps the final writes an outage held up;
-    ``cache_dir``: a folder of its own for downloads and work files.
+    ``cache_dir``: a folder of its own for downloads and work files; ``kinds``: the kinds the
+    worker serves (None: every kind), so that a plugin builds only those handlers.
     """
 
     store: Any
@@ -75,6 +79,7 @@ class HandlerContext:
     stop: Shutdown
     endings: Endings
     cache_dir: Path
+    kinds: frozenset[str] | None = None
 
 
 def as_runner(handler: Callable | Stepped, context: HandlerContext) -> Runner:
@@ -151,27 +156,37 @@ class Server:
             return None
 
     def _serve(self, session: WorkerSession) -> None:
+        """Claim while anything it has room for is queued; sleep only when nothing is, until the
+        store changes, a handler ends a job or a stop is requested (``Wakeup``), or ``poll``."""
+        wakeup = Wakeup(self.queue.store, self.timing.backoff_max)
+        self.stop.on_request(wakeup.set)
+        for runner in self.runners:
+            if hasattr(runner, "on_free"):
+                runner.on_free = wakeup.set
+        wakeup.start()
         next_look = 0.0
-        changed = True
-        while not self.stop.requested and not self._done_enough():
-            try:
-                if self.endings:
-                    self.endings.retry()
-                if changed or time.monotonic() >= next_look:
-                    self._take_jobs(session)
-                    next_look = time.monotonic() + self.timing.poll
-                self._collect_garbage()
-                busy = [runner for runner in self.stepped if runner.count]
-                for runner in busy:
-                    runner.step()
-                if busy:
-                    changed = False
-                else:
-                    changed = session.wait(max(0.0, next_look - time.monotonic()))
-                self.backoff.reset()
-            except StoreUnavailable as exc:
-                self.backoff.wait(exc)
-                changed = True
+        drained = False  # the last look found nothing to claim, and nothing changed since
+        try:
+            while not self.stop.requested and not self._done_enough():
+                try:
+                    if self.endings:
+                        self.endings.retry()
+                    if time.monotonic() >= next_look:
+                        drained, next_look = False, time.monotonic() + self.timing.poll
+                    if not drained:
+                        drained = self._take_jobs(session)
+                    self._collect_garbage()
+                    busy = [runner for runner in self.stepped if runner.count]
+                    for runner in busy:
+                        runner.step()
+                    if wakeup.wait(0 if busy else next_look - time.monotonic()):
+                        drained = False
+                    self.backoff.reset()
+                except StoreUnavailable as exc:
+                    self.backoff.wait(exc)
+                    drained = False
+        finally:
+            wakeup.close()
 
     def _offers(self) -> list[str]:
         offers: set[str] = set()
@@ -181,17 +196,19 @@ class Server:
                 offers.update(offered())
         return sorted(offers)
 
-    def _take_jobs(self, session: WorkerSession) -> None:
+    def _take_jobs(self, session: WorkerSession) -> bool:
+        """Claim jobs while a handler has room; True if nothing it has room for is queued."""
         session.set_offers(self._offers())
         while self.max_jobs is None or self.taken < self.max_jobs:
             kinds = {kind for kind, runner in self.by_kind.items() if runner.room > 0}
             if not kinds:
-                return
+                return False
             claim = session.claim_next(kinds)
             if claim is None:
-                return
+                return True
             self.taken += 1
             self._start(claim)
+        return False
 
     def _start(self, claim: Claim) -> None:
         try:

@@ -19,6 +19,7 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ class Shutdown:
         self._previous_wakeup_fd = -1
         self._watcher: threading.Thread | None = None
         self._wakeup_write = -1
+        self._listeners: list[Callable[[], None]] = []
 
     @property
     def requested(self) -> bool:
@@ -44,6 +46,15 @@ class Shutdown:
         if not self._event.is_set():
             log.info("warm stop: %s; finishing current work (a second signal stops at once)", why)
         self._event.set()
+        for listener in list(self._listeners):
+            listener()
+
+    def on_request(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` (from whichever thread asks) when a stop is requested: a loop asleep
+        on something else wakes up."""
+        self._listeners.append(listener)
+        if self._event.is_set():
+            listener()
 
     def sleep(self, seconds: float) -> bool:
         """Sleep up to ``seconds``, waking early on a stop request; True if one came."""

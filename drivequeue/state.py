@@ -9,7 +9,6 @@ trusts it for which files exist, so jobs that did not change cost no reads.
 
 from __future__ import annotations
 
-import logging
 import threading
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -28,8 +27,6 @@ from .records import (
 from .status import JobState
 from .store import Store
 from .timing import Timing
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -220,7 +217,9 @@ class JobReader:
     def scan(self) -> list[JobView]:
         """Every job in the store, oldest queued first (one listing, few reads)."""
         entries = self.store.list()
-        listing = {entry.key for entry in entries}
+        present = {entry.key for entry in entries}
+        # what the listing skipped (a folder named like a claim...) still breaks the chain it is in
+        listing = present | self.store.bad.keys()
         views = []
         for entry in entries:
             if entry.name != "job":
@@ -230,7 +229,7 @@ class JobReader:
             except NotFound:
                 continue  # removed since the listing
         for key in list(self._cache):
-            if key not in listing:
+            if key not in present:
                 self._cache.pop(key, None)
         views.sort(key=lambda v: v.sort_key)
         return views
@@ -238,11 +237,20 @@ class JobReader:
     def forget(self, key: str) -> None:
         self._cache.pop(key, None)
 
+    def remember(self, key: str, raw: dict[str, Any]) -> None:
+        """Take in a job file this program wrote itself (``raw``: decoded), so that it is not read."""
+        if key not in self._cache:
+            self._cached(key, raw)
+
+    def known_job(self, key: str) -> dict[str, Any] | None:
+        """The decoded job file ``key`` as this reader last read it (it never changes); None if it has not."""
+        cached = self._cache.get(key)
+        return cached.raw if cached is not None else None
+
     def read_job(self, key: str) -> dict[str, Any]:
         """Read and decode job ``key`` (``NotFound``); an unreadable one gives ``{"_error": ...}``."""
-        data = self.store.read(key)
         try:
-            return decode(data)
+            return decode(self.store.read(key))
         except CorruptRecord as exc:
             return {"_error": f"corrupt job file: {exc}"}
 
@@ -271,8 +279,8 @@ class JobReader:
         except CorruptRecord as exc:
             raw = {**raw, "_error": f"corrupt job file: {exc}"}
             job = None
-        if job is None and key not in self._cache:
-            log.warning("job %s cannot be read, so it shows as failed: %s", key, raw["_error"])
+        if job is None:
+            self.store.bad.note(key, "job", f"{raw['_error']}; it shows as failed")
         cached = _Cached(key=key, raw=raw, job=job)
         self._cache[key] = cached
         return cached
@@ -304,7 +312,7 @@ class JobReader:
             return None
         except CorruptRecord as exc:
             cached.broken = f"corrupt {what} file: {exc}"
-            log.warning("job %s fails: %s %s: %s", cached.key, what, key, exc)
+            self.store.bad.note(key, f"{what} of job {cached.key}", f"{exc}; the job fails")
             return None
 
     def _follow_segments(self, cached: _Cached, listing: set[str] | None) -> None:
@@ -344,15 +352,16 @@ class JobReader:
         if listing is not None and cancel_key not in listing:
             return None
         try:
-            data = self.store.read(cancel_key)
+            options = CancelRecord.parse(decode(self.store.read(cancel_key))).options
+            options = kind.validate_cancel(options) if kind is not None else {}
         except NotFound:
             if settled:
                 cached.cancelled[index] = None
             return None
-        try:
-            options = CancelRecord.parse(decode(data)).options
-            options = kind.validate_cancel(options) if kind is not None else {}
-        except (CorruptRecord, InvalidPayload):
+        except CorruptRecord as exc:
+            self.store.bad.note(cancel_key, f"cancel of job {cached.key}", f"{exc}; the job is cancelled")
+            options = {}
+        except InvalidPayload:
             options = {}
         cached.cancelled[index] = options
         return options
@@ -364,7 +373,11 @@ class JobReader:
             if output is None:
                 try:
                     output = OutputRecord.parse(decode(self.store.read(claim.output_key)))
-                except (NotFound, CorruptRecord):
+                except NotFound:
+                    continue
+                except CorruptRecord as exc:
+                    self.store.bad.note(claim.output_key, f"output of job {view.key}",
+                                        f"{exc}; an older output is shown")
                     continue
                 if output.final:
                     cached.final_outputs[claim.output_key] = output

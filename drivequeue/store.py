@@ -27,8 +27,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from .errors import InvalidKey, NotFound
+from .bad_items import BadItems
+from .errors import InvalidKey, KeyExists, NotFound, UnreadableFile
 from .timing import Timing
+
+#: what a read takes unless told otherwise: more than any record of the protocol
+MAX_READ_BYTES = 8 * 1024 * 1024
 
 KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,100}")
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,30}")
@@ -60,6 +64,12 @@ def file_chunks(source: BinaryIO, size: int, chunk_size: int) -> Iterator[bytes]
         yield chunk
 
 
+def check_size(size: int, limit: int | None) -> None:
+    """``UnreadableFile`` if a file of ``size`` bytes is more than a read with ``limit`` takes."""
+    if limit is not None and size > limit:
+        raise UnreadableFile(f"it holds {size:,} bytes, more than the {limit:,} a read of it takes")
+
+
 @dataclass(frozen=True)
 class Entry:
     """One file seen in a listing."""
@@ -81,6 +91,12 @@ class Store(ABC):
     url: str
     #: the intervals that suit this store (``drivequeue.timing.Timing``), which each store class sets
     default_timing: Timing
+    #: whether ``wait`` returns as soon as something changes (inotify, Redis messages); a store
+    #: that cannot tell is looked at every ``poll`` instead
+    pushes_changes: bool = False
+    #: whether ``list`` costs less than reading the files it shows absent (Drive: one call to
+    #: its changes feed, where every read is a request): a reader then lists to learn what exists
+    lists_cheaply: bool = False
 
     @abstractmethod
     def new_keys(self, name: str, n: int = 1) -> list[str]:
@@ -98,9 +114,29 @@ class Store(ABC):
         raises ``KeyExists``.
         """
 
+    def create_pair(self, first: tuple[str, str, bytes], second: tuple[str, str, bytes]) -> None:
+        """Create ``first`` and then ``second`` (each ``(key, name, data)``, keys fresh from
+        ``new_keys``), so that ``second`` never exists without ``first``: a claim and its output.
+
+        ``KeyExists`` if ``second`` exists already; ``first`` is then not left behind. Both are
+        durable once this returns. This default is two ``create`` calls; a store may do it in
+        one step (Redis) or make both durable with one sync (a local folder).
+        """
+        self.create(*first)
+        try:
+            self.create(*second)
+        except KeyExists:
+            self.delete(first[0])
+            raise
+
     @abstractmethod
-    def read(self, key: str) -> bytes:
-        """Return the whole content of ``key``; ``NotFound`` if it does not exist."""
+    def read(self, key: str, limit: int | None = MAX_READ_BYTES) -> bytes:
+        """Return the whole content of ``key``; ``NotFound`` if it does not exist.
+
+        ``UnreadableFile`` if what is there is not a file (a folder, a Redis key of another
+        type...) or holds more than ``limit`` bytes: the size is found out first, so such a
+        file costs nothing to refuse (``None``: no limit, for the contents of pushed files).
+        """
 
     @abstractmethod
     def write(self, key: str, data: bytes) -> None:
@@ -121,12 +157,29 @@ class Store(ABC):
         recent deletes.
         """
 
+    def created_since(self, cursor: object | None) -> tuple[list[Entry], object] | None:
+        """Files created since ``cursor`` (None: every file) and the cursor for the next call,
+        for a store that can tell without listing everything; None from a store that cannot
+        (``list`` instead). Files created by programs older than this method may be missed
+        until a listing from cursor None; files removed since are not reported."""
+        return None
+
+    @property
+    def bad(self) -> BadItems:
+        """The items of this store that this process found it cannot use (``drivequeue.bad_items``)."""
+        notes = self.__dict__.get("_bad_items")
+        if notes is None:
+            notes = self.__dict__.setdefault("_bad_items", BadItems())
+        return notes
+
     def exists(self, key: str) -> bool:
         """Whether ``key`` exists (a read that only asks)."""
         try:
-            self.read(key)
+            self.read(key, limit=0)
         except NotFound:
             return False
+        except UnreadableFile:
+            return True
         return True
 
     def modified(self, key: str) -> float | None:
@@ -157,7 +210,7 @@ class Store(ABC):
         ``progress`` is called with each number of bytes received. This default
         holds the whole content in memory.
         """
-        data = self.read(key)
+        data = self.read(key, limit=None)
         Path(path).write_bytes(data)
         if progress is not None:
             progress(len(data))

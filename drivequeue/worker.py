@@ -23,6 +23,7 @@ from typing import Any
 
 from . import files
 from .errors import CorruptRecord, InvalidPayload, JobStateError, KeyExists, LeaseLost, NotFound, StoreUnavailable
+from .finder import JobFinder
 from .records import CancelRecord, ClaimRecord, OutputRecord, WorkerRecord, decode
 from .state import JobState, JobView
 from .worker_report import DeviceProbe, WorkerReport
@@ -53,6 +54,7 @@ class WorkerSession:
         #: what the heartbeat reports beyond who this worker is (device memory, work per kind)
         self.report = WorkerReport(probe)
         self._claims: dict[str, Claim | None] = {}  # None: being created
+        self.finder = JobFinder(queue.reader, self.kinds, check=self.timing.check, poll=self.timing.poll)
         self._lock = threading.Lock()
         self._last_beat = float("-inf")
         self._stop = threading.Event()
@@ -126,22 +128,16 @@ class WorkerSession:
         if not self.lease_ok() and not self.heartbeat():
             return None  # a claim now would be fenced at once
         kinds = self.kinds if kinds is None else set(kinds) & self.kinds
-        for view in self.queue.reader.scan():
-            if view.job is None or view.job.kind not in kinds:
-                continue
-            if view.needs_failing:
-                claim = self._claim(view)
-                if claim is not None:
-                    log.warning("failing job %s: %s", view.key, view.error)
-                    claim.fail(view.error or "the job cannot be run")
-                continue
-            if view.state is not JobState.QUEUED or view.kind is None:
-                continue
-            offer = view.kind.offer_field
-            if offer is not None and view.payload.get(offer) not in self.offers:
-                continue
+        with self._lock:
+            held = {claim.job_key for claim in self._claims.values() if claim is not None}
+        for view in self.finder.candidates(kinds, self.offers, held):
             claim = self._claim(view)
-            if claim is not None:
+            if claim is None:
+                self.finder.look_later(view.key)  # another worker won it
+            elif view.needs_failing:
+                log.warning("failing job %s: %s", view.key, view.error)
+                claim.fail(view.error or "the job cannot be run")
+            else:
                 return claim
         return None
 
@@ -224,10 +220,8 @@ class WorkerSession:
                                  worker_id=self.record.id, output_key=output_key,
                                  next_claim_key=next_claim_key, time=now, beat=self.record.beat)
         try:
-            self.store.create(output_key, "output", output.to_bytes())
-            self.store.create(claim_key, "claim", record.to_bytes())
+            self.store.create_pair((output_key, "output", output.to_bytes()), (claim_key, "claim", record.to_bytes()))
         except KeyExists:
-            self.store.delete(output_key)
             with self._lock:
                 self._claims.pop(claim_key, None)
             return None
@@ -243,6 +237,7 @@ class WorkerSession:
     def _drop(self, claim: Claim) -> None:
         with self._lock:
             self._claims.pop(claim.key, None)
+        self.finder.ended(claim.job_key, claim._output.state)
 
 
 class Claim:
@@ -273,6 +268,8 @@ class Claim:
         self.payload = dict(view.payload or {})
         self.segments = [dict(p) for p in view.segment_payloads]
         self.attempt = record.attempt
+        #: the job was claimed before (an earlier attempt or segment may have left scratch files)
+        self.claimed_before = bool(view.claims)
         self._record = record
         self._output = output
         self._cancel_key = view.newest_cancel_key

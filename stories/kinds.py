@@ -140,6 +140,7 @@ STORY = JobKind(
     lines_kept=story_lines_kept,
     status_class=StoryStatus,
     check=story_rule,
+    serve_by_default=False,  # a model and torch: `drivequeue worker` serves it when --kinds names it
 )
 
 TRAIN_V1_FIELDS = {
@@ -167,4 +168,5 @@ TRAIN = JobKind(
     older={1: TRAIN_V1_FIELDS},
     # keep: stop now and publish the best model so far (its result says so); else nothing is kept
     cancel_fields={"keep": Field(flag, False)},
+    serve_by_default=False,
 )

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 FOLDER_MIME = "application/vnd.google-apps.folder"
+GOOGLE_APPS_MIME = "application/vnd.google-apps."
 _EDITABLE = ("name", "mimeType", "appProperties", "trashed")
 
 
@@ -86,8 +87,14 @@ class File:
         }
         if self.mime_type != FOLDER_MIME:
             resource["size"] = str(len(self.content))
+        if self.downloadable:
             resource["md5Checksum"] = self.md5
         return resource
+
+    @property
+    def downloadable(self) -> bool:
+        """Folders, Google Docs and other Google files hold no bytes to download."""
+        return not self.mime_type.startswith(GOOGLE_APPS_MIME)
 
 
 @dataclass

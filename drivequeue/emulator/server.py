@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from .. import bounded_json
 from .faults import Faults
-from .model import FOLDER_MIME, ApiError, Drive, File, Upload
+from .model import ApiError, Drive, File, Upload
 from .oauth import OAuth, OAuthError
 from .query import apply_fields, parse_fields, parse_query
 
@@ -178,7 +178,7 @@ class Handler(BaseHTTPRequestHandler):
         file = self.server.drive.get(file_id)
         if params.get("alt") != "media":
             return self._file(file, params)
-        if file.mime_type == FOLDER_MIME:
+        if not file.downloadable:
             raise ApiError(403, "fileNotDownloadable", "Only files with binary content can be downloaded.")
         return _media(file.content, self.headers.get("Range"))
 

@@ -13,16 +13,17 @@ import sys
 import time
 
 from drivequeue import LeaseLost, Queue, Timing, open_store
+from tests.drivequeue.lines_plugin import BY_NAME
 
 #: 100 jobs of 3.5 lines on average take at least 100 * 3.5 * 0.06 / 4 = 5.3 s on 4 workers
 LINE_SECONDS = 0.06
 
 
 def main(queue_url, log_path, timing_json):
-    queue = Queue(open_store(queue_url), Timing(**json.loads(timing_json)))
+    queue = Queue(open_store(queue_url), Timing(**json.loads(timing_json)), kinds=BY_NAME)
     with open(log_path, "a") as log, queue.worker(host="chaos", device="cpu", offers=["default"]) as session:
         while True:
-            claim = session.claim_next({"story"})
+            claim = session.claim_next({"lines"})
             if claim is None:
                 session.wait()
                 continue

@@ -1,10 +1,13 @@
-"""A local queue with small timings, and a second observer on the same folder."""
+"""A local queue with small timings and the tests' own job kinds (``lines_plugin``), and a
+second observer on the same folder."""
 
 from __future__ import annotations
 
 import pytest
 
 from drivequeue import LocalStore, Queue, open_store
+
+from .lines_plugin import BY_NAME
 
 
 @pytest.fixture
@@ -16,12 +19,12 @@ def store(tmp_path):
 
 @pytest.fixture
 def queue(store, fast_timing):
-    return Queue(store, fast_timing)
+    return Queue(store, fast_timing, kinds=BY_NAME)
 
 
 @pytest.fixture
 def other_queue(store, fast_timing):
     """Another process's view: its own store handle, caches and lease clock."""
     handle = open_store(store.url)
-    yield Queue(handle, fast_timing)
+    yield Queue(handle, fast_timing, kinds=BY_NAME)
     handle.close()

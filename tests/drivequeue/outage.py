@@ -29,6 +29,11 @@ class OutageStore(LocalStore):
         self._meets_outage("create", key, data)
         super().create(key, name, data)
 
+    def create_pair(self, first, second):
+        self._meets_outage("create", first[0], first[2])
+        self._meets_outage("create", second[0], second[2])
+        super().create_pair(first, second)
+
     def write(self, key, data):
         self._meets_outage("write", key, data)
         super().write(key, data)

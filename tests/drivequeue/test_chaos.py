@@ -18,6 +18,7 @@ from drivequeue.records import ClaimRecord, decode
 from tests.conftest import STORE_FACTORIES
 
 from .chaos_worker import read_logs
+from .lines_plugin import BY_NAME
 
 
 REPO = Path(__file__).resolve().parents[2]
@@ -37,12 +38,12 @@ def test_killed_workers_lose_no_line_and_no_attempt_has_two_owners(chaos_store, 
     store = chaos_store
     # many attempts allowed: a job may be caught by several kills, and this test is about recovery
     timing = replace(fast_timing, poll=0.1, max_attempts=50)
-    queue = Queue(store, timing)
+    queue = Queue(store, timing, kinds=BY_NAME)
     rng = random.Random(1)
     wanted = {}
     for _ in range(JOBS):
         lines = rng.randint(1, 6)
-        wanted[queue.submit("story", {"seed": "chaos", "lines": lines}).split(".")[0]] = lines
+        wanted[queue.submit("lines", {"text": "chaos", "count": lines}).split(".")[0]] = lines
     logs = [tmp_path / f"worker{i}.log" for i in range(WORKERS)]
 
     def start(i):

@@ -1,4 +1,5 @@
-"""The ``drivequeue`` command line."""
+"""The ``drivequeue`` command line, on the tests' own job kinds (``--plugin``; the story plugin's
+commands are tested in tests/stories/test_cli.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,13 @@ import pytest
 from drivequeue import Queue
 from drivequeue.cli import main
 
+from .lines_plugin import BY_NAME
+
+REPO = Path(__file__).resolve().parents[2]
+PLUGIN = ("--plugin", "tests.drivequeue.lines_plugin")
+#: for a command run in another folder: the tests' plugin is found from the repository
+IMPORTABLE = {**os.environ, "PYTHONPATH": str(REPO)}
+
 
 @pytest.fixture
 def run(store, capsys, monkeypatch, fast_timing):
@@ -24,7 +32,7 @@ def run(store, capsys, monkeypatch, fast_timing):
         monkeypatch.setenv(f"DRIVEQUEUE_{name.upper()}", str(value))
 
     def run(*args):
-        code = main([*args, "--queue", store.url])
+        code = main([*args, "--queue", store.url, *PLUGIN])
         out, err = capsys.readouterr()
         return code, out, err
 
@@ -32,20 +40,20 @@ def run(store, capsys, monkeypatch, fast_timing):
 
 
 def test_submit_prints_the_id_last_and_status_json_is_the_api_object(run, queue):
-    code, out, _ = run("submit", "story", "--seed", "Once upon a time", "--lines", "3", "--temperature", "1.1")
+    code, out, _ = run("submit", "lines", "--payload", '{"text": "Once upon a time", "count": 3, "pace": 1.1}')
     assert code == 0
     job_id = out.strip().splitlines()[-1]
     code, out, _ = run("status", job_id, "--json")
     assert code == 0
     shown = json.loads(out)
     assert shown == queue.status(job_id).to_dict()
-    assert shown["status"] == "queued" and shown["payload"]["temperature"] == 1.1
+    assert shown["status"] == "queued" and shown["payload"]["pace"] == 1.1
     code, out, _ = run("status", job_id)
     assert code == 0 and "status: queued (position 1 in the queue)" in out
 
 
 def test_tail_follows_lines_until_the_job_is_done(run, queue):
-    job_id = queue.submit("story", {"seed": "s", "lines": 3})
+    job_id = queue.submit("lines", {"text": "s", "count": 3})
 
     def work():
         with queue.worker(host="h", device="cpu", offers=["default"]) as worker:
@@ -61,24 +69,23 @@ def test_tail_follows_lines_until_the_job_is_done(run, queue):
     assert code == 0 and out.splitlines() == ["one", "two", "three"]
 
 
-def test_tail_and_status_json_show_paragraph_breaks(run, queue):
-    job_id = queue.submit("story", {"seed": "s", "lines": 4})
+def test_tail_and_status_json_show_the_job_the_way_its_kind_reads_it(run, queue):
+    job_id = queue.submit("lines", {"text": "s", "count": 4})
     with queue.worker(host="h", device="cpu", offers=["default"]) as worker:
         claim = worker.claim_next()
-        claim.append(["One.", "Two."], marks={"paragraph_ends": [1]}, meta={"seed_end": "sentence"})
-        claim.append(["Three."], marks={"paragraph_ends": [0]})
+        claim.append(["One.", "Two."], marks={"breaks": [1]}, meta={"ending": "full"})
+        claim.append(["Three."], marks={"breaks": [0]})
         claim.append(["Four."])
         claim.complete()
     code, out, _ = run("tail", job_id)
     assert code == 0 and out.splitlines() == ["One.", "Two.", "", "Three.", "", "Four."]
     code, out, _ = run("status", job_id, "--json", "--after", "2")
     shown = json.loads(out)
-    assert shown["lines"] == ["Three.", "Four."] and shown["paragraph_ends"] == [2]
-    assert shown["seed_end"] == "sentence"
+    assert shown["lines"] == ["Three.", "Four."] and shown["breaks"] == [2] and shown["ending"] == "full"
 
 
 def test_tail_of_a_cancelled_job_prints_the_lines_written_until_its_worker_stopped(run, queue):
-    job_id = queue.submit("story", {"seed": "s", "lines": 5})
+    job_id = queue.submit("lines", {"text": "s", "count": 5})
     with queue.worker(host="h", device="cpu", offers=["default"]) as worker:
         claim = worker.claim_next()
         claim.append(["one"])
@@ -97,12 +104,12 @@ def test_tail_of_a_cancelled_job_prints_the_lines_written_until_its_worker_stopp
 
 
 def test_cancel_continue_list_workers_and_gc(run, queue):
-    job_id = queue.submit("story", {"seed": "s", "lines": 1})
+    job_id = queue.submit("lines", {"text": "s", "count": 1})
     code, out, _ = run("cancel", job_id)
     assert code == 0 and "status: cancelled" in out
     code, out, err = run("tail", job_id)
     assert code == 1 and "cancelled" in err
-    code, out, _ = run("continue", job_id, "--lines", "2")
+    code, out, _ = run("continue", job_id, "--payload", '{"count": 2}')
     assert code == 0 and "status: queued" in out
     code, out, _ = run("list")
     assert code == 0 and job_id.split(".")[0] in out and "queued" in out
@@ -115,26 +122,17 @@ def test_cancel_continue_list_workers_and_gc(run, queue):
     assert code == 0 and json.loads(out)["removed_jobs"] == 0
 
 
-def test_submit_train_takes_the_corpus_and_names_the_model_after_it(run, queue):
-    code, out, _ = run("submit", "train", "corpora/Grimm.v2.txt", "--steps", "300")
-    assert code == 0
-    payload = queue.status(out.split()[-1])["payload"]
-    assert payload["corpus"] == "corpora/Grimm.v2.txt" and payload["model"] == "grimm-v2"
-    assert payload["steps"] == 300
-    code, out, _ = run("submit", "train", "tales.txt", "--model", "tales2")
-    assert code == 0 and queue.status(out.split()[-1])["payload"]["model"] == "tales2"
-
 @pytest.mark.parametrize("args, message", [
     (["status", "../x"], "error: '../x' is not a job id: an id is the KEY.SECRET that submit printed"),
     (["status", "%2e%2e"], "'%2e%2e' is not a job id"),
     (["status", "k" * 20 + "." + "s" * 22, "--after=-1"], "error: --after must be a whole number, 0 or more"),
     (["cancel", "a" * 1024], "'" + "a" * 40 + "...' is not a job id"),
-    (["submit", "story", "--seed", ""], "error: --seed is blank: it needs at least one character that is not a space"),
-    (["submit", "story", "--seed", "s", "--lines", "1000"], "error: --lines must be a whole number from 1 to 100"),
-    (["submit", "story", "--seed", "s", "--top-p", "0"], "error: --top-p must be a number above 0 and at most 1\n"),
-    (["submit", "story", "--seed", "s", "--random-seed=-1"], "error: --random-seed must be a whole number from 0"),
-    (["submit", "train", "../x", "--model", "m"], "error: corpus must be"),
-    (["submit", "train", "tales.txt", "--model", "default"], "'default' is the shipped model"),
+    (["submit", "lines", "--payload", '{"text": " "}'], "error: text is blank: it needs at least one character"),
+    (["submit", "lines", "--payload", '{"text": "s", "count": 1000}'], "error: count must be a whole number from 1 to 20"),
+    (["submit", "lines", "--payload", '{"text": "s", "pace": 0}'], "error: pace must be a number from 0.1 to 2\n"),
+    (["submit", "lines", "--payload", "[1]"], "error: --payload must be a JSON object"),
+    (["submit", "lines", "--payload", "{"], "error: --payload is not valid JSON"),
+    (["continue", "k" * 20 + "." + "s" * 22, "--payload", "{"], "error: --payload is not valid JSON"),
 ])
 def test_bad_input_is_one_line_on_stderr_and_exit_status_2(run, args, message):
     code, out, err = run(*args)
@@ -145,7 +143,7 @@ def test_bad_input_is_one_line_on_stderr_and_exit_status_2(run, args, message):
 def test_an_unknown_job_and_a_bad_state_exit_1(run, queue):
     code, _, err = run("status", queue.new_job_id())
     assert code == 1 and "no such job" in err
-    job_id = queue.submit("story", {"seed": "s"})
+    job_id = queue.submit("lines", {"text": "s"})
     code, _, err = run("continue", job_id)
     assert code == 1 and "queued" in err
 
@@ -166,37 +164,37 @@ def test_a_corrupt_job_does_not_crash_status_or_list(run, store):
 
 def test_the_console_script_and_the_module_run(store):
     script = Path(sys.executable).with_name("drivequeue")
-    done = subprocess.run([str(script), "submit", "story", "--seed", "hi", "--queue", store.url],
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run([str(script), "submit", "note", "--payload", '{"text": "hi"}', "--queue", store.url,
+                           *PLUGIN], env=IMPORTABLE, capture_output=True, text=True, check=True)
     job_id = done.stdout.strip().splitlines()[-1]
     shown = subprocess.run([sys.executable, "-m", "drivequeue", "status", job_id, "--json", "--queue", store.url],
                            capture_output=True, text=True, check=True)
     assert json.loads(shown.stdout)["id"] == job_id
-    assert Queue(store).status(job_id)["status"] == "queued"
+    assert Queue(store, kinds=BY_NAME).status(job_id)["status"] == "queued"
 
 
 def test_output_cut_short_by_the_reader_ends_without_a_traceback(tmp_path):
     queue_dir = tmp_path / "queue"
     queue_dir.mkdir()
-    env = {**os.environ, "DRIVEQUEUE_URL": str(queue_dir)}
-    cli = [sys.executable, "-m", "drivequeue"]
-    job_id = subprocess.run([*cli, "submit", "story", "--seed", "x" * 3000], env=env, capture_output=True,
-                            text=True, check=True).stdout.split()[-1]
+    env = {**IMPORTABLE, "DRIVEQUEUE_URL": str(queue_dir)}
+    cli = [sys.executable, "-m", "drivequeue", *PLUGIN]
+    job_id = subprocess.run([*cli, "submit", "note", "--payload", json.dumps({"text": "x" * 200})], env=env,
+                            capture_output=True, text=True, check=True).stdout.split()[-1]
     # ``head -c 0`` is gone before the command writes: the write meets a closed pipe
     done = subprocess.run(f"{shlex.join([*cli, 'status', job_id, '--json'])} | head -c 0", shell=True, env=env,
                           capture_output=True, text=True, timeout=60)
     assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
 
 
-def _cli(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "drivequeue", *args], env=env, capture_output=True,
+def _cli(*args, env=IMPORTABLE):
+    return subprocess.run([sys.executable, "-m", "drivequeue", *args, *PLUGIN], env=env, capture_output=True,
                           text=True, timeout=120)
 
 
 def test_every_key_list_prints_works_with_status_tail_and_cancel(tmp_path):
     queue_dir = tmp_path / "queue"
     queue_dir.mkdir()
-    first = _cli("submit", "story", "--seed", "Once", "--queue", str(queue_dir)).stdout.split()[-1]
+    first = _cli("submit", "note", "--payload", '{"text": "Once"}', "--queue", str(queue_dir)).stdout.split()[-1]
     listed = _cli("list", "--queue", str(queue_dir))
     key = listed.stdout.split()[0]
     assert listed.returncode == 0 and first.startswith(key + ".") and key != first
@@ -214,7 +212,7 @@ def test_every_key_list_prints_works_with_status_tail_and_cancel(tmp_path):
 
 def test_a_mistyped_queue_folder_is_an_error_and_is_not_created(tmp_path):
     typo = tmp_path / "no" / "such" / "queue"
-    for command in (["list"], ["submit", "story", "--seed", "x"], ["workers"], ["gc"]):
+    for command in (["list"], ["submit", "note", "--payload", '{"text": "x"}'], ["workers"], ["gc"]):
         done = _cli(*command, "--queue", str(typo))
         assert done.returncode == 2, (command, done.stdout, done.stderr)
         assert str(typo) in done.stderr and "Traceback" not in done.stderr
@@ -224,22 +222,22 @@ def test_a_mistyped_queue_folder_is_an_error_and_is_not_created(tmp_path):
 
 
 def test_the_default_queue_folder_is_created_on_first_use(tmp_path):
-    env = {key: value for key, value in os.environ.items() if key not in ("DRIVEQUEUE_URL", "REDIS_URL")}
-    done = subprocess.run([sys.executable, "-m", "drivequeue", "submit", "story", "--seed", "x"], cwd=tmp_path,
-                          env=env, capture_output=True, text=True, timeout=120)
+    env = {key: value for key, value in IMPORTABLE.items() if key not in ("DRIVEQUEUE_URL", "REDIS_URL")}
+    done = subprocess.run([sys.executable, "-m", "drivequeue", "submit", "note", "--payload", '{"text": "x"}',
+                           *PLUGIN], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "var" / "queue").is_dir()
 
 
 def test_status_in_a_fresh_process_says_when_a_running_jobs_worker_was_last_seen(store, queue):
-    job_id = queue.submit("story", {"seed": "s", "lines": 3})
+    job_id = queue.submit("lines", {"text": "s", "count": 3})
     session = queue.worker(host="h", device="cpu", offers=["default"], background=False).__enter__()
     assert session.claim_next() is not None
     # the worker died an hour ago: its heartbeat file still says when it last beat
     heartbeat = json.loads(store.read(session.key))
     heartbeat["time"] -= 3600
     store.write(session.key, json.dumps(heartbeat).encode())
-    env = {key: value for key, value in os.environ.items() if not key.startswith("DRIVEQUEUE_")}
+    env = {key: value for key, value in IMPORTABLE.items() if not key.startswith("DRIVEQUEUE_")}
     shown = _cli("status", job_id, "--queue", store.url, env=env)
     assert shown.returncode == 0, shown.stderr
     status_line, = [line for line in shown.stdout.splitlines() if line.startswith("status:")]

@@ -1,6 +1,6 @@
 """An observer that follows Drive's changes feed (``follow_changes``, what the web app does)
 fetches a file again only when the feed reports it changed: files that do not change, such as
-a finished story's records, cost one ``changes.list`` per period for the whole folder."""
+a finished job's records, cost one ``changes.list`` per period for the whole folder."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import pytest
 from drivequeue import Queue, Timing
 from drivequeue.errors import NotFound
 from drivequeue.urls import open_store
+
+from .lines_plugin import BY_NAME
 
 PERIOD = 0.2
 TIMING = Timing(lease=5.0, heartbeat=0.5, poll=0.1, check=0.1)
@@ -48,12 +50,12 @@ def test_an_unchanged_file_is_read_once_and_a_changed_one_again(url):
         observer.read(key)
 
 
-def test_a_finished_storys_status_costs_no_reads(url):
-    web = Queue(open_store(url), TIMING)
+def test_a_finished_jobs_status_costs_no_reads(url):
+    web = Queue(open_store(url), TIMING, kinds=BY_NAME)
     web.follow_changes(PERIOD)
-    job = web.submit("story", {"seed": "The fox", "lines": 2})
-    with Queue(open_store(url), TIMING).worker(host="w", device="cpu", offers=["default"]) as session:
-        claim = session.claim_next({"story"})
+    job = web.submit("lines", {"text": "The fox", "count": 2})
+    with Queue(open_store(url), TIMING, kinds=BY_NAME).worker(host="w", device="cpu", offers=["default"]) as session:
+        claim = session.claim_next({"lines"})
         claim.append(["a", "b"])
         claim.complete()
     time.sleep(PERIOD)
@@ -67,12 +69,12 @@ def test_a_finished_storys_status_costs_no_reads(url):
     assert set(spent) <= {"changes.list"} and spent["changes.list"] <= 3  # the job file is not re-read either
 
 
-def test_a_story_being_written_is_read_only_when_its_output_changes(url):
-    web = Queue(open_store(url), TIMING)
+def test_a_job_being_written_is_read_only_when_its_output_changes(url):
+    web = Queue(open_store(url), TIMING, kinds=BY_NAME)
     web.follow_changes(PERIOD)
-    job = web.submit("story", {"seed": "The fox", "lines": 5})
-    with Queue(open_store(url), TIMING).worker(host="w", device="cpu", offers=["default"]) as session:
-        claim = session.claim_next({"story"})
+    job = web.submit("lines", {"text": "The fox", "count": 5})
+    with Queue(open_store(url), TIMING, kinds=BY_NAME).worker(host="w", device="cpu", offers=["default"]) as session:
+        claim = session.claim_next({"lines"})
         claim.append(["a"])
         time.sleep(PERIOD)
         assert web.status(job)["lines"] == ["a"]

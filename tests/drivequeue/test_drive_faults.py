@@ -14,6 +14,7 @@ from drivequeue import Queue, Timing
 from drivequeue.urls import open_store
 
 from .chaos_worker import read_logs
+from .lines_plugin import BY_NAME
 from tests.helpers import eventually
 
 REPO = Path(__file__).resolve().parents[2]
@@ -37,7 +38,7 @@ def test_twenty_jobs_and_two_workers_finish_with_a_fifth_of_requests_failing(dri
     folder = drive_env.create_folder("queue")
     url = f"drive://id:{folder}"
     drive_env.faults.fail_rate, drive_env.faults.latency_s = 0.2, 0.05
-    queue = Queue(open_store(url), TIMING)
+    queue = Queue(open_store(url), TIMING, kinds=BY_NAME)
     rng = random.Random(5)
     logs = [tmp_path / f"worker{i}.log" for i in range(WORKERS)]
     workers = [
@@ -49,7 +50,7 @@ def test_twenty_jobs_and_two_workers_finish_with_a_fifth_of_requests_failing(dri
         wanted = {}
         for _ in range(JOBS):
             lines = rng.randint(1, 4)
-            wanted[queue.submit("story", {"seed": "faults", "lines": lines}).split(".")[0]] = lines
+            wanted[queue.submit("lines", {"text": "faults", "count": lines}).split(".")[0]] = lines
         for key in wanted:  # a finished job stays finished: wait for each in turn
             eventually(lambda: queue.reader.view(key).state.value == "done", within=300, every=0.5)
     finally:
@@ -78,11 +79,11 @@ def test_twenty_jobs_and_two_workers_finish_with_a_fifth_of_requests_failing(dri
 def test_two_workers_racing_for_one_attempt_on_a_failing_drive_one_wins(drive_env):
     folder = drive_env.create_folder("queue")
     url = f"drive://id:{folder}"
-    producer = Queue(open_store(url), TIMING)
+    producer = Queue(open_store(url), TIMING, kinds=BY_NAME)
     for _ in range(10):
-        producer.submit("story", {"seed": "race", "lines": 1})
+        producer.submit("lines", {"text": "race", "count": 1})
     drive_env.faults.fail_rate, drive_env.faults.drop_rate = 0.2, 0.1
-    sessions = [Queue(open_store(url), TIMING).worker(host=f"w{i}", device="cpu", offers=["default"])
+    sessions = [Queue(open_store(url), TIMING, kinds=BY_NAME).worker(host=f"w{i}", device="cpu", offers=["default"])
                 for i in range(2)]
     for session in sessions:
         session.open()

@@ -11,25 +11,26 @@ import pytest
 
 from drivequeue import JobState, LocalStore, Queue, Timing, files, open_store
 from drivequeue.errors import InvalidKey
-from stories.kinds import STORY
 from drivequeue.records import JobRecord, OutputRecord
+
+from .lines_plugin import BY_NAME, LINES
 
 DAY = 24 * 3600.0
 
 
-def finished_story(queue):
-    job_id = queue.submit("story", {"seed": "x", "lines": 1})
+def finished_job(queue):
+    job_id = queue.submit("lines", {"text": "x", "count": 1})
     with queue.worker(host="h", device="cpu", offers=["default"]) as worker:
         claim = worker.claim_next()
         claim.append(["line"])
         claim.complete()
-    queue.continue_job(job_id, {"lines": 1})
+    queue.continue_job(job_id, {"count": 1})
     queue.cancel(job_id)
     return job_id
 
 
 def test_finished_jobs_are_kept_until_the_retention_time_then_removed_whole(queue, store):
-    job_id = finished_story(queue)
+    job_id = finished_job(queue)
     assert queue.gc()["removed_jobs"] == 0
     assert queue.status(job_id)["status"] == "cancelled"
     report = queue.gc(now=time.time() + queue.timing.retention + 60)
@@ -38,8 +39,8 @@ def test_finished_jobs_are_kept_until_the_retention_time_then_removed_whole(queu
 
 
 def test_running_jobs_are_neither_removed_nor_failed(queue, store):
-    first = queue.submit("story", {"seed": "x"})
-    second = queue.submit("story", {"seed": "y"})
+    first = queue.submit("lines", {"text": "x"})
+    second = queue.submit("lines", {"text": "y"})
     with queue.worker(host="h", device="cpu", offers=["default"]) as worker:
         worker.claim_next()
         worker.claim_next()  # both running now
@@ -49,8 +50,8 @@ def test_running_jobs_are_neither_removed_nor_failed(queue, store):
 
 
 def test_a_job_that_waited_too_long_for_a_worker_fails_with_the_reason(queue, other_queue):
-    job_id = queue.submit("story", {"seed": "x", "model": "nobody-serves-this"})
-    fresh = queue.submit("story", {"seed": "y"})
+    job_id = queue.submit("lines", {"text": "x", "tool": "nobody-serves-this"})
+    fresh = queue.submit("lines", {"text": "y"})
     now = time.time()
     assert queue.gc(now=now)["failed_waiting"] == 0
     report = queue.gc(now=queue.status(job_id)["created"] + queue.timing.max_queue_wait + 1)
@@ -85,7 +86,7 @@ def test_old_leftovers_of_removed_jobs_are_removed(queue, store):
     store.create(old_key, "output", OutputRecord(job=gone_job, claim="c", attempt=1, segment=1, time=1.0).to_bytes())
     store.create(new_key, "output", OutputRecord(job=gone_job, claim="c", attempt=1, segment=1,
                                                  time=time.time()).to_bytes())
-    kept = queue.submit("story", {"seed": "x"})
+    kept = queue.submit("lines", {"text": "x"})
     report = queue.gc()
     assert report["removed_jobs"] == 0 and report["removed_files"] == 1
     assert {entry.key for entry in store.list("output")} == {new_key}
@@ -100,11 +101,11 @@ def push_bytes(store, tmp_path, name, data=b"weights"):
 
 def test_scratch_files_of_jobs_that_ended_or_vanished_and_results_of_vanished_jobs_are_removed(
         queue, store, tmp_path):
-    request = {"corpus": "tales.txt", "model": "tales"}
-    ended = queue.submit("train", request).split(".")[0]
-    waiting = queue.submit("train", request).split(".")[0]
+    request = {"text": "tales"}
+    ended = queue.submit("note", request).split(".")[0]
+    waiting = queue.submit("note", request).split(".")[0]
     with queue.worker(host="h", device="cpu", offers=["default"]) as worker:
-        worker.claim_next(kinds={"train"}).complete()
+        worker.claim_next(kinds={"note"}).complete()
     gone, = store.new_keys("job")
     for key in (ended, waiting, gone):
         push_bytes(store, tmp_path, files.scratch_name(key, "checkpoint.pt"))
@@ -142,15 +143,15 @@ def test_remove_takes_every_version_of_a_pushed_file(store, tmp_path):
 
 def messy_queue(store, timing, tmp_path):
     """A queue with something of everything gc removes or fails, and things it must keep."""
-    queue = Queue(store, timing)
+    queue = Queue(store, timing, kinds=BY_NAME)
     for _ in range(3):
-        finished_story(queue)
+        finished_job(queue)
     long_ago = time.time() - 2 * timing.max_queue_wait
     waiting = []
     for _ in range(3):
         key, = store.new_keys("job")
         claim_key, cancel_key, segment_key = (store.new_keys(name)[0] for name in ("claim", "cancel", "segment"))
-        record = JobRecord(kind="story", payload=STORY.validate({"seed": "x"}), secret_hash="0" * 64,
+        record = JobRecord(kind="lines", payload=LINES.validate({"text": "x"}), secret_hash="0" * 64,
                            created=long_ago, claim_key=claim_key, cancel_key=cancel_key,
                            next_segment_key=segment_key)
         store.create(key, "job", record.to_bytes())
@@ -160,8 +161,8 @@ def messy_queue(store, timing, tmp_path):
     gone_job, = store.new_keys("job")
     leftover, = store.new_keys("output")
     store.create(leftover, "output", OutputRecord(job=gone_job, claim="c", attempt=1, segment=1, time=1.0).to_bytes())
-    train = queue.submit("train", {"corpus": "tales.txt", "model": "tales"}).split(".")[0]
-    push_bytes(store, tmp_path, files.scratch_name(train, "checkpoint.pt"))  # its job waits: kept
+    note = queue.submit("note", {"text": "tales"}).split(".")[0]
+    push_bytes(store, tmp_path, files.scratch_name(note, "checkpoint.pt"))  # its job waits: kept
     push_bytes(store, tmp_path, files.scratch_name(gone_job, "checkpoint.pt"))
     push_bytes(store, tmp_path, "corpora/tales.txt")
     store.create(store.new_keys("blob")[0], "blob", b"half a push")
@@ -169,7 +170,7 @@ def messy_queue(store, timing, tmp_path):
 
 
 def _gc_in_a_process(url, timing, now, barrier, results):
-    queue = Queue(open_store(url), timing)
+    queue = Queue(open_store(url), timing, kinds=BY_NAME)
     barrier.wait()
     results.put(queue.gc(now=now))
 
@@ -191,9 +192,9 @@ def test_several_processes_can_run_gc_at_once(store, tmp_path):
     assert sum(report["failed_waiting"] for report in reports) == len(waiting)  # each by exactly one
     names = Counter(entry.name for entry in store.list())
     # the waiting jobs (failed, each with the one claim and output that says so), the waiting
-    # train job, its checkpoint and the corpus: nothing else
+    # note job, its checkpoint and the corpus: nothing else
     assert names == {"job": len(waiting) + 1, "claim": len(waiting), "output": len(waiting), "file": 2, "blob": 2}
-    queue = Queue(store, timing)
+    queue = Queue(store, timing, kinds=BY_NAME)
     for key in waiting:
         view = queue.reader.view(key)
         assert view.state is JobState.FAILED and "no worker took the job" in view.error
@@ -207,8 +208,8 @@ class PausingStore(LocalStore):
         super().__init__(root)
         self.pause_at, self.meanwhile = key, meanwhile
 
-    def read(self, key):
-        data = super().read(key)
+    def read(self, key, *limit):
+        data = super().read(key, *limit)
         if key == self.pause_at:
             self.pause_at = None
             self.meanwhile()
@@ -216,11 +217,11 @@ class PausingStore(LocalStore):
 
 
 def test_a_gc_that_reads_a_job_another_gc_is_removing_leaves_nothing_behind(queue, store, fast_timing):
-    job_key = finished_story(queue).split(".")[0]
+    job_key = finished_job(queue).split(".")[0]
     now = time.time() + fast_timing.retention + fast_timing.max_queue_wait
     # this gc reads the job file, then the other removes the job whole: the claims it
     # goes on to read are gone, so the job looks like one that waited far too long
-    racing = PausingStore(store.root, job_key, lambda: Queue(store, fast_timing).gc(now=now))
-    report = Queue(racing, fast_timing).gc(now=now)
+    racing = PausingStore(store.root, job_key, lambda: Queue(store, fast_timing, kinds=BY_NAME).gc(now=now))
+    report = Queue(racing, fast_timing, kinds=BY_NAME).gc(now=now)
     assert report["failed_waiting"] == 0
     assert store.list() == []

@@ -139,3 +139,20 @@ def test_wait_sees_changes_made_between_two_waits(store):
     key, = store.new_keys("job")
     LocalStore(store.root).create(key, "job", b"x")
     assert store.wait(30) is True
+
+
+def test_rewrites_of_heartbeat_files_wake_nobody_but_their_creates_and_removals_do(store):
+    store.wait(0)
+    other = LocalStore(store.root)
+    heartbeat, = other.new_keys("worker")
+    other.create(heartbeat, "worker", b"{}")
+    assert store.wait(5) is True  # a worker registering
+    other.write(heartbeat, b"{}")
+    assert store.wait(0.3) is False  # its heartbeat
+    output, = other.new_keys("output")
+    other.create(output, "output", b"{}")
+    assert store.wait(5) is True
+    other.write(output, b"{}")
+    assert store.wait(5) is True  # any other rewrite wakes (a job given back may be claimable)
+    other.delete(heartbeat)
+    assert store.wait(5) is True  # a worker gone: its jobs may be claimable

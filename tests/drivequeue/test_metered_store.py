@@ -8,6 +8,8 @@ from drivequeue import LocalStore, Queue
 from drivequeue.errors import KeyExists, NotFound, StoreUnavailable
 from drivequeue.metered_store import MeteredStore
 
+from .lines_plugin import BY_NAME
+
 
 class FlakyStore(LocalStore):
     """A folder whose writes fail while ``down``, as an unreachable backend's do."""
@@ -44,11 +46,12 @@ def test_operations_are_counted_and_answers_are_not_failures(tmp_path):
 
 def test_a_queue_runs_on_it_unchanged(tmp_path, fast_timing):
     store = MeteredStore(LocalStore(tmp_path / "q"))
-    queue = Queue(store, fast_timing)
-    job = queue.submit("story", {"seed": "Once", "lines": 1})
+    queue = Queue(store, fast_timing, kinds=BY_NAME)
+    job = queue.submit("lines", {"text": "Once", "count": 1})
     with queue.worker(host="h", device="cpu", offers=["default"]) as session:
         claim = session.claim_next()
         claim.append(["a line"])
         claim.complete()
     assert queue.status(job)["lines"] == ["a line"]
-    assert store.operations["create"] >= 4 and store.operations["read"] > 0 and not store.failures
+    assert store.operations["create"] >= 2 and store.operations["create_pair"] == 1  # the job, the heartbeat; the claim
+    assert store.operations["read"] > 0 and not store.failures

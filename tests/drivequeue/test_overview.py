@@ -14,15 +14,17 @@ import pytest
 from drivequeue import Queue, Timing
 from drivequeue.cli import main
 from drivequeue.overview import HOUR_MINUTES, take
-from drivequeue.plugins import default_kinds
 from drivequeue.records import encode
 from drivequeue.urls import open_store
 
 from . import echo_plugin
+from .lines_plugin import BY_NAME
+
+PLUGIN = ("--plugin", "tests.drivequeue.lines_plugin")
 
 
-def story(queue, lines=2, **knobs):
-    return queue.submit("story", {"seed": "Once upon a time", "lines": lines, **knobs})
+def job(queue, count=2, **fields):
+    return queue.submit("lines", {"text": "Once upon a time", "count": count, **fields})
 
 
 def gpu():
@@ -31,7 +33,7 @@ def gpu():
 
 def ended_jobs(queue, session):
     """Jobs that end done (3 lines), failed and cancelled, one of each."""
-    done, failed, cancelled = story(queue, lines=3), story(queue), story(queue)
+    done, failed, cancelled = job(queue, count=3), job(queue), job(queue)
     claim = session.claim_next()
     claim.append(["one", "two", "three"])
     claim.complete()
@@ -43,23 +45,23 @@ def ended_jobs(queue, session):
 def test_a_look_shows_workers_jobs_failures_waiting_jobs_and_throughput(queue, other_queue, store):
     with queue.worker(host="gpu-box", device="cuda: Tesla T4", offers=["default"], probe=gpu) as session:
         ended_jobs(queue, session)
-        running = story(queue)
+        running = job(queue)
         session.claim_next()
-        served, unserved = story(queue), story(queue, model="big")
-        mixed = Queue(store, queue.timing, kinds={**default_kinds(), **{k.name: k for k in echo_plugin.KINDS}})
+        served, unserved = job(queue), job(queue, tool="big")
+        mixed = Queue(store, queue.timing, kinds={**BY_NAME, **{k.name: k for k in echo_plugin.KINDS}})
         mixed.submit("echo", {"text": "hi"})  # a kind the observer's program does not know
         session.heartbeat()
         view = take(other_queue)
     assert running and served
-    assert view.counts["story"] == {"queued": 2, "running": 1, "done": 1, "failed": 1, "cancelled": 1}
+    assert view.counts["lines"] == {"queued": 2, "running": 1, "done": 1, "failed": 1, "cancelled": 1}
     assert view.counts["echo"]["queued"] == 1
     (worker,) = view.workers
     assert worker["online"] and worker["host"] == "gpu-box" and worker["claims"] == 1
-    assert worker["report"]["device"] == gpu() and worker["report"]["kinds"]["story"]["lines"] == 3
-    assert "story v2" in worker["kinds"] and worker["version"] == ""
-    assert [(f.kind, f.error, f.attempt) for f in view.failures] == [("story", "the model file is damaged", 1)]
-    assert sorted(w.needs for w in view.waiting) == ["echo v1", "story v2 with model 'big'"]
-    assert [w.key for w in view.waiting if w.kind == "story"] == [unserved.split(".")[0]]
+    assert worker["report"]["device"] == gpu() and worker["report"]["kinds"]["lines"]["lines"] == 3
+    assert "lines v2" in worker["kinds"] and worker["version"] == ""
+    assert [(f.kind, f.error, f.attempt) for f in view.failures] == [("lines", "the model file is damaged", 1)]
+    assert sorted(w.needs for w in view.waiting) == ["echo v1", "lines v2 with tool 'big'"]
+    assert [w.key for w in view.waiting if w.kind == "lines"] == [unserved.split(".")[0]]
     assert view.throughput["done"][-1] == 1 and view.throughput["failed"][-1] == 1
     assert view.throughput["cancelled"][-1] == 1 and view.throughput["lines"][-1] == 3
     assert sum(view.throughput["done"]) == 1 and len(view.throughput["done"]) == HOUR_MINUTES
@@ -67,11 +69,11 @@ def test_a_look_shows_workers_jobs_failures_waiting_jobs_and_throughput(queue, o
 
 
 def test_without_a_worker_online_every_queued_job_waits(queue):
-    story(queue)
+    job(queue)
     with queue.worker(host="cpu-box", device="cpu", offers=["default"]):
         assert take(queue).waiting == []
     (waiting,) = take(queue).waiting
-    assert waiting.needs == "story v2 with model 'default'"
+    assert waiting.needs == "lines v2 with tool 'default'"
 
 
 def test_the_throughput_is_per_minute_of_the_last_hour(queue):
@@ -83,7 +85,7 @@ def test_the_throughput_is_per_minute_of_the_last_hour(queue):
 
 
 def test_times_of_an_ended_job_say_how_long_it_waited_and_ran(queue):
-    job = story(queue, lines=1)
+    job_id = job(queue, count=1)
     with queue.worker(host="gpu-box", device="cpu", offers=["default"]) as session:
         time.sleep(0.05)
         claim = session.claim_next()
@@ -91,7 +93,7 @@ def test_times_of_an_ended_job_say_how_long_it_waited_and_ran(queue):
         claim.append(["one"])
         claim.complete()
     (ended,) = take(queue).ended
-    assert ended.key == job.split(".")[0] and ended.state == "done" and ended.lines == 1
+    assert ended.key == job_id.split(".")[0] and ended.state == "done" and ended.lines == 1
     assert ended.queued < ended.started < ended.ended
 
 
@@ -110,12 +112,12 @@ def test_damaged_files_show_as_what_they_are(queue, store):
 def test_on_drive_a_second_look_reads_only_what_changed(drive_env):
     url = f"drive://id:{drive_env.create_folder('queue')}"
     timing = Timing(lease=100.0, heartbeat=30.0, poll=0.1, check=0.1)  # no heartbeat within the test
-    observer = Queue(open_store(url), timing)
+    observer = Queue(open_store(url), timing, kinds=BY_NAME)
     observer.follow_changes(0.2)
-    producer = Queue(open_store(url), timing)
+    producer = Queue(open_store(url), timing, kinds=BY_NAME)
     with producer.worker(host="w", device="cpu", offers=["default"]) as session:
         for _ in range(3):
-            story(producer)
+            job(producer)
         claim = session.claim_next()
         claim.append(["a", "b"])
         claim.complete()
@@ -124,7 +126,7 @@ def test_on_drive_a_second_look_reads_only_what_changed(drive_env):
         before = observer.store.calls.copy()
         view = take(observer)
         spent = observer.store.calls - before
-    assert view.counts["story"]["done"] == 1 and view.counts["story"]["queued"] == 2
+    assert view.counts["lines"]["done"] == 1 and view.counts["lines"]["queued"] == 2
     assert set(spent) == {"changes.list"}  # nothing changed: no job, output or heartbeat is read again
 
 
@@ -132,11 +134,11 @@ def test_on_drive_a_second_look_reads_only_what_changed(drive_env):
 
 
 def test_top_json_prints_one_look(store, queue, capsys):
-    story(queue, model="big")
-    assert main(["top", "--json", "--queue", store.url]) == 0
+    job(queue, tool="big")
+    assert main(["top", "--json", "--queue", store.url, *PLUGIN]) == 0
     look = json.loads(capsys.readouterr().out)
-    assert look["counts"]["story"]["queued"] == 1 and look["workers"] == []
-    assert look["waiting"][0]["needs"] == "story v2 with model 'big'" and "ended" not in look
+    assert look["counts"]["lines"]["queued"] == 1 and look["workers"] == []
+    assert look["waiting"][0]["needs"] == "lines v2 with tool 'big'" and "ended" not in look
 
 
 @pytest.mark.parametrize("interval", ["0", "-1", "nan", "7200"])
@@ -146,15 +148,15 @@ def test_top_refuses_an_interval_it_cannot_keep(store, capsys, interval):
 
 
 def test_top_redraws_until_interrupted(store, queue):
-    story(queue, model="big")
+    job(queue, tool="big")
     with queue.worker(host="gpu-box", device="cuda: Tesla T4", offers=["default"], probe=gpu) as session:
-        done = story(queue, lines=1)
+        done = job(queue, count=1)
         claim = session.claim_next()
         claim.append(["one"])
         claim.complete()
         session.heartbeat()
         process = subprocess.Popen([sys.executable, "-m", "drivequeue", "top", "--interval", "0.2",
-                                    "--queue", store.url], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    "--queue", store.url, *PLUGIN], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                    text=True, env={**os.environ, "DRIVEQUEUE_LEASE": "30"})
         looks = 0
         output = ""
@@ -168,6 +170,6 @@ def test_top_redraws_until_interrupted(store, queue):
     assert done
     assert "WORKERS: 1 online, 0 offline" in output
     assert "cuda: Tesla T4  memory: 3.0 GiB used, 12.0 GiB free  jobs: 0" in output
-    assert "story: 1 lines (" in output and "1 done" in output
-    assert "story v2 with model 'big'" in output
+    assert "lines: 1 lines (" in output and "1 done" in output
+    assert "lines v2 with tool 'big'" in output
     assert "1 done, 0 failed, 0 cancelled, 1 lines" in output

@@ -1,4 +1,8 @@
-"""The job protocol on every store: submit, claim, leases, fencing, attempts, cancel, continue."""
+"""The job protocol: submit, claim, leases, fencing, attempts, cancel, continue.
+
+It runs on the in-memory store with the tests' own job kinds (``lines_plugin``); the store
+contract (test_store_contract.py) holds every store to what the protocol needs of it, and the
+races between processes run here on the stores that other processes can open."""
 
 from __future__ import annotations
 
@@ -8,13 +12,13 @@ from dataclasses import replace
 
 import pytest
 
-from drivequeue import JobState, LocalStore, Queue, open_store
-from drivequeue.metered_store import MeteredStore
+from drivequeue import JobState, LocalStore, MemoryStore, Queue, open_store
 from drivequeue.errors import InvalidKey, InvalidPayload, JobStateError, LeaseLost, NotFound, StoreUnavailable
-
+from drivequeue.metered_store import MeteredStore
 from drivequeue.records import decode, encode
-
 from tests.helpers import eventually
+
+from .lines_plugin import BY_NAME, MAX_COUNT, MAX_LINES
 from .outage import OutageStore, output_state
 
 STATUS_FIELDS = {"id", "kind", "status", "lines", "line_count", "lines_requested", "error", "queue_position",
@@ -22,13 +26,18 @@ STATUS_FIELDS = {"id", "kind", "status", "lines", "line_count", "lines_requested
 
 
 @pytest.fixture
-def store(store_factory):
-    """Each protocol test runs on every store in ``STORE_FACTORIES`` (a local folder, emulated Drive)."""
-    return store_factory()
+def store():
+    store = MemoryStore()
+    yield store
+    store.close()
 
 
-def story(queue, lines=3, **knobs):
-    return queue.submit("story", {"seed": "Once upon a time", "lines": lines, **knobs})
+def new_queue(store, timing) -> Queue:
+    return Queue(store, timing, kinds=BY_NAME)
+
+
+def job(queue, count=3, **fields):
+    return queue.submit("lines", {"text": "Once upon a time", "count": count, **fields})
 
 
 def session(queue, offers=("default",), **kw):
@@ -43,48 +52,48 @@ def claim_when_ready(sess):
 
 
 def test_submit_queues_a_job_that_status_describes(queue):
-    job_id = story(queue, lines=4, temperature=1.2)
+    job_id = job(queue, count=4, pace=1.2)
     status = queue.status(job_id)
     assert set(status.to_dict()) >= STATUS_FIELDS
     assert status["id"] == job_id
     assert status["status"] == "queued" and status["queue_position"] == 1
     assert status["lines"] == [] and status["line_count"] == 0 and status["lines_requested"] == 4
-    assert status["payload"]["seed"] == "Once upon a time" and status["payload"]["temperature"] == 1.2
+    assert status["payload"]["text"] == "Once upon a time" and status["payload"]["pace"] == 1.2
     assert status["worker"] is None and status["attempt"] == 0 and status["segments"] == 1
 
 
 def test_submit_is_idempotent_on_the_job_id(queue, store):
     job_id = queue.new_job_id()
-    assert queue.submit("story", {"seed": "a"}, job_id=job_id) == job_id
-    assert queue.submit("story", {"seed": "a"}, job_id=job_id) == job_id
+    assert queue.submit("lines", {"text": "a"}, job_id=job_id) == job_id
+    assert queue.submit("lines", {"text": "a"}, job_id=job_id) == job_id
     assert len(store.list("job")) == 1
-    other = story(queue)  # the same seed without an id is another job
+    other = job(queue)  # the same request without an id is another job
     assert other != job_id and len(store.list("job")) == 2
 
 
 def test_a_bad_request_is_refused_and_writes_nothing(queue, store):
-    with pytest.raises(InvalidPayload, match="seed is blank"):
-        queue.submit("story", {"seed": "  "})
+    with pytest.raises(InvalidPayload, match="text is blank"):
+        queue.submit("lines", {"text": "  "})
     with pytest.raises(InvalidPayload, match="unknown job kind"):
-        queue.submit("paint", {"seed": "a"})
+        queue.submit("paint", {"text": "a"})
     assert store.list() == []
 
 
 @pytest.mark.parametrize("bad", ["../x", "%2e%2e", "", "a" * 1024, "job-x/../../etc.passwd", None])
 def test_malformed_ids_never_reach_the_store(tmp_path, fast_timing, bad):
     store = MeteredStore(LocalStore(tmp_path / "q"))
-    queue = Queue(store, fast_timing)
-    for call in (queue.status, queue.cancel, lambda i: queue.continue_job(i, {"lines": 1})):
+    queue = new_queue(store, fast_timing)
+    for call in (queue.status, queue.cancel, lambda i: queue.continue_job(i, {"count": 1})):
         with pytest.raises(InvalidKey):
             call(bad)
     if bad is not None:  # None asks submit for a fresh id
         with pytest.raises(InvalidKey):
-            queue.submit("story", {"seed": "a"}, job_id=bad)
+            queue.submit("lines", {"text": "a"}, job_id=bad)
     assert store.operations == {}
 
 
 def test_unknown_ids_and_wrong_secrets_are_not_found(queue):
-    job_id = story(queue)
+    job_id = job(queue)
     key, _ = job_id.split(".")
     for bad in (key + "." + "x" * 22, queue.new_job_id()):
         with pytest.raises(NotFound):
@@ -92,7 +101,7 @@ def test_unknown_ids_and_wrong_secrets_are_not_found(queue):
 
 
 def test_queue_positions_are_first_in_first_out(queue):
-    ids = [story(queue) for _ in range(3)]
+    ids = [job(queue) for _ in range(3)]
     assert [queue.status(i)["queue_position"] for i in ids] == [1, 2, 3]
 
 
@@ -100,11 +109,11 @@ def test_queue_positions_are_first_in_first_out(queue):
 
 
 def test_a_worker_claims_writes_lines_and_completes(queue, other_queue):
-    job_id = story(queue, lines=3)
+    job_id = job(queue, count=3)
     with session(other_queue) as worker:
         claim = worker.claim_next()
-        assert claim.kind == "story" and claim.attempt == 1
-        assert claim.payload["seed"] == "Once upon a time" and claim.remaining == 3 and claim.lines == []
+        assert claim.kind == "lines" and claim.attempt == 1
+        assert claim.payload["text"] == "Once upon a time" and claim.remaining == 3 and claim.lines == []
         running = queue.status(job_id)
         assert running["status"] == "running" and running["worker"]["host"] == "testhost"
         assert running["queue_position"] is None
@@ -121,25 +130,25 @@ def test_a_worker_claims_writes_lines_and_completes(queue, other_queue):
     assert done["status"] == "done" and done["lines"] == ["one", "two", "three"] and done["worker"] is None
 
 
-def test_claims_are_first_in_first_out_and_respect_models_and_kinds(queue, other_queue):
-    first = story(queue, model="other")
-    second = story(queue)
-    third = story(queue)
-    train = queue.submit("train", {"corpus": "tales.txt", "model": "tales"})
+def test_claims_are_first_in_first_out_and_respect_offers_and_kinds(queue, other_queue):
+    first = job(queue, tool="other")
+    second = job(queue)
+    third = job(queue)
+    note = queue.submit("note", {"text": "tales"})
     with session(other_queue) as worker:
         assert worker.claim_next().job_key == second.split(".")[0]
         assert worker.claim_next().job_key == third.split(".")[0]
-        assert worker.claim_next(kinds={"story"}) is None
-        assert worker.claim_next().job_key == train.split(".")[0]
-    with session(other_queue, offers=["other"], kinds={"story"}) as worker:
+        assert worker.claim_next(kinds={"lines"}) is None
+        assert worker.claim_next().job_key == note.split(".")[0]
+    with session(other_queue, offers=["other"], kinds={"lines"}) as worker:
         assert worker.claim_next().job_key == first.split(".")[0]
 
 
 def test_exactly_one_of_many_threads_wins_a_job(store, fast_timing):
-    producer = Queue(store, fast_timing)
+    producer = new_queue(store, fast_timing)
     for _ in range(5):
-        story(producer)
-    queues = [Queue(open_store(store.url), fast_timing) for _ in range(8)]
+        job(producer)
+    queues = [new_queue(open_store(store.url), fast_timing) for _ in range(8)]
     sessions = [session(q).__enter__() for q in queues]
     barrier = threading.Barrier(len(sessions))
     won: list[list[str]] = [[] for _ in sessions]
@@ -156,14 +165,14 @@ def test_exactly_one_of_many_threads_wins_a_job(store, fast_timing):
         thread.join()
     claims = [key for keys in won for key in keys]
     assert len(claims) == len(set(claims)) == 5
-    for job in producer.jobs():
-        assert job["status"] == "running" and job["attempt"] == 1
+    for summary in producer.jobs():
+        assert summary["status"] == "running" and summary["attempt"] == 1
     for sess in sessions:
         sess.close()
 
 
 def _race_in_a_process(url, timing, barrier, results):
-    queue = Queue(open_store(url), timing)
+    queue = new_queue(open_store(url), timing)
     with session(queue) as worker:
         barrier.wait()
         claims = []
@@ -173,9 +182,11 @@ def _race_in_a_process(url, timing, barrier, results):
         results.put(claims)
 
 
-def test_exactly_one_of_many_processes_wins_each_job(store, fast_timing):
-    producer = Queue(store, fast_timing)
-    ids = [story(producer) for _ in range(6)]
+def test_exactly_one_of_many_processes_wins_each_job(store_factory, fast_timing):
+    """On each store that other processes can open (``STORE_FACTORIES``)."""
+    store = store_factory()
+    producer = new_queue(store, fast_timing)
+    ids = [job(producer) for _ in range(6)]
     ctx = multiprocessing.get_context("spawn")
     barrier, results = ctx.Barrier(4), ctx.Queue()
     procs = [ctx.Process(target=_race_in_a_process, args=(store.url, fast_timing, barrier, results))
@@ -190,32 +201,32 @@ def test_exactly_one_of_many_processes_wins_each_job(store, fast_timing):
     assert all(producer.status(i)["status"] == "done" for i in ids)
 
 
-def test_marks_and_meta_travel_with_the_lines_survive_a_takeover_and_show_through_the_kinds_view(
+def test_marks_and_meta_travel_with_the_lines_survive_a_takeover_and_show_through_the_kinds_status(
         queue, other_queue):
-    job_id = story(queue, lines=5)
+    job_id = job(queue, count=5)
     dead = session(queue, background=False).__enter__()  # beats only when told: it "dies" below
     claim = dead.claim_next()
-    claim.append([" and slept.", "Then."], marks={"paragraph_ends": [1]}, meta={"seed_end": "mid-sentence"})
+    claim.append([" and slept.", "Then."], marks={"breaks": [1]}, meta={"ending": "mid-line"})
     with pytest.raises(ValueError):
-        claim.append(["x"], marks={"paragraph_ends": [1]})
+        claim.append(["x"], marks={"breaks": [1]})
     with pytest.raises(TypeError):
-        claim.append(["x"], meta={"seed_end": object()})
+        claim.append(["x"], meta={"ending": object()})
     with session(other_queue) as rescuer:
         resumed = claim_when_ready(rescuer)
-        assert resumed.marks == {"paragraph_ends": [1]} and resumed.meta == {"seed_end": "mid-sentence"}
-        resumed.append(["A.", "B.", "C."], marks={"paragraph_ends": [0, 2]})
+        assert resumed.marks == {"breaks": [1]} and resumed.meta == {"ending": "mid-line"}
+        resumed.append(["A.", "B.", "C."], marks={"breaks": [0, 2]})
         resumed.complete()
     status = queue.status(job_id)
-    assert status["lines"] == [" and slept.", "Then.", "A.", "B.", "C."]
-    assert status["paragraph_ends"] == [1, 2, 4] and status["seed_end"] == "mid-sentence"
-    assert queue.status(job_id, after=2)["paragraph_ends"] == [2, 4]
-    assert queue.status(job_id, after=3)["paragraph_ends"] == [4]
-    assert "marks" not in status.to_dict() and "meta" not in status.to_dict()  # the story kind shows them its own way
+    assert status.lines == (" and slept.", "Then.", "A.", "B.", "C.")
+    assert status.marks == {"breaks": (1, 2, 4)} and status.meta == {"ending": "mid-line"}
+    assert status["breaks"] == [1, 2, 4] and status["ending"] == "mid-line"
+    assert queue.status(job_id, after=2)["breaks"] == [2, 4]
+    assert queue.status(job_id, after=3)["breaks"] == [4]
+    assert "marks" not in status.to_dict() and "meta" not in status.to_dict()  # the kind shows them its own way
 
 
-def test_outputs_written_before_paragraph_breaks_read_as_newline_lines(queue, store):
-    job_id = story(queue, lines=2)
-    assert queue.status(job_id)["seed_end"] is None and queue.status(job_id)["paragraph_ends"] == []
+def test_an_output_written_without_marks_and_meta_reads_as_having_none(queue, store):
+    job_id = job(queue, count=2)
     with session(queue) as worker:
         claim = worker.claim_next()
         claim.append(["one", "two"])
@@ -224,15 +235,14 @@ def test_outputs_written_before_paragraph_breaks_read_as_newline_lines(queue, st
         del raw["marks"], raw["meta"]  # as an older worker wrote it
         store.write(key, encode(raw))
         status = queue.status(job_id)
-    assert status["lines"] == ["one", "two"]
-    assert status["paragraph_ends"] == [] and status["seed_end"] == "newline"
+    assert status.lines == ("one", "two") and status.marks == {} and status.meta == {}
 
 
 # -- leases, recovery, fencing ---------------------------------------------------------------
 
 
 def test_an_expired_lease_makes_the_job_claimable_and_it_resumes_from_the_last_line(queue, other_queue):
-    job_id = story(queue, lines=5)
+    job_id = job(queue, count=5)
     dead = session(queue, background=False).__enter__()  # beats only when told: it "dies" below
     claim = dead.claim_next()
     claim.append(["1", "2"])
@@ -248,7 +258,7 @@ def test_an_expired_lease_makes_the_job_claimable_and_it_resumes_from_the_last_l
 
 
 def test_a_stale_owner_cannot_write_once_its_heartbeat_is_too_old(queue, other_queue):
-    job_id = story(queue, lines=4)
+    job_id = job(queue, count=4)
     stale = session(queue, background=False).__enter__()
     claim = stale.claim_next()
     claim.append(["1"])
@@ -265,7 +275,7 @@ def test_a_stale_owner_cannot_write_once_its_heartbeat_is_too_old(queue, other_q
 
 
 def test_a_stale_owner_that_still_beats_is_fenced_by_the_newer_claim(queue, other_queue, store):
-    job_id = story(queue, lines=3)
+    job_id = job(queue, count=3)
     stale = session(queue, background=False).__enter__()
     claim = stale.claim_next()
     claim.append(["1"])
@@ -282,7 +292,7 @@ def test_a_stale_owner_that_still_beats_is_fenced_by_the_newer_claim(queue, othe
 
 
 def test_late_writes_of_a_live_stale_owner_never_show(queue, other_queue, store):
-    job_id = story(queue, lines=2)
+    job_id = job(queue, count=2)
     stale = session(queue, background=False).__enter__()
     claim = stale.claim_next()
     store.delete(stale.key)
@@ -298,7 +308,7 @@ def test_late_writes_of_a_live_stale_owner_never_show(queue, other_queue, store)
 
 
 def test_a_claim_dropped_by_a_live_worker_is_taken_over(queue, other_queue):
-    job_id = story(queue, lines=2)
+    job_id = job(queue, count=2)
     with session(queue) as first:
         claim = first.claim_next()
         first._drop(claim)  # what a fenced claim does; the worker itself keeps beating
@@ -314,7 +324,7 @@ def test_a_claim_dropped_by_a_live_worker_is_taken_over(queue, other_queue):
 
 
 def test_a_job_that_crashes_its_worker_k_times_fails_with_the_reason(queue):
-    job_id = story(queue)
+    job_id = job(queue)
     with session(queue) as worker:
         for attempt in (1, 2, 3):
             claim = worker.claim_next()
@@ -328,10 +338,10 @@ def test_a_job_that_crashes_its_worker_k_times_fails_with_the_reason(queue):
 
 def test_abandoned_attempts_count_and_end_in_failed(store, fast_timing):
     timing = replace(fast_timing, lease=0.5, heartbeat=0.05, max_attempts=2)
-    queue = Queue(store, timing)
-    job_id = story(queue)
+    queue = new_queue(store, timing)
+    job_id = job(queue)
     for attempt in (1, 2):
-        observer = Queue(open_store(store.url), timing)
+        observer = new_queue(open_store(store.url), timing)
         vanishing = session(observer, background=False).__enter__()
         claim = claim_when_ready(vanishing)
         assert claim.attempt == attempt
@@ -340,7 +350,7 @@ def test_abandoned_attempts_count_and_end_in_failed(store, fast_timing):
 
 
 def test_released_claims_do_not_use_up_attempts(queue):
-    job_id = story(queue, lines=3)
+    job_id = job(queue, count=3)
     with session(queue) as worker:
         for _ in range(5):
             claim = worker.claim_next()
@@ -353,7 +363,7 @@ def test_released_claims_do_not_use_up_attempts(queue):
 
 
 def test_fail_is_final(queue):
-    job_id = story(queue)
+    job_id = job(queue)
     with session(queue) as worker:
         worker.claim_next().fail("unknown model 'x'")
         assert worker.claim_next() is None
@@ -362,7 +372,7 @@ def test_fail_is_final(queue):
 
 
 def test_closing_a_session_releases_what_it_holds(queue, other_queue):
-    job_id = story(queue)
+    job_id = job(queue)
     with session(queue) as worker:
         worker.claim_next().append(["kept"])
     assert queue.status(job_id)["status"] == "queued"
@@ -379,8 +389,8 @@ def test_closing_a_session_releases_what_it_holds(queue, other_queue):
 def test_a_final_write_that_meets_an_outage_leaves_the_claim_open_to_retry(
         tmp_path, fast_timing, ending, args, state, next_attempt):
     store = OutageStore(tmp_path / "queue")
-    queue = Queue(store, fast_timing)
-    job_id = story(queue, lines=2)
+    queue = new_queue(store, fast_timing)
+    job_id = job(queue, count=2)
     with session(queue) as worker:
         claim = worker.claim_next()
         claim.append(["one", "two"])
@@ -407,8 +417,8 @@ def test_a_final_write_that_meets_an_outage_leaves_the_claim_open_to_retry(
 
 def test_closing_a_session_writes_an_ending_that_met_an_outage(tmp_path, fast_timing):
     store = OutageStore(tmp_path / "queue")
-    queue = Queue(store, fast_timing)
-    job_id = story(queue, lines=1)
+    queue = new_queue(store, fast_timing)
+    job_id = job(queue, count=1)
     with session(queue) as worker:
         claim = worker.claim_next()
         claim.append(["the end"])
@@ -424,7 +434,7 @@ def test_closing_a_session_writes_an_ending_that_met_an_outage(tmp_path, fast_ti
 
 
 def test_cancel_stops_a_running_job(queue, other_queue):
-    job_id = story(queue, lines=50)
+    job_id = job(queue, count=MAX_COUNT)
     with session(other_queue) as worker:
         claim = worker.claim_next()
         claim.append(["1"])
@@ -440,7 +450,7 @@ def test_cancel_stops_a_running_job(queue, other_queue):
 
 
 def test_cancel_a_queued_job_and_not_a_finished_one(queue):
-    queued, finished = story(queue), story(queue)
+    queued, finished = job(queue), job(queue)
     cancelled = queue.cancel(queued)
     assert cancelled["status"] == "cancelled" and cancelled["stopping"] is False  # no worker to wait for
     assert queue.cancel(queued)["status"] == "cancelled"  # twice is fine
@@ -454,50 +464,50 @@ def test_cancel_a_queued_job_and_not_a_finished_one(queue):
 
 def test_a_cancelled_job_whose_worker_vanished_is_not_stopping(store, fast_timing):
     timing = replace(fast_timing, lease=0.5, heartbeat=0.05)
-    queue = Queue(store, timing)
-    job_id = story(queue)
-    vanishing = session(Queue(open_store(store.url), timing), background=False).__enter__()
+    queue = new_queue(store, timing)
+    job_id = job(queue)
+    vanishing = session(new_queue(open_store(store.url), timing), background=False).__enter__()
     claim_when_ready(vanishing).append(["1"])
     assert queue.cancel(job_id)["stopping"] is True
     eventually(lambda: queue.status(job_id)["stopping"] is False)
-    queue.continue_job(job_id, {"lines": 2})
+    queue.continue_job(job_id, {"count": 2})
     assert queue.status(job_id)["status"] == "queued"
 
 
-def test_continue_adds_a_segment_that_resumes_the_story(queue, other_queue):
-    job_id = story(queue, lines=2, temperature=0.5)
+def test_continue_adds_a_segment_that_resumes_the_job(queue, other_queue):
+    job_id = job(queue, count=2, pace=0.5)
     with session(other_queue) as worker:
         claim = worker.claim_next()
         claim.append(["a", "b"])
         with pytest.raises(JobStateError, match="running"):
-            queue.continue_job(job_id, {"lines": 2})
+            queue.continue_job(job_id, {"count": 2})
         claim.complete()
-        status = queue.continue_job(job_id, {"lines": 3, "top_k": 5})
+        status = queue.continue_job(job_id, {"count": 3, "step": 5})
         assert status["status"] == "queued" and status["segments"] == 2 and status["lines_requested"] == 5
         with pytest.raises(JobStateError, match="queued"):
-            queue.continue_job(job_id, {"lines": 2})
+            queue.continue_job(job_id, {"count": 2})
         more = worker.claim_next()
         assert more.attempt == 1 and more.lines == ["a", "b"] and more.remaining == 3
-        assert more.settings["temperature"] == 0.5 and more.settings["top_k"] == 5 and more.settings["lines"] == 3
-        assert [s["lines"] for s in more.segments] == [2, 3]
+        assert more.settings["pace"] == 0.5 and more.settings["step"] == 5 and more.settings["count"] == 3
+        assert [s["count"] for s in more.segments] == [2, 3]
         more.append(["c", "d", "e"])
         more.complete()
     assert queue.status(job_id)["lines"] == ["a", "b", "c", "d", "e"]
 
 
 def test_continue_after_a_cancel_starts_from_the_lines_written(queue):
-    job_id = story(queue, lines=10)
+    job_id = job(queue, count=10)
     with session(queue) as worker:
         claim = worker.claim_next()
         claim.append(["1"])
         queue.cancel(job_id)
         # until the worker has stopped, a continue would race the line it is still writing
         with pytest.raises(JobStateError, match="still stopping"):
-            queue.continue_job(job_id, {"lines": 2})
+            queue.continue_job(job_id, {"count": 2})
         eventually(lambda: claim.cancelled)
         claim.append(["2"])
         claim.complete()
-        queue.continue_job(job_id, {"lines": 2})
+        queue.continue_job(job_id, {"count": 2})
         more = worker.claim_next()
         assert more.lines == ["1", "2"] and more.remaining == 2
         more.append(["3", "4"])
@@ -505,12 +515,12 @@ def test_continue_after_a_cancel_starts_from_the_lines_written(queue):
     assert queue.status(job_id)["status"] == "done"
 
 
-def test_a_cancel_with_seen_keeps_the_lines_seen_and_one_more(queue, other_queue):
-    job_id = story(queue, lines=50)
+def test_a_cancel_that_keeps_some_lines_drops_the_rest_and_what_is_written_after_it(queue, other_queue):
+    job_id = job(queue, count=MAX_COUNT)
     with session(other_queue) as worker:
         claim = worker.claim_next()
-        claim.append([str(n) for n in range(1, 8)])  # the page had shown 3 of these 7 lines
-        cancelled = queue.cancel(job_id, {"seen": 3})
+        claim.append([str(n) for n in range(1, 8)])
+        cancelled = queue.cancel(job_id, {"keep": 4})  # the kind's rule: the first 4 lines
         assert cancelled["lines"] == ["1", "2", "3", "4"] and cancelled["line_count"] == 4
         assert cancelled["stopping"] is True
         claim.append(["8", "9"])  # what the worker writes before it notices
@@ -522,21 +532,21 @@ def test_a_cancel_with_seen_keeps_the_lines_seen_and_one_more(queue, other_queue
     assert queue.status(job_id, after=4)["lines"] == []
 
 
-def test_a_cancel_with_seen_after_the_segment_finished_still_cuts_it(queue, other_queue):
-    job_id = story(queue, lines=4)
+def test_a_cancel_that_keeps_some_lines_after_the_segment_finished_still_cuts_it(queue, other_queue):
+    job_id = job(queue, count=4)
     with session(other_queue) as worker:
         claim = worker.claim_next()
         claim.append(["1", "2", "3", "4"])
         claim.complete()
         assert queue.status(job_id)["status"] == "done"
         with pytest.raises(JobStateError, match="finished"):
-            queue.cancel(job_id, {"seen": 3})  # it would keep every line: nothing to stop
+            queue.cancel(job_id, {"keep": 4})  # it would keep every line: nothing to stop
         with pytest.raises(JobStateError, match="finished"):
             queue.cancel(job_id)
-        status = queue.cancel(job_id, {"seen": 1})
+        status = queue.cancel(job_id, {"keep": 2})
         assert status["status"] == "cancelled" and status["lines"] == ["1", "2"]
         # continuing resumes after the lines kept, and the cut segment stays cut
-        queue.continue_job(job_id, {"lines": 2})
+        queue.continue_job(job_id, {"count": 2})
         assert other_queue.status(job_id)["lines"] == ["1", "2"]
         more = worker.claim_next()
         assert more.lines == ["1", "2"] and more.remaining == 2
@@ -545,73 +555,73 @@ def test_a_cancel_with_seen_after_the_segment_finished_still_cuts_it(queue, othe
     assert queue.status(job_id)["lines"] == ["1", "2", "x", "y"]
 
 
-def test_a_cut_drops_the_paragraph_breaks_of_the_lines_it_drops(queue, other_queue):
-    job_id = story(queue, lines=4)
+def test_a_cut_drops_the_marks_of_the_lines_it_drops(queue, other_queue):
+    job_id = job(queue, count=4)
     with session(other_queue) as worker:
         claim = worker.claim_next()
-        claim.append(["A.", "B.", "C.", "D."], marks={"paragraph_ends": [0, 2, 3]}, meta={"seed_end": "sentence"})
+        claim.append(["A.", "B.", "C.", "D."], marks={"breaks": [0, 2, 3]}, meta={"ending": "full"})
         claim.complete()
-        status = queue.cancel(job_id, {"seen": 1})
-        assert status["lines"] == ["A.", "B."] and status["paragraph_ends"] == [0]
-        queue.continue_job(job_id, {"lines": 1})
-        more = worker.claim_next()  # a later claim copies the cut lines and their breaks
-        assert more.lines == ["A.", "B."] and more.marks == {"paragraph_ends": [0]}
+        status = queue.cancel(job_id, {"keep": 2})
+        assert status["lines"] == ["A.", "B."] and status["breaks"] == [0] and status["ending"] == "full"
+        queue.continue_job(job_id, {"count": 1})
+        more = worker.claim_next()  # a later claim copies the cut lines and their marks
+        assert more.lines == ["A.", "B."] and more.marks == {"breaks": [0]}
         more.append(["E."])
         more.complete()
-    assert queue.status(job_id)["paragraph_ends"] == [0]
+    assert queue.status(job_id)["breaks"] == [0]
 
 
-def test_a_cancel_with_seen_never_cuts_an_earlier_segment(queue):
-    job_id = story(queue, lines=2)
+def test_a_cancel_that_keeps_some_lines_never_cuts_an_earlier_segment(queue):
+    job_id = job(queue, count=2)
     with session(queue) as worker:
         first = worker.claim_next()
         first.append(["a", "b"])
         first.complete()
-        queue.continue_job(job_id, {"lines": 5})
+        queue.continue_job(job_id, {"count": 5})
         more = worker.claim_next()
         more.append(["c", "d", "e"])
-        status = queue.cancel(job_id, {"seen": 0})  # a reader that saw nothing of this segment
+        status = queue.cancel(job_id, {"keep": 0})  # less than the earlier segment wrote
         assert status["lines"] == ["a", "b"]
         eventually(lambda: more.cancelled)
         more.complete()
     assert queue.status(job_id)["lines"] == ["a", "b"]
 
 
-@pytest.mark.parametrize("seen", [-1, "3", True, 1.5, None, [], {}, 10**30])
-def test_a_cancel_with_a_bad_seen_is_refused_and_writes_nothing(queue, seen):
-    job_id = story(queue)
-    options = {"seen": seen} if seen is not None else {"seen_lines": 1}
-    with pytest.raises(InvalidPayload, match="seen"):
+@pytest.mark.parametrize("keep", [-1, "3", True, 1.5, None, [], {}, 10**30])
+def test_a_cancel_with_a_bad_option_is_refused_and_writes_nothing(queue, keep):
+    job_id = job(queue)
+    options = {"keep": keep} if keep is not None else {"keep_lines": 1}
+    with pytest.raises(InvalidPayload, match="keep"):
         queue.cancel(job_id, options)
     assert queue.status(job_id)["status"] == "queued"
 
 
 def test_continue_refuses_bad_requests(queue):
-    job_id = story(queue, lines=100)
-    train = queue.submit("train", {"corpus": "c.txt", "model": "m"})
+    job_id = job(queue, count=MAX_COUNT)
+    note = queue.submit("note", {"text": "once"})
     with session(queue) as worker:
         for _ in range(2):
             worker.claim_next().complete()
-    with pytest.raises(InvalidPayload, match="lines"):
-        queue.continue_job(job_id, {"lines": 0})
+    with pytest.raises(InvalidPayload, match="count"):
+        queue.continue_job(job_id, {"count": 0})
     with pytest.raises(InvalidPayload, match="cannot be continued"):
-        queue.continue_job(train, {"lines": 1})
-    for _ in range(9):
-        queue.continue_job(job_id, {"lines": 100})
+        queue.continue_job(note, {"count": 1})
+    for _ in range(MAX_LINES // MAX_COUNT - 1):
+        queue.continue_job(job_id, {"count": MAX_COUNT})
         with session(queue) as worker:
             worker.claim_next().complete()
-    with pytest.raises(InvalidPayload, match="at most 1000 lines"):
-        queue.continue_job(job_id, {"lines": 1})
+    with pytest.raises(InvalidPayload, match=f"at most {MAX_LINES} lines"):
+        queue.continue_job(job_id, {"count": 1})
 
 
 def test_two_racing_continues_make_one_segment(queue, other_queue):
-    job_id = story(queue, lines=1)
+    job_id = job(queue, count=1)
     with session(queue) as worker:
         worker.claim_next().complete()
     queue.status(job_id), other_queue.status(job_id)  # both have seen it done
-    queue.continue_job(job_id, {"lines": 1})
+    queue.continue_job(job_id, {"count": 1})
     with pytest.raises(JobStateError):
-        other_queue.continue_job(job_id, {"lines": 1})
+        other_queue.continue_job(job_id, {"count": 1})
     assert queue.status(job_id)["segments"] == 2
 
 
@@ -619,8 +629,8 @@ def test_two_racing_continues_make_one_segment(queue, other_queue):
 
 
 def test_lines_are_coalesced_within_the_flush_interval_and_flushed_in_order(store, fast_timing):
-    queue = Queue(store, replace(fast_timing, flush=3600))
-    job_id = story(queue, lines=3)
+    queue = new_queue(store, replace(fast_timing, flush=3600))
+    job_id = job(queue, count=3)
     with session(queue) as worker:
         claim = worker.claim_next()
         claim.append(["a"])
@@ -634,8 +644,8 @@ def test_lines_are_coalesced_within_the_flush_interval_and_flushed_in_order(stor
 
 
 def test_a_progress_report_rides_on_the_line_write(store, fast_timing):
-    queue = Queue(store, replace(fast_timing, flush=3600))
-    job_id = story(queue, lines=3)
+    queue = new_queue(store, replace(fast_timing, flush=3600))
+    job_id = job(queue, count=3)
     with session(queue) as worker:
         claim = worker.claim_next()
         claim.append(["a"], progress={"line": 2, "of": 3})
@@ -652,19 +662,19 @@ def test_a_progress_report_rides_on_the_line_write(store, fast_timing):
 
 def test_workers_are_listed_while_they_beat(queue, other_queue):
     assert queue.workers() == []
-    with session(other_queue, version="1.2", kinds={"story"}) as worker:
+    with session(other_queue, version="1.2", kinds={"lines"}) as worker:
         entry, = eventually(queue.workers)
         assert entry["id"] == worker.id and entry["host"] == "testhost" and entry["device"] == "cpu"
-        assert entry["offers"] == ["default"] and entry["kinds"] == ["story v1", "story v2"]
+        assert entry["offers"] == ["default"] and entry["kinds"] == ["lines v1", "lines v2"]
         assert entry["version"] == "1.2" and entry["protocol"] == 1 and entry["online"] is True
-        story(queue)
+        job(queue)
         worker.claim_next()
         eventually(lambda: queue.workers()[0]["state"] == "busy")
     assert queue.workers() == []
 
 
 def test_set_offers_changes_what_a_worker_claims_and_announces(queue, other_queue):
-    job_id = story(queue, model="tales")
+    job_id = job(queue, tool="tales")
     with session(other_queue) as worker:
         assert worker.claim_next() is None
         worker.set_offers(["tales", "default"])
@@ -681,7 +691,7 @@ def test_a_silent_worker_goes_offline(queue, other_queue):
 
 def test_many_threads_reading_through_one_queue_agree(queue, other_queue):
     """A web app serves every request through one Queue: its caches must stay consistent."""
-    ids = [story(queue, lines=2) for _ in range(5)]
+    ids = [job(queue, count=2) for _ in range(5)]
     errors = []
     stop = threading.Event()
 

@@ -44,7 +44,7 @@ def test_only_json_objects_decode(data):
 
 
 def test_records_check_their_fields():
-    job = JobRecord(kind="story", payload={}, secret_hash="h", created=1.0, claim_key="c",
+    job = JobRecord(kind="lines", payload={}, secret_hash="h", created=1.0, claim_key="c",
                     cancel_key="x", next_segment_key="s")
     assert JobRecord.parse(decode(job.to_bytes())) == job
     raw = decode(job.to_bytes())
@@ -100,7 +100,7 @@ def test_a_record_with_hostile_values_is_a_corrupt_record(record_type, data):
 def _valid(record_type) -> bytes:
     key = "k" * 10
     samples = {
-        JobRecord: JobRecord(kind="story", payload={"v": 1, "seed": "x"}, secret_hash="0" * 64, created=1.0,
+        JobRecord: JobRecord(kind="lines", payload={"v": 1, "text": "x"}, secret_hash="0" * 64, created=1.0,
                              claim_key=key, cancel_key=key, next_segment_key=key),
         SegmentRecord: SegmentRecord(job=key, index=2, payload={"v": 1, "lines": 1}, created=1.0, cancel_key=key,
                                      next_segment_key=key),
@@ -110,7 +110,7 @@ def _valid(record_type) -> bytes:
         OutputRecord: OutputRecord(job=key, claim=key, attempt=1, segment=1, lines=["a"], ends=[1],
                                    marks={"breaks": [0]}, meta={"how": "x"}, progress={"line": 1, "of": 2},
                                    time=1.0, result={"n": 1}, files=["out.txt"]),
-        WorkerRecord: WorkerRecord(id="w", host="h", device="cpu", offers=["default"], kinds=["story v2"],
+        WorkerRecord: WorkerRecord(id="w", host="h", device="cpu", offers=["default"], kinds=["lines v2"],
                                    version="1", started=1.0),
     }
     return samples[record_type].to_bytes()

@@ -1,7 +1,8 @@
 """What only the Redis store does: its URLs, change messages, big files, durability and outages.
 
-The store contract and the protocol run on Redis too (``STORE_FACTORIES``); these tests use
-real ``redis-server`` processes, some started with settings of their own.
+The store contract, the race of worker processes for jobs and the chaos test run on Redis too
+(``STORE_FACTORIES``); these tests use real ``redis-server`` processes, some started with
+settings of their own.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from drivequeue.errors import BadStoreURL, ChecksumMismatch, ConfigError, FileTo
 from drivequeue.redis_store import RedisStore, split_redis_url
 from drivequeue.urls import default_url, is_shared, redact
 
+from .lines_plugin import BY_NAME
 from .redis_fixtures import RedisServer
 
 
@@ -200,18 +202,18 @@ def test_a_durable_server_gets_no_warning(crashable, caplog):
 def test_acknowledged_jobs_and_served_lines_survive_kill_9_of_the_server(crashable, fast_timing):
     url = crashable.queue_url("durable")
     timing = replace(fast_timing, lease=10.0, heartbeat=0.5)  # the claim outlives the restart
-    queue = Queue(open_store(url), timing)
-    jobs = [queue.submit("story", {"seed": f"story {i}", "lines": 5}) for i in range(20)]  # acknowledged
+    queue = Queue(open_store(url), timing, kinds=BY_NAME)
+    jobs = [queue.submit("lines", {"text": f"job {i}", "count": 5}) for i in range(20)]  # acknowledged
     by_key = {job.split(".")[0]: job for job in jobs}
     with queue.worker(host="test", device="cpu", offers=["default"]) as session:
-        claim = session.claim_next({"story"})
+        claim = session.claim_next({"lines"})
         claim.append(["first line", "second line"])  # returned: the worker was told they are written
         served = queue.status(by_key[claim.job_key])["lines"]  # what the web API would show
         crashable.kill()
         with pytest.raises(StoreUnavailable):
             queue.status(jobs[0])
         crashable.start()
-        after = Queue(open_store(url), timing)  # a fresh process: nothing from caches
+        after = Queue(open_store(url), timing, kinds=BY_NAME)  # a fresh process: nothing from caches
         statuses = {key: after.status(job) for key, job in by_key.items()}
         assert all(status["status"] in ("queued", "running") for status in statuses.values())
         assert statuses[claim.job_key]["lines"] == served == ["first line", "second line"]

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from drivequeue import open_store
-from drivequeue.errors import InvalidKey, KeyExists, NotFound
+from drivequeue.errors import InvalidKey, KeyExists, NotFound, UnreadableFile
 from drivequeue.store import KEY_PATTERN
 from tests.conftest import EVERY_STORE
 from tests.helpers import eventually
@@ -55,6 +55,27 @@ def test_upload_returns_the_md5_of_what_the_store_kept(store, tmp_path, size):
     assert sum(sent) == size
 
 
+@pytest.mark.parametrize("following", [False, True])
+def test_a_read_refuses_a_file_over_its_limit(store, following):
+    """Every store finds out the size first (stat, Drive's metadata or a Range, a sum on the
+    Redis server): a file over the limit is refused, one within it is read whole."""
+    data = os.urandom(2 * 1024 * 1024 + 3)
+    key, = store.new_keys("blob")
+    store.create(key, "blob", data)
+    if following:
+        store.follow_changes(0.01)  # how the web app reads: through the changes feed on Drive
+        store.list()
+        time.sleep(0.02)
+    with pytest.raises(UnreadableFile, match="more than the 1,000 .*a read of it takes"):
+        store.read(key, limit=1000)
+    assert store.read(key, limit=len(data)) == data
+    assert store.read(key, limit=None) == data
+    assert store.read(key) == data  # under the default limit of 8 MiB
+    empty, = store.new_keys("job")
+    store.create(empty, "job", b"")
+    assert store.read(empty, limit=10) == b""
+
+
 def test_create_on_an_existing_key_fails_and_changes_nothing(store):
     key, = store.new_keys("job")
     store.create(key, "job", b"first")
@@ -86,6 +107,64 @@ def test_exactly_one_of_many_concurrent_creates_wins(store):
     assert store.read(key) == f"worker {winners[0]}".encode()
     for handle in handles:
         handle.close()
+
+
+def test_create_pair_makes_both_files_and_the_second_only_once(store):
+    output, claim = store.new_keys("output")[0], store.new_keys("claim")[0]
+    store.create_pair((output, "output", b"lines"), (claim, "claim", b"mine"))
+    assert store.read(output) == b"lines" and store.read(claim) == b"mine"
+    late_output, = store.new_keys("output")
+    with pytest.raises(KeyExists):
+        store.create_pair((late_output, "output", b"other lines"), (claim, "claim", b"theirs"))
+    assert store.read(claim) == b"mine"
+    assert not store.exists(late_output)  # the loser leaves nothing behind
+
+
+def test_exactly_one_of_many_concurrent_pairs_wins_and_losers_leave_nothing(store):
+    claim, = store.new_keys("claim")
+    handles = [open_store(store.url) for _ in range(6)]
+    outputs = store.new_keys("output", len(handles))
+    barrier = threading.Barrier(len(handles))
+    winners = []
+
+    def race(i, handle):
+        barrier.wait()
+        try:
+            handle.create_pair((outputs[i], "output", b"o"), (claim, "claim", f"worker {i}".encode()))
+            winners.append(i)
+        except KeyExists:
+            pass
+
+    threads = [threading.Thread(target=race, args=(i, h)) for i, h in enumerate(handles)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(winners) == 1
+    assert store.read(claim) == f"worker {winners[0]}".encode()
+    assert [store.exists(key) for key in outputs] == [i in winners for i in range(len(handles))]
+    for handle in handles:
+        handle.close()
+
+
+def test_created_since_tells_new_files_after_a_first_full_answer_or_nothing_at_all(store):
+    old, = store.new_keys("job")
+    store.create(old, "job", b"j")
+    told = store.created_since(None)
+    if told is None:  # this store can only list; it says so every time
+        assert store.created_since(object()) is None
+        return
+    everything, cursor = told
+    assert {(entry.key, entry.name) for entry in everything} == {(old, "job")}
+    assert store.created_since(cursor) == ([], cursor)
+    output, claim, job = store.new_keys("output")[0], store.new_keys("claim")[0], store.new_keys("job")[0]
+    store.create_pair((output, "output", b"o"), (claim, "claim", b"c"))
+    store.create(job, "job", b"j")
+    store.write(old, b"rewritten")  # a rewrite is not a create
+    store.delete(output)  # removed since: not reported
+    new, cursor = store.created_since(cursor)
+    assert [(entry.key, entry.name) for entry in new] == [(claim, "claim"), (job, "job")]
+    assert store.created_since(cursor) == ([], cursor)
 
 
 def test_write_replaces_the_whole_file(store):

@@ -13,8 +13,8 @@ from drivequeue.records import WorkerRecord, decode, encode
 from drivequeue.worker_report import ENDINGS, WorkerReport, parse_report
 
 
-def story(queue, lines=3):
-    return queue.submit("story", {"seed": "Once upon a time", "lines": lines})
+def job(queue, count=3):
+    return queue.submit("lines", {"text": "Once upon a time", "count": count})
 
 
 def gpu():
@@ -29,17 +29,17 @@ def reported(queue):
 
 
 def test_an_observer_sees_the_workers_device_memory_and_work_per_kind(queue, other_queue):
-    done_id, failed_id = story(queue, lines=3), story(queue, lines=2)
+    done_id, failed_id = job(queue, count=3), job(queue, count=2)
     with queue.worker(host="gpu-box", device="cuda: Tesla T4", offers=["default"], probe=gpu) as session:
         claim = session.claim_next()
         claim.append(["one", "two"])
         claim.append(["three"])
         claim.complete()
-        session.claim_next().fail("no such model")
+        session.claim_next().fail("no such tool")
         session.heartbeat()
         report = reported(other_queue)
     assert report["device"] == gpu()
-    counts = report["kinds"]["story"]
+    counts = report["kinds"]["lines"]
     assert counts["lines"] == 3 and counts["done"] == 1 and counts["failed"] == 1
     assert counts["crashed"] == counts["released"] == counts["cancelled"] == 0
     assert counts["lines_per_minute"] > 0
@@ -50,19 +50,19 @@ def test_the_rate_counts_only_the_last_minute():
     now = [1000.0]
     report = WorkerReport(clock=lambda: now[0])
     now[0] += 120
-    report.wrote("story", 30)
+    report.wrote("lines", 30)
     now[0] += 30
-    assert report.as_json()["kinds"]["story"]["lines_per_minute"] == 30.0
+    assert report.as_json()["kinds"]["lines"]["lines_per_minute"] == 30.0
     now[0] += 40  # the 30 lines were written 70 s ago
-    assert report.as_json()["kinds"]["story"] == {"lines": 30, "lines_per_minute": 0.0, **dict.fromkeys(ENDINGS, 0)}
+    assert report.as_json()["kinds"]["lines"] == {"lines": 30, "lines_per_minute": 0.0, **dict.fromkeys(ENDINGS, 0)}
 
 
 def test_a_young_worker_reports_its_rate_over_the_time_it_has_run():
     now = [50.0]
     report = WorkerReport(clock=lambda: now[0])
     now[0] += 10
-    report.wrote("story", 5)
-    assert report.as_json()["kinds"]["story"]["lines_per_minute"] == 30.0
+    report.wrote("lines", 5)
+    assert report.as_json()["kinds"]["lines"]["lines_per_minute"] == 30.0
 
 
 def test_a_probe_that_breaks_costs_the_device_entry_not_the_heartbeat(queue, other_queue, caplog):
@@ -89,11 +89,11 @@ def test_a_damaged_report_is_left_out_and_the_heartbeat_still_counts(queue, othe
     with queue.worker(host="gpu-box", device="cuda") as session:
         raw = decode(store.read(session.key))
         raw["report"] = {"device": {"name": "x" * 500, "memory_used": -1, "memory_free": True},
-                         "kinds": {"story": {"lines": "many", "done": 2, "extra": 1}, "a\nb": {"lines": 1},
+                         "kinds": {"lines": {"lines": "many", "done": 2, "extra": 1}, "a\nb": {"lines": 1},
                                    "k" * 41: {"lines": 1}}}
         store.write(session.key, encode(raw))
         beat = other_queue.workers()[0]
-    assert beat["online"] and beat["report"] == {"kinds": {"story": {"done": 2}}}
+    assert beat["online"] and beat["report"] == {"kinds": {"lines": {"done": 2}}}
 
 
 JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=50),
@@ -120,6 +120,6 @@ def _count(value) -> bool:
 
 
 def test_a_worker_record_carries_its_report_through_the_file():
-    record = WorkerRecord(id="w", host="h", device="cuda", offers=[], kinds=["story v2"], version="1",
-                          started=1.0, report={"device": gpu(), "kinds": {"story": {"lines": 4}}})
+    record = WorkerRecord(id="w", host="h", device="cuda", offers=[], kinds=["lines v2"], version="1",
+                          started=1.0, report={"device": gpu(), "kinds": {"lines": {"lines": 4}}})
     assert WorkerRecord.parse(decode(record.to_bytes())).report == record.report

@@ -250,7 +250,7 @@ def test_production_cookies_are_secure_httponly_and_samesite(config, queue):
 class UnreachableStore(LocalStore):
     """A store whose backend is down (as Drive is during an outage)."""
 
-    def read(self, key):
+    def read(self, key, *limit):
         raise StoreUnavailable("drive answered 503 five times for key " + key)
 
     def list(self, name=None):
