@@ -5,13 +5,14 @@ PY := $(VENV)/bin/python
 # A CPU build of torch: development and CI never pull a multi-GB CUDA build.
 TORCH_PIN ?= torch==2.13.0
 
-.PHONY: demo demo-drive test install browser redis bench clean
+.PHONY: demo demo-drive test install browser redis faketime bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet "$(TORCH_PIN)"
-	$(PY) -m pip install --quiet -e ".[web,worker,dev]"
+	# PYTHONWARNINGS: without setuptools' note on how editable installs import (a --quiet install is quiet)
+	PYTHONWARNINGS=ignore $(PY) -m pip install --quiet -e ".[web,worker,dev]"
 	touch $@
 
 install: $(VENV)/.installed
@@ -36,6 +37,12 @@ redis:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq redis-server; }
 
+# The clock tests run a worker whose wall clock is days off, through libfaketime (Debian's package).
+faketime:
+	@command -v faketime >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq faketime; }
+
 # The web app on http://127.0.0.1:$(PORT)/ and a worker with the shipped model, on the queue $(QUEUE).
 PORT ?= 5000
 QUEUE ?= var/queue
@@ -51,7 +58,7 @@ demo-drive: install
 	  $(PY) -m drivequeue.emulator --port 0 --latency-ms 100 --list-lag-s 2 --folder stories -- \
 	  $(VENV)/bin/honcho start -f Procfile.dev --port $(PORT)
 
-test: install browser redis
+test: install browser redis faketime
 	$(PY) -m pytest
 
 bench: install

@@ -3,7 +3,8 @@
 Runs, in turn: generation speed (``bench/generation.py``), the worker's pick-up
 latency and throughput (``worker_latency.py``), the Drive API cost
 (``drive_api_cost.py``, the web app's part also as it was before it followed
-Drive's changes feed), what watching the queue costs on Drive (``operator_cost.py``), the queue on Redis (``redis_queue.py``), web polling with many tabs (``web_polling.py``), 50 event
+Drive's changes feed), what watching the queue costs on Drive (``operator_cost.py``), the queue on Redis (``redis_queue.py``),
+short jobs back to back beside rq (``throughput.py``), web polling with many tabs (``web_polling.py``), 50 event
 streams on gunicorn (``web_streams.py``), the story page in Chromium (``page_latency.py``), the
 queue's cost per operation (``queue_local.py``), time against size for hostile input
 (``untrusted_input.py``), the end-to-end latency over
@@ -16,7 +17,7 @@ Every benchmark that needs a model runs the shipped one
 
 Usage:
   python -m bench                         # everything, about 8 minutes on 2 CPU cores
-  python -m bench --quick                 # tiny sizes, every benchmark at once: checks that the suite runs (about a minute)
+  python -m bench --quick                 # tiny sizes, to check that the suite runs (about two minutes)
   python -m bench --model path.pt --report /tmp/b.md --plot /tmp/b.png
 """
 
@@ -58,6 +59,7 @@ class Sizes:
     drive_lines: int
     drive_watched: int
     drive_written: int
+    drive_unknown: int
     pollers: int
     poll_seconds: float
     streams: int
@@ -74,23 +76,29 @@ class Sizes:
     operator_minutes: float
     operator_jobs: int
     redis_jobs: int
+    throughput_jobs: int
+    throughput_trips: int
+    throughput_drive_jobs: int
+    throughput_naps: int
     timeout: float
 
 
 FULL = Sizes(gen_lines=100, gen_batches=(1, 16, 64, 256), gen_seconds=3.0,
              trials=10, worker_lines=10, concurrency=(1, 8, 32),
-             drive_scale=1.0, drive_idle_s=60.0, drive_lines=100, drive_watched=20, drive_written=4,
+             drive_scale=1.0, drive_idle_s=60.0, drive_lines=100, drive_watched=20, drive_written=4, drive_unknown=200,
              pollers=50, poll_seconds=20.0, streams=50, stream_seconds=20.0, page_trials=10, page_lines=20,
              queue_jobs=1000,
              e2e_stories=6, e2e_lines=10, e2e_stagger=1.3, mount_delay=60.0, remount=4.0,
-             watch_s=20.0, operator_minutes=3.0, operator_jobs=50, redis_jobs=100, timeout=900.0)
+             watch_s=20.0, operator_minutes=3.0, operator_jobs=50, redis_jobs=100,
+             throughput_jobs=300, throughput_trips=100, throughput_drive_jobs=40, throughput_naps=12, timeout=900.0)
 QUICK = Sizes(gen_lines=6, gen_batches=(1, 4), gen_seconds=0.3,
               trials=2, worker_lines=2, concurrency=(1, 2),
-              drive_scale=0.05, drive_idle_s=10.0, drive_lines=4, drive_watched=4, drive_written=1,
+              drive_scale=0.05, drive_idle_s=10.0, drive_lines=4, drive_watched=4, drive_written=1, drive_unknown=10,
               pollers=5, poll_seconds=2.0, streams=5, stream_seconds=2.0, page_trials=1, page_lines=3,
               queue_jobs=30,
               e2e_stories=1, e2e_lines=2, e2e_stagger=0.5, mount_delay=2.0, remount=0.5,
-              watch_s=2.0, operator_minutes=0.5, operator_jobs=3, redis_jobs=8, timeout=300.0)
+              watch_s=2.0, operator_minutes=0.5, operator_jobs=3, redis_jobs=8,
+              throughput_jobs=10, throughput_trips=3, throughput_drive_jobs=3, throughput_naps=2, timeout=300.0)
 
 
 def note(message: str) -> None:
@@ -201,7 +209,7 @@ def generation(model: str, sizes: Sizes, threads: int) -> dict:
 
 def run_suite(model: str, sizes: Sizes, workdir: Path, quick: bool, threads: int) -> dict:
     watched = ["--watch-s", str(sizes.watch_s), "--watched", str(sizes.drive_watched),
-               "--written", str(sizes.drive_written)]
+               "--written", str(sizes.drive_written), "--unknown", str(sizes.drive_unknown)]
     steps = {
         "generation": lambda: generation(model, sizes, threads),
         "worker_latency": lambda: run_script("worker_latency", [
@@ -212,13 +220,17 @@ def run_suite(model: str, sizes: Sizes, workdir: Path, quick: bool, threads: int
             "--lines", str(sizes.drive_lines), "--latency-ms", "150", *watched], workdir, sizes.timeout),
         "drive_web_before": lambda: run_script("drive_api_cost", [
             "--scale", str(sizes.drive_scale), "--idle-s", "1", "--lines", "2", "--latency-ms", "150",
-            *watched, "--before"], workdir, sizes.timeout)["web"],
+            *watched, "--before"], workdir, sizes.timeout),
         "operator_cost": lambda: run_script("operator_cost", [
             "--scale", "0.1", "--minutes", str(sizes.operator_minutes), "--jobs", str(sizes.operator_jobs)],
             workdir, sizes.timeout),
         "redis_queue": lambda: run_script("redis_queue", [
             "--trials", str(sizes.trials), "--jobs", str(sizes.redis_jobs), "--lines", str(sizes.worker_lines * 2),
             "--workers", "1", "4", "8"], workdir, sizes.timeout),
+        "throughput": lambda: run_script("throughput", [
+            "--jobs", str(sizes.throughput_jobs), "--trips", str(sizes.throughput_trips),
+            "--drive-jobs", str(sizes.throughput_drive_jobs), "--naps", str(sizes.throughput_naps)],
+            workdir, sizes.timeout),
         "web_polling": lambda: run_script("web_polling", [
             "--pollers", str(sizes.pollers), "--seconds", str(sizes.poll_seconds)], workdir, sizes.timeout),
         "web_streams": lambda: run_script("web_streams", [
@@ -243,9 +255,10 @@ def run_suite(model: str, sizes: Sizes, workdir: Path, quick: bool, threads: int
         note(f"  {name} took {results['durations_s'][name]:.0f} s")
         return figures
 
-    if quick:  # figures that mean nothing need no quiet machine: every benchmark at once
-        with ThreadPoolExecutor(len(steps)) as pool:
-            results.update(zip(steps, pool.map(run, steps)))
+    if quick:  # figures that mean nothing need no quiet machine: three at a time, the longest first
+        order = ["e2e", *(name for name in steps if name != "e2e")]
+        with ThreadPoolExecutor(3) as pool:
+            results.update(zip(order, pool.map(run, order)))
     else:
         results.update((name, run(name)) for name in steps)
     if not quick:

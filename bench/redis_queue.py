@@ -37,13 +37,13 @@ class RedisServerError(RuntimeError):
 
 
 @contextmanager
-def redis_server(folder: Path):
-    """A redis-server on a free port; yields its URL."""
+def redis_server(folder: Path, fsync: str = "always"):
+    """A redis-server on a free port that logs every write (``appendfsync`` ``fsync``); yields its URL."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     server = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                               "--appendonly", "yes", "--appendfsync", "always", "--dir", str(folder)],
+                               "--appendonly", "yes", "--appendfsync", fsync, "--dir", str(folder)],
                               stdout=subprocess.DEVNULL)
     url = f"redis://127.0.0.1:{port}/0"
     try:

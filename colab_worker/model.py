@@ -1,16 +1,18 @@
-"""The LSTM language model (over characters or subword tokens) and its configuration."""
+"""The LSTM language model (over characters or subword tokens); its shape, ``ModelConfig``, is
+``stories.training``'s."""
 
 from __future__ import annotations
-
-from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
+from stories.training import ModelConfig
+
 State = tuple[torch.Tensor, torch.Tensor]  # (h, c), each [num_layers, batch, hidden_size]
 
 
+<<<<<<< HEAD
 @dataclass(frozen=True)
 class ModelConfig:
     """Shape of a :class:`LSTMModel`; stored in every checkpoint.
@@ -37,6 +39,8 @@ class ModelConfig:
         return asdict(self)
 
 
+=======
+>>>>>>> main
 class LSTMModel(nn.Module):
     """Embedding -> multi-layer LSTM -> linear head giving next-token logits.
 

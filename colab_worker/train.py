@@ -29,13 +29,15 @@ from pathlib import Path
 import torch
 from torch.nn import functional as F
 
+from stories.training import ModelConfig, TrainConfig
+
 from .checkpoint import (CHARS, PARAGRAPHS, CheckpointError, Tokenizer, build_model, model_payload, read_payload,
                          save_atomic, shipped_tokenizer)
 from .cleaning import clean_prose
 from .corpus import book_split, prepare_text, read_books, reference_split
 from .devices import pick_device
 from .generation import START
-from .model import LSTMModel, ModelConfig
+from .model import LSTMModel
 from .tokenizer import BPE, BPETokenizer
 from .vocab import UNK_ID, Vocab
 
@@ -44,6 +46,7 @@ SHIPPED = "shipped"
 
 
 @dataclass(frozen=True)
+<<<<<<< HEAD
 class TrainConfig:
     """Optimisation settings; stored in the training checkpoint and the model's metadata."""
 
@@ -70,6 +73,8 @@ class TrainConfig:
 
 
 @dataclass(frozen=True)
+=======
+>>>>>>> main
 class Progress:
     """What a progress callback receives (after every step and every evaluation)."""
 

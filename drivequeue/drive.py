@@ -25,18 +25,18 @@ from __future__ import annotations
 import os
 import secrets
 import threading
-from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import Callable
 
 from googleapiclient.errors import HttpError
 from googleapiclient.http import MediaFileUpload, MediaInMemoryUpload, MediaIoBaseDownload
 
-from .drive_changes import GOOGLE_APPS_MIME, RECONCILE_S, FolderIndex, not_a_file
+from .drive_changes import GOOGLE_APPS_MIME, RECONCILE_S, FolderIndex, not_a_file, rfc3339
 from .drive_client import DriveAPI, error_reason, refused
 from .drive_folders import check_folder, find_folder
 from .drive_settings import DriveSettings
 from .drive_url import parse_drive_url
-from .errors import InvalidKey, KeyExists, NotFound, UnreadableFile
+from .errors import InvalidKey, KeyExists, NotFound, StoreUnavailable, UnreadableFile
 from .store import MAX_READ_BYTES, Entry, Store, check_key, check_name
 from .timing import Timing
 
@@ -175,8 +175,10 @@ class DriveStore(Store):
         try:
             self._check_in_folder(key)
             self._call("files.delete", lambda: self.api.files().delete(fileId=key), key)
-        except (NotFound, UnreadableFile):
-            pass  # gone, or not a file (a folder, a Google file): not the queue's to remove
+        except NotFound:
+            pass
+        except UnreadableFile:
+            return  # not a file (a folder, a Google file): not the queue's to remove
         self.index.removed(key)
 
     def exists(self, key: str) -> bool:
@@ -185,13 +187,36 @@ class DriveStore(Store):
             self._check_in_folder(key, fresh=True)
         except NotFound:
             return False
+        except UnreadableFile:
+            return True  # something is there, if not a file (a folder, a Google file)
         return True
 
     def modified(self, key: str) -> float:
+        """Drive's time of the last change of ``key``: what the changes feed last reported (free),
+        else one ``files.get``."""
         check_key(key)
+        known = self.index.modified(key)
+        if known is not None:
+            return known
         self._check_in_folder(key)
         meta = self._call("files.get", lambda: self.api.files().get(fileId=key, fields="modifiedTime"), key)
-        return datetime.fromisoformat(meta["modifiedTime"].replace("Z", "+00:00")).timestamp()
+        try:
+            return rfc3339(meta["modifiedTime"])
+        except (KeyError, TypeError, ValueError):
+            raise UnreadableFile("Drive gives no time of change for it") from None
+
+    def now(self) -> float:
+        """Google's clock now: the ``Date`` of its answer to one small call (whole seconds, so an
+        age is never overstated)."""
+        def request():
+            call = self.api.changes().getStartPageToken()
+            call.postproc = lambda response, content: response.get("date", "")
+            return call
+
+        try:
+            return parsedate_to_datetime(self._call("changes.getStartPageToken", request)).timestamp()
+        except (TypeError, ValueError):
+            raise StoreUnavailable("Google Drive's answer carried no date") from None
 
     def _check_in_folder(self, key: str, fresh: bool = False) -> None:
         """``NotFound`` unless ``key`` is a file in this folder (asked once per key unless ``fresh``);

@@ -27,6 +27,8 @@ from .state import JobReader, JobState, JobView
 
 #: output states after which a job stays finished (until a continue)
 FINAL = frozenset({"done", "failed", "cancelled"})
+#: a listing in which nothing exists: a view from the job file alone
+NOTHING: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -72,6 +74,18 @@ class JobFinder:
                 if item.offer:
                     item.look_at = 0.0
         now = time.monotonic()
+        passes = 0
+        while (passes := passes + 1) <= 3:  # a job found newer than it was filed: look again, in order
+            for view in self._pass(kinds, offers, held, listing, fresh, now):
+                if view is None:
+                    break
+                yield view
+            else:
+                return
+
+    def _pass(self, kinds, offers, held, listing, fresh, now) -> Iterator[JobView | None]:
+        """One pass over the open jobs of ``kinds`` in order; ends with None when a job turned out
+        to be newer than it was filed (a continue the first look did not follow)."""
         for order in heapq.merge(*(list(self._order.get(kind, ())) for kind in kinds)):
             key = order[1]
             item = self._open.get(key)
@@ -86,6 +100,9 @@ class JobFinder:
             view = fresh.pop(key, None) or self._view(key, listing)
             if view is None:
                 continue
+            if view.sort_key != order and key in self._open:
+                yield None
+                return
             if view.needs_failing or (view.state is JobState.QUEUED and view.kind is not None):
                 yield view
             elif view.state is JobState.RUNNING:
@@ -134,8 +151,10 @@ class JobFinder:
         fresh = {}
         for key in jobs:
             if key not in self._open and key not in self._finished:
-                view = self._view(key, listing)
-                if view is not None:
+                # with a listing, a job's whole state costs no more reads than its file; without
+                # one (Redis), only its file is read now, and the rest when it is its turn
+                view = self._view(key, listing if listing is not None else NOTHING)
+                if view is not None and listing is not None:
                     fresh[key] = view
         self._take_continues(segments, listing, fresh)
         return listing, fresh

@@ -18,11 +18,13 @@ import logging
 import os
 import secrets
 import stat
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from .errors import InvalidKey, KeyExists, NotFound, StoreUnavailable, UnreadableFile
+from .local_creates import CreateLog
 from .store import MAX_READ_BYTES, Entry, Store, check_key, check_name, check_size, file_chunks
 from .timing import Timing
 
@@ -70,6 +72,7 @@ class LocalStore(Store):
         except OSError as exc:
             raise StoreUnavailable(f"cannot use {self.root} as a queue folder: {exc.strerror}") from None
         self._inotify = None
+        self._creates = None  # a CreateLog, once a reader asks what is new
         self._remove_stale_temporaries()
 
     def __repr__(self) -> str:
@@ -179,6 +182,15 @@ class LocalStore(Store):
         except OSError as exc:
             raise StoreUnavailable(f"cannot look at {key}: {exc.strerror}") from None
 
+    def now(self) -> float:
+        """The folder's clock: the time of change its file system gives a file created now."""
+        fd, path = tempfile.mkstemp(dir=self._tmp)
+        try:
+            return os.fstat(fd).st_mtime
+        finally:
+            os.close(fd)
+            _unlink_quietly(path)
+
     def modified(self, key: str) -> float:
         try:
             return os.stat(self._path(key)).st_mtime
@@ -205,10 +217,26 @@ class LocalStore(Store):
             if time.monotonic() >= deadline:
                 return False
 
+    def created_since(self, cursor: object | None) -> tuple[list[Entry], int] | None:
+        """From cursor None: every file, and a watch on new names begins (inotify); then the
+        files created since, from that watch, or every file again if the watch lost some. None
+        without inotify (list instead)."""
+        if inotify_simple is None:
+            return None
+        if self._creates is None:
+            self._creates = CreateLog(self.root, _name_of)  # before the listing: nothing falls between
+        told, position = self._creates.since(None if cursor is None else int(cursor))
+        if told is None:
+            return self.list(), position
+        return [Entry(key, name) for key, name in told], position
+
     def close(self) -> None:
         if self._inotify is not None:
             self._inotify.close()
             self._inotify = None
+        if self._creates is not None:
+            self._creates.close()
+            self._creates = None
 
     # -- helpers -----------------------------------------------------------------
 
@@ -284,7 +312,7 @@ class LocalStore(Store):
             os.close(fd)
 
     def _remove_stale_temporaries(self) -> None:
-        cutoff = time.time() - STALE_TMP_SECONDS
+        cutoff = self.now() - STALE_TMP_SECONDS  # by the clock that stamped them, not this process's
         with os.scandir(self._tmp) as it:
             for item in it:
                 try:

@@ -111,6 +111,9 @@ class MemoryStore(Store):
     def modified(self, key: str) -> float:
         return self._file(key).modified
 
+    def now(self) -> float:
+        return time.time()  # the one process that stamps every file
+
     def wait(self, timeout: float) -> bool:
         """Wait for a change made through any handle, at most ``timeout`` seconds. The first
         call starts watching; changes made between two calls are not missed."""

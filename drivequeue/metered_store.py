@@ -88,6 +88,9 @@ class MeteredStore(Store):
     def modified(self, key: str) -> float | None:
         return self._call("modified", self.inner.modified, key)
 
+    def now(self) -> float | None:
+        return self._call("now", self.inner.now)
+
     def upload(self, key, name, path, progress=None) -> str | None:
         return self._call("upload", self.inner.upload, key, name, path, progress)
 

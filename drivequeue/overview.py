@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .state import JobState, JobView
+from .who_serves import unserved
 
 #: the throughput covers this many minutes, one bucket a minute
 HOUR_MINUTES = 60
@@ -107,7 +108,7 @@ def take(queue, now: float | None = None) -> Overview:
     failures.sort(key=lambda failure: failure.ended, reverse=True)
     online = [worker for worker in workers if worker.get("online")]
     waiting = [Waiting(view.key, _kind(view), needs, view.queued_since) for view in views
-               if view.state is JobState.QUEUED and (needs := _unserved(view, online))]
+               if view.state is JobState.QUEUED and (needs := unserved(view, online))]
     return Overview(taken=now, workers=workers, counts=counts, failures=failures[:RECENT_FAILURES],
                     waiting=waiting, throughput=_throughput(ended, now), ended=ended)
 
@@ -124,23 +125,6 @@ def _ended(view: JobView, kind: str) -> Ended:
                  started=min(starts) if starts else None,
                  ended=output.time if output is not None else view.queued_since,
                  lines=max(0, len(view.lines) - view.segment_start))
-
-
-def _unserved(view: JobView, online: list[dict[str, Any]]) -> str | None:
-    """What ``view`` waits for, if no online worker serves its kind and version (and offers
-    what its kind's ``offer_field`` names); None if one does."""
-    if view.job is None:
-        return None
-    if view.kind is None:
-        label, offer, wanted = view.waiting_for or view.job.kind, None, None
-    else:
-        label = f"{view.kind.name} v{view.job.payload.get('v', view.kind.version)}"
-        offer = view.kind.offer_field
-        wanted = view.payload.get(offer) if offer is not None else None
-    for worker in online:
-        if label in worker.get("kinds", []) and (offer is None or wanted in worker.get("offers", [])):
-            return None
-    return label + (f" with {offer} {wanted!r}" if offer is not None else "")
 
 
 def _throughput(ended: list[Ended], now: float) -> dict[str, list[int]]:

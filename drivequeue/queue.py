@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import files
+from . import files, who_serves
 from .errors import ConfigError, InvalidPayload, JobFailed, JobStateError, KeyExists, NotFound
 from .kinds import JobKind, get_kind
 from .leases import LeaseWatch
@@ -158,7 +158,8 @@ class Queue:
         was cancelled, ``TimeoutError`` after ``timeout`` seconds."""
         status = self.wait(job_id, timeout)
         if status.state is not JobState.DONE:
-            raise JobFailed(f"the job {status.state.value}" + (f": {status.error}" if status.error else ""))
+            said = "failed" if status.state is JobState.FAILED else "was cancelled"
+            raise JobFailed(f"the job {said}" + (f": {status.error}" if status.error else ""))
         return status.result
 
     def fetch_files(self, job_id: str, folder: str | Path) -> list[Path]:
@@ -180,7 +181,9 @@ class Queue:
 
     def jobs(self) -> list[dict[str, Any]]:
         """A summary of every job, oldest first (no secrets: ids are not included)."""
-        return [self._summary(view) for view in self.reader.scan()]
+        views = self.reader.scan()
+        online = self._online() if any(view.state is JobState.QUEUED for view in views) else []
+        return [self._summary(view, online) for view in views]
 
     def workers(self, unreadable: bool = False) -> list[dict[str, Any]]:
         """The worker registry: one entry per heartbeat file, with ``online``.
@@ -267,12 +270,26 @@ class Queue:
         """The keys that exist, where one listing costs less than probing absent files (Drive)."""
         return {entry.key for entry in self.store.list()} if self.store.lists_cheaply else None
 
-    def _queue_position(self, view: JobView) -> int | None:
+    def _online(self) -> list[dict[str, Any]]:
+        return [worker for worker in self.workers() if worker["online"]]
+
+    def _waiting(self, view: JobView) -> tuple[str | None, int | None]:
+        """For a queued job: what it waits for when no online worker serves it, and its place
+        among the queued jobs that the workers serving it would take first (when none serves
+        it, the queued jobs with the same needs). ``(None, None)`` for any other job."""
         if view.state is not JobState.QUEUED:
-            return None
-        ahead = sum(1 for other in self.reader.scan()
-                    if other.state is JobState.QUEUED and other.sort_key < view.sort_key)
-        return ahead + 1
+            return None, None
+        online = self._online()
+        serving = [worker for worker in online if who_serves.serves(worker, view)]
+
+        def taken_first(other: JobView) -> bool:
+            if serving:
+                return any(who_serves.serves(worker, other) for worker in serving)
+            return who_serves.needs(other) == who_serves.needs(view)
+
+        ahead = sum(1 for other in self.reader.scan() if other.state is JobState.QUEUED and other.job is not None
+                    and other.sort_key < view.sort_key and taken_first(other))
+        return view.waiting_for or who_serves.unserved(view, online), ahead + 1
 
     def _worker_info(self, view: JobView) -> WorkerInfo | None:
         if view.holder is None:
@@ -290,6 +307,7 @@ class Queue:
         kept = output is not None and view.state is JobState.CANCELLED and output.final and \
             output.segment == view.segment_count and output.result is not None
         status_class = view.kind.status_class if view.kind is not None else JobStatus
+        waiting_for, position = self._waiting(view)
         return status_class(
             id=job_id,
             kind=view.job.kind if view.job is not None else None,
@@ -302,7 +320,7 @@ class Queue:
             marks=output.marks if output is not None else {},
             meta=output.meta if output is not None else {},
             error=view.error,
-            queue_position=self._queue_position(view),
+            queue_position=position,
             attempt=view.attempt,
             worker=self._worker_info(view),
             progress=output.progress if output is not None and view.state is JobState.RUNNING else {},
@@ -310,19 +328,20 @@ class Queue:
             payload=view.payload,
             segments=view.segment_count,
             parent=view.job.parent if view.job is not None else None,
-            waiting_for=view.waiting_for,
+            waiting_for=waiting_for,
             result=output.result if done or kept else None,
             files=output.files if done or kept else (),
         )
 
-    def _summary(self, view: JobView) -> dict[str, Any]:
+    def _summary(self, view: JobView, online: list[dict[str, Any]]) -> dict[str, Any]:
+        queued = view.state is JobState.QUEUED
         return {
             "key": view.key,
             "kind": view.job.kind if view.job is not None else None,
             "status": view.state.value,
             "line_count": len(view.lines),
             "lines_requested": view.lines_requested,
-            "waiting_for": view.waiting_for,
+            "waiting_for": view.waiting_for or (who_serves.unserved(view, online) if queued else None),
             "created": view.created,
             "queued_since": view.queued_since,
             "attempt": view.attempt,

@@ -344,6 +344,11 @@ class RedisStore(Store):
             raise UnreadableFile(f"its time of last change, {stamp[:40]!r}, is not a number")
         return written
 
+    def now(self) -> float:
+        """The Redis server's clock (``TIME``), the one every file's time of change is stamped by."""
+        seconds, micros = self._call(self.client.time)
+        return seconds + micros / 1e6
+
     def list(self, name: str | None = None) -> list[Entry]:
         if name is not None:
             check_name(name)

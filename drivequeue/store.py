@@ -161,7 +161,7 @@ class Store(ABC):
         """Files created since ``cursor`` (None: every file) and the cursor for the next call,
         for a store that can tell without listing everything; None from a store that cannot
         (``list`` instead). Files created by programs older than this method may be missed
-        until a listing from cursor None; files removed since are not reported."""
+        until a listing from cursor None; a file removed since may still be reported."""
         return None
 
     @property
@@ -185,6 +185,11 @@ class Store(ABC):
     def modified(self, key: str) -> float | None:
         """When ``key`` was last written, as a Unix time by the store's clock (for
         retention); ``NotFound`` if it does not exist. This default cannot tell: None."""
+        return None
+
+    def now(self) -> float | None:
+        """The store's clock now, the one ``modified`` answers by: an age is ``now() - modified(key)``,
+        whatever the clock of the machine asking. This default cannot tell: None."""
         return None
 
     def upload(self, key: str, name: str, path: str | os.PathLike[str],

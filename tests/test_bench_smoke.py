@@ -31,16 +31,19 @@ def test_quick_run_writes_the_report_and_the_plot(tmp_path):
     assert "\nModel: " in text
     for heading in ("## Targets", "## End-to-end latency", "## Generation on the CPU",
                     "## Pick-up latency", "## Google Drive API cost", "## Watching the queue on Google Drive",
-                    "## The queue on Redis", "## Web polling",
+                    "## The queue on Redis", "## Short jobs back to back", "## Web polling",
                     "## Event streams", "## The story page in a browser", "## Queue operations",
                     "## Hostile input: time against size", "## GPU"):
         assert heading in text
     for transport in ("local folder", r"Redis \(a local redis-server", r"Drive API \(emulator, 150 ms per request\)", r"mounted Drive folder \(paper"):
         assert re.search(rf"\| {transport}[^|]* \| \d+\.\d\d s \| \d+\.\d\d s \|", text), transport
-    assert len(re.findall(r"\| (met|\*\*missed\*\*) \|", text)) == 12
+    assert len(re.findall(r"\| (met|\*\*missed\*\*) \|", text)) == 18
     assert re.search(r"\| before \| \d+\.\d{3} \| -?\d+\.\d\d \|", text)  # Drive calls per watched story
     assert re.search(r"\| 8 \| \d+ \|", text)  # lines/s with 8 worker processes on one Redis
+    assert re.search(r"\| rq `SimpleWorker` \(no fork\), no-op \| \d+ \| \d+ \|", text)  # rq beside ours
     assert re.search(r"\| escaped quotes, no closing quote \| web \| (\d+\.\d\d ms \| ){4}\d+\.\d \|", text)
+    assert re.search(r"45 characters a second whatever waits behind them: measured \d+\.\d \(median; ", text)
+    assert re.search(r"\| before \| \d+ \| files\.get \d+ \| \d+\.\d\d s \|", text)  # random story ids on Drive
     assert "](docs/latency.png)" in text
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -79,6 +82,22 @@ def test_mounted_folder_shows_changes_on_the_other_side_only_after_the_delay(tmp
         clock.now += 1.6
         colab.deliver_due()
         assert not web.exists(key)
+    finally:
+        colab.close()
+        web.close()
+
+
+def test_a_claim_and_its_output_created_as_a_pair_reach_the_other_side(tmp_path, monkeypatch):
+    clock = ManualClock()
+    monkeypatch.setattr(paper_transport, "time", clock)
+    colab = MountedSide(tmp_path / "colab", tmp_path / "web", delay=1.5, remount=3600)
+    web = MountedSide(tmp_path / "web", tmp_path / "colab", delay=1.5, remount=3600)
+    try:
+        output, claim = colab.new_keys("output")[0], colab.new_keys("claim")[0]
+        colab.create_pair((output, "output", b"lines"), (claim, "claim", b"mine"))
+        clock.now += 1.6
+        colab.deliver_due()
+        assert web.read(output) == b"lines" and web.read(claim) == b"mine"
     finally:
         colab.close()
         web.close()

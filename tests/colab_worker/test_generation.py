@@ -1,6 +1,5 @@
 """StoryBatch: carried state, edits, batching, lines, reproducibility (eager CPU path)."""
 
-import subprocess
 import sys
 
 import pytest
@@ -207,18 +206,18 @@ def test_batch_limits_and_unknown_ids(loaded):
         StoryBatch(loaded, use_cuda_graph=True)
 
 
-def test_generate_command_prints_a_reproducible_story(loaded, tmp_path):
+def test_generate_command_prints_a_reproducible_story(loaded, tmp_path, capsys):
     path = tmp_path / "tiny.pt"
     save_model(path, loaded.model, loaded.vocab, {"corpus": "test"})
-    command = [sys.executable, "-m", "colab_worker", "generate", "--model", str(path), "--seed", "The fox",
-               "--lines", "4", "--random-seed", "5", "--max-line-chars", "40"]
-    first = subprocess.run(command, capture_output=True, text=True, timeout=120)
-    assert first.returncode == 0, first.stderr
-    printed = first.stdout.split("\n")
+    command = ["generate", "--model", str(path), "--seed", "The fox", "--lines", "4", "--random-seed", "5",
+               "--max-line-chars", "40"]
+    assert main(command) == 0
+    first = capsys.readouterr().out
+    printed = first.split("\n")
     assert printed[0] == "The fox" and len(printed) == 6 and printed[-1] == ""
     assert all(0 < len(line) <= 40 for line in printed[1:5])
-    again = subprocess.run(command, capture_output=True, text=True, timeout=120)
-    assert again.stdout == first.stdout
+    assert main(command) == 0
+    assert capsys.readouterr().out == first
 
 
 def test_generate_command_reports_a_missing_model(tmp_path, capsys):

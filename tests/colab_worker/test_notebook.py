@@ -8,6 +8,7 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+from drivequeue.plugins import kinds_of, load
 from tests.colab_worker.worker_support import REPO, queue_env, queue_for
 
 NOTEBOOK = REPO / "colab_worker" / "colab_worker.ipynb"
@@ -59,6 +60,29 @@ def test_notebook_serves_one_story_on_kaggle_in_smoke_mode(tmp_path):
     output = "".join(out.get("text", "") for cell in notebook.cells if cell.cell_type == "code"
                      for out in cell.outputs)
     assert f"queue: {queue.store.root}" in output
+
+
+def test_notebook_can_start_the_generic_worker_for_a_plugin(tmp_path):
+    """WORKER set to "drivequeue worker" in the form: the plugin named by the secret DRIVEQUEUE_PLUGINS is served."""
+    env = queue_env(tmp_path, COLAB_WORKER_SMOKE="1",
+                    PYTHONPATH=os.pathsep.join([str(COLAB_STUB), str(REPO), os.environ.get("PYTHONPATH", "")]))
+    queue = queue_for(env)
+    queue.kinds = kinds_of(load(["tests.drivequeue.fn_plugin"], environ={}))
+    env["COLAB_SECRET_DRIVEQUEUE_URL"] = env.pop("DRIVEQUEUE_URL")
+    env["COLAB_SECRET_DRIVEQUEUE_PLUGINS"] = "tests.drivequeue.fn_plugin"
+    job_id = queue.submit("scale", {"x": 2})
+
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    serve = notebook.cells[-1]
+    assert 'WORKER = "colab-worker run"' in serve.source
+    serve.source = serve.source.replace('WORKER = "colab-worker run"', 'WORKER = "drivequeue worker"')
+    NotebookClient(notebook, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute(env=env)
+
+    assert queue.result(job_id, timeout=10) == 6.0
+    output = "".join(out.get("text", "") for cell in notebook.cells if cell.cell_type == "code"
+                     for out in cell.outputs)
+    assert "serving scale, wordcount on cpu" in output
 
 
 def test_notebook_without_a_queue_secret_says_where_to_add_it(tmp_path):

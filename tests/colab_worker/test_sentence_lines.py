@@ -2,13 +2,17 @@
 story text that is rebuilt exactly from its lines, so resuming, batching and chunking change nothing."""
 
 import re
-import subprocess
 import sys
 
 import pytest
 import torch
 
+<<<<<<< HEAD
 from colab_worker.checkpoint import LoadedModel, load_model, save_model
+=======
+from colab_worker.checkpoint import LoadedModel, save_model
+from colab_worker.cli import main
+>>>>>>> main
 from colab_worker.generation import START, SamplingParams, StoryBatch
 from colab_worker.model import LSTMModel, ModelConfig
 from colab_worker.tokenizer import BPETokenizer
@@ -147,13 +151,13 @@ def test_batched_equals_alone_with_both_kinds_of_lines_and_any_chunk(loaded):
         assert got[sid][:6] == alone[sid], sid
 
 
-def test_the_generate_command_prints_sentences_and_paragraph_breaks(loaded, tmp_path):
+def test_the_generate_command_prints_sentences_and_paragraph_breaks(loaded, tmp_path, capsys):
     path = tmp_path / "paragraphs.pt"
     save_model(path, loaded.model, loaded.vocab, {"corpus": "test", "text_format": "paragraphs"})
-    command = [sys.executable, "-m", "colab_worker", "generate", "--model", str(path), "--seed", "The fox ran",
-               "--lines", "12", "--random-seed", "3", "--max-line-chars", "60"]
-    first = subprocess.run(command, capture_output=True, text=True, timeout=120)
-    assert first.returncode == 0, first.stderr
+    code = main(["generate", "--model", str(path), "--seed", "The fox ran", "--lines", "12", "--random-seed", "3",
+                 "--max-line-chars", "60"])
+    first = capsys.readouterr()
+    assert code == 0, first.err
     batch = StoryBatch(loaded, max_batch=1, chunk=32)
     batch.add("s", "The fox ran", SamplingParams(random_seed=3, max_line_chars=60))
     lines = decode(batch, "s", 12)[:12]
@@ -163,7 +167,7 @@ def test_the_generate_command_prints_sentences_and_paragraph_breaks(loaded, tmp_
             expected.append(line.text)
         if line.paragraph_end and i < 11:
             expected.append("")
-    assert first.stdout == "\n".join(expected) + "\n"
+    assert first.out == "\n".join(expected) + "\n"
     assert "" in expected
 
 

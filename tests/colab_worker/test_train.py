@@ -1,7 +1,6 @@
 """Training: dry run, learning, resuming, early stopping, the CLI."""
 
 import random
-import subprocess
 import sys
 from dataclasses import replace
 
@@ -36,15 +35,14 @@ def corpus_file(tmp_path_factory):
     return path
 
 
-def test_dry_run_from_the_command_line(corpus_file, tmp_path):
+def test_dry_run_from_the_command_line(corpus_file, tmp_path, capsys):
     out = tmp_path / "m.pt"
-    proc = subprocess.run(
-        [sys.executable, "-m", "colab_worker", "train", str(corpus_file), "--out", str(out), "--dry-run",
-         "--tokenizer", "chars", "--hidden-size", "16", "--embedding-dim", "8", "--no-tie-embeddings",
-         "--batch-size", "4", "--seq-len", "16"],
-        capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    assert "best validation loss" in proc.stdout
+    code = main(["train", str(corpus_file), "--out", str(out), "--dry-run", "--tokenizer", "chars",
+                 "--hidden-size", "16", "--embedding-dim", "8", "--no-tie-embeddings", "--batch-size", "4",
+                 "--seq-len", "16"])
+    printed = capsys.readouterr()
+    assert code == 0, printed.err
+    assert "best validation loss" in printed.out
     loaded = load_model(out)
     assert loaded.metadata["steps"] == 2
     assert "tales.txt" in loaded.metadata["corpus"]

@@ -5,6 +5,7 @@ import logging
 from drivequeue import Queue, Timing, files, open_store
 from drivequeue.records import OutputRecord
 from tests.colab_worker.worker_support import run_worker
+from tests.helpers import age
 
 
 def test_a_worker_collects_garbage_as_it_starts(tmp_path, caplog):
@@ -13,6 +14,7 @@ def test_a_worker_collects_garbage_as_it_starts(tmp_path, caplog):
     gone_job, = store.new_keys("job")
     leftover, = store.new_keys("output")
     store.create(leftover, "output", OutputRecord(job=gone_job, claim="c", attempt=1, segment=1, time=1.0).to_bytes())
+    age(store, leftover, queue.timing.retention + 60)
     (tmp_path / "checkpoint.pt").write_bytes(b"weights")
     files.push(store, tmp_path / "checkpoint.pt", files.scratch_name(gone_job, "checkpoint.pt"))
     job = queue.submit("story", {"seed": "The king", "lines": 1})

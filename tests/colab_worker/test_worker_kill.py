@@ -2,13 +2,13 @@
 
 import signal
 
-from tests.colab_worker.worker_support import WorkerProcess, follow, queue_env, queue_for, submit_story
+from tests.colab_worker.worker_support import WorkerProcess, follow, queue_env, queue_for
 
 
 def test_story_resumes_after_sigkill_with_exactly_its_lines(tmp_path):
     env = queue_env(tmp_path)
     queue = queue_for(env)
-    job_id = submit_story(env, "The old miller had three sons", 20)
+    job_id = queue.submit("story", {"seed": "The old miller had three sons", "lines": 20})
     first = WorkerProcess(env, tmp_path / "first.log")
     try:
         follow(queue, job_id, lambda s: s["line_count"] >= 3)

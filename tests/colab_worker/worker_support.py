@@ -1,5 +1,5 @@
-"""Helpers for the worker tests: real worker processes on a local queue folder, or a
-worker in the test's own process where a fault must be injected.
+"""Helpers for the worker tests: real worker processes on a local queue folder where signals
+or a process's death are the point, else a worker in the test's own process (``run_worker``).
 
 Timings of worker processes are shrunk through the environment (``DRIVEQUEUE_*``),
 exactly as a user would, so the processes under test run the shipped code unchanged.
@@ -8,13 +8,18 @@ exactly as a user would, so the processes under test run the shipped code unchan
 from __future__ import annotations
 
 import dataclasses
+import glob
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
+import pytest
 import torch
 
 from colab_worker.config import WorkerConfig
@@ -25,6 +30,7 @@ from drivequeue import LocalStore, Queue, Timing, open_store
 from tests.helpers import eventually
 
 REPO = Path(__file__).resolve().parents[2]
+T = TypeVar("T")
 
 #: short leases so that a killed worker's jobs are taken over within seconds
 FAST_TIMING = {
@@ -57,17 +63,37 @@ def queue_for(env: dict[str, str]) -> Queue:
     return Queue(open_store(env["DRIVEQUEUE_URL"]), Timing.from_env(LocalStore.default_timing, env))
 
 
-def run_worker(queue: Queue, tmp_path: Path, max_jobs: int) -> None:
-    """A worker in this process, on the CPU, until ``max_jobs`` jobs have ended."""
+def run_worker(queue: Queue, tmp_path: Path, max_jobs: int, alongside: Callable[[], T] | None = None) -> T | None:
+    """A worker in this process, on the CPU, until ``max_jobs`` jobs have ended.
+
+    ``alongside``: what a reader does meanwhile (in a thread, as another process would): its
+    result is returned; if it fails, the worker is stopped and its error raised here.
+    """
     config = dataclasses.replace(WorkerConfig.from_env(), device="cpu", cache_dir=tmp_path / "cache")
     shelf = ModelShelf(queue.store, config.cache_dir, torch.device("cpu"), default=config.model)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # as COLAB_WORKER_THREADS=1 does for the worker processes
+    outcome: dict[str, object] = {}
     try:
         with Shutdown() as stop:
+            def read() -> None:
+                try:
+                    outcome["result"] = alongside()
+                except BaseException as exc:  # raised again below, in the test's own thread
+                    outcome["error"] = exc
+                    stop.request("the reader beside the worker failed")
+
+            reader = threading.Thread(target=read) if alongside is not None else None
+            if reader is not None:
+                reader.start()
             serve_queue(queue, shelf, config, torch.device("cpu"), "cpu", stop, max_jobs)
+        if reader is not None:
+            reader.join()
     finally:
         torch.set_num_threads(threads)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("result")
 
 
 def drivequeue(env: dict[str, str], *args: str) -> str:
@@ -87,11 +113,16 @@ def submit_story(env: dict[str, str], seed: str, lines: int, *extra: str) -> str
 
 
 class WorkerProcess:
-    """``colab-worker run`` in a child process, its log in a file."""
+    """``colab-worker run`` in a child process, its log in a file.
 
-    def __init__(self, env: dict[str, str], log_path: Path, *args: str):
+    ``clock``: run it under libfaketime with its wall clock this far off (``+8d``, ``-7h``), as on a
+    machine whose clock is wrong; its monotonic clock and the file system's are left true."""
+
+    def __init__(self, env: dict[str, str], log_path: Path, *args: str, clock: str | None = None):
         self.log_path = log_path
         self._log = open(log_path, "a")
+        if clock is not None:  # preloaded into the worker itself, so that signals reach it
+            env = {**env, "LD_PRELOAD": libfaketime(), "FAKETIME": clock, "DONT_FAKE_MONOTONIC": "1"}
         self.process = subprocess.Popen([sys.executable, "-m", "colab_worker", "run", *args], env=env,
                                         stdout=self._log, stderr=subprocess.STDOUT, cwd=REPO)
 
@@ -118,6 +149,14 @@ class WorkerProcess:
             self.process.kill()
             self.process.wait()
         self._log.close()
+
+
+def libfaketime() -> str:
+    """The path of libfaketime (Debian's ``faketime`` package, which ``make test`` installs)."""
+    found = sorted(glob.glob("/usr/lib/*/faketime/libfaketime.so.1") + glob.glob("/usr/lib/faketime/libfaketime.so.1"))
+    if not found:
+        pytest.fail("libfaketime is not installed: `make test` installs it (apt-get install faketime)")
+    return found[0]
 
 
 def follow(queue: Queue, job_id: str, until, timeout: float = 180) -> dict:

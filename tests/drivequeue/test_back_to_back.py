@@ -20,8 +20,9 @@ from drivequeue.serve import HandlerContext, Server
 from drivequeue.shutdown import Shutdown
 from tests.conftest import STORE_FACTORIES
 from tests.drivequeue import echo_plugin
-
 from tests.helpers import eventually
+
+from .lines_plugin import BY_NAME
 
 ECHO_KINDS = kinds_of(load(["tests.drivequeue.echo_plugin"], environ={}))
 HOUR = 3600.0
@@ -106,16 +107,16 @@ def test_an_idle_worker_stops_at_once_on_request(store, slow_poll, tmp_path):
 
 
 def test_a_claim_reads_only_the_jobs_it_may_take_however_many_have_finished(store, fast_timing):
-    producer = Queue(store, fast_timing)
+    producer = Queue(store, fast_timing, kinds=BY_NAME)
     for i in range(60):
-        producer.submit("story", {"seed": f"old {i}"})
+        producer.submit("lines", {"text": f"old {i}"})
     worker_store = MeteredStore(open_store(store.url))
-    with Queue(worker_store, fast_timing).worker(host="h", device="cpu", offers=["default"]) as session:
+    with Queue(worker_store, fast_timing, kinds=BY_NAME).worker(host="h", device="cpu", offers=["default"]) as session:
         while (claim := session.claim_next()) is not None:
             claim.complete()  # the first claim reads every job once; the rest only their own
         reads = []
         for i in range(5):
-            job = producer.submit("story", {"seed": f"new {i}"})
+            job = producer.submit("lines", {"text": f"new {i}"})
             worker_store.operations.clear()
             claim = session.claim_next()
             assert claim.job_key == job.split(".")[0]

@@ -26,17 +26,23 @@ IMPORTABLE = {**os.environ, "PYTHONPATH": str(REPO)}
 
 
 @pytest.fixture
-def run(store, capsys, monkeypatch, fast_timing):
-    """Run the CLI in this process; returns (exit status, stdout, stderr)."""
+def command(capsys, monkeypatch, fast_timing):
+    """Run the CLI in this process with ``args``; returns (exit status, stdout, stderr)."""
     for name, value in vars(fast_timing).items():
         monkeypatch.setenv(f"DRIVEQUEUE_{name.upper()}", str(value))
 
-    def run(*args):
-        code = main([*args, "--queue", store.url, *PLUGIN])
+    def command(*args):
+        code = main([*args, *PLUGIN])
         out, err = capsys.readouterr()
         return code, out, err
 
-    return run
+    return command
+
+
+@pytest.fixture
+def run(store, command):
+    """``command`` on the test's queue folder."""
+    return lambda *args: command(*args, "--queue", store.url)
 
 
 def test_submit_prints_the_id_last_and_status_json_is_the_api_object(run, queue):
@@ -66,7 +72,7 @@ def test_tail_follows_lines_until_the_job_is_done(run, queue):
     writer.start()
     code, out, _ = run("tail", job_id, "--timeout", "60")
     writer.join()
-    assert code == 0 and out.splitlines() == ["one", "two", "three"]
+    assert code == 0 and out == "one\ntwo\nthree\n"
 
 
 def test_tail_and_status_json_show_the_job_the_way_its_kind_reads_it(run, queue):
@@ -78,7 +84,9 @@ def test_tail_and_status_json_show_the_job_the_way_its_kind_reads_it(run, queue)
         claim.append(["Four."])
         claim.complete()
     code, out, _ = run("tail", job_id)
-    assert code == 0 and out.splitlines() == ["One.", "Two.", "", "Three.", "", "Four."]
+    assert code == 0 and out.splitlines() == ["One.", "Two.", "", "Three.", "", "Four."]  # as the kind prints it
+    code, out, _ = run("status", job_id)
+    assert code == 0 and out.endswith("lines: 4 of 4\n\nOne.\nTwo.\n\nThree.\n\nFour.\n")
     code, out, _ = run("status", job_id, "--json", "--after", "2")
     shown = json.loads(out)
     assert shown["lines"] == ["Three.", "Four."] and shown["breaks"] == [2] and shown["ending"] == "full"
@@ -191,42 +199,32 @@ def _cli(*args, env=IMPORTABLE):
                           text=True, timeout=120)
 
 
-def test_every_key_list_prints_works_with_status_tail_and_cancel(tmp_path):
-    queue_dir = tmp_path / "queue"
-    queue_dir.mkdir()
-    first = _cli("submit", "note", "--payload", '{"text": "Once"}', "--queue", str(queue_dir)).stdout.split()[-1]
-    listed = _cli("list", "--queue", str(queue_dir))
-    key = listed.stdout.split()[0]
-    assert listed.returncode == 0 and first.startswith(key + ".") and key != first
-    shown = _cli("status", key, "--json", "--queue", str(queue_dir))
-    assert shown.returncode == 0, shown.stderr
-    assert json.loads(shown.stdout)["status"] == "queued"
-    cancelled = _cli("cancel", key, "--queue", str(queue_dir))
-    assert cancelled.returncode == 0 and "status: cancelled" in cancelled.stdout, cancelled.stderr
-    tailed = _cli("tail", key, "--timeout", "30", "--queue", str(queue_dir))
-    assert tailed.returncode == 1 and "job cancelled" in tailed.stderr and "malformed" not in tailed.stderr
-    cancel_record, = [path.name for path in queue_dir.iterdir() if path.name.startswith("cancel-")]
-    refused = _cli("cancel", cancel_record, "--queue", str(queue_dir))  # a key, but not a job's
-    assert refused.returncode == 1 and "no such job" in refused.stderr
+def test_every_key_list_prints_works_with_status_tail_and_cancel(run, store):
+    first = run("submit", "note", "--payload", '{"text": "Once"}')[1].split()[-1]
+    code, listed, _ = run("list")
+    key = listed.split()[0]
+    assert code == 0 and first.startswith(key + ".") and key != first
+    code, shown, err = run("status", key, "--json")
+    assert code == 0, err
+    assert json.loads(shown)["status"] == "queued"
+    code, out, err = run("cancel", key)
+    assert code == 0 and "status: cancelled" in out, err
+    code, _, err = run("tail", key, "--timeout", "30")
+    assert code == 1 and "job cancelled" in err and "malformed" not in err
+    cancel_record, = [entry.key for entry in store.list("cancel")]
+    code, _, err = run("cancel", cancel_record)  # a key, but not a job's
+    assert code == 1 and "no such job" in err
 
 
-def test_a_mistyped_queue_folder_is_an_error_and_is_not_created(tmp_path):
+def test_a_mistyped_queue_folder_is_an_error_and_is_not_created(command, tmp_path):
     typo = tmp_path / "no" / "such" / "queue"
-    for command in (["list"], ["submit", "note", "--payload", '{"text": "x"}'], ["workers"], ["gc"]):
-        done = _cli(*command, "--queue", str(typo))
-        assert done.returncode == 2, (command, done.stdout, done.stderr)
-        assert str(typo) in done.stderr and "Traceback" not in done.stderr
+    for args in (["list"], ["submit", "note", "--payload", '{"text": "x"}'], ["workers"], ["gc"]):
+        code, out, err = command(*args, "--queue", str(typo))
+        assert code == 2, (args, out, err)
+        assert str(typo) in err and "Traceback" not in err
         assert not (tmp_path / "no").exists()
-    url = _cli("list", "--queue", f"file://{typo}")
-    assert url.returncode == 2 and str(typo) in url.stderr
-
-
-def test_the_default_queue_folder_is_created_on_first_use(tmp_path):
-    env = {key: value for key, value in IMPORTABLE.items() if key not in ("DRIVEQUEUE_URL", "REDIS_URL")}
-    done = subprocess.run([sys.executable, "-m", "drivequeue", "submit", "note", "--payload", '{"text": "x"}',
-                           *PLUGIN], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert (tmp_path / "var" / "queue").is_dir()
+    code, _, err = command("list", "--queue", f"file://{typo}")
+    assert code == 2 and str(typo) in err
 
 
 def test_status_in_a_fresh_process_says_when_a_running_jobs_worker_was_last_seen(store, queue):
@@ -242,3 +240,26 @@ def test_status_in_a_fresh_process_says_when_a_running_jobs_worker_was_last_seen
     assert shown.returncode == 0, shown.stderr
     status_line, = [line for line in shown.stdout.splitlines() if line.startswith("status:")]
     assert re.fullmatch(r"status: running on \S+ \(cpu\) \(worker last seen 360\d s ago\)", status_line), status_line
+
+
+@pytest.mark.parametrize("command", [("drivequeue", "list"), ("drivequeue", "status", "job-abc.def"),
+                                     ("colab_worker", "run", "--device", "cpu")])
+def test_run_in_another_folder_without_a_queue_named_it_says_so_and_creates_nothing(command, tmp_path):
+    env = {name: value for name, value in os.environ.items() if name not in ("DRIVEQUEUE_URL", "REDIS_URL")}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    done = subprocess.run([sys.executable, "-m", *command], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode in (1, 2), done
+    assert ("no queue is named: pass --queue URL, or set DRIVEQUEUE_URL to a folder (var/queue, "
+            "file:///path), drive://id:FOLDER_ID or redis://...") in done.stderr
+    assert "Traceback" not in done.stderr
+    assert list(tmp_path.iterdir()) == []  # no ./var/queue made up here
+
+
+def test_a_queue_folder_that_does_not_exist_is_named_whole(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2]), "DRIVEQUEUE_URL": "var/queue"}
+    done = subprocess.run([sys.executable, "-m", "drivequeue", "list"], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 2
+    assert f"there is no queue folder {tmp_path / 'var' / 'queue'}: check the path" in done.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -6,13 +6,14 @@ import hashlib
 import os
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import pytest
 
 from drivequeue import files
+from drivequeue.cli import main
 from drivequeue.errors import ChecksumMismatch, InvalidKey, NotFound
 from drivequeue.urls import open_store
-
 from tests.helpers import eventually
 
 
@@ -102,20 +103,20 @@ def test_a_push_compares_the_md5_of_what_the_store_kept(store, work):
     assert files.stored_files(store) == [] and store.list() == []
 
 
-def test_command_line_push_of_a_file_being_written_fails_and_keeps_nothing(store, work):
+def test_command_line_push_of_a_file_being_written_fails_and_keeps_nothing(store, work, capsys):
     source = work / "train.log"
     source.write_bytes(os.urandom(4 * 1024 * 1024))
     writer = subprocess.Popen([sys.executable, "-c", APPENDER, str(source)])
     try:
         eventually(lambda: source.stat().st_size > 4 * 1024 * 1024)
-        run = subprocess.run([sys.executable, "-m", "drivequeue", "push", str(source), "--queue", store.url],
-                             capture_output=True, text=True, timeout=120)
+        code = main(["push", str(source), "--queue", store.url])
     finally:
         writer.kill()
         writer.wait()
-    assert run.returncode == 1
-    assert run.stderr.strip().endswith("changed while it was being pushed; push it again once it is complete")
-    assert "Traceback" not in run.stderr
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.strip().endswith("changed while it was being pushed; push it again once it is complete")
+    assert "Traceback" not in err
     assert files.stored_files(store) == [] and store.list() == []
 
 
@@ -145,12 +146,16 @@ def test_pulling_a_name_never_pushed_is_not_found(store, work):
         files.pull(store, "nothing.txt", work / "x")
 
 
-def test_command_line_push_list_pull(store, work):
+def test_command_line_push_list_pull(store, work, capsys, monkeypatch):
     source = work / "notes.txt"
     source.write_text("hello drive\n")
-    run = lambda *args: subprocess.run(  # noqa: E731
-        [sys.executable, "-m", "drivequeue", *args, "--queue", store.url],
-        capture_output=True, text=True, cwd=work, timeout=60)
+    monkeypatch.chdir(work)
+
+    def run(*args):
+        code = main([*args, "--queue", store.url])
+        out, err = capsys.readouterr()
+        return SimpleNamespace(returncode=code, stdout=out, stderr=err)
+
     pushed = run("push", str(source), "docs/notes.txt")
     assert pushed.returncode == 0, pushed.stderr
     assert "pushed docs/notes.txt (12 bytes" in pushed.stdout

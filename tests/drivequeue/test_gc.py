@@ -13,6 +13,8 @@ from drivequeue import JobState, LocalStore, Queue, Timing, files, open_store
 from drivequeue.errors import InvalidKey
 from drivequeue.records import JobRecord, OutputRecord
 
+from tests.helpers import age
+
 from .lines_plugin import BY_NAME, LINES
 
 DAY = 24 * 3600.0
@@ -83,9 +85,9 @@ def test_unreadable_job_files_show_as_failed_until_the_retention_time(queue, sto
 def test_old_leftovers_of_removed_jobs_are_removed(queue, store):
     old_key, new_key = store.new_keys("output", 2)
     gone_job, = store.new_keys("job")
-    store.create(old_key, "output", OutputRecord(job=gone_job, claim="c", attempt=1, segment=1, time=1.0).to_bytes())
-    store.create(new_key, "output", OutputRecord(job=gone_job, claim="c", attempt=1, segment=1,
-                                                 time=time.time()).to_bytes())
+    for key in (old_key, new_key):
+        store.create(key, "output", OutputRecord(job=gone_job, claim="c", attempt=1, segment=1, time=1.0).to_bytes())
+    age(store, old_key, queue.timing.retention + 60)  # the time inside a file tells nothing: its writer's clock
     kept = queue.submit("lines", {"text": "x"})
     report = queue.gc()
     assert report["removed_jobs"] == 0 and report["removed_files"] == 1
@@ -142,17 +144,17 @@ def test_remove_takes_every_version_of_a_pushed_file(store, tmp_path):
 
 
 def messy_queue(store, timing, tmp_path):
-    """A queue with something of everything gc removes or fails, and things it must keep."""
+    """A queue with something of everything gc removes or fails, and things it must keep: what
+    should go is made old by the folder's clock, as gc judges."""
     queue = Queue(store, timing, kinds=BY_NAME)
     for _ in range(3):
         finished_job(queue)
-    long_ago = time.time() - 2 * timing.max_queue_wait
     waiting = []
     for _ in range(3):
         key, = store.new_keys("job")
         claim_key, cancel_key, segment_key = (store.new_keys(name)[0] for name in ("claim", "cancel", "segment"))
         record = JobRecord(kind="lines", payload=LINES.validate({"text": "x"}), secret_hash="0" * 64,
-                           created=long_ago, claim_key=claim_key, cancel_key=cancel_key,
+                           created=time.time(), claim_key=claim_key, cancel_key=cancel_key,
                            next_segment_key=segment_key)
         store.create(key, "job", record.to_bytes())
         waiting.append(key)
@@ -161,27 +163,28 @@ def messy_queue(store, timing, tmp_path):
     gone_job, = store.new_keys("job")
     leftover, = store.new_keys("output")
     store.create(leftover, "output", OutputRecord(job=gone_job, claim="c", attempt=1, segment=1, time=1.0).to_bytes())
+    store.create(store.new_keys("blob")[0], "blob", b"half a push")
+    for entry in store.list():
+        age(store, entry.key, 2 * timing.max_queue_wait)
     note = queue.submit("note", {"text": "tales"}).split(".")[0]
     push_bytes(store, tmp_path, files.scratch_name(note, "checkpoint.pt"))  # its job waits: kept
     push_bytes(store, tmp_path, files.scratch_name(gone_job, "checkpoint.pt"))
     push_bytes(store, tmp_path, "corpora/tales.txt")
-    store.create(store.new_keys("blob")[0], "blob", b"half a push")
     return waiting
 
 
-def _gc_in_a_process(url, timing, now, barrier, results):
+def _gc_in_a_process(url, timing, barrier, results):
     queue = Queue(open_store(url), timing, kinds=BY_NAME)
     barrier.wait()
-    results.put(queue.gc(now=now))
+    results.put(queue.gc())
 
 
 def test_several_processes_can_run_gc_at_once(store, tmp_path):
     timing = Timing(lease=1.0, heartbeat=0.1, poll=0.05, check=0.02, retention=3600.0, max_queue_wait=10 * 3600.0)
     waiting = messy_queue(store, timing, tmp_path)
-    now = time.time() + 2 * timing.retention  # finished jobs, dead workers and strays are old by then
     ctx = multiprocessing.get_context("spawn")
     barrier, results = ctx.Barrier(4), ctx.Queue()
-    procs = [ctx.Process(target=_gc_in_a_process, args=(store.url, timing, now, barrier, results))
+    procs = [ctx.Process(target=_gc_in_a_process, args=(store.url, timing, barrier, results))
              for _ in range(4)]
     for proc in procs:
         proc.start()
@@ -198,7 +201,7 @@ def test_several_processes_can_run_gc_at_once(store, tmp_path):
     for key in waiting:
         view = queue.reader.view(key)
         assert view.state is JobState.FAILED and "no worker took the job" in view.error
-    assert all(count == 0 for count in queue.gc(now=now).values())
+    assert all(count == 0 for count in queue.gc().values())
 
 
 class PausingStore(LocalStore):

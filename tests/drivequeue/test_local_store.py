@@ -156,3 +156,18 @@ def test_rewrites_of_heartbeat_files_wake_nobody_but_their_creates_and_removals_
     assert store.wait(5) is True  # any other rewrite wakes (a job given back may be claimable)
     other.delete(heartbeat)
     assert store.wait(5) is True  # a worker gone: its jobs may be claimable
+
+
+def test_new_files_are_told_from_the_watch_and_every_file_once_the_watch_lost_some(store):
+    everything, cursor = store.created_since(None)
+    assert everything == []
+    job, = store.new_keys("job")
+    store.create(job, "job", b"{}")
+    told, cursor = store.created_since(cursor)
+    assert [(entry.key, entry.name) for entry in told] == [(job, "job")]
+    limit = int(Path("/proc/sys/fs/inotify/max_queued_events").read_text())
+    for i in range(limit + 10):  # more new names than the kernel queues: some events are lost
+        (store.root / f"blob-{i:06d}").touch()
+    told, cursor = store.created_since(cursor)
+    assert len(told) == limit + 11  # the whole folder, listed again
+    assert store.created_since(cursor) == ([], cursor)

@@ -1,0 +1,1 @@
+"""The most frequent words of a pushed text file: a whole plugin in one function."""
