@@ -191,15 +191,11 @@ def run_evaluate(args: argparse.Namespace) -> int:
         text = read_book(name)
         if not text:
             raise ValueError(f"{name} holds no text once the Gutenberg boilerplate is stripped")
-<<<<<<< HEAD
+        print(f"scoring {name} ({len(text):,} characters) with the model {args.model} on {device}",
+              file=sys.stderr, flush=True)
         with tqdm(desc=Path(name).name, total=len(loaded.vocab.encode(text)), unit="token", leave=False,
                   disable=not sys.stderr.isatty(), dynamic_ncols=True) as bar:
             score = score_text(loaded, text, device, progress=bar.update)
-=======
-        print(f"scoring {name} ({len(text):,} characters) with the model {args.model} on {device}",
-              file=sys.stderr, flush=True)
-        score = score_text(loaded, text, device)
->>>>>>> main
         if args.json:
             print(json.dumps({"file": name, "chars": score.chars, "nats_per_char": score.nats_per_char,
                               "nll": score.nll}), flush=True)
@@ -209,7 +205,6 @@ def run_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-<<<<<<< HEAD
 def add_export(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "export", help="write a trained model as a file to ship",
@@ -242,8 +237,8 @@ def run_export(args: argparse.Namespace) -> int:
     return 0
 
 
-SUBCOMMANDS = [add_train, add_generate, add_evaluate, add_export, add_run]
-=======
+
+
 def check_files(paths: list[str]) -> None:
     """Every text file named exists, or a ``ValueError`` that says where the corpus comes from."""
     from pathlib import Path
@@ -255,11 +250,10 @@ def check_files(paths: list[str]) -> None:
                          "repository: docs/corpus.md says how to download them into corpus/")
 
 
-SUBCOMMANDS = [add_train, add_generate, add_evaluate, add_run]
+SUBCOMMANDS = [add_train, add_generate, add_evaluate, add_export, add_run]
 #: what ``colab-worker --help`` says first
 DESCRIPTION = ("Train the story model, write and score stories with it on this machine, and serve a job "
                "queue on its CPU or GPU.")
->>>>>>> main
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -12,35 +12,6 @@ from stories.training import ModelConfig
 State = tuple[torch.Tensor, torch.Tensor]  # (h, c), each [num_layers, batch, hidden_size]
 
 
-<<<<<<< HEAD
-@dataclass(frozen=True)
-class ModelConfig:
-    """Shape of a :class:`LSTMModel`; stored in every checkpoint.
-
-    ``tie_embeddings``: the output layer reuses the input embedding's weights (Press & Wolf,
-    2017), which needs ``embedding_dim == hidden_size``; it halves the weights a large
-    subword vocabulary costs."""
-
-    vocab_size: int
-    embedding_dim: int = 0  # 0: the same as hidden_size
-    hidden_size: int = 512
-    num_layers: int = 2
-    dropout: float = 0.1
-    tie_embeddings: bool = True
-
-    def __post_init__(self) -> None:
-        if not self.embedding_dim:
-            object.__setattr__(self, "embedding_dim", self.hidden_size)
-        if self.tie_embeddings and self.embedding_dim != self.hidden_size:
-            raise ValueError(f"tied embeddings need embedding_dim == hidden_size, "
-                             f"not {self.embedding_dim} and {self.hidden_size}")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-=======
->>>>>>> main
 class LSTMModel(nn.Module):
     """Embedding -> multi-layer LSTM -> linear head giving next-token logits.
 

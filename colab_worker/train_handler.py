@@ -20,15 +20,10 @@ from drivequeue import JobFailed
 from drivequeue.function_handler import Job, Stopped
 from stories.training import ModelConfig, settings_of, train_settings
 
-from .checkpoint import CHARS, CheckpointError, read_payload
+from .checkpoint import CheckpointError, read_payload
 from .model_shelf import ModelShelf
-<<<<<<< HEAD
-from .tokenizer import BPE
-from .train import SHIPPED, Progress, TrainConfig, train
-=======
 from .train import Progress, train
 from .train_speed import TrainingSpeed
->>>>>>> main
 
 log = logging.getLogger(__name__)
 
@@ -68,19 +63,6 @@ class TrainHandler:
         return TrainJob(payload, job, self).run()
 
 
-#: the payload's tokenizer choice -> ``TrainConfig.tokenizer``
-_TOKENIZER = {"shipped": SHIPPED, "learn": BPE, "chars": CHARS}
-
-
-def _model_shape(payload: dict) -> dict:
-    """``ModelConfig`` fields from a payload: subword models tie their embeddings (the
-    embedding is as wide as the LSTM); character models keep a narrow embedding."""
-    shape = {"hidden_size": payload["hidden_size"], "num_layers": payload["layers"]}
-    if payload.get("tokenizer", "chars") == "chars":
-        shape |= {"embedding_dim": 64, "tie_embeddings": False}
-    return shape
-
-
 class TrainJob:
     """One attempt at a train job."""
 
@@ -102,21 +84,6 @@ class TrainJob:
         checkpoint = job.workdir / "checkpoint.pt"
         start = self._fetch_checkpoint(checkpoint)
         resumed = f", resuming from step {start}" if start else ""
-<<<<<<< HEAD
-        log.info("train job %s: training %s on %s for %d steps on %s%s",
-                 job.key, name, p["corpus"], steps, self.device, resumed)
-        job.say(f"training {name} on {p['corpus']} for {steps} steps on {self.device}{resumed}")
-        config = TrainConfig(
-            tokenizer=_TOKENIZER[p.get("tokenizer", "chars")],  # version 1 jobs trained character models
-            seq_len=p["seq_len"], batch_size=p["batch_size"], lr=p["learning_rate"], max_steps=steps,
-            eval_every=min(200, max(1, steps // 10)), checkpoint_every_s=self.checkpoint_seconds,
-            **({"seed": p["random_seed"]} if p.get("random_seed") is not None else {}),
-        )
-        out = job.workdir / "model.pt"
-        try:
-            result = train(
-                [corpus], out, _model_shape(p), config,
-=======
         how_long = f"for {steps} steps" if steps else "until the validation loss stops improving"
         log.info("train job %s: training %s on %s %s on %s%s", job.key, name, p["corpus"], how_long, self.device,
                  resumed)
@@ -127,7 +94,6 @@ class TrainJob:
         try:
             result = train(
                 [corpus], out, settings_of(ModelConfig, p), config,
->>>>>>> main
                 checkpoint_path=checkpoint, resume=True, device=self.device,
                 progress_callback=lambda progress: self._progress(progress, steps),
                 should_stop=job.should_stop, on_checkpoint=self._checkpointed, plot=False,

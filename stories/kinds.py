@@ -144,31 +144,6 @@ STORY = JobKind(
     serve_by_default=False,  # a model and torch: `drivequeue worker` serves it when --kinds names it
 )
 
-<<<<<<< HEAD
-TRAIN_V1_FIELDS = {
-    "corpus": Field(pushed_file_name),
-    "model": Field(new_model_name),
-    "steps": Field(integer(1, 100_000), 2000),
-    "hidden_size": Field(integer(32, 2048), 256),
-    "layers": Field(integer(1, 4), 2),
-    "seq_len": Field(integer(16, 1024), 128),
-    "batch_size": Field(integer(1, 512), 32),
-    "learning_rate": Field(number(1e-5, 1.0), 2e-3),
-    "random_seed": Field(random_seed, None),
-}
-#: how a train job turns text into ids: the shipped model's subword tokenizer (it covers any
-#: text), one learned from the corpus, or characters (the models before subwords)
-TOKENIZERS = ("shipped", "learn", "chars")
-
-# Version 2: subword models (a ``tokenizer`` field, the shipped one by default); version 1
-# jobs, queued before, still train character models.
-TRAIN = JobKind(
-    name="train",
-    version=2,
-    fields={**TRAIN_V1_FIELDS, "tokenizer": Field(matching(re.compile("|".join(TOKENIZERS)),
-                                                           "shipped, learn or chars"), "shipped")},
-    older={1: TRAIN_V1_FIELDS},
-=======
 # Version 2: every option of ``stories.training`` (the same names and defaults as ``colab-worker
 # train``); version 1 jobs (steps, hidden_size, layers, seq_len, batch_size, learning_rate,
 # random_seed) still run.
@@ -187,7 +162,6 @@ TRAIN = JobKind(
         "learning_rate": Field(number(1e-5, 1.0), 2e-3),
         "random_seed": Field(random_seed, None),
     }},
->>>>>>> main
     # keep: stop now and publish the best model so far (its result says so); else nothing is kept
     cancel_fields={"keep": Field(flag, False)},
     check=check_shape,

@@ -7,12 +7,8 @@ import sys
 import pytest
 import torch
 
-<<<<<<< HEAD
 from colab_worker.checkpoint import LoadedModel, load_model, save_model
-=======
-from colab_worker.checkpoint import LoadedModel, save_model
 from colab_worker.cli import main
->>>>>>> main
 from colab_worker.generation import START, SamplingParams, StoryBatch
 from colab_worker.model import LSTMModel, ModelConfig
 from colab_worker.tokenizer import BPETokenizer
