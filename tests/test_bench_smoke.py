@@ -18,6 +18,7 @@ from drivequeue import NotFound
 REPO = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_quick_run_writes_the_report_and_the_plot(tmp_path):
     report, plot = tmp_path / "BENCHMARKS.md", tmp_path / "docs" / "latency.png"
