@@ -85,3 +85,23 @@ def test_mounted_folder_shows_changes_on_the_other_side_only_after_the_delay(tmp
     finally:
         colab.close()
         web.close()
+
+
+def test_files_created_as_a_pair_or_pushed_reach_the_other_side(tmp_path, monkeypatch):
+    clock = ManualClock()
+    monkeypatch.setattr(paper_transport, "time", clock)
+    colab = MountedSide(tmp_path / "colab", tmp_path / "web", delay=1.5, remount=3600)
+    web = MountedSide(tmp_path / "web", tmp_path / "colab", delay=1.5, remount=3600)
+    try:
+        output, claim = colab.new_keys("output")[0], colab.new_keys("claim")[0]
+        colab.create_pair((output, "output", b"lines"), (claim, "claim", b"mine"))
+        pushed = colab.new_keys("file")[0]
+        (tmp_path / "notes.txt").write_bytes(b"a pushed file")
+        colab.upload(pushed, "file", tmp_path / "notes.txt")
+        clock.now += 1.6
+        colab.deliver_due()
+        assert web.read(output) == b"lines" and web.read(claim) == b"mine"
+        assert web.read(pushed, limit=None) == b"a pushed file"
+    finally:
+        colab.close()
+        web.close()
