@@ -93,10 +93,14 @@ def test_mounted_folder_shows_changes_on_the_other_side_only_after_the_delay(mou
     assert not web.exists(key)
 
 
-def test_a_claim_and_its_output_created_as_a_pair_reach_the_other_side(mounted):
+def test_files_created_as_a_pair_or_pushed_reach_the_other_side(mounted, tmp_path):
     clock, colab, web = mounted
     output, claim = colab.new_keys("output")[0], colab.new_keys("claim")[0]
     colab.create_pair((output, "output", b"lines"), (claim, "claim", b"mine"))
+    pushed = colab.new_keys("file")[0]
+    (tmp_path / "notes.txt").write_bytes(b"a pushed file")
+    colab.upload(pushed, "file", tmp_path / "notes.txt")
     clock.now += 1.6
     colab.deliver_due()
     assert web.read(output) == b"lines" and web.read(claim) == b"mine"
+    assert web.read(pushed, limit=None) == b"a pushed file"
