@@ -18,7 +18,6 @@ from drivequeue.plugins import kinds_of, load
 from drivequeue.metered_store import MeteredStore
 from drivequeue.serve import HandlerContext, Server
 from drivequeue.shutdown import Shutdown
-from tests.conftest import STORE_FACTORIES
 from tests.drivequeue import echo_plugin
 from tests.helpers import eventually
 
@@ -28,12 +27,10 @@ ECHO_KINDS = kinds_of(load(["tests.drivequeue.echo_plugin"], environ={}))
 HOUR = 3600.0
 
 
-@pytest.fixture(params=["local", "redis"])
-def store(request, tmp_path):
+@pytest.fixture
+def store(busy_store):
     """Stores that signal changes: a folder (inotify) and Redis (messages)."""
-    store = STORE_FACTORIES[request.param](request, tmp_path / "queue")
-    yield store
-    store.close()
+    return busy_store
 
 
 @pytest.fixture
