@@ -39,9 +39,12 @@ def slow_poll(fast_timing):
 
 
 class QuietFolder(LocalStore):
-    """A folder whose changes wake nobody, like a store that cannot signal (Drive)."""
+    """A folder like Drive: its changes wake nobody, and a worker lists it to find new jobs."""
 
     pushes_changes = False
+
+    def created_since(self, cursor):
+        return None
 
 
 class Serving:
@@ -79,8 +82,10 @@ def test_queued_jobs_run_back_to_back_and_a_submit_wakes_an_idle_worker(store, s
 def test_a_worker_on_a_store_that_cannot_signal_still_runs_queued_jobs_back_to_back(tmp_path, slow_poll):
     queue = Queue(LocalStore(tmp_path / "queue"), slow_poll, kinds=ECHO_KINDS)
     jobs = [queue.submit("echo", {"text": f"job {i}"}) for i in range(10)]
-    with Serving(QuietFolder(tmp_path / "queue"), slow_poll, tmp_path):  # the ending of a job wakes it
+    handle = MeteredStore(QuietFolder(tmp_path / "queue"))
+    with Serving(handle, slow_poll, tmp_path):  # the ending of a job wakes it
         assert [queue.result(job, timeout=60)["length"] for job in jobs] == [len(f"job {i}") for i in range(10)]
+    assert handle.operations["create_pair"] == 10  # it never raced itself for a job it had ended
 
 
 def test_a_submit_while_the_worker_is_busy_is_not_lost(store, slow_poll, tmp_path):
