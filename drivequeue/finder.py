@@ -156,6 +156,7 @@ class JobFinder:
             for key in (set(self._open) | self._finished) - set(jobs):
                 self._forget(key)  # removed (gc)
         fresh = {}
+        self.reader.read_jobs([key for key in jobs if key not in self._open and key not in self._finished])
         for key in jobs:
             if key not in self._open and key not in self._finished:
                 # with a listing, a job's whole state costs no more reads than its file; without

@@ -298,9 +298,40 @@ class RedisStore(Store):
 
     def read(self, key: str, limit: int | None = MAX_READ_BYTES) -> bytes:
         check_key(key)
+        found = self._call(self._read, keys=[self._meta(key), self._data(key)], args=self._read_args(limit))
+        return self._content(key, found, limit)
+
+    def read_many(self, keys: list[str]) -> dict[str, bytes | None]:
+        """Every read in one pipeline: one round trip."""
+        for key in keys:
+            check_key(key)
+        args = self._read_args(MAX_READ_BYTES)
+        try:
+            with self.client.pipeline(transaction=False) as pipe:
+                for key in keys:
+                    self._read(keys=[self._meta(key), self._data(key)], args=args, client=pipe)
+                answers = pipe.execute(raise_on_error=False)
+        except _DOWN as exc:
+            raise _unavailable(exc) from None
+        found: dict[str, bytes | None] = {}
+        for key, answer in zip(keys, answers):
+            if isinstance(answer, Exception):
+                raise _unavailable(answer)
+            try:
+                found[key] = self._content(key, answer, MAX_READ_BYTES)
+            except NotFound:
+                found[key] = None
+            except UnreadableFile:
+                continue  # a read of it alone says why
+        return found
+
+    @staticmethod
+    def _read_args(limit: int | None) -> list[int]:
         pieces = max(1, -(-limit // CHUNK_SIZE)) if limit is not None else -1
-        found = self._call(self._read, keys=[self._meta(key), self._data(key)],
-                           args=[-1 if limit is None else limit, pieces])
+        return [-1 if limit is None else limit, pieces]
+
+    def _content(self, key: str, found, limit: int | None) -> bytes:
+        """What the read script answered for ``key``, as ``read`` returns it."""
         if not found:
             raise NotFound(f"no file {key}")
         answer = found[0].decode()

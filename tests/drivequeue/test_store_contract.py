@@ -137,6 +137,14 @@ def test_exactly_one_of_many_concurrent_pairs_wins_and_losers_leave_nothing(stor
     assert [store.exists(key) for key in outputs] == [i in winners for i in range(6)]
 
 
+def test_read_many_gives_what_read_gives_for_each_key(store):
+    made, other, absent = store.new_keys("output", 3)
+    store.create(made, "output", b"one")
+    store.create(other, "output", b"")
+    assert store.read_many([made, absent, other]) == {made: b"one", absent: None, other: b""}
+    assert store.read_many([]) == {}
+
+
 def test_created_since_tells_new_files_after_a_first_full_answer_or_nothing_at_all(store):
     old, = store.new_keys("job")
     store.create(old, "job", b"j")
