@@ -11,7 +11,8 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet "$(TORCH_PIN)"
-	$(PY) -m pip install --quiet -e ".[web,worker,dev]"
+	# PYTHONWARNINGS: without setuptools' note on how editable installs import (a --quiet install is quiet)
+	PYTHONWARNINGS=ignore $(PY) -m pip install --quiet -e ".[web,worker,dev]"
 	touch $@
 
 install: $(VENV)/.installed

@@ -12,7 +12,9 @@ coalesced to one write per second):
   polled every second, as the story page does): Drive calls per second per
   finished story watched, and per story being written (--written of them, each
   getting --story-rate lines per second). ``--before`` runs it as the web app did
-  before it followed the changes feed (every status read went to Drive).
+  before it followed the changes feed (every status read went to Drive);
+* the web app asked for --unknown well-formed story ids that no story has (random
+  ones, one after another): the Drive calls they cost in all.
 
 --scale shrinks every interval (and the line rate's period) to run faster;
 the rates are reported scaled back to real Drive timings.
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import secrets
 import threading
 import time
 from collections import Counter
@@ -168,6 +171,28 @@ def watched(url, settings, timing, watched_count, written, story_rate, seconds, 
             "idle_calls": dict(idle_calls), "busy_calls": dict(busy_calls)}
 
 
+def unknown_ids(url, settings, timing, count, before) -> dict:
+    """Drive calls of the web app asked for ``count`` random well-formed story ids, one after another."""
+    from webapp import create_app
+    from webapp.config import Config
+
+    store = open_drive_store(url, settings)
+    config = Config(secret_key="bench", queue_url=url, environment="development", read_limit="1000000 per minute",
+                    poll_interval=0.0 if before else None)
+    client = create_app(config, queue=Queue(store, timing)).test_client()
+
+    def ask() -> int:
+        return client.get(f"/api/stories/1{secrets.token_urlsafe(24)[:32]}.{secrets.token_urlsafe(16)}").status_code
+
+    ask()  # the first look seeds the changes feed
+    before_calls = store.calls.copy()
+    started = time.monotonic()
+    answers = Counter(ask() for _ in range(count))
+    calls = store.calls - before_calls
+    return {"ids": count, "answers": dict(answers), "calls": dict(calls), "total_calls": sum(calls.values()),
+            "seconds": time.monotonic() - started}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--idle-s", type=float, default=60.0, help="how long to watch the idle worker (at scale 1)")
@@ -179,6 +204,7 @@ def main() -> None:
     parser.add_argument("--written", type=int, default=4, help="of those, stories being written")
     parser.add_argument("--story-rate", type=float, default=2.0, help="lines per second of each story written")
     parser.add_argument("--watch-s", type=float, default=20.0, help="seconds each watching phase lasts")
+    parser.add_argument("--unknown", type=int, default=200, help="random story ids the web app is asked for")
     parser.add_argument("--before", action="store_true",
                         help="the web app as it was: every status read goes to Drive (no changes feed)")
     parser.add_argument("--json", metavar="FILE", help="also write the figures to FILE as JSON")
@@ -208,9 +234,14 @@ def main() -> None:
               f"({breakdown(Counter(web['idle_calls']))}), "
               f"{web['calls_per_s_per_written_story']:.2f} calls/s per story being written "
               f"({args.written} at {args.story_rate:g} lines/s; {breakdown(Counter(web['busy_calls']))})")
+        unknown = unknown_ids(url, settings, timing, args.unknown, args.before)
+        print(f"web app{' (before)' if args.before else ''}, {args.unknown} random story ids: "
+              f"{unknown['total_calls']} API calls ({breakdown(Counter(unknown['calls']))}) in "
+              f"{unknown['seconds']:.1f} s; answers {unknown['answers']}")
         if args.json:
             Path(args.json).write_text(json.dumps({
                 "web": web,
+                "unknown_ids": unknown,
                 "scale": args.scale, "latency_ms": args.latency_ms, "poll_s": timing.poll / args.scale,
                 "idle_calls_per_minute": per_minute, "idle_calls": dict(idle),
                 "lines": args.lines, "line_rate": args.line_rate,

@@ -47,16 +47,15 @@ REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SEED = "Once upon a time there was a poor miller who had a beautiful daughter."
-#: in every page: when the form was sent, and when the story page first showed a line (browser clock)
+#: in every page: when the form was sent, and when a story first showed a line (browser clock); the
+#: start page becomes the story page in place, so the whole document is watched
 CLICK_TO_LINE = """
 document.addEventListener('submit', () => sessionStorage.setItem('sentAt', String(Date.now())), true);
 document.addEventListener('DOMContentLoaded', () => {
-    const text = document.getElementById('story-text');
-    if (!text) return;
-    const seen = () => { if (window.firstLineAt === undefined && text.querySelector('.line'))
+    const seen = () => { if (window.firstLineAt === undefined && document.querySelector('#story-text .line'))
         window.firstLineAt = Date.now(); };
     seen();
-    new MutationObserver(seen).observe(text, {childList: true, subtree: true});
+    new MutationObserver(seen).observe(document.body, {childList: true, subtree: true});
 });
 """
 RECORD = """() => {

@@ -1,4 +1,4 @@
-"""Worker latency and throughput on a local queue: a real ``colab-worker run`` process.
+"""Worker latency and throughput on a local queue: a real colab-worker run process.
 
 Reported:
   * time from ``submit`` to the story's first line being readable, with the worker idle

@@ -30,12 +30,13 @@ from pathlib import Path
 
 import torch
 
-from .model import LSTMModel, ModelConfig
+from stories.training import CHARS, ModelConfig
+
+from .model import LSTMModel
 from .tokenizer import BPE, BPETokenizer
 from .vocab import Vocab
 
 FORMAT, VERSION = "lstm", 2
-CHARS = "chars"
 _FIRST_FORMAT = ("charlstm", 1)
 _TIED_HEAD = "head.weight"
 

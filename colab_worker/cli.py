@@ -18,16 +18,18 @@ import argparse
 import sys
 from dataclasses import fields
 
+from drivequeue.errors import InvalidPayload
+
 from .checkpoint import CheckpointError
 from .run_cli import add_run
 
 
 def add_train(subparsers: argparse._SubParsersAction) -> None:
-    from .model import ModelConfig
-    from .train import TrainConfig
+    from stories.flags import add_train_flags
+    from stories.training import TRAIN_OPTIONS, TrainConfig
 
-    p = subparsers.add_parser("train", help="train a character LSTM on text files",
-                              description="Train a character LSTM; rerun the same command to resume.")
+    p = subparsers.add_parser("train", help="train the story model (an LSTM) on text files",
+                              description="Train the story model; rerun the same command to resume.")
     p.add_argument("corpus", nargs="+", help="UTF-8 text files (Project Gutenberg boilerplate is stripped)")
     p.add_argument("--out", required=True, help="where to write the best model (a .pt file)")
     p.add_argument("--checkpoint", help="training checkpoint to write and resume from (default: <out>.train.pt)")
@@ -38,50 +40,57 @@ def add_train(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--hold-out", action="append", default=[], metavar="FILE_NAME",
                    help="a corpus file read for the validation split but left out of training, to be "
                         "scored whole with `evaluate` (repeatable)")
-    for group, config_fields in (("model", fields(ModelConfig)), ("training", fields(TrainConfig))):
-        for f in config_fields:
-            if f.name == "vocab_size" and group == "model":
-                continue
-            kind = {"action": argparse.BooleanOptionalAction} if isinstance(f.default, bool) else {"type": type(f.default)}
-            p.add_argument(f"--{f.name.replace('_', '-')}", default=f.default, **kind,
-                           help=f"{group}: {f.name} (default {f.default})")
+    add_train_flags(p)
+    # the finer settings, only here: named as their TrainConfig fields
+    finer = p.add_argument_group("finer training settings")
+    set_by_options = {option.field for option in TRAIN_OPTIONS if option.config is TrainConfig}
+    for f in fields(TrainConfig):
+        if f.name in set_by_options:
+            continue
+        kind = {"action": argparse.BooleanOptionalAction} if isinstance(f.default, bool) else {"type": type(f.default)}
+        finer.add_argument(f"--{f.name.replace('_', '-')}", default=f.default, **kind, help=f"(default {f.default})")
     p.set_defaults(func=run_train)
 
 
 def run_train(args: argparse.Namespace) -> int:
     import torch
 
-    from .devices import pick_device
-    from .model import ModelConfig
-    from .train import TrainConfig, train
+    from stories.flags import train_flags
+    from stories.training import TRAIN_OPTIONS, ModelConfig, TrainConfig, settings_of, train_settings
 
+    from .devices import pick_device
+    from .train import train
+
+    options = train_flags(args)
+    check_files(args.corpus)
     device = pick_device(args.device) if args.device else None
     if args.threads:
         torch.set_num_threads(args.threads)
-    model_config = {f.name: getattr(args, f.name) for f in fields(ModelConfig) if f.name != "vocab_size"}
-    config = TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig)})
-    result = train(args.corpus, args.out, model_config, config, held_out=args.hold_out, checkpoint_path=args.checkpoint,
-                   resume=not args.fresh, device=device, dry_run=args.dry_run, progress_bar=True)
+    set_by_options = {option.field for option in TRAIN_OPTIONS}
+    config = train_settings(options, **{f.name: getattr(args, f.name) for f in fields(TrainConfig)
+                                        if f.name not in set_by_options})
+    result = train(args.corpus, args.out, settings_of(ModelConfig, options), config, held_out=args.hold_out,
+                   checkpoint_path=args.checkpoint, resume=not args.fresh, device=device, dry_run=args.dry_run,
+                   progress_bar=True)
     print(f"best validation loss {result.best_val_loss:.4f} nats/char after {result.steps} steps "
-          f"({result.stopped_by}); model in {result.out_path}")
+          f"({result.stopped_by.replace('_', ' ')}); model in {result.out_path}")
     return 0
 
 
 def add_generate(subparsers: argparse._SubParsersAction) -> None:
-    from .sampling import SamplingParams
+    from stories import kinds as k
+    from stories.flags import add_sampling_flags
 
-    d = SamplingParams()
     p = subparsers.add_parser("generate", help="write a story line by line, without any queue",
-                              description="Print the seed, then each generated line as soon as it exists.")
+                              description="Print the seed, then each generated line as soon as it exists, "
+                                          "as `drivequeue tail` prints a story.")
     p.add_argument("--model", default="default", help="model name in colab_worker/models or a .pt path (default: default)")
     p.add_argument("--seed", default="", help="the beginning of the story (default: empty)")
     p.add_argument("--lines", type=int, default=10, help="lines to generate (default 10)")
-    p.add_argument("--temperature", type=float, default=d.temperature, help=f"0 = greedy (default {d.temperature})")
-    p.add_argument("--top-k", type=int, default=d.top_k, help="keep the k likeliest characters, 0 = off (default 0)")
-    p.add_argument("--top-p", type=float, default=d.top_p, help="nucleus sampling mass, 1.0 = off (default 1.0)")
+    add_sampling_flags(p)
     p.add_argument("--random-seed", type=int, help="same seed and text, same story (default: random)")
-    p.add_argument("--max-line-chars", type=int, default=d.max_line_chars,
-                   help=f"longest line (default {d.max_line_chars})")
+    p.add_argument("--max-line-chars", type=int, help=f"longest line ({k.MAX_LINE_CHARS[0]}-{k.MAX_LINE_CHARS[1]}, "
+                                                      f"default {k.DEFAULT_MAX_LINE_CHARS})")
     p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1 ... (default cpu)")
     p.add_argument("--threads", type=int, default=1,
                    help="CPU threads (default 1: one story's small matrix products gain nothing from more)")
@@ -91,35 +100,39 @@ def add_generate(subparsers: argparse._SubParsersAction) -> None:
 def run_generate(args: argparse.Namespace) -> int:
     import torch
 
-    from stories.story_text import story_text
+    from stories import kinds as k
+    from stories.flags import sampling_flags
+    from stories.story_text import story_text, terminal_text
 
     from .checkpoint import load_model
     from .devices import pick_device
     from .generation import StoryBatch
     from .sampling import SamplingParams
-    from .sentences import MID_SENTENCE, PARAGRAPH
 
     if args.lines < 1:
         raise ValueError("--lines must be at least 1")
+    # the ranges and defaults of a story job (stories.kinds), under the flags' names
+    sampling = {**{name: spec.default for name, spec in k.SAMPLING.items()}, **sampling_flags(args)}
+    random_seed = k.random_seed("--random-seed", args.random_seed) if args.random_seed is not None else None
+    max_line_chars = (k.STORY.fields["max_line_chars"].check("--max-line-chars", args.max_line_chars)
+                      if args.max_line_chars is not None else k.DEFAULT_MAX_LINE_CHARS)
     device = pick_device(args.device)  # no CUDA: one line, not torch's traceback
     torch.set_num_threads(args.threads)
-    params = SamplingParams(temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
-                            random_seed=args.random_seed, max_line_chars=args.max_line_chars)
+    params = SamplingParams(**sampling, random_seed=random_seed, max_line_chars=max_line_chars)
     batch = StoryBatch(load_model(args.model, device), device, max_batch=1)
     seed = story_text(args.seed, [])
     batch.add("story", seed, params)
-    print(seed.rstrip() if batch.sentences else seed, end="", flush=True)
-    written = 0
-    while written < args.lines:
-        for line in batch.step()[: args.lines - written]:
-            lead = "\n"
-            if written == 0 and line.follows == MID_SENTENCE:
-                lead = ""  # the line completes the seed's sentence: it goes on the seed's line
-            elif written == 0 and line.follows == PARAGRAPH and seed.strip():
-                lead = "\n\n"
-            print(lead + line.text + ("\n" if line.paragraph_end and written + 1 < args.lines else ""),
-                  end="", flush=True)
-            written += 1
+    print(terminal_text(seed, []), end="", flush=True)
+    lines: list[str] = []
+    ends: list[int] = []
+    seed_end = None
+    while len(lines) < args.lines:
+        for line in batch.step()[: args.lines - len(lines)]:
+            seed_end = seed_end or line.follows
+            lines.append(line.text)
+            if line.paragraph_end:
+                ends.append(len(lines) - 1)
+            print(terminal_text(seed, lines, ends, seed_end, start=len(lines) - 1, with_seed=False), end="", flush=True)
     print(flush=True)
     return 0
 
@@ -153,11 +166,14 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from .scoring import score_text
     from .train import validation_loss
 
+    check_files(args.files)
     if args.threads:
         torch.set_num_threads(args.threads)
     device = pick_device(args.device)
     loaded = load_model(args.model, device)
     if args.split == "reference":
+        print(f"scoring the reference split of {len(args.files)} file{'s' if len(args.files) != 1 else ''} with "
+              f"the model {args.model} on {device}", file=sys.stderr, flush=True)
         split = reference_split(read_corpus(args.files))
         blocks = split.validation
         loss = validation_loss(loaded.model, loaded.vocab, blocks, device)
@@ -166,12 +182,15 @@ def run_evaluate(args: argparse.Namespace) -> int:
             print(json.dumps({"split": "reference", "files": len(args.files), "blocks": len(blocks),
                               "chars": chars, "nats_per_char": loss}))
         else:
-            print(f"validation loss {loss:.4f} nats/char over {chars:,} characters in {len(blocks)} held-out blocks")
+            print(f"validation loss {loss:.4f} nats/char over {chars:,} characters in {len(blocks)} held-out "
+                  f"block{'s' if len(blocks) != 1 else ''}")
         return 0
     for name in args.files:
         text = read_book(name)
         if not text:
             raise ValueError(f"{name} holds no text once the Gutenberg boilerplate is stripped")
+        print(f"scoring {name} ({len(text):,} characters) with the model {args.model} on {device}",
+              file=sys.stderr, flush=True)
         score = score_text(loaded, text, device)
         if args.json:
             print(json.dumps({"file": name, "chars": score.chars, "nats_per_char": score.nats_per_char,
@@ -182,11 +201,25 @@ def run_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def check_files(paths: list[str]) -> None:
+    """Every text file named exists, or a ``ValueError`` that says where the corpus comes from."""
+    from pathlib import Path
+
+    missing = [path for path in paths if not Path(path).is_file()]
+    if missing:
+        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        raise ValueError(f"there is no file {missing[0]}{more}. The corpus books are not part of the "
+                         "repository: docs/corpus.md says how to download them into corpus/")
+
+
 SUBCOMMANDS = [add_train, add_generate, add_evaluate, add_run]
+#: what ``colab-worker --help`` says first
+DESCRIPTION = ("Train the story model, write and score stories with it on this machine, and serve a job "
+               "queue on its CPU or GPU.")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="colab-worker", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="colab-worker", description=DESCRIPTION)
     subparsers = parser.add_subparsers(dest="command", required=True)
     for add in SUBCOMMANDS:
         add(subparsers)
@@ -197,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (CheckpointError, ValueError, OSError) as exc:
+    except (CheckpointError, InvalidPayload, ValueError, OSError) as exc:
         print(f"colab-worker {args.command}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

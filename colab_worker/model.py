@@ -1,38 +1,15 @@
-"""The LSTM language model (over characters or subword tokens) and its configuration."""
+"""The LSTM language model (over characters or subword tokens); its shape, ``ModelConfig``, is
+``stories.training``'s."""
 
 from __future__ import annotations
-
-from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
+from stories.training import ModelConfig
+
 State = tuple[torch.Tensor, torch.Tensor]  # (h, c), each [num_layers, batch, hidden_size]
-
-
-@dataclass(frozen=True)
-class ModelConfig:
-    """Shape of a :class:`LSTMModel`; stored in every checkpoint.
-
-    ``tie_embeddings``: the output layer reuses the input embedding's weights (Press & Wolf,
-    2017), which needs ``embedding_dim == hidden_size``; it halves the weights a large
-    subword vocabulary costs."""
-
-    vocab_size: int
-    embedding_dim: int = 64
-    hidden_size: int = 256
-    num_layers: int = 2
-    dropout: float = 0.1
-    tie_embeddings: bool = False
-
-    def __post_init__(self) -> None:
-        if self.tie_embeddings and self.embedding_dim != self.hidden_size:
-            raise ValueError(f"tied embeddings need embedding_dim == hidden_size, "
-                             f"not {self.embedding_dim} and {self.hidden_size}")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 class LSTMModel(nn.Module):

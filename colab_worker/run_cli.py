@@ -24,7 +24,7 @@ def add_run(subparsers: argparse._SubParsersAction) -> None:
                     "a second one exits at once.")
     p.add_argument("--queue", metavar="URL",
                    help="the queue: a folder (or file:///path), drive://id:FOLDER_ID, or redis://HOST:PORT[/DB] "
-                        "(rediss:// for TLS) (default: $DRIVEQUEUE_URL, else $REDIS_URL, else ./var/queue)")
+                        "(rediss:// for TLS) (default: $DRIVEQUEUE_URL, else $REDIS_URL; one of them is needed)")
     p.add_argument("--model", metavar="NAME_OR_PATH",
                    help="what jobs asking for 'default' get: a model name or a .pt file "
                         "(default: $COLAB_WORKER_MODEL, else the shipped model)")

@@ -25,6 +25,7 @@ from .devices import memory_probe
 from .model_shelf import ModelShelf
 from .story_handler import StoryHandler
 from .train_handler import TrainHandler
+from .train_speed import TrainingSpeed
 
 #: the module that offers these handlers to a generic worker (``drivequeue worker``)
 GENERIC_PLUGIN = "colab_worker.plugin"
@@ -41,12 +42,14 @@ class StoryServerHandlers:
         self.shelf = shelf
         self.config = config
         self.device = device
+        #: how fast this worker trains (``colab-worker run`` reports it in its heartbeat)
+        self.speed = TrainingSpeed(device)
 
     def handlers(self, context: HandlerContext) -> dict:
         return {
             "story": StoryHandler(self.shelf, self.device, self.config.max_batch, self.config.chunk,
                                   context.endings, context.timing.flush),
-            "train": TrainHandler(self.shelf, self.device, self.config.checkpoint_seconds),
+            "train": TrainHandler(self.shelf, self.device, self.config.checkpoint_seconds, self.speed),
         }
 
 
@@ -58,11 +61,20 @@ def serve_queue(queue: Queue, shelf: ModelShelf, config: WorkerConfig, device, d
     context = HandlerContext(store=queue.store, timing=queue.timing, device=str(device), stop=stop,
                              endings=Endings(), cache_dir=config.cache_dir,
                              kinds=None if kinds is None else frozenset(kinds))
-    own = Plugin.of("colab_worker", StoryServerHandlers(shelf, config, device))
+    story_server = StoryServerHandlers(shelf, config, device)
+    own = Plugin.of("colab_worker", story_server)
     others = [plugin for plugin in plugins if plugin.name != GENERIC_PLUGIN]  # it would load a second shelf
     handlers = handlers_of([own, *others], context, queue.kinds, None if kinds is None else set(kinds))
     missing = sorted(set(kinds or ()) - set(handlers))
     if missing:
         raise PluginError(f"no loaded plugin has a handler for {', '.join(missing)}")
+    speed = story_server.speed
+    if "train" in handlers:
+        speed.measure()
+    memory = memory_probe(device)
+
+    def probe() -> dict:  # the heartbeat's device report: memory on a GPU, training speed once measured
+        return {**(memory() if memory is not None else {}), **speed.report()}
+
     Server(queue, handlers, context, device_name=device_name, version=package_version(),
-           drain_seconds=config.drain_seconds, max_jobs=max_jobs, probe=memory_probe(device)).run()
+           drain_seconds=config.drain_seconds, max_jobs=max_jobs, probe=probe).run()

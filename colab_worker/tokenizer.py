@@ -25,8 +25,8 @@ from functools import cached_property
 
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
-#: the type name stored in a model file
-BPE = "bpe"
+from stories.training import BPE  # the type name stored in a model file
+
 _PARAGRAPH_BATCH = 2048
 _BEFORE_NEWLINE = re.compile(r"(?<=\S)(?=\n)")
 

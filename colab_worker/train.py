@@ -29,41 +29,17 @@ from pathlib import Path
 import torch
 from torch.nn import functional as F
 
+from stories.training import ModelConfig, TrainConfig
+
 from .checkpoint import (CHARS, PARAGRAPHS, CheckpointError, Tokenizer, build_model, model_payload, read_payload,
                          save_atomic)
 from .cleaning import clean_prose
 from .corpus import book_split, prepare_text, read_books, reference_split
 from .devices import pick_device
 from .generation import START
-from .model import LSTMModel, ModelConfig
+from .model import LSTMModel
 from .tokenizer import BPE, BPETokenizer
 from .vocab import UNK_ID, Vocab
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Optimisation settings; stored in the training checkpoint and the model's metadata."""
-
-    seq_len: int = 100
-    batch_size: int = 32
-    lr: float = 3e-3
-    lr_schedule: str = "plateau"   # "plateau": decay on stalls; "cosine": to lr/10 at max_steps
-    lr_decay: float = 0.5          # learning rate factor after `lr_patience` evaluations without progress
-    lr_patience: int = 2
-    patience: int = 6              # stop after this many evaluations without progress
-    min_improvement: float = 0.001  # nats/char that count as progress
-    max_epochs: int = 60
-    max_steps: int = 0             # 0: no limit other than max_epochs and early stopping
-    eval_every: int = 200          # steps
-    eval_blocks: int = 0           # held-out blocks scored at each evaluation, evenly spaced (0: all)
-    checkpoint_every_s: float = 120.0
-    grad_clip: float = 1.0
-    tokenizer: str = CHARS         # "bpe": byte-level BPE learned from the corpus; "chars": a character vocabulary
-    vocab_size: int = 4096         # tokens a learned BPE tokenizer holds
-    clean: bool = True             # leave what is not prose out of the training text (see cleaning.py)
-    unk_rate: float = 0.002        # chars: share of input characters replaced by UNK so its embedding is learned
-    min_char_count: int = 1        # chars: rarer characters are left out of the vocabulary (see vocab.py)
-    seed: int = 1234
 
 
 @dataclass(frozen=True)

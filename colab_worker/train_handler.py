@@ -18,15 +18,19 @@ from pathlib import Path
 
 from drivequeue import JobFailed
 from drivequeue.function_handler import Job, Stopped
+from stories.training import ModelConfig, settings_of, train_settings
 
 from .checkpoint import CheckpointError, read_payload
 from .model_shelf import ModelShelf
-from .train import Progress, TrainConfig, train
+from .train import Progress, train
+from .train_speed import TrainingSpeed
 
 log = logging.getLogger(__name__)
 
 #: seconds between two progress lines written between evaluations
 PROGRESS_LINE_SECONDS = 15.0
+#: a job's steps tell this worker's training speed once it has trained this long
+SPEED_SECONDS = 10.0
 CHECKPOINT = "checkpoint.pt"
 
 
@@ -40,7 +44,8 @@ def duration(seconds: float | None) -> str:
 
 def progress_line(p: Progress, steps: int) -> str:
     val = f"  val {p.val_loss:.3f}" if p.val_loss is not None else ""
-    return f"step {p.step}/{steps}  loss {p.train_loss:.3f}{val}  eta {duration(p.eta_s)}"
+    of = f"/{steps}" if steps else ""
+    return f"step {p.step}{of}  loss {p.train_loss:.3f}{val}  eta {duration(p.eta_s)}"
 
 
 class TrainHandler:
@@ -48,26 +53,29 @@ class TrainHandler:
 
     concurrency = 1
 
-    def __init__(self, shelf: ModelShelf, device, checkpoint_seconds: float):
+    def __init__(self, shelf: ModelShelf, device, checkpoint_seconds: float, speed: TrainingSpeed):
         self.shelf = shelf
         self.device = device
         self.checkpoint_seconds = checkpoint_seconds
+        self.speed = speed
 
     def __call__(self, payload: dict, job: Job) -> dict:
-        return TrainJob(payload, job, self.shelf, self.device, self.checkpoint_seconds).run()
+        return TrainJob(payload, job, self).run()
 
 
 class TrainJob:
     """One attempt at a train job."""
 
-    def __init__(self, payload: dict, job: Job, shelf: ModelShelf, device, checkpoint_seconds: float):
+    def __init__(self, payload: dict, job: Job, handler: TrainHandler):
         self.payload = payload
         self.job = job
-        self.shelf = shelf
-        self.device = device
-        self.checkpoint_seconds = checkpoint_seconds
+        self.shelf = handler.shelf
+        self.device = handler.device
+        self.checkpoint_seconds = handler.checkpoint_seconds
+        self.speed = handler.speed
         self._last_push = float("-inf")  # the first checkpoint is always uploaded
         self._last_line = float("-inf")
+        self._first_step: tuple[float, int] | None = None  # (when, step) of the first step this attempt made
 
     def run(self) -> dict:
         p, job = self.payload, self.job
@@ -76,18 +84,16 @@ class TrainJob:
         checkpoint = job.workdir / "checkpoint.pt"
         start = self._fetch_checkpoint(checkpoint)
         resumed = f", resuming from step {start}" if start else ""
-        log.info("train job %s: training %s on %s for %d steps on %s%s",
-                 job.key, name, p["corpus"], steps, self.device, resumed)
-        job.say(f"training {name} on {p['corpus']} for {steps} steps on {self.device}{resumed}")
-        config = TrainConfig(
-            seq_len=p["seq_len"], batch_size=p["batch_size"], lr=p["learning_rate"], max_steps=steps,
-            eval_every=min(200, max(1, steps // 10)), checkpoint_every_s=self.checkpoint_seconds,
-            **({"seed": p["random_seed"]} if p.get("random_seed") is not None else {}),
-        )
+        how_long = f"for {steps} steps" if steps else "until the validation loss stops improving"
+        log.info("train job %s: training %s on %s %s on %s%s", job.key, name, p["corpus"], how_long, self.device,
+                 resumed)
+        job.say(f"training {name} on {p['corpus']} {how_long} on {self.device}{resumed}")
+        config = train_settings(p, checkpoint_every_s=self.checkpoint_seconds,
+                                **({"eval_every": min(200, max(1, steps // 10))} if steps else {}))
         out = job.workdir / "model.pt"
         try:
             result = train(
-                [corpus], out, {"hidden_size": p["hidden_size"], "num_layers": p["layers"]}, config,
+                [corpus], out, settings_of(ModelConfig, p), config,
                 checkpoint_path=checkpoint, resume=True, device=self.device,
                 progress_callback=lambda progress: self._progress(progress, steps),
                 should_stop=job.should_stop, on_checkpoint=self._checkpointed, plot=False,
@@ -125,8 +131,12 @@ class TrainJob:
         if progress.val_loss is not None or now - self._last_line >= PROGRESS_LINE_SECONDS:
             self._last_line = now
             self.job.append([progress_line(progress, steps)])
-        self.job.progress({"step": progress.step, "of": steps, "train_loss": progress.train_loss,
+        self.job.progress({"step": progress.step, "of": steps or None, "train_loss": progress.train_loss,
                            "best_val_loss": progress.best_val_loss, "eta_s": progress.eta_s})
+        if self._first_step is None:
+            self._first_step = (now, progress.step)
+        elif now - self._first_step[0] >= SPEED_SECONDS:  # this worker's speed, for the next estimate
+            self.speed.observed(self.payload, progress.step - self._first_step[1], now - self._first_step[0])
 
     def _checkpointed(self, path: Path) -> None:
         if self.job.cancelled:

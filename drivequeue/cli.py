@@ -35,7 +35,7 @@ def build_parser(plugins: list[Plugin]) -> argparse.ArgumentParser:
     common.add_argument(
         "--queue", metavar="URL", default=None,
         help="the queue: a folder (or file:///path), drive://id:FOLDER_ID, or redis://HOST:PORT[/DB] "
-             "(rediss:// for TLS) (default: $DRIVEQUEUE_URL, else $REDIS_URL, else ./var/queue)",
+             "(rediss:// for TLS) (default: $DRIVEQUEUE_URL, else $REDIS_URL; one of them is needed)",
     )
     _plugin_option(common)
     parser = argparse.ArgumentParser(prog="drivequeue", description="A job queue on a folder of files.")

@@ -175,8 +175,10 @@ class DriveStore(Store):
         try:
             self._check_in_folder(key)
             self._call("files.delete", lambda: self.api.files().delete(fileId=key), key)
-        except (NotFound, UnreadableFile):
-            pass  # gone, or not a file (a folder, a Google file): not the queue's to remove
+        except NotFound:
+            pass
+        except UnreadableFile:
+            return  # not a file (a folder, a Google file): not the queue's to remove
         self.index.removed(key)
 
     def exists(self, key: str) -> bool:
@@ -185,6 +187,8 @@ class DriveStore(Store):
             self._check_in_folder(key, fresh=True)
         except NotFound:
             return False
+        except UnreadableFile:
+            return True  # something is there, if not a file (a folder, a Google file)
         return True
 
     def modified(self, key: str) -> float:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
 
@@ -18,7 +19,7 @@ from googleapiclient.errors import HttpError
 
 from .drive_client import DriveAPI, quoted, refused
 from .bad_items import BadItems
-from .errors import NotFound
+from .errors import NotFound, UnreadableFile
 from .store import KEY_PATTERN, NAME_PATTERN, Entry, check_size
 
 #: how often the changes-fed index is reconciled with a full listing by parent
@@ -28,6 +29,8 @@ RECONCILE_S = 120.0
 FIRST_RECONCILE_S = 10.0
 _CHANGE_FIELDS = ("nextPageToken,newStartPageToken,"
                   "changes(fileId,removed,file(name,parents,trashed,mimeType,size,modifiedTime))")
+#: what the read cache holds at most: the files read most recently are kept
+MAX_CACHED_BYTES = 64 * 1024 * 1024
 #: folders, Google Docs, shortcuts...: nothing that can be downloaded as bytes
 GOOGLE_APPS_MIME = "application/vnd.google-apps."
 FOLDER_MIME = GOOGLE_APPS_MIME + "folder"
@@ -48,6 +51,7 @@ class FolderIndex:
         self._sizes: dict[str, int] = {}  # key -> size in bytes, as the feed last reported it
         self._modified: dict[str, float] = {}  # key -> Drive's time of its last change, likewise
         self._removed: dict[str, float] = {}  # key -> when it was seen removed
+        self._skipped: dict[str, str] = {}  # key -> why: a folder or Google file named like a record
         self._page_token: str | None = None
         self._reconcile_at = 0.0
         self._lock = threading.RLock()
@@ -55,8 +59,8 @@ class FolderIndex:
         self._feed_period: float | None = None
         self._feed_at = float("-inf")
         self._feed_syncs = 0  # changes.list calls so far; a read that spans one is not kept
-        self._contents: dict[str, bytes] = {}
-        self._absent: set[str] = set()
+        self._contents: OrderedDict[str, bytes] = OrderedDict()  # least recently read first
+        self._cached_bytes = 0
 
     @property
     def following(self) -> bool:
@@ -69,8 +73,9 @@ class FolderIndex:
         The feed is followed at most once per ``period`` seconds (one
         ``changes.list`` call for the whole folder), so a read may be up to that
         old; a file is fetched again only after the feed reports it created,
-        rewritten or removed. Meant for observers such as the web app; a worker
-        must see its claims at once and does not call this.
+        rewritten or removed, and a key the feed does not know is answered
+        ``NotFound`` without a call (random ids cost nothing). Meant for observers
+        such as the web app; a worker must see its claims at once and does not call this.
         """
         if not period > 0:
             raise ValueError("period must be positive")
@@ -85,30 +90,40 @@ class FolderIndex:
                 self._sync()
                 self._feed_at = time.monotonic()
             if key in self._contents:
+                self._contents.move_to_end(key)
                 check_size(len(self._contents[key]), limit)
                 return self._contents[key]
-            if key in self._absent:
+            if key in self._skipped:
+                raise UnreadableFile(self._skipped[key])
+            if key not in self._index:  # what the feed has not shown is not there (as of its last look)
                 raise NotFound(f"no file {key} in this queue")
             check_size(self._sizes.get(key, 0), limit)
             syncs = self._feed_syncs
-        try:
-            data = fetch()
-        except NotFound:
-            with self._lock:
-                if syncs == self._feed_syncs:
-                    self._absent.add(key)
-            raise
+        data = fetch()
         with self._lock:
             if syncs == self._feed_syncs:  # else the feed may have reported a change this read missed
-                self._contents[key] = data
+                self._keep(key, data)
         return data
+
+    def _keep(self, key: str, data: bytes) -> None:
+        """Cache ``data`` as ``key``'s content, dropping the least recently read past the bound."""
+        self._drop(key)
+        self._contents[key] = data
+        self._cached_bytes += len(data)
+        while self._cached_bytes > MAX_CACHED_BYTES:
+            _, dropped = self._contents.popitem(last=False)
+            self._cached_bytes -= len(dropped)
+
+    def _drop(self, key: str) -> None:
+        dropped = self._contents.pop(key, None)
+        if dropped is not None:
+            self._cached_bytes -= len(dropped)
 
     def changed(self, key: str, size: int | None = None) -> None:
         """This process rewrote ``key`` (with ``size`` bytes): its content must be read again, and
         its time of change asked until the feed reports it."""
         with self._lock:
-            self._contents.pop(key, None)
-            self._absent.discard(key)
+            self._drop(key)
             self._modified.pop(key, None)
             if size is not None and key in self._index:
                 self._sizes[key] = size
@@ -128,6 +143,7 @@ class FolderIndex:
         self.known.add(key)
         with self._lock:
             self._index[key] = name
+            self._skipped.pop(key, None)
             for known, value in ((self._sizes, size), (self._modified, modified)):
                 if value is None:
                     known.pop(key, None)
@@ -142,7 +158,8 @@ class FolderIndex:
             self._sizes.pop(key, None)
             self._modified.pop(key, None)
             self._removed[key] = time.monotonic()
-            self._contents.pop(key, None)
+            self._skipped.pop(key, None)
+            self._drop(key)
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -152,7 +169,7 @@ class FolderIndex:
             self._page_token = None  # the stored token is no longer valid: start over
             self._index.clear()
             self._contents.clear()
-            self._absent.clear()
+            self._cached_bytes = 0
         if self._page_token is None:
             self._page_token = self._call(
                 "changes.getStartPageToken", lambda: self.api.changes().getStartPageToken()
@@ -176,8 +193,7 @@ class FolderIndex:
             for change in page.get("changes", []):
                 file = change.get("file") or {}
                 key = change.get("fileId", "")
-                self._contents.pop(key, None)
-                self._absent.discard(key)
+                self._drop(key)
                 if change.get("removed") or file.get("trashed"):
                     self.removed(key)
                 elif self.folder_id in file.get("parents", []):
@@ -215,6 +231,7 @@ class FolderIndex:
         if mime.startswith(GOOGLE_APPS_MIME):
             with self._lock:
                 self._index.pop(key, None)
+                self._skipped[key] = not_a_file(mime)
             self.bad.note(key, "skipped", not_a_file(mime))
             return
         size = file.get("size")

@@ -164,31 +164,33 @@ def cmd_cancel(args: argparse.Namespace) -> int:
 
 
 def cmd_tail(args: argparse.Namespace) -> int:
-    """Print lines as they are written (an empty line at a paragraph break); exit 0 when the job is
-    done, 1 if it failed or was cancelled (after the lines its worker wrote before it noticed the cancel)."""
+    """Print the job's output as it is written, the way its kind prints it (a story: its seed, then
+    a line each); exit 0 when the job is done, 1 if it failed or was cancelled (after the lines
+    its worker wrote before it noticed the cancel)."""
     queue = open_queue(args)
     deadline = None if args.timeout is None else time.monotonic() + args.timeout
-    seen = 0
-    breaks: set[int] = set()
+    shown = ""  # what has been printed: the output only grows at its end, so the rest is new
     while True:
-        status = queue.status(args.id, after=seen)
-        if status.line_count < seen:  # a cancel kept fewer lines than were printed
-            print(f"(the job was stopped at line {status.line_count}: "
-                  f"the {seen - status.line_count} lines printed after it are withdrawn)", file=sys.stderr)
-            breaks = {i for i in breaks if i < status.line_count}
-        breaks.update(status.text_breaks())
-        for index, line in enumerate(status.lines, start=seen):
-            if index - 1 in breaks:
-                print(flush=True)
-            print(line, flush=True)
-        seen = status.line_count
+        status = queue.status(args.id)
+        text = status.printed()
+        if not text.startswith(shown):  # a cancel kept fewer lines than were printed
+            print(f"\n(the job was stopped at line {status.line_count}: the lines printed after it are "
+                  "withdrawn)", file=sys.stderr)
+            shown = text
+        elif len(text) > len(shown):
+            sys.stdout.write(text[len(shown):])
+            sys.stdout.flush()
+            shown = text
         state = status.state
+        ended = status.settled or (deadline is not None and time.monotonic() >= deadline)
+        if ended and shown:
+            print(flush=True)  # the text ends with a newline
         if status.settled:
             if state is not JobState.DONE:
                 reason = f": {status.error}" if status.error else ""
                 print(f"job {state.value}{reason}", file=sys.stderr)
             return 0 if state is JobState.DONE else 1
-        if deadline is not None and time.monotonic() >= deadline:
+        if ended:
             print(f"still {state.value} after {args.timeout:g} s", file=sys.stderr)
             return 1
         queue.store.wait(queue.timing.poll)
@@ -273,5 +275,7 @@ def _print_status(status: JobStatus) -> None:
         print(f"progress: {progress_text(status.progress)}")
     if status.lines_requested:
         print(f"lines: {status.line_count} of {status.lines_requested}")
-    for text in status.lines:
-        print(f"  {text}")
+    text = status.printed()
+    if text:
+        print()
+        print(text)

@@ -110,10 +110,11 @@ class JobStatus:
             raise ValueError(f"this status holds the lines after {self.after}, not after {after}")
         return replace(self, lines=self.lines[after - self.after:], after=after)
 
-    def text_breaks(self) -> frozenset[int]:
-        """Indices of the lines that a blank line follows when the lines are printed as text
-        (``drivequeue tail``): none, unless the kind's status class says otherwise."""
-        return frozenset()
+    def printed(self) -> str:
+        """The job's output (its lines after ``after``) as a terminal shows it (``drivequeue status``
+        and ``tail``): a line each, no newline at the end. A kind's status class may print its own
+        way (a story: its seed first)."""
+        return "\n".join(self.lines)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object this status is at the edges (docs/protocol.md lists its fields)."""

@@ -8,8 +8,8 @@
 ================================  ===========================================================
 
 Without a URL, ``DRIVEQUEUE_URL`` from the environment is used, else
-``REDIS_URL`` (the variable Heroku's Key-Value Store add-on sets), else the
-folder ``./var/queue``. Each backend's module is imported only when a URL
+``REDIS_URL`` (the variable Heroku's Key-Value Store add-on sets); with neither,
+``BadStoreURL`` says so: no tool picks a folder of its own. Each backend's module is imported only when a URL
 asks for it, so a local queue needs neither the Google libraries nor redis-py.
 Each store class says its own default timings (``default_timing``).
 """
@@ -27,7 +27,9 @@ from .errors import BadStoreURL
 from .local import LocalStore
 from .store import Store
 
-DEFAULT_URL = "./var/queue"
+#: what a tool says when no queue is named
+NO_QUEUE = ("no queue is named: pass --queue URL, or set DRIVEQUEUE_URL to a folder (var/queue, "
+            "file:///path), drive://id:FOLDER_ID or redis://...")
 
 
 @dataclass(frozen=True)
@@ -57,9 +59,13 @@ BACKENDS: dict[str, Backend] = {
 
 
 def default_url(environ: Mapping[str, str] | None = None) -> str:
-    """The queue URL the environment names: ``DRIVEQUEUE_URL``, else ``REDIS_URL``, else ``./var/queue``."""
+    """The queue URL the environment names: ``DRIVEQUEUE_URL``, else ``REDIS_URL``; ``BadStoreURL``
+    if neither is set."""
     env = Env(environ)
-    return env.text("DRIVEQUEUE_URL") or env.text("REDIS_URL") or DEFAULT_URL
+    url = env.text("DRIVEQUEUE_URL") or env.text("REDIS_URL")
+    if not url:
+        raise BadStoreURL(NO_QUEUE)
+    return url
 
 
 def scheme_of(url: str) -> str:
@@ -105,14 +111,14 @@ def open_store(url: str | None = None, patience: float | None = None) -> Store:
 
 def open_existing_store(url: str | None = None) -> Store:
     """``open_store(url)`` for a person's command: a queue folder that does not exist is a
-    ``BadStoreURL`` naming it (a typo must not create a new, empty queue), except the default
-    folder ``./var/queue``, which the demo creates on first use."""
+    ``BadStoreURL`` naming it (a typo, or a command run in another folder, must not create a new,
+    empty queue)."""
     url = default_url() if url is None else url.strip()
     if url and scheme_of(url) == "file":
         path = _file_url_path(url) if "://" in url or url.startswith("file:") else url
-        if not os.path.exists(path) and os.path.abspath(path) != os.path.abspath(DEFAULT_URL):
-            raise BadStoreURL(f"there is no queue folder {path}: check the path (a queue folder is "
-                              "created by the web app or a worker started on it, or by mkdir)")
+        if not os.path.exists(path):
+            raise BadStoreURL(f"there is no queue folder {os.path.abspath(path)}: check the path (a queue folder "
+                              "is created by the web app or a worker started on it, or by mkdir)")
     return open_store(url)
 
 

@@ -2,10 +2,12 @@
 
 Nothing connects to a worker, so what only it knows travels in its heartbeat
 file as ``report`` (docs/protocol.md, "Heartbeat report"): its device's name
-and memory, and per job kind the jobs it ended and the lines it wrote, with
+and memory, how fast it trains (model FLOPs a second, for the estimate a train job gets
+before it is submitted), and per job kind the jobs it ended and the lines it wrote, with
 the rate of the last minute::
 
-    {"device": {"name": "Tesla T4", "memory_used": 1288699904, "memory_free": 14548992000},
+    {"device": {"name": "Tesla T4", "memory_used": 1288699904, "memory_free": 14548992000,
+                "train_flops": 412000000000},
      "kinds": {"story": {"lines": 120, "lines_per_minute": 31.5, "done": 3, "failed": 0,
                          "crashed": 0, "released": 0, "cancelled": 0}}}
 
@@ -34,7 +36,8 @@ MAX_COUNT = 2**53
 MAX_NAME = 200
 MAX_KIND_NAME = 40
 
-#: ``() -> {"name": ..., "memory_used": bytes, "memory_free": bytes}`` (any of them may be left out)
+#: ``() -> {"name": ..., "memory_used": bytes, "memory_free": bytes, "train_flops": per second}``
+#: (any of them may be left out)
 DeviceProbe = Callable[[], dict[str, Any]]
 
 
@@ -112,7 +115,7 @@ def parse_report(raw: object) -> dict[str, Any]:
         clean = {}
         if isinstance(device.get("name"), str) and len(device["name"]) <= MAX_NAME:
             clean["name"] = device["name"]
-        for name in ("memory_used", "memory_free"):
+        for name in ("memory_used", "memory_free", "train_flops"):
             if _number(device.get(name)):
                 clean[name] = device[name]
         if clean:

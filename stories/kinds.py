@@ -24,6 +24,7 @@ from drivequeue.kinds import (
 )
 
 from .status import StoryStatus
+from .training import check_shape, payload_fields
 
 MODEL_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 DEFAULT_MODEL = "default"
@@ -143,10 +144,14 @@ STORY = JobKind(
     serve_by_default=False,  # a model and torch: `drivequeue worker` serves it when --kinds names it
 )
 
+# Version 2: every option of ``stories.training`` (the same names and defaults as ``colab-worker
+# train``); version 1 jobs (steps, hidden_size, layers, seq_len, batch_size, learning_rate,
+# random_seed) still run.
 TRAIN = JobKind(
     name="train",
-    version=1,
-    fields={
+    version=2,
+    fields={"corpus": Field(pushed_file_name), "model": Field(new_model_name), **payload_fields()},
+    older={1: {
         "corpus": Field(pushed_file_name),
         "model": Field(new_model_name),
         "steps": Field(integer(1, 100_000), 2000),
@@ -156,8 +161,9 @@ TRAIN = JobKind(
         "batch_size": Field(integer(1, 512), 32),
         "learning_rate": Field(number(1e-5, 1.0), 2e-3),
         "random_seed": Field(random_seed, None),
-    },
+    }},
     # keep: stop now and publish the best model so far (its result says so); else nothing is kept
     cancel_fields={"keep": Field(flag, False)},
+    check=check_shape,
     serve_by_default=False,
 )

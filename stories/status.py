@@ -13,7 +13,7 @@ from typing import Any
 
 from drivequeue.status import EMPTY, JobStatus
 
-from .story_text import NEWLINE, SEED_ENDS, story_text
+from .story_text import NEWLINE, SEED_ENDS, story_text, terminal_text
 
 #: the output mark naming the lines a paragraph break follows
 PARAGRAPH_ENDS = "paragraph_ends"
@@ -45,8 +45,14 @@ class StoryStatus(JobStatus):
             raise ValueError("the text of a story needs all its lines: read its status with after=0")
         return story_text(self.seed, self.lines, self.paragraph_ends, self.seed_end)
 
-    def text_breaks(self) -> frozenset[int]:
-        return frozenset(self.paragraph_ends)
+    def printed(self) -> str:
+        """The story as ``colab-worker generate`` prints it (``stories.story_text.terminal_text``):
+        its seed, then a line each; from line ``after`` on, without the seed."""
+        if not self.after:
+            return terminal_text(self.seed, self.lines, self.paragraph_ends, self.seed_end)
+        lines = [""] * self.after + list(self.lines)  # only those from ``after`` are shown
+        return terminal_text(self.seed, lines, self.paragraph_ends, self.seed_end, start=self.after,
+                             with_seed=False).lstrip("\n")
 
     def to_dict(self) -> dict[str, Any]:
         shown = super().to_dict()

@@ -41,3 +41,23 @@ def story_text(seed: str, lines: Sequence[str], paragraph_ends: Collection[int] 
     for index, line in enumerate(lines):
         parts += [line, "\n\n" if index in ends else " "]
     return "".join(parts)
+
+
+def terminal_text(seed: str, lines: Sequence[str], paragraph_ends: Collection[int] = (),
+                  seed_end: str | None = None, start: int = 0, with_seed: bool = True) -> str:
+    """The story as a terminal shows it (``colab-worker generate``, ``drivequeue status`` and
+    ``tail``), from line ``start`` on, as it follows what was shown of the lines before it: the
+    seed first (when ``start`` is 0 and ``with_seed``), then each line on a line of its own, after
+    a blank line where a paragraph ended; a first line that completes the seed's last sentence
+    goes straight after it. No newline at the end: the caller ends the text."""
+    parts = [seed.rstrip()] if start == 0 and with_seed else []
+    ends = set(paragraph_ends)
+    for index in range(start, len(lines)):
+        if index > 0:
+            lead = "\n\n" if index - 1 in ends else "\n"
+        elif seed_end == MID_SENTENCE or not seed.strip():
+            lead = ""  # on the seed's line, or there is nothing before it
+        else:
+            lead = "\n\n" if seed_end == PARAGRAPH else "\n"
+        parts.append(lead + lines[index])
+    return "".join(parts)

@@ -125,6 +125,10 @@ def test_make_demo_serves_stories_and_stops_cleanly_on_ctrl_c(tmp_path):
         os.killpg(demo.pid, signal.SIGINT)
         demo.wait(timeout=30)
         output.wait_for(r"worker\.1 stopped", timeout=5)
+        output.wait_for(r"web\.1 stopped", timeout=5)
+        # a clean stop says so: no process reports that a signal killed it
+        assert re.findall(r"(web|worker)\.1 stopped \(rc=(-?\d+)\)", output.text) in (
+            [("web", "0"), ("worker", "0")], [("worker", "0"), ("web", "0")]), output.text
         assert "Error 130" not in output.text, output.text  # honcho's status for Ctrl-C is not an error
         assert "SIGKILL" not in output.text, output.text
         assert output.text.count("sending SIGTERM to worker") <= 1, output.text

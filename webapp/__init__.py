@@ -22,6 +22,7 @@ from .errors import install_error_handlers
 from .limits import install_rate_limits
 from .operator import install_operator
 from .security import install_security
+from .slow_clients import install_body_limits
 from .stories import Stories
 from .story_stream import StreamSlots
 from .story_ids import StoryIdConverter
@@ -56,6 +57,7 @@ def create_app(config: Config | None = None, *, queue: Queue | None = None) -> F
     app.register_blueprint(pages.bp)
     app.register_blueprint(job_pages.bp)
     app.register_blueprint(api.bp)
+    install_body_limits(app, config)  # first: every later check (CSRF, limits) reads a body that has arrived
     install_security(app, config, json_only=api.bp)
     install_error_handlers(app)
     install_rate_limits(app, config)

@@ -19,7 +19,6 @@ from drivequeue.env import Env
 from drivequeue.errors import BadStoreURL
 from drivequeue.urls import default_url, is_shared
 
-DEFAULT_QUEUE_URL = "var/queue"
 MIN_OPERATOR_KEY = 16
 
 
@@ -31,7 +30,7 @@ class Config:
     secret_key: str = field(repr=False)
     #: where the queue lives: a folder (``var/queue``, ``file:///...``), ``drive://id:FOLDER`` or
     #: ``redis://...`` (``DRIVEQUEUE_URL``, else ``REDIS_URL``)
-    queue_url: str = DEFAULT_QUEUE_URL
+    queue_url: str
     #: ``production`` (secure cookies, HSTS) or ``development`` (plain HTTP on this machine)
     environment: str = "production"
     #: when set, required to create or continue stories
@@ -58,6 +57,12 @@ class Config:
     max_streams: int = 80
     #: an event stream ends after this many seconds and the browser reconnects where it was
     stream_seconds: float = 300.0
+    #: a request body must arrive whole within this many seconds, else 408 and the connection is closed
+    body_seconds: float = 10.0
+    #: request bodies one process receives at once (the rest: 503 at once), so threads stay free
+    bodies_at_once: int = 10
+    #: request bodies one client address may be sending to one process at once (the rest: 429)
+    bodies_per_address: int = 4
     #: reverse proxies in front of the app whose X-Forwarded-* headers are trusted
     trusted_proxies: int = 0
     #: seconds one queue call may take on an unreachable store (retries and a hung request
@@ -85,8 +90,12 @@ class Config:
                     "or set WEBAPP_ENV=development to run on this machine only."
                 )
             secret_key = secrets.token_hex(32)
-        queue_url = default_url(environ)
+        if not (env.text("DRIVEQUEUE_URL") or env.text("REDIS_URL")):
+            raise ConfigError("DRIVEQUEUE_URL is not set: set it to the queue, a folder on this machine "
+                              "(var/queue), drive://id:FOLDER_ID or redis://... (on Heroku, the Redis add-on "
+                              "sets REDIS_URL, which serves too)")
         try:
+            queue_url = default_url(environ)
             shared = is_shared(queue_url)
         except BadStoreURL as exc:
             raise ConfigError(f"DRIVEQUEUE_URL: {exc}") from None
@@ -109,6 +118,9 @@ class Config:
             "poll_interval": env.number("WEBAPP_POLL_INTERVAL", float, cls.poll_interval, minimum=0),
             "max_streams": env.number("WEBAPP_MAX_STREAMS", int, cls.max_streams, minimum=0),
             "stream_seconds": env.number("WEBAPP_STREAM_SECONDS", float, cls.stream_seconds, minimum=0),
+            "body_seconds": env.number("WEBAPP_BODY_SECONDS", float, cls.body_seconds, minimum=0),
+            "bodies_at_once": env.number("WEBAPP_BODIES_AT_ONCE", int, cls.bodies_at_once, minimum=0),
+            "bodies_per_address": env.number("WEBAPP_BODIES_PER_ADDRESS", int, cls.bodies_per_address, minimum=0),
             "store_patience": env.number("WEBAPP_STORE_PATIENCE", float, cls.store_patience, minimum=0),
             "operator_period": env.number("WEBAPP_OPERATOR_PERIOD", float, cls.operator_period, minimum=0),
             "create_limit": env.text("WEBAPP_CREATE_LIMIT", cls.create_limit),

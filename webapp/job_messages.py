@@ -32,9 +32,9 @@ def describe_job(status: JobStatus, workers: list[dict]) -> str:
 
 
 def _training(progress) -> str:
-    if not progress.get("of"):
+    if progress.get("step") is None:
         return "Training (no step reported yet)"
-    doing = f"Training: step {progress['step']:,} of {progress['of']:,}"
+    doing = f"Training: step {progress['step']:,}" + (f" of {progress['of']:,}" if progress.get("of") else "")
     if progress.get("best_val_loss") is not None:
         doing += f", best validation loss so far {progress['best_val_loss']:.3f} nats/char"
     if progress.get("eta_s") is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from drivequeue import JobStatus, Queue
 from drivequeue.errors import InvalidKey, InvalidPayload, NotFound
 from stories.kinds import STORY, check_new_text
@@ -9,6 +11,7 @@ from stories.status import StoryStatus
 
 from .config import Config
 from .errors import NotAStory, QueueFull
+from .just_made import just_made, remember
 from .read_cache import ReadThroughCache
 from .story_messages import describe
 
@@ -42,7 +45,14 @@ class Stories:
 
     def job(self, job_id: str) -> JobStatus:
         """Any job with all its lines, through the same cache: a story (or a job whose file
-        cannot be read, shown as a failed story) as a ``StoryStatus``."""
+        cannot be read, shown as a failed story) as a ``StoryStatus``. A story this browser has
+        just made through another process is waited for until this process next looks."""
+        try:
+            return self.statuses.get(job_id, lambda: self._read(job_id))
+        except NotFound:
+            if not just_made(job_id):
+                raise
+        time.sleep(self.read_period)  # the cached answer is stale by then, and the queue looks again
         return self.statuses.get(job_id, lambda: self._read(job_id))
 
     def _read(self, job_id: str) -> JobStatus:
@@ -80,6 +90,7 @@ class Stories:
             check_new_text(clean["seed"], self._parent_text(clean["parent"]))
         self._check_room()
         story_id = self.queue.submit("story", payload, job_id=story_id)
+        remember(story_id)
         self.statuses.forget(story_id)
         self.listings.forget("queued")
         return story_id

@@ -24,7 +24,7 @@ from .plugin import KINDS
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="linescore", description=__doc__.split("\n\n")[0])
     parser.add_argument("text", type=Path, help="a UTF-8 text file")
-    parser.add_argument("--queue", metavar="URL", help="the queue (default: $DRIVEQUEUE_URL, else ./var/queue)")
+    parser.add_argument("--queue", metavar="URL", help="the queue (default: $DRIVEQUEUE_URL; one of them is needed)")
     parser.add_argument("--steps", type=int, default=200, help="training steps on the worker (default 200)")
     parser.add_argument("--out", type=Path, default=Path("."), help="where to put scores.tsv (default: here)")
     parser.add_argument("--timeout", type=float, help="give up after this many seconds")

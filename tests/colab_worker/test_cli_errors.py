@@ -30,13 +30,25 @@ def test_asking_for_cuda_without_a_gpu_is_one_clear_line(command, tmp_path):
     assert not (tmp_path / "unused.pt").exists()
 
 
-@pytest.mark.parametrize("flag, value, message", [
-    ("--temperature", "-1", "--temperature must be a number from 0 to 10, not -1"),
-    ("--top-p", "0", "--top-p must be a number above 0 and at most 1, not 0"),
-    ("--top-k", "-3", "--top-k must be a whole number from 0 (off) to 10000, not -3"),
-    ("--random-seed", "-1", "--random-seed must be a whole number from 0 to 9223372036854775807, not -1"),
+@pytest.mark.parametrize("flag, value, message", [  # the ranges a story job takes, as the web page and drivequeue do
+    ("--temperature", "0", "--temperature must be a number from 0.1 to 2"),
+    ("--top-p", "0", "--top-p must be a number above 0 and at most 1"),
+    ("--top-k", "-3", "--top-k must be a whole number from 0 to 200"),
+    ("--random-seed", "-1", "--random-seed must be a whole number from 0 to 4294967295"),
+    ("--max-line-chars", "5", "--max-line-chars must be a whole number from 20 to 1000"),
 ])
 def test_generate_names_the_flag_that_is_out_of_range(flag, value, message, capsys):
     assert main(["generate", "--seed", "Hi", "--lines", "1", f"{flag}={value}"]) == 2
     out, err = capsys.readouterr()
     assert out == "" and err == f"colab-worker generate: {message}\n"
+
+
+@pytest.mark.parametrize("command", [["evaluate", "corpus/grimm.txt"], ["evaluate", "--split", "reference", "corpus/grimm.txt"],
+                                     ["train", "corpus/grimm.txt", "--out", "m.pt"]])
+def test_a_missing_corpus_file_says_where_the_books_come_from(command, tmp_path):
+    done = subprocess.run([sys.executable, "-m", "colab_worker", *command], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == (f"colab-worker {command[0]}: there is no file corpus/grimm.txt. The corpus books are not "
+                           "part of the repository: docs/corpus.md says how to download them into corpus/\n")
+    assert not (tmp_path / "m.pt").exists()

@@ -59,7 +59,12 @@ def test_evaluate_scores_the_prepared_text_of_each_whole_file(loaded, tmp_path, 
     first.write_text(BOOK, encoding="utf-8")
     second.write_bytes(("\ufeff" + "The king went home.\r\nAnd he slept.\r\n").encode("utf-8"))
     assert main(["evaluate", str(first), str(second), "--model", str(model), "--json"]) == 0
-    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    printed = capsys.readouterr()
+    rows = [json.loads(line) for line in printed.out.splitlines()]
+    # before each file's score: what is being scored, so a long run is not silent
+    assert printed.err.splitlines() == [f"scoring {first} ({rows[0]['chars']:,} characters) with the model {model} on cpu",
+                                        f"scoring {second} ({rows[1]['chars']:,} characters) with the model {model} "
+                                        "on cpu"]
     assert [row["file"] for row in rows] == [str(first), str(second)]
     for row, path in zip(rows, (first, second)):
         text = prepare_text(path.read_text(encoding="utf-8-sig"))
@@ -84,6 +89,8 @@ def test_split_reference_gives_the_validation_figure_of_the_corpus(loaded, tmp_p
     expected = score_text(loaded, blocks[0]).nats_per_char  # a block is scored as a book is
     assert row["split"] == "reference" and row["blocks"] == len(blocks) == 1
     assert math.isclose(row["nats_per_char"], expected, rel_tol=1e-6)
+    assert main(["evaluate", *map(str, paths), "--model", str(model), "--split", "reference"]) == 0
+    assert capsys.readouterr().out.endswith(" characters in 1 held-out block\n")  # one block, not "blocks"
 
 
 def test_a_file_without_text_is_a_clear_error(loaded, tmp_path, capsys):

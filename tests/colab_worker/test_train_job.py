@@ -6,6 +6,9 @@ publishes its best model so far; an ended job leaves no scratch file."""
 import random
 import re
 import signal
+import subprocess
+import sys
+import time
 
 from drivequeue import files as pushed_files
 from tests.colab_worker.worker_support import (
@@ -104,6 +107,7 @@ def test_a_train_job_stopped_with_keep_publishes_its_best_model_so_far(tmp_path)
     assert 0 < result["steps"] < 100000 and result["best_val_loss"] > 0
     assert "stopped by request" in ended["lines"][-1] and "model 'goats' published" in ended["lines"][-1]
     assert "models/goats.pt" in _pushed(queue)
+    assert worker.log.count(f"train job {job_id.split('.')[0]} started") == 1  # its start is logged once
     listed = drivequeue(env, "files")
     assert "models/goats.pt" in listed and "scratch" not in listed  # the real CLI lists no checkpoint
 
@@ -114,3 +118,48 @@ def _pushed(queue) -> set[str]:
 
 def _scratch_of(queue, job_id) -> set[str]:
     return {name for name in _pushed(queue) if name.startswith(f"jobs/{job_id.split('.')[0]}/scratch/")}
+
+
+def test_the_expected_time_is_said_before_a_train_job_is_submitted_for_the_worker_online(tmp_path):
+    env = queue_env(tmp_path)
+    queue = queue_for(env)
+    tiny_corpus(tmp_path / "goats.txt")
+    drivequeue(env, "push", str(tmp_path / "goats.txt"))
+    alone = _submit_train(env, "--estimate")
+    assert alone.stdout == "expected time: unknown, no worker that serves train v2 is online (it depends on the " \
+                           "worker that takes the job)\n"
+    worker = WorkerProcess(env, tmp_path / "worker.log")
+    try:
+        measured = _eventually_measured(queue)
+        estimate = _submit_train(env, "--estimate", "--steps", "3000")
+        submitted = _submit_train(env, "--steps", "3000", "--hidden-size", "32", "--layers", "1")
+    finally:
+        worker.signal()
+        assert worker.wait() == 0
+    host = measured["host"]
+    said = re.fullmatch(rf"expected time on worker {re.escape(host)} \(cpu\): (about \d+ minutes?|about [\d.]+ hours|"
+                        r"under a minute), at the [\d.e+]+ GFLOP/s it measured \(early stopping may end it sooner\)\n",
+                        estimate.stdout)
+    assert said, estimate.stdout
+    assert not queue.jobs() or all(job["kind"] == "train" for job in queue.jobs())
+    assert len(queue.jobs()) == 1  # --estimate submitted nothing; the plain submit did, after saying it
+    assert submitted.stderr.startswith(f"expected time on worker {host} (cpu): ")
+    assert re.fullmatch(r"job-[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\n", submitted.stdout)
+
+
+def _submit_train(env, *flags):
+    done = subprocess.run([sys.executable, "-m", "drivequeue", "submit", "train", "goats.txt", *flags], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+def _eventually_measured(queue, timeout=60.0) -> dict:
+    """The worker once its heartbeat says how fast it trains."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for worker in queue.workers():
+            if (worker.get("report") or {}).get("device", {}).get("train_flops"):
+                return worker
+        time.sleep(0.2)
+    raise AssertionError(f"no worker measured its training speed: {queue.workers()}")

@@ -1,30 +1,28 @@
-"""Hostile files in the queue folder harm only themselves: the real worker process and the
-real CLI skip them, say so once each in one line, and serve the good story."""
+"""Hostile files in the queue folder harm only themselves: the real worker and the real CLI
+skip them, say so once each in one line, and serve the good story."""
 
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 
 from drivequeue import LocalStore
-from tests.colab_worker.worker_support import REPO, WorkerProcess, drivequeue, follow, queue_env, queue_for, submit_story
+from tests.colab_worker.worker_support import REPO, drivequeue, queue_env, queue_for, run_worker, submit_story
 from tests.drivequeue.hostile_files import plant_hostile_records, plant_non_regular_files
 
 
-def test_a_worker_serves_the_queue_past_hostile_files(tmp_path):
+def test_a_worker_serves_the_queue_past_hostile_files(tmp_path, caplog):
     env = queue_env(tmp_path)
     queue = queue_for(env)
     store = LocalStore(tmp_path / "queue")
     planted = {**plant_hostile_records(store), **plant_non_regular_files(store, tmp_path / "outside.json")}
-    good = submit_story(env, "The wolf", 2)
-    worker = WorkerProcess(env, tmp_path / "worker.log")
-    try:
-        assert follow(queue, good, lambda s: s["status"] == "done", timeout=120)["line_count"] == 2
-    finally:
-        worker.signal()
-        assert worker.wait() == 0
-    log = worker.log
+    good = queue.submit("story", {"seed": "The wolf", "lines": 2})
+    with caplog.at_level(logging.INFO):
+        run_worker(queue, tmp_path, max_jobs=1)
+    assert queue.status(good)["status"] == "done" and queue.status(good)["line_count"] == 2
+    log = caplog.text
     assert "Traceback" not in log
     assert log.count("started:") == 1  # the good story, and nothing planted ran
     for key, what in planted.items():

@@ -3,9 +3,11 @@ time by the real worker (in the test's process), while another handle on the que
 
 import logging
 import re
+import subprocess
+import sys
 import time
 
-from tests.colab_worker.worker_support import follow, queue_env, queue_for, run_worker
+from tests.colab_worker.worker_support import WorkerProcess, follow, queue_env, queue_for, run_worker, submit_story
 
 SEEDS = ["Once upon a time there was a king", "The fox looked at the grapes", "In the forest"]
 COMMON_WORDS = {"the", "and", "was", "his", "her", "that", "she", "with", "for", "they", "not", "you",
@@ -75,3 +77,21 @@ def test_cancel_stops_a_story_and_continue_writes_more_of_another(tmp_path, capl
     assert more["line_count"] == 5
     assert more["lines"][:3] == first["lines"]
     assert "2 lines with default, resuming after line 3" in caplog.text
+
+
+def test_drivequeue_tail_prints_the_story_as_colab_worker_generate_does(tmp_path):
+    env = queue_env(tmp_path)
+    seed = "The fox was hungry, and"
+    job_id = submit_story(env, seed, 4, "--random-seed", "5")
+    worker = WorkerProcess(env, tmp_path / "worker.log")
+    try:
+        tailed = subprocess.run([sys.executable, "-m", "drivequeue", "tail", job_id, "--timeout", "120"], env=env,
+                                capture_output=True, text=True, timeout=180)
+    finally:
+        worker.signal()
+        assert worker.wait() == 0
+    generated = subprocess.run([sys.executable, "-m", "colab_worker", "generate", "--seed", seed, "--lines", "4",
+                                "--random-seed", "5"], env=env, capture_output=True, text=True, timeout=180)
+    assert tailed.returncode == 0 and generated.returncode == 0, (tailed.stderr, generated.stderr)
+    assert tailed.stdout == generated.stdout
+    assert tailed.stdout.startswith(seed) and not tailed.stdout.startswith(" ")

@@ -41,8 +41,10 @@ class LinesStatus(JobStatus):
         shown["ending"] = self.meta.get("ending")
         return shown
 
-    def text_breaks(self) -> frozenset[int]:
-        return frozenset(self.marks.get("breaks", ()))
+    def printed(self) -> str:
+        breaks = set(self.marks.get("breaks", ()))
+        return "".join(("" if index == self.after else "\n\n" if index - 1 in breaks else "\n") + line
+                       for index, line in enumerate(self.lines, start=self.after))
 
 
 FIELDS = {

@@ -72,7 +72,7 @@ def test_tail_follows_lines_until_the_job_is_done(run, queue):
     writer.start()
     code, out, _ = run("tail", job_id, "--timeout", "60")
     writer.join()
-    assert code == 0 and out.splitlines() == ["one", "two", "three"]
+    assert code == 0 and out == "one\ntwo\nthree\n"
 
 
 def test_tail_and_status_json_show_the_job_the_way_its_kind_reads_it(run, queue):
@@ -84,7 +84,9 @@ def test_tail_and_status_json_show_the_job_the_way_its_kind_reads_it(run, queue)
         claim.append(["Four."])
         claim.complete()
     code, out, _ = run("tail", job_id)
-    assert code == 0 and out.splitlines() == ["One.", "Two.", "", "Three.", "", "Four."]
+    assert code == 0 and out.splitlines() == ["One.", "Two.", "", "Three.", "", "Four."]  # as the kind prints it
+    code, out, _ = run("status", job_id)
+    assert code == 0 and out.endswith("lines: 4 of 4\n\nOne.\nTwo.\n\nThree.\n\nFour.\n")
     code, out, _ = run("status", job_id, "--json", "--after", "2")
     shown = json.loads(out)
     assert shown["lines"] == ["Three.", "Four."] and shown["breaks"] == [2] and shown["ending"] == "full"
@@ -225,14 +227,6 @@ def test_a_mistyped_queue_folder_is_an_error_and_is_not_created(command, tmp_pat
     assert code == 2 and str(typo) in err
 
 
-def test_the_default_queue_folder_is_created_on_first_use(tmp_path):
-    env = {key: value for key, value in IMPORTABLE.items() if key not in ("DRIVEQUEUE_URL", "REDIS_URL")}
-    done = subprocess.run([sys.executable, "-m", "drivequeue", "submit", "note", "--payload", '{"text": "x"}',
-                           *PLUGIN], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert (tmp_path / "var" / "queue").is_dir()
-
-
 def test_status_in_a_fresh_process_says_when_a_running_jobs_worker_was_last_seen(store, queue):
     job_id = queue.submit("lines", {"text": "s", "count": 3})
     session = queue.worker(host="h", device="cpu", offers=["default"], background=False).__enter__()
@@ -246,3 +240,26 @@ def test_status_in_a_fresh_process_says_when_a_running_jobs_worker_was_last_seen
     assert shown.returncode == 0, shown.stderr
     status_line, = [line for line in shown.stdout.splitlines() if line.startswith("status:")]
     assert re.fullmatch(r"status: running on \S+ \(cpu\) \(worker last seen 360\d s ago\)", status_line), status_line
+
+
+@pytest.mark.parametrize("command", [("drivequeue", "list"), ("drivequeue", "status", "job-abc.def"),
+                                     ("colab_worker", "run", "--device", "cpu")])
+def test_run_in_another_folder_without_a_queue_named_it_says_so_and_creates_nothing(command, tmp_path):
+    env = {name: value for name, value in os.environ.items() if name not in ("DRIVEQUEUE_URL", "REDIS_URL")}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    done = subprocess.run([sys.executable, "-m", *command], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode in (1, 2), done
+    assert ("no queue is named: pass --queue URL, or set DRIVEQUEUE_URL to a folder (var/queue, "
+            "file:///path), drive://id:FOLDER_ID or redis://...") in done.stderr
+    assert "Traceback" not in done.stderr
+    assert list(tmp_path.iterdir()) == []  # no ./var/queue made up here
+
+
+def test_a_queue_folder_that_does_not_exist_is_named_whole(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2]), "DRIVEQUEUE_URL": "var/queue"}
+    done = subprocess.run([sys.executable, "-m", "drivequeue", "list"], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 2
+    assert f"there is no queue folder {tmp_path / 'var' / 'queue'}: check the path" in done.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from drivequeue import Queue, Timing
+from drivequeue import Queue, Timing, drive_changes
 from drivequeue.errors import NotFound
 from drivequeue.urls import open_store
 
@@ -38,7 +38,7 @@ def test_an_unchanged_file_is_read_once_and_a_changed_one_again(url):
         assert observer.read(key) == b"one"
         with pytest.raises(NotFound):
             observer.read(missing)
-    assert reads(observer) - before == 1  # only the first probe of the missing key
+    assert reads(observer) - before == 0  # a key the changes feed has not shown costs no call at all
     writer.write(key, b"two")
     writer.create(missing, "output", b"now here")
     time.sleep(PERIOD)
@@ -84,3 +84,20 @@ def test_a_job_being_written_is_read_only_when_its_output_changes(url):
             assert time.monotonic() < deadline, "the new line never showed"
             time.sleep(0.05)
         claim.complete()
+
+
+def test_the_read_cache_keeps_the_files_read_last_within_its_bound(url, monkeypatch):
+    monkeypatch.setattr(drive_changes, "MAX_CACHED_BYTES", 3500)
+    writer, observer = open_store(url), open_store(url)
+    observer.follow_changes(PERIOD)
+    keys = writer.new_keys("output", 5)
+    for key in keys:
+        writer.create(key, "output", key.encode() * (1000 // len(key)))
+    for key in keys:
+        observer.read(key)
+    before = reads(observer)
+    for key in keys[-3:]:  # the three read last fit in 3,500 bytes: no call
+        observer.read(key)
+    assert reads(observer) - before == 0
+    observer.read(keys[0])  # the first was dropped to make room: read again
+    assert reads(observer) - before > 0

@@ -12,7 +12,7 @@ from drivequeue.drive import DriveStore, open_drive_store
 from drivequeue.drive_settings import DriveSettings
 from drivequeue.drive_url import parse_drive_url
 from drivequeue.emulator import Emulator
-from drivequeue.errors import BadStoreURL, ConfigError, KeyExists, NotFound, StoreUnavailable
+from drivequeue.errors import BadStoreURL, ConfigError, KeyExists, NotFound, StoreUnavailable, UnreadableFile
 from drivequeue.urls import open_store
 
 
@@ -182,3 +182,20 @@ def test_one_client_serves_many_threads(store):
         thread.join()
     assert errors == []
     assert {e.key for e in store.list("job")} == set(keys)
+
+
+@pytest.mark.parametrize("mime", ["application/vnd.google-apps.folder", "application/vnd.google-apps.document"])
+@pytest.mark.parametrize("following", [False, True])
+def test_a_folder_or_google_file_at_a_key_is_that_item_only_never_an_outage(store, drive_env, mime, following):
+    key, good = store.new_keys("claim", 2)
+    drive_env.drive.create({"id": key, "name": "claim", "mimeType": mime, "parents": [store.folder_id]}, b"")
+    store.create(good, "claim", b"{}")
+    if following:
+        store.follow_changes(0.01)
+    assert [entry.key for entry in store.list("claim")] == [good]  # skipped by listings
+    with pytest.raises(UnreadableFile, match="on Drive"):
+        store.read(key)
+    assert store.exists(key) and store.read(good) == b"{}"
+    store.delete(key)  # not the queue's to remove: left alone, and no error
+    assert drive_env.drive.get(key).mime_type == mime
+    assert [item.key for item in store.bad.items()] == [key]

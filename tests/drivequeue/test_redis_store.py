@@ -76,7 +76,8 @@ def test_malformed_redis_urls_are_refused(url):
 def test_drivequeue_url_wins_over_redis_url():
     assert default_url({"REDIS_URL": "redis://h:1"}) == "redis://h:1"
     assert default_url({"REDIS_URL": "redis://h:1", "DRIVEQUEUE_URL": "drive://id:x"}) == "drive://id:x"
-    assert default_url({}) == "./var/queue"
+    with pytest.raises(BadStoreURL, match="no queue is named"):
+        default_url({})
     assert is_shared("redis://h:1") and is_shared("drive://id:x") and not is_shared("var/queue")
 
 

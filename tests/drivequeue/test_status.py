@@ -20,8 +20,8 @@ DOCUMENTED = ("id", "kind", "status", "stopping", "lines", "after", "line_count"
 class NotedStatus(JobStatus):
     """A kind's own reading of its output notes."""
 
-    def text_breaks(self) -> frozenset[int]:
-        return frozenset(self.marks.get("breaks", ()))
+    def printed(self) -> str:
+        return " / ".join(self.lines)
 
 
 NOTED = JobKind(name="noted", version=1, fields={"count": Field(integer(1, 10), 3)}, count_field="count",
@@ -89,7 +89,7 @@ def test_the_queue_answers_with_the_kinds_status_class(store, fast_timing):
         claim.append(["one", "two"], marks={"breaks": [0]})
         running_status = queue.status(job_id)
         assert type(running_status) is NotedStatus and running_status.state is JobState.RUNNING
-        assert running_status.worker.host == "h" and running_status.text_breaks() == {0}
+        assert running_status.worker.host == "h" and running_status.printed() == "one / two"
         claim.append(["three"])
         claim.complete(result={"n": 3})
     done = queue.status(job_id, after=1)

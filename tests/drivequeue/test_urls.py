@@ -34,11 +34,13 @@ def test_the_environment_names_the_default(tmp_path, monkeypatch):
     assert open_store().root == tmp_path / "from-env"
 
 
-def test_without_url_or_environment_the_default_is_var_queue(tmp_path, monkeypatch):
+def test_without_url_or_environment_no_folder_is_made_up(tmp_path, monkeypatch):
     monkeypatch.delenv("DRIVEQUEUE_URL", raising=False)
+    monkeypatch.delenv("REDIS_URL", raising=False)
     monkeypatch.chdir(tmp_path)
-    assert open_store().root == tmp_path / "var" / "queue"
-    assert (tmp_path / "var" / "queue").is_dir()
+    with pytest.raises(BadStoreURL, match="^no queue is named: pass --queue URL, or set DRIVEQUEUE_URL"):
+        open_store()
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("url", [

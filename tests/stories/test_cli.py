@@ -46,7 +46,7 @@ def test_tail_and_status_json_show_paragraph_breaks(run, queue):
         claim.append(["Four."])
         claim.complete()
     code, out, _ = run("tail", job_id)
-    assert code == 0 and out.splitlines() == ["One.", "Two.", "", "Three.", "", "Four."]
+    assert code == 0 and out.splitlines() == ["s", "One.", "Two.", "", "Three.", "", "Four."]  # its seed first
     code, out, _ = run("status", job_id, "--json", "--after", "2")
     shown = json.loads(out)
     assert shown["lines"] == ["Three.", "Four."] and shown["paragraph_ends"] == [2]
@@ -92,3 +92,17 @@ def test_bad_story_flags_are_one_line_on_stderr_and_exit_status_2(run, args, mes
     code, out, err = run(*args)
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and message in err
+
+
+def test_tail_prints_a_story_as_colab_worker_generate_does(run, queue):
+    job_id = queue.submit("story", {"seed": "The fox was hungry", "lines": 3})
+    with queue.worker(host="h", device="cpu", offers=["default"]) as worker:
+        claim = worker.claim_next()  # the first line completes the seed's sentence
+        claim.append([" and went out.", "He met a goose."], marks={"paragraph_ends": [0]},
+                     meta={"seed_end": "mid-sentence"})
+        claim.append(["It ran."])
+        claim.complete()
+    code, out, _ = run("tail", job_id)
+    assert code == 0 and out == "The fox was hungry and went out.\n\nHe met a goose.\nIt ran.\n"
+    code, out, _ = run("status", job_id, "--after", "1")
+    assert out.endswith("lines: 3 of 3\n\nHe met a goose.\nIt ran.\n")

@@ -86,7 +86,9 @@ def test_train_requests():
         ({"model": "tales"}, "corpus is required"),
         ({"corpus": "../secret", "model": "tales"}, "corpus must be the name of a pushed file"),
         ({"corpus": "t.txt", "model": "default"}, "shipped model"),
-        ({"corpus": "t.txt", "model": "tales", "steps": 0}, "steps"),
+        ({"corpus": "t.txt", "model": "tales", "steps": -1}, "steps must be a whole number from 0"),
+        ({"corpus": "t.txt", "model": "tales", "tie_embeddings": True, "embedding_dim": 64, "hidden_size": 256},
+         "tied embeddings need embedding-dim == hidden-size, not 64 and 256"),
     ]:
         with pytest.raises(InvalidPayload, match=message):
             TRAIN.validate(bad)

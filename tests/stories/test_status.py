@@ -17,8 +17,10 @@ def test_marks_and_meta_are_served_as_paragraph_ends_and_seed_end():
     shown = status.to_dict()
     assert "marks" not in shown and "meta" not in shown
     assert shown["paragraph_ends"] == [0, 2] and shown["seed_end"] == "sentence"
-    assert status["paragraph_ends"] == [0, 2] and status.text_breaks() == {0, 2}
+    assert status["paragraph_ends"] == [0, 2]
     assert status.text() == "It rained. A.\n\nB. C.\n\n"
+    assert status.printed() == "It rained.\nA.\n\nB.\nC."  # as colab-worker generate prints it
+    assert status.since(2).printed() == "C."  # from line 2 on: no seed
     assert status.since(1)["paragraph_ends"] == [2] and status.since(1).seed_end == "sentence"
 
 

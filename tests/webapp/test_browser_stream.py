@@ -209,3 +209,44 @@ def test_streamed_sentences_flow_into_the_paragraphs_the_worker_marks(page, site
         page.get_by_role("link", name="Download .txt").click()
     text = open(download.value.path()).read()
     assert text == "\n\n".join(page.locator("#story-text p").all_text_contents()) + "\n"
+
+
+def test_the_form_becomes_the_story_page_in_place_with_its_address_and_a_working_back_button(page, site, queue_dir):
+    page.goto(site + "/")
+    page.evaluate("window.sameDocument = true")
+    page.get_by_label("Beginning of the story").fill("")
+    page.get_by_role("button", name="Write my story").click()  # a mistake first: the form comes back in place
+    expect(page.locator("#seed-error")).to_have_text(
+        "Beginning of the story is blank: it needs at least one character that is not a space.")
+    assert page.url == site + "/" and page.evaluate("window.sameDocument") is True
+    page.get_by_label("Beginning of the story").fill("The fox and the geese.")
+    page.get_by_role("button", name="Write my story").click()
+    page.wait_for_url(re.compile(r".*/stories/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"))
+    story_url = page.url
+    expect(page).to_have_title("The fox and the geese. · Story machine")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your story")
+    expect(page.locator("#story")).to_have_attribute("data-transport", "stream")
+    assert page.evaluate("window.sameDocument") is True  # no new document was loaded
+    with worker_session(queue_dir) as worker:
+        claim = worker.claim_next()
+        claim.append(LINES[:1])
+        expect(page.locator("#story-text .line")).to_have_count(1)
+        claim.complete()
+
+    page.go_back()
+    expect(page).to_have_url(site + "/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Start a story")
+    expect(page.locator("#my-stories li")).to_have_count(1)  # the story was recorded as this visitor's
+    page.go_forward()
+    expect(page).to_have_url(story_url)
+    expect(page.locator("#story-text .line")).to_have_count(1)
+
+
+@pytest.mark.parametrize("browser_settings", [{"java_script_enabled": False}])
+def test_without_javascript_the_form_posts_and_redirects_to_the_story_page(page, site):
+    page.goto(site + "/")
+    page.get_by_label("Beginning of the story").fill("The fox and the geese.")
+    page.get_by_role("button", name="Write my story").click()
+    page.wait_for_url(re.compile(r".*/stories/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your story")
+    expect(page.locator("#story-text .seed")).to_have_text("The fox and the geese.")

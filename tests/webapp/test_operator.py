@@ -107,9 +107,9 @@ def test_the_key_is_never_shown_and_visitor_pages_do_not_mention_the_operator(cl
 
 def test_a_short_operator_key_is_refused_with_what_to_do():
     with pytest.raises(ConfigError, match="WEBAPP_OPERATOR_KEY must be at least 16 characters"):
-        Config.from_env({"WEBAPP_ENV": "development", "WEBAPP_OPERATOR_KEY": "secret"})
-    assert Config.from_env({"WEBAPP_ENV": "development", "WEBAPP_OPERATOR_KEY": KEY}).operator_key == KEY
-    assert KEY not in repr(Config.from_env({"WEBAPP_ENV": "development", "WEBAPP_OPERATOR_KEY": KEY}))
+        Config.from_env({"WEBAPP_ENV": "development", "DRIVEQUEUE_URL": "var/queue", "WEBAPP_OPERATOR_KEY": "secret"})
+    assert Config.from_env({"WEBAPP_ENV": "development", "DRIVEQUEUE_URL": "var/queue", "WEBAPP_OPERATOR_KEY": KEY}).operator_key == KEY
+    assert KEY not in repr(Config.from_env({"WEBAPP_ENV": "development", "DRIVEQUEUE_URL": "var/queue", "WEBAPP_OPERATOR_KEY": KEY}))
 
 
 # -- what the page shows --------------------------------------------------------------------------
