@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 import torch
 
 from .checkpoint import PARAGRAPHS, LoadedModel
-from .sampling import SamplingParams, filter_top_k_top_p, gumbel_noise, seed32
+from .sampling import SamplingParams, filter_top_k_top_p, fold, gumbel_noise, history_hash, seed32
 from .sentences import LineSplitter
 from .tokenizer import BPETokenizer
 from .token_rules import (BLANK, CODES, FORCE_PARAGRAPH, FORCE_SPACE, START as START_STATE, WORD, code, quotes,
@@ -154,6 +154,7 @@ class StoryBatch:
         self._run = zeros(n, dtype=torch.long)          # characters in the word (sentence lines) or line
         self._sentence = zeros(n, dtype=torch.long)     # characters since the last sentence stop
         self._seed = zeros(n, dtype=torch.long)
+        self._history = zeros(n, dtype=torch.long)     # running hash of what the story has read (sampling.fold)
         self._inv_temp = torch.ones(n, 1, device=dev)
         self._noise_scale = torch.ones(n, 1, device=dev)  # 0: greedy
         self._top_k = zeros(n, dtype=torch.long)
@@ -222,7 +223,8 @@ class StoryBatch:
         if slot != last:
             for buf in (self._h, self._c):
                 buf[:, slot] = buf[:, last]
-            for buf in (self._next_input, self._position, self._code, self._run, self._sentence, self._seed,
+            for buf in (self._next_input, self._position, self._code, self._run, self._sentence, self._history,
+                        self._seed,
                         self._inv_temp, self._noise_scale, self._top_k, self._top_p, self._max_line):
                 buf[slot] = buf[last]
             self._slots[slot] = self._slots[last]
@@ -312,6 +314,7 @@ class StoryBatch:
         self._code[slot] = code(state, 0, *quotes(story.body + story.sep))
         self._run[slot] = run
         self._sentence[slot] = sentence_run(story.body)
+        self._history[slot] = history_hash(story.ids[:-1])  # the step folds in the last one
 
     def _state_before(self, story: _Story, index: int, ids: list[int] | None = None
                       ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -353,7 +356,8 @@ class StoryBatch:
         hs = [self._h[layer, :rows] for layer in range(layers)]
         cs = [self._c[layer, :rows] for layer in range(layers)]
         tok = self._next_input[:rows]
-        rule_code, run, sentence = self._code[:rows], self._run[:rows], self._sentence[:rows]
+        rule_code, run = self._code[:rows], self._run[:rows]
+        sentence, history = self._sentence[:rows], self._history[:rows]
         max_line, inv_temp = self._max_line[:rows], self._inv_temp[:rows]
         top_k, top_p = self._top_k[:rows], self._top_p[:rows]
         seeds, start, noise_scale = self._seed[:rows], self._position[:rows], self._noise_scale[:rows]
@@ -370,7 +374,8 @@ class StoryBatch:
                 scores = torch.addcmul(scores, push.unsqueeze(1), rules.ends)
             if filtering:
                 scores = filter_top_k_top_p(scores, top_k, top_p)
-            noise = gumbel_noise(seeds, (start + t).unsqueeze(1), vocab_size)[:, 0]
+            history = fold(history, tok)  # the token just read
+            noise = gumbel_noise(seeds ^ history, (start + t).unsqueeze(1), vocab_size)[:, 0]
             tok = torch.addcmul(scores, noise, noise_scale).argmax(dim=1)
             move = torch.add(tok, rule_code, alpha=vocab_size)
             gained = rules.tail[move]
@@ -387,6 +392,7 @@ class StoryBatch:
         self._code[:rows].copy_(rule_code)
         self._run[:rows].copy_(run)
         self._sentence[:rows].copy_(sentence)
+        self._history[:rows].copy_(history)
         self._position[:rows].add_(self.chunk)
 
     def _replay(self, rows: int, filtering: bool) -> None:
@@ -398,7 +404,8 @@ class StoryBatch:
         graph.replay()
 
     def _capture(self, rows: int, filtering: bool) -> torch.cuda.CUDAGraph:
-        buffers = [self._h, self._c, self._next_input, self._position, self._code, self._run, self._sentence]
+        buffers = [self._h, self._c, self._next_input, self._position, self._code, self._run, self._sentence,
+                   self._history]
         saved = [b.clone() for b in buffers]
         stream = torch.cuda.Stream(self.device)
         stream.wait_stream(torch.cuda.current_stream(self.device))

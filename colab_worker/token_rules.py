@@ -21,10 +21,11 @@ whitespace states:
   visible character yet: no newline) and ``TEXT``.
 
 No other whitespace character is ever drawn in sentence lines, so the text stays canonical:
-one space between words, ``"\n\n"`` between paragraphs; no control character is ever drawn. A word (sentence lines) or a line
-(newline lines) of ``max_line_chars`` characters is *full*: the next token must begin with
-whitespace (a newline, for newline lines). Tokens are checked byte by byte, so the same
-tables serve a character vocabulary (one character a token) and byte-level BPE.
+one space between words, ``"\n\n"`` between paragraphs; no control character is ever drawn.
+A word (sentence lines) or a line (newline lines) of ``max_line_chars`` characters is
+*full*: the next token must begin with whitespace (a newline, for newline lines). Tokens are
+checked byte by byte, so the same tables serve a character vocabulary (one character a
+token) and byte-level BPE.
 """
 
 from __future__ import annotations

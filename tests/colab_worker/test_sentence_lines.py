@@ -36,7 +36,8 @@ def subword_model() -> LoadedModel:
     multi-byte characters, quotation marks and whitespace tokens the rules must refuse, and
     token sequences that are not the tokenizer's encoding of their text (so lines often end
     with the text re-encoded)."""
-    vocab = BPETokenizer.train([CORPUS * 4 + "Un café, déjà vu — “quoted” ‘single’ 🦊 \t  x\n"], vocab_size=320)
+    odd = "Un café, déjà vu — “quoted” ‘single’ 🦊 \t  x\n"
+    vocab = BPETokenizer.train([CORPUS * 4 + odd], vocab_size=320)
     torch.manual_seed(7)
     config = ModelConfig(vocab_size=len(vocab), hidden_size=24, num_layers=2, tie_embeddings=True)
     model = LSTMModel(config).eval()
@@ -180,3 +181,15 @@ def test_the_shipped_model_resumed_from_its_lines_goes_on_identically(seed):
     fresh.add("s", rebuilt(seed, lines[:4]), params)
     assert [(x.text, x.paragraph_end) for x in decode(fresh, "s", 6)[:6]] == [(x.text, x.paragraph_end)
                                                                               for x in lines[4:10]]
+
+
+def test_two_stories_with_the_same_random_seed_do_not_fall_into_step():
+    """The noise depends on what a story has read: two beginnings, one random seed, two stories."""
+    shipped = load_model("default")
+    told = {}
+    for seed in ("Once upon a time there lived a poor miller", "A wolf met a fox in the dark forest"):
+        batch = StoryBatch(shipped, max_batch=1)
+        batch.add("s", seed, SamplingParams(random_seed=1))
+        told[seed] = [line.text for line in decode(batch, "s", 8)[:8]]
+    first, second = told.values()
+    assert not set(first[2:]) & set(second[2:])
