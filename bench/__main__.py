@@ -90,7 +90,7 @@ FULL = Sizes(gen_lines=100, gen_batches=(1, 16, 64, 256), gen_seconds=3.0,
              queue_jobs=1000,
              e2e_stories=6, e2e_lines=10, e2e_stagger=1.3, mount_delay=60.0, remount=4.0,
              watch_s=20.0, operator_minutes=3.0, operator_jobs=50, redis_jobs=100,
-             throughput_jobs=300, throughput_trips=100, throughput_drive_jobs=40, throughput_naps=12, timeout=900.0)
+             throughput_jobs=300, throughput_trips=100, throughput_drive_jobs=40, throughput_naps=24, timeout=900.0)
 QUICK = Sizes(gen_lines=6, gen_batches=(1, 4), gen_seconds=0.3,
               trials=2, worker_lines=2, concurrency=(1, 2),
               drive_scale=0.05, drive_idle_s=10.0, drive_lines=4, drive_watched=4, drive_written=1, drive_unknown=10,

@@ -234,7 +234,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=300, help="jobs per throughput run (Redis, local folder)")
     parser.add_argument("--trips", type=int, default=100, help="round trips per store")
     parser.add_argument("--drive-jobs", type=int, default=40, help="no-op jobs per run on the Drive emulator")
-    parser.add_argument("--naps", type=int, default=12, help=f"jobs that wait {NAP_S:g} s, per run on the Drive emulator")
+    parser.add_argument("--naps", type=int, default=24, help=f"jobs that wait {NAP_S:g} s, per run on the Drive emulator")
     parser.add_argument("--drive-latency-ms", type=float, default=150.0, help="the emulator's delay per request")
     parser.add_argument("--drive-concurrency", type=int, default=4, help="handler concurrency of the second Drive run")
     parser.add_argument("--json", metavar="FILE", help="also write the figures to FILE as JSON")

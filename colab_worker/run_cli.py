@@ -8,15 +8,12 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from dataclasses import replace
 
 from drivequeue.worker_cli import add_kinds_option, log_to_stdout
 
 from .config import ConfigError, WorkerConfig
-
-log = logging.getLogger(__name__)
 
 
 def add_run(subparsers: argparse._SubParsersAction) -> None:

@@ -59,15 +59,19 @@ class JobFinder:
         self._next_full = 0.0
         self._ended: list[tuple[str, str]] = []  # (job key, output state) from claims that ended
         self._offers: set[str] = set()
+        self._listing: set[str] | None = None  # the last look's listing, where there was one
         self._lock = threading.Lock()
 
-    def candidates(self, kinds: set[str], offers: set[str], held: set[str]) -> Iterator[JobView]:
+    def candidates(self, kinds: set[str], offers: set[str], held: set[str], refresh: bool = True
+                   ) -> Iterator[JobView]:
         """Fresh views of the jobs to claim, oldest first: queued ones of ``kinds`` whose offer
         field names one of ``offers``, and those that must be failed (a request the kind rejects).
         ``held``: job keys this worker holds, which are not looked at. A job this worker never
         takes (another kind, an offer it lacks, a version it does not know) is looked at only
-        every ``poll`` seconds, to notice that it has finished."""
-        listing, fresh = self._refresh()
+        every ``poll`` seconds, to notice that it has finished. ``refresh``: False to go by what
+        the last look at the store found (a caller that looked a moment ago)."""
+        self._take_endings()
+        listing, fresh = self._refresh() if refresh else (self._listing, {})
         if offers != self._offers:  # jobs set aside for an offer the worker lacked may be taken now
             self._offers = set(offers)
             for item in self._open.values():
@@ -121,10 +125,8 @@ class JobFinder:
 
     # -- learning what changed ----------------------------------------------------------------
 
-    def _refresh(self) -> tuple[set[str] | None, dict[str, JobView]]:
-        """Take in new jobs, continues and this worker's ended claims. Returns the listing the
-        views may trust for which files exist (None when only new files were asked for) and
-        the views made of new jobs."""
+    def _take_endings(self) -> None:
+        """This worker's claims that ended: a finished job is closed, another looked at again."""
         with self._lock:
             ended, self._ended = self._ended, []
         for key, state in ended:
@@ -132,6 +134,10 @@ class JobFinder:
                 self._close(key)
             elif key in self._open:
                 self._open[key].look_at = 0.0
+
+    def _refresh(self) -> tuple[set[str] | None, dict[str, JobView]]:
+        """Take in new jobs and continues. Returns the listing the views may trust for which
+        files exist (None when only new files were asked for) and the views made of new jobs."""
         now = time.monotonic()
         full = self._cursor is None or now >= self._next_full
         told = self.store.created_since(None if full else self._cursor)
@@ -143,12 +149,14 @@ class JobFinder:
             listing = {entry.key for entry in entries} if full else None
         if full:
             self._next_full = now + self._poll
+        self._listing = listing
         jobs = [entry.key for entry in entries if entry.name == "job"]
         segments = [entry.key for entry in entries if entry.name == "segment"]
         if listing is not None:
             for key in (set(self._open) | self._finished) - set(jobs):
                 self._forget(key)  # removed (gc)
         fresh = {}
+        self.reader.read_jobs([key for key in jobs if key not in self._open and key not in self._finished])
         for key in jobs:
             if key not in self._open and key not in self._finished:
                 # with a listing, a job's whole state costs no more reads than its file; without

@@ -228,7 +228,7 @@ class FunctionRunner:
         except Exception as exc:  # a bug or a broken device: this attempt crashed
             return self._crash(job, f"{type(exc).__name__}: {exc}")
         # a handler may return what it kept as it stopped (a train job asked to keep its model)
-        return functools.partial(claim.complete, result), "cancelled, keeping its result" if job.cancelled else "done", True
+        return functools.partial(claim.complete, result), "cancelled, keeping its result" if claim.cancel_seen else "done", True
 
     def _crash(self, job: Job, reason: str) -> tuple[Callable[[], None], str, bool]:
         """This attempt broke: the job is tried again, unless this was its last attempt."""

@@ -73,6 +73,9 @@ class MeteredStore(Store):
     def read(self, key: str, limit: int | None = MAX_READ_BYTES) -> bytes:
         return self._call("read", self.inner.read, key, limit)
 
+    def read_many(self, keys: list[str]) -> dict[str, bytes | None]:
+        return self._call("read_many", self.inner.read_many, keys)
+
     def write(self, key: str, data: bytes) -> None:
         self._call("write", self.inner.write, key, data)
 

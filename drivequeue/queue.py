@@ -139,17 +139,22 @@ class Queue:
         return view.kind.kept_after_cancel(options, view.segment_start, written) < written
 
     def wait(self, job_id: str, timeout: float | None = None) -> JobStatus:
-        """The job's status once it has finished; ``TimeoutError`` after ``timeout`` seconds."""
+        """The job's status once it has finished; ``TimeoutError`` after ``timeout`` seconds.
+
+        Between looks it waits for the store to signal a change, at most ``read`` seconds at
+        first, twice as long each time up to ``poll``: a short job is seen done soon after it
+        ends, and a long one costs few looks on a store that cannot signal (Drive)."""
         deadline = None if timeout is None else time.monotonic() + timeout
         self.store.wait(0)  # start watching before the first read
         view = self._view(job_id, listing=self._listing(), reread=False)
+        pause = min(self.timing.read, self.timing.poll) if self.timing.read > 0 else self.timing.poll
         while True:
             if view.state.finished and not view.stopping:
                 return self._status_of(job_id, view, 0)
             if deadline is not None and time.monotonic() >= deadline:
                 raise TimeoutError(f"the job is still {view.state.value} after {timeout:g} s")
-            self.store.wait(self.timing.poll if deadline is None
-                            else max(0.0, min(self.timing.poll, deadline - time.monotonic())))
+            self.store.wait(pause if deadline is None else max(0.0, min(pause, deadline - time.monotonic())))
+            pause = min(pause * 2, self.timing.poll)
             # the state alone: no queue position or worker to look up
             view = self.reader.view(view.key, listing=self._listing())
 

@@ -82,13 +82,27 @@ DRAIN_AT_ONCE = 1000
 
 Progress = Callable[[int], None]
 
-# KEYS: meta, data, index, channel, sequence, created, [upload list]; ARGV: key, name, tag, md5, chunks...
-_CREATE = """
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  if redis.call('TYPE', KEYS[1])['ok'] ~= 'hash' then return '' end
-  return redis.call('HGET', KEYS[1], 'tag') or ''
+# What every create does. A key that exists: its tag (a retried create recognises its own).
+# The bookkeeping of a new file: its meta hash, the index, its number in the set of creates,
+# and the change message.
+_CREATED = """
+local function existing(meta)
+  if redis.call('TYPE', meta)['ok'] ~= 'hash' then return '' end
+  return redis.call('HGET', meta, 'tag') or ''
+end
+local function record(meta, key, name, tag, md5, mtime, index, channel, sequence, created)
+  redis.call('HSET', meta, 'name', name, 'tag', tag, 'md5', md5, 'mtime', mtime)
+  redis.call('HSET', index, key, name)
+  redis.call('ZADD', created, redis.call('INCR', sequence), key)
+  redis.call('PUBLISH', channel, 'create ' .. name .. ' ' .. key)
 end
 local now = redis.call('TIME')
+local mtime = now[1] .. '.' .. string.format('%06d', now[2])
+"""
+
+# KEYS: meta, data, index, channel, sequence, created, [upload list]; ARGV: key, name, tag, md5, chunks...
+_CREATE = _CREATED + """
+if redis.call('EXISTS', KEYS[1]) == 1 then return existing(KEYS[1]) end
 if KEYS[7] then
   if redis.call('EXISTS', KEYS[7]) == 0 then return redis.error_reply('UPLOADGONE') end
   redis.call('RENAME', KEYS[7], KEYS[2])
@@ -97,33 +111,21 @@ else
   redis.call('DEL', KEYS[2])
   redis.call('RPUSH', KEYS[2], unpack(ARGV, 5))
 end
-redis.call('HSET', KEYS[1], 'name', ARGV[2], 'tag', ARGV[3], 'md5', ARGV[4],
-           'mtime', now[1] .. '.' .. string.format('%06d', now[2]))
-redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
-redis.call('ZADD', KEYS[6], redis.call('INCR', KEYS[5]), ARGV[1])
-redis.call('PUBLISH', KEYS[4], 'create ' .. ARGV[2] .. ' ' .. ARGV[1])
+record(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], mtime, KEYS[3], KEYS[4], KEYS[5], KEYS[6])
 return false
 """
 
 # Two small files in one step, the second only if it is absent (a claim and its output).
 # KEYS: meta 1, data 1, meta 2, data 2, index, channel, sequence, created;
 # ARGV: key 1, name 1, key 2, name 2, tag, chunk count of 1, chunks of 1..., chunks of 2...
-_CREATE_PAIR = """
-if redis.call('EXISTS', KEYS[3]) == 1 then
-  if redis.call('TYPE', KEYS[3])['ok'] ~= 'hash' then return '' end
-  return redis.call('HGET', KEYS[3], 'tag') or ''
-end
-local now = redis.call('TIME')
-local mtime = now[1] .. '.' .. string.format('%06d', now[2])
+_CREATE_PAIR = _CREATED + """
+if redis.call('EXISTS', KEYS[3]) == 1 then return existing(KEYS[3]) end
 local first = 7 + tonumber(ARGV[6])
 for i, range in ipairs({{7, first - 1}, {first, #ARGV}}) do
-  local meta, data, key, name = KEYS[2 * i - 1], KEYS[2 * i], ARGV[2 * i - 1], ARGV[2 * i]
+  local data = KEYS[2 * i]
   redis.call('DEL', data)
   redis.call('RPUSH', data, unpack(ARGV, range[1], range[2]))
-  redis.call('HSET', meta, 'name', name, 'tag', ARGV[5], 'md5', '', 'mtime', mtime)
-  redis.call('HSET', KEYS[5], key, name)
-  redis.call('ZADD', KEYS[8], redis.call('INCR', KEYS[7]), key)
-  redis.call('PUBLISH', KEYS[6], 'create ' .. name .. ' ' .. key)
+  record(KEYS[2 * i - 1], ARGV[2 * i - 1], ARGV[2 * i], ARGV[5], '', mtime, KEYS[5], KEYS[6], KEYS[7], KEYS[8])
 end
 return false
 """
@@ -296,9 +298,40 @@ class RedisStore(Store):
 
     def read(self, key: str, limit: int | None = MAX_READ_BYTES) -> bytes:
         check_key(key)
+        found = self._call(self._read, keys=[self._meta(key), self._data(key)], args=self._read_args(limit))
+        return self._content(key, found, limit)
+
+    def read_many(self, keys: list[str]) -> dict[str, bytes | None]:
+        """Every read in one pipeline: one round trip."""
+        for key in keys:
+            check_key(key)
+        args = self._read_args(MAX_READ_BYTES)
+        try:
+            with self.client.pipeline(transaction=False) as pipe:
+                for key in keys:
+                    self._read(keys=[self._meta(key), self._data(key)], args=args, client=pipe)
+                answers = pipe.execute(raise_on_error=False)
+        except _DOWN as exc:
+            raise _unavailable(exc) from None
+        found: dict[str, bytes | None] = {}
+        for key, answer in zip(keys, answers):
+            if isinstance(answer, Exception):
+                raise _unavailable(answer)
+            try:
+                found[key] = self._content(key, answer, MAX_READ_BYTES)
+            except NotFound:
+                found[key] = None
+            except UnreadableFile:
+                continue  # a read of it alone says why
+        return found
+
+    @staticmethod
+    def _read_args(limit: int | None) -> list[int]:
         pieces = max(1, -(-limit // CHUNK_SIZE)) if limit is not None else -1
-        found = self._call(self._read, keys=[self._meta(key), self._data(key)],
-                           args=[-1 if limit is None else limit, pieces])
+        return [-1 if limit is None else limit, pieces]
+
+    def _content(self, key: str, found, limit: int | None) -> bytes:
+        """What the read script answered for ``key``, as ``read`` returns it."""
         if not found:
             raise NotFound(f"no file {key}")
         answer = found[0].decode()

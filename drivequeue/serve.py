@@ -199,11 +199,13 @@ class Server:
     def _take_jobs(self, session: WorkerSession) -> bool:
         """Claim jobs while a handler has room; True if nothing it has room for is queued."""
         session.set_offers(self._offers())
+        looked = False  # a change after the first look wakes the loop: later claims need not look again
         while self.max_jobs is None or self.taken < self.max_jobs:
             kinds = {kind for kind, runner in self.by_kind.items() if runner.room > 0}
             if not kinds:
                 return False
-            claim = session.claim_next(kinds)
+            claim = session.claim_next(kinds, refresh=not looked)
+            looked = True
             if claim is None:
                 return True
             self.taken += 1

@@ -163,6 +163,7 @@ class JobReader:
         self._cache: dict[str, _Cached] = {}
         # held only while the in-memory chains change; one reader may serve many threads
         self._lock = threading.Lock()
+        self._local = threading.local()  # ``reads``: the files one view fetched at once
 
     # -- public ------------------------------------------------------------------------
 
@@ -186,6 +187,14 @@ class JobReader:
             kind, payload = cached.checked
         view = JobView(key=key, job=job, kind=kind, payload=payload, state=JobState.QUEUED,
                        waiting_for=cached.checked if kind is None else None)
+        self._local.reads = self.store.read_many(self._next_reads(cached)) if listing is None else None
+        try:
+            return self._view(key, cached, view, kind, listing)
+        finally:
+            self._local.reads = None
+
+    def _view(self, key: str, cached: _Cached, view: JobView, kind: JobKind | None,
+              listing: set[str] | None) -> JobView:
         self._follow_segments(cached, listing)
         self._follow_claims(cached, listing)
         if cached.claims and cached.claims[-1].segment > 1 + len(cached.segments) and listing is not None:
@@ -254,6 +263,17 @@ class JobReader:
         except CorruptRecord as exc:
             return {"_error": f"corrupt job file: {exc}"}
 
+    def read_jobs(self, keys: list[str]) -> None:
+        """Read the job files ``keys`` that this reader has not read, all at once where the store
+        can (``Store.read_many``); a view of them then reads them no more."""
+        new = [key for key in keys if key not in self._cache]
+        for key, data in self.store.read_many(new).items() if new else ():
+            if data is not None:
+                try:
+                    self._cached(key, decode(data))
+                except CorruptRecord:
+                    continue  # its view reads it again, and says why it cannot be read
+
     # -- helpers -------------------------------------------------------------------------
 
     def _check(self, job: JobRecord) -> tuple[JobKind, dict[str, Any]] | InvalidPayload | str:
@@ -301,13 +321,42 @@ class JobReader:
                 view.error = output.error
         return view
 
+    def _next_reads(self, cached: _Cached) -> list[str]:
+        """The files a view of ``cached`` reads unless it learns something new: the free keys of
+        its chains, its newest cancel marker and the newest output (fetched at once)."""
+        job, segments, claims = cached.job, cached.segments, cached.claims
+        keys = [segments[-1].next_segment_key if segments else job.next_segment_key,
+                claims[-1].next_claim_key if claims else job.claim_key]
+        if 1 + len(segments) not in cached.cancelled:
+            keys.append(segments[-1].cancel_key if segments else job.cancel_key)
+        if claims and claims[-1].output_key not in cached.final_outputs:
+            keys.append(claims[-1].output_key)
+        return keys
+
+    def _fetch_ahead(self, keys: list[str]) -> None:
+        """Fetch at once the files a link just found leads to (the next key of its chain, and
+        its output or cancel marker), for this view's next reads."""
+        reads = getattr(self._local, "reads", None)
+        if reads is not None:
+            reads.update(self.store.read_many([key for key in keys if key not in reads]))
+
+    def _read(self, key: str) -> bytes:
+        """``store.read(key)``, unless this view fetched it already."""
+        reads = getattr(self._local, "reads", None) or {}
+        if key in reads:
+            data = reads[key]
+            if data is None:
+                raise NotFound(f"no file {key}")
+            return data
+        return self.store.read(key)
+
     def _probe(self, cached: _Cached, key: str, listing: set[str] | None, parse, what: str):
         """Read an immutable record; None if it does not exist. A file that exists
         but cannot be read breaks the job's chain (recorded in ``cached.broken``)."""
         if cached.broken is not None or (listing is not None and key not in listing):
             return None
         try:
-            return parse(decode(self.store.read(key)))
+            return parse(decode(self._read(key)))
         except NotFound:
             return None
         except CorruptRecord as exc:
@@ -327,6 +376,8 @@ class JobReader:
             with self._lock:  # another thread may have followed the chain meanwhile
                 if segment.index == 2 + len(cached.segments):
                     cached.segments.append(segment)
+            if listing is None:
+                self._fetch_ahead([segment.next_segment_key, segment.cancel_key])
 
     def _follow_claims(self, cached: _Cached, listing: set[str] | None) -> None:
         while True:
@@ -341,6 +392,8 @@ class JobReader:
                 if tail == (cached.claims[-1].next_claim_key if cached.claims else cached.job.claim_key):
                     cached.claims.append(claim)
                     cached.claim_keys.append(tail)
+            if listing is None:
+                self._fetch_ahead([claim.next_claim_key, claim.output_key])
 
     def _cancel_options(self, cached: _Cached, kind: JobKind, cancel_key: str, index: int,
                         listing: set[str] | None, settled: bool = False) -> dict[str, Any] | None:
@@ -352,7 +405,7 @@ class JobReader:
         if listing is not None and cancel_key not in listing:
             return None
         try:
-            options = CancelRecord.parse(decode(self.store.read(cancel_key))).options
+            options = CancelRecord.parse(decode(self._read(cancel_key))).options
             options = kind.validate_cancel(options) if kind is not None else {}
         except NotFound:
             if settled:
@@ -372,7 +425,7 @@ class JobReader:
             output = cached.final_outputs.get(claim.output_key)
             if output is None:
                 try:
-                    output = OutputRecord.parse(decode(self.store.read(claim.output_key)))
+                    output = OutputRecord.parse(decode(self._read(claim.output_key)))
                 except NotFound:
                     continue
                 except CorruptRecord as exc:

@@ -157,6 +157,20 @@ class Store(ABC):
         recent deletes.
         """
 
+    def read_many(self, keys: list[str]) -> dict[str, bytes | None]:
+        """What ``read`` gives for each of ``keys``: its content, or None for a file that does not
+        exist; a file ``read`` would refuse is left out (reading it alone says why). A store may
+        ask for all of them at once (Redis: one round trip); this default reads one by one."""
+        found: dict[str, bytes | None] = {}
+        for key in keys:
+            try:
+                found[key] = self.read(key)
+            except NotFound:
+                found[key] = None
+            except (UnreadableFile, InvalidKey):
+                continue
+        return found
+
     def created_since(self, cursor: object | None) -> tuple[list[Entry], object] | None:
         """Files created since ``cursor`` (None: every file) and the cursor for the next call,
         for a store that can tell without listing everything; None from a store that cannot

@@ -115,13 +115,15 @@ class WorkerSession:
         """Whether this worker may still write: its last heartbeat is recent enough."""
         return time.monotonic() - self._last_beat < self.timing.fence
 
-    def claim_next(self, kinds: set[str] | None = None) -> Claim | None:
+    def claim_next(self, kinds: set[str] | None = None, refresh: bool = True) -> Claim | None:
         """Claim the oldest queued job of ``kinds`` (default: every kind this session serves)
         whose kind's ``offer_field``, if any, names something this worker offers.
 
         Jobs of a served kind whose request is invalid are failed with the reason on
         the way. Jobs of a kind or payload version this program does not know are
         left alone: they wait for a worker that serves them. None when nothing is queued.
+        ``refresh``: False to go by what the last claim learned of the store (a caller that
+        claimed a moment ago, for other kinds: it costs no listing).
         """
         if not self._open:
             raise JobStateError("the worker session is not open")
@@ -130,7 +132,7 @@ class WorkerSession:
         kinds = self.kinds if kinds is None else set(kinds) & self.kinds
         with self._lock:
             held = {claim.job_key for claim in self._claims.values() if claim is not None}
-        for view in self.finder.candidates(kinds, self.offers, held):
+        for view in self.finder.candidates(kinds, self.offers, held, refresh):
             claim = self._claim(view)
             if claim is None:
                 self.finder.look_later(view.key)  # another worker won it
@@ -331,6 +333,11 @@ class Claim:
         if not self._cancelled and now - self._last_cancel_check >= self._timing.check:
             self._last_cancel_check = now
             self._cancelled = self._store.exists(self._cancel_key)
+        return self._cancelled
+
+    @property
+    def cancel_seen(self) -> bool:
+        """Whether ``cancelled`` has turned true (no store call): whether ``complete`` records a cancel."""
         return self._cancelled
 
     @property

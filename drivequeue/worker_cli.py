@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import socket
 import sys
 from importlib import metadata
 from pathlib import Path
@@ -27,8 +26,6 @@ from .serve import HandlerContext, Server
 from .shutdown import Shutdown
 from .timing import Timing
 from .urls import open_existing_store
-
-log = logging.getLogger(__name__)
 
 
 def kinds_option(text: str) -> list[str]:

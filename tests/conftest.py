@@ -30,6 +30,12 @@ from tests.drivequeue.redis_fixtures import redis_server, redis_store  # noqa: F
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``slow`` (minutes long) start first, so that none is left running alone on
+    one worker at the end of the run while the others have finished."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def _local_store(request: pytest.FixtureRequest, folder: Path) -> Store:
     return LocalStore(folder)
 

@@ -18,6 +18,7 @@ from drivequeue import NotFound
 REPO = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_quick_run_writes_the_report_and_the_plot(tmp_path):
     report, plot = tmp_path / "BENCHMARKS.md", tmp_path / "docs" / "latency.png"
@@ -58,50 +59,48 @@ class ManualClock:
         return self.now
 
 
-def test_mounted_folder_shows_changes_on_the_other_side_only_after_the_delay(tmp_path, monkeypatch):
+@pytest.fixture
+def mounted(tmp_path, monkeypatch):
+    """(clock, colab side, web side) of a mounted folder whose changes arrive after 1.5 s on ``clock``."""
     clock = ManualClock()
     monkeypatch.setattr(paper_transport, "time", clock)
     colab = MountedSide(tmp_path / "colab", tmp_path / "web", delay=1.5, remount=3600)
     web = MountedSide(tmp_path / "web", tmp_path / "colab", delay=1.5, remount=3600)
-    try:
-        key = colab.new_keys("output")[0]
-        colab.create(key, "output", b"line 1")
-        colab.write(key, b"line 1\nline 2")
-        clock.now += 1.4
-        colab.deliver_due()
-        with pytest.raises(NotFound):
-            web.read(key)
-        clock.now += 0.2
-        colab.write(key, b"line 1\nline 2\nline 3")
-        colab.deliver_due()  # the create and the first write are old enough, the newest write is not
-        assert web.read(key) == b"line 1\nline 2"
-        clock.now += 1.6
-        colab.deliver_due()
-        assert web.read(key) == b"line 1\nline 2\nline 3"
-        colab.delete(key)
-        clock.now += 1.6
-        colab.deliver_due()
-        assert not web.exists(key)
-    finally:
-        colab.close()
-        web.close()
+    yield clock, colab, web
+    colab.close()
+    web.close()
 
 
-def test_files_created_as_a_pair_or_pushed_reach_the_other_side(tmp_path, monkeypatch):
-    clock = ManualClock()
-    monkeypatch.setattr(paper_transport, "time", clock)
-    colab = MountedSide(tmp_path / "colab", tmp_path / "web", delay=1.5, remount=3600)
-    web = MountedSide(tmp_path / "web", tmp_path / "colab", delay=1.5, remount=3600)
-    try:
-        output, claim = colab.new_keys("output")[0], colab.new_keys("claim")[0]
-        colab.create_pair((output, "output", b"lines"), (claim, "claim", b"mine"))
-        pushed = colab.new_keys("file")[0]
-        (tmp_path / "notes.txt").write_bytes(b"a pushed file")
-        colab.upload(pushed, "file", tmp_path / "notes.txt")
-        clock.now += 1.6
-        colab.deliver_due()
-        assert web.read(output) == b"lines" and web.read(claim) == b"mine"
-        assert web.read(pushed, limit=None) == b"a pushed file"
-    finally:
-        colab.close()
-        web.close()
+def test_mounted_folder_shows_changes_on_the_other_side_only_after_the_delay(mounted):
+    clock, colab, web = mounted
+    key = colab.new_keys("output")[0]
+    colab.create(key, "output", b"line 1")
+    colab.write(key, b"line 1\nline 2")
+    clock.now += 1.4
+    colab.deliver_due()
+    with pytest.raises(NotFound):
+        web.read(key)
+    clock.now += 0.2
+    colab.write(key, b"line 1\nline 2\nline 3")
+    colab.deliver_due()  # the create and the first write are old enough, the newest write is not
+    assert web.read(key) == b"line 1\nline 2"
+    clock.now += 1.6
+    colab.deliver_due()
+    assert web.read(key) == b"line 1\nline 2\nline 3"
+    colab.delete(key)
+    clock.now += 1.6
+    colab.deliver_due()
+    assert not web.exists(key)
+
+
+def test_files_created_as_a_pair_or_pushed_reach_the_other_side(mounted, tmp_path):
+    clock, colab, web = mounted
+    output, claim = colab.new_keys("output")[0], colab.new_keys("claim")[0]
+    colab.create_pair((output, "output", b"lines"), (claim, "claim", b"mine"))
+    pushed = colab.new_keys("file")[0]
+    (tmp_path / "notes.txt").write_bytes(b"a pushed file")
+    colab.upload(pushed, "file", tmp_path / "notes.txt")
+    clock.now += 1.6
+    colab.deliver_due()
+    assert web.read(output) == b"lines" and web.read(claim) == b"mine"
+    assert web.read(pushed, limit=None) == b"a pushed file"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from drivequeue import JobState, JobStatus
 from stories.kinds import TRAIN
 
-from .story_messages import where_it_runs
+from .story_messages import unserved_note, where_it_runs
 
 
 def describe_job(status: JobStatus, workers: list[dict]) -> str:
@@ -14,7 +14,9 @@ def describe_job(status: JobStatus, workers: list[dict]) -> str:
     if state is JobState.QUEUED:
         ahead = (status.queue_position or 1) - 1
         where = f"Queued: {ahead} job{'s' if ahead != 1 else ''} ahead of it." if ahead else "Queued: it is next."
-        return where if any(w.get("online") for w in workers) else where + " No worker is online right now."
+        if any(w.get("online") for w in workers):
+            return where + unserved_note(status)
+        return where + " No worker is online right now."
     if state is JobState.RUNNING:
         doing = _training(status.progress) if train else "Running"
         return doing + (f" on {where_it_runs(status.worker.to_dict())}" if status.worker else "") + "."

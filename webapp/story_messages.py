@@ -45,7 +45,7 @@ def _queued(status: JobStatus, workers: list[dict], now: float) -> str:
     if status.attempt:  # a worker took it and let go (stopped, or vanished)
         where += f" A worker stopped while writing it; the next one resumes after line {status.line_count}."
     if any(worker.get("online") for worker in workers):
-        return where
+        return where + unserved_note(status)
     seen = [w["last_seen"] for w in workers if w.get("last_seen")]
     if not seen:  # none ever, or none that is remembered: a worker that stopped cleanly leaves no trace
         return where + " No worker is online: it is written when one starts."
@@ -53,6 +53,14 @@ def _queued(status: JobStatus, workers: list[dict], now: float) -> str:
     if minutes < 1:
         return where + " No worker is online right now (the last one left under a minute ago)."
     return where + f" No worker has been online for {minutes} minute{'s' if minutes != 1 else ''}."
+
+
+def unserved_note(status: JobStatus) -> str:
+    """What a queued job waits for while the workers online cannot run it (another model, a
+    kind or version they do not serve); nothing when one can."""
+    if not status.waiting_for:
+        return ""
+    return f" No worker online can run it (it needs {status.waiting_for}): it starts when one that can comes."
 
 
 def _running(status: JobStatus) -> str:

@@ -18,7 +18,6 @@ from drivequeue.plugins import kinds_of, load
 from drivequeue.metered_store import MeteredStore
 from drivequeue.serve import HandlerContext, Server
 from drivequeue.shutdown import Shutdown
-from tests.conftest import STORE_FACTORIES
 from tests.drivequeue import echo_plugin
 from tests.helpers import eventually
 
@@ -28,12 +27,10 @@ ECHO_KINDS = kinds_of(load(["tests.drivequeue.echo_plugin"], environ={}))
 HOUR = 3600.0
 
 
-@pytest.fixture(params=["local", "redis"])
-def store(request, tmp_path):
+@pytest.fixture
+def store(busy_store):
     """Stores that signal changes: a folder (inotify) and Redis (messages)."""
-    store = STORE_FACTORIES[request.param](request, tmp_path / "queue")
-    yield store
-    store.close()
+    return busy_store
 
 
 @pytest.fixture
@@ -42,9 +39,12 @@ def slow_poll(fast_timing):
 
 
 class QuietFolder(LocalStore):
-    """A folder whose changes wake nobody, like a store that cannot signal (Drive)."""
+    """A folder like Drive: its changes wake nobody, and a worker lists it to find new jobs."""
 
     pushes_changes = False
+
+    def created_since(self, cursor):
+        return None
 
 
 class Serving:
@@ -82,8 +82,10 @@ def test_queued_jobs_run_back_to_back_and_a_submit_wakes_an_idle_worker(store, s
 def test_a_worker_on_a_store_that_cannot_signal_still_runs_queued_jobs_back_to_back(tmp_path, slow_poll):
     queue = Queue(LocalStore(tmp_path / "queue"), slow_poll, kinds=ECHO_KINDS)
     jobs = [queue.submit("echo", {"text": f"job {i}"}) for i in range(10)]
-    with Serving(QuietFolder(tmp_path / "queue"), slow_poll, tmp_path):  # the ending of a job wakes it
+    handle = MeteredStore(QuietFolder(tmp_path / "queue"))
+    with Serving(handle, slow_poll, tmp_path):  # the ending of a job wakes it
         assert [queue.result(job, timeout=60)["length"] for job in jobs] == [len(f"job {i}") for i in range(10)]
+    assert handle.operations["create_pair"] == 10  # it never raced itself for a job it had ended
 
 
 def test_a_submit_while_the_worker_is_busy_is_not_lost(store, slow_poll, tmp_path):

@@ -11,11 +11,9 @@ import time
 from dataclasses import asdict, replace
 from pathlib import Path
 
-import pytest
 
 from drivequeue import Queue
 from drivequeue.records import ClaimRecord, decode
-from tests.conftest import STORE_FACTORIES
 
 from .chaos_worker import read_logs
 from .lines_plugin import BY_NAME
@@ -26,16 +24,8 @@ WORKERS = 4
 JOBS = 100
 
 
-@pytest.fixture(params=["local", "redis"])
-def chaos_store(request, tmp_path):
-    """A local folder and a real redis-server (Drive's emulator is too slow for 100 jobs)."""
-    store = STORE_FACTORIES[request.param](request, tmp_path / "queue")
-    yield store
-    store.close()
-
-
-def test_killed_workers_lose_no_line_and_no_attempt_has_two_owners(chaos_store, fast_timing, tmp_path):
-    store = chaos_store
+def test_killed_workers_lose_no_line_and_no_attempt_has_two_owners(busy_store, fast_timing, tmp_path):
+    store = busy_store
     # many attempts allowed: a job may be caught by several kills, and this test is about recovery
     timing = replace(fast_timing, poll=0.1, max_attempts=50)
     queue = Queue(store, timing, kinds=BY_NAME)

@@ -84,29 +84,36 @@ def test_create_on_an_existing_key_fails_and_changes_nothing(store):
     assert store.read(key) == b"first"
 
 
-def test_exactly_one_of_many_concurrent_creates_wins(store):
-    key, = store.new_keys("claim")
-    handles = [open_store(store.url) for _ in range(8)]
-    barrier = threading.Barrier(len(handles))
+def race(store, count, attempt) -> list[int]:
+    """Run ``attempt(i, handle)`` for ``i`` in ``range(count)`` at once, each on a handle of its
+    own; the ``i`` whose attempt did not meet ``KeyExists``."""
+    handles = [open_store(store.url) for _ in range(count)]
+    barrier = threading.Barrier(count)
     winners = []
 
-    def race(i, handle):
+    def run(i, handle):
         barrier.wait()
         try:
-            handle.create(key, "claim", f"worker {i}".encode())
+            attempt(i, handle)
             winners.append(i)
         except KeyExists:
             pass
 
-    threads = [threading.Thread(target=race, args=(i, h)) for i, h in enumerate(handles)]
+    threads = [threading.Thread(target=run, args=(i, h)) for i, h in enumerate(handles)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert len(winners) == 1
-    assert store.read(key) == f"worker {winners[0]}".encode()
     for handle in handles:
         handle.close()
+    return winners
+
+
+def test_exactly_one_of_many_concurrent_creates_wins(store):
+    key, = store.new_keys("claim")
+    winners = race(store, 8, lambda i, handle: handle.create(key, "claim", f"worker {i}".encode()))
+    assert len(winners) == 1
+    assert store.read(key) == f"worker {winners[0]}".encode()
 
 
 def test_create_pair_makes_both_files_and_the_second_only_once(store):
@@ -122,29 +129,20 @@ def test_create_pair_makes_both_files_and_the_second_only_once(store):
 
 def test_exactly_one_of_many_concurrent_pairs_wins_and_losers_leave_nothing(store):
     claim, = store.new_keys("claim")
-    handles = [open_store(store.url) for _ in range(6)]
-    outputs = store.new_keys("output", len(handles))
-    barrier = threading.Barrier(len(handles))
-    winners = []
-
-    def race(i, handle):
-        barrier.wait()
-        try:
-            handle.create_pair((outputs[i], "output", b"o"), (claim, "claim", f"worker {i}".encode()))
-            winners.append(i)
-        except KeyExists:
-            pass
-
-    threads = [threading.Thread(target=race, args=(i, h)) for i, h in enumerate(handles)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outputs = store.new_keys("output", 6)
+    winners = race(store, 6, lambda i, handle: handle.create_pair((outputs[i], "output", b"o"),
+                                                                  (claim, "claim", f"worker {i}".encode())))
     assert len(winners) == 1
     assert store.read(claim) == f"worker {winners[0]}".encode()
-    assert [store.exists(key) for key in outputs] == [i in winners for i in range(len(handles))]
-    for handle in handles:
-        handle.close()
+    assert [store.exists(key) for key in outputs] == [i in winners for i in range(6)]
+
+
+def test_read_many_gives_what_read_gives_for_each_key(store):
+    made, other, absent = store.new_keys("output", 3)
+    store.create(made, "output", b"one")
+    store.create(other, "output", b"")
+    assert store.read_many([made, absent, other]) == {made: b"one", absent: None, other: b""}
+    assert store.read_many([]) == {}
 
 
 def test_created_since_tells_new_files_after_a_first_full_answer_or_nothing_at_all(store):

@@ -68,7 +68,7 @@ def test_a_kind_declared_by_a_function_runs_on_a_generic_worker_without_torch(fo
     assert shown["status"] == "done"
     assert shown["result"] == {"top": [["the", 3], ["dog", 2]], "torch_loaded": False}
     status = drivequeue("--plugin", FN, "status", job, "--queue", str(folder))
-    assert status.stdout.endswith("status: done\n\n8 words\n")  # the job's output after a blank line
+    assert "8 words" in status.stdout.splitlines()
 
 
 def test_older_payload_versions_run_their_own_function(folder):

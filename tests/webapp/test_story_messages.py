@@ -25,6 +25,13 @@ def test_queued_with_a_worker_online():
     assert describe(queued(3), [{"online": True}], NOW) == "Queued: 2 stories are ahead of yours."
 
 
+def test_queued_while_the_workers_online_cannot_write_it():
+    waiting = replace(queued(1), waiting_for="story v2 with model 'tales'")
+    assert describe(waiting, [{"online": True}], NOW) == (
+        "Queued: yours is next. No worker online can run it (it needs story v2 with model 'tales'): "
+        "it starts when one that can comes.")
+
+
 def test_queued_with_no_worker_for_some_minutes():
     workers = [{"online": False, "last_seen": NOW - 600}, {"online": False, "last_seen": NOW - 125}]
     assert describe(queued(), workers, NOW) == (
