@@ -77,7 +77,7 @@ def main() -> int:
     parser.add_argument("--model", default="default", help="model name or .pt path (default: default)")
     parser.add_argument("--seconds", type=float, default=2.0, help="time per throughput measurement")
     parser.add_argument("--lines", type=int, default=8, help="lines per story in the correctness check")
-    parser.add_argument("--chunk", type=int, default=32, help="characters per step")
+    parser.add_argument("--chunk", type=int, default=32, help="tokens per step")
     parser.add_argument("--markdown", help="also write the figures to this file as a Markdown table")
     args = parser.parse_args()
 
