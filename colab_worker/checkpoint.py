@@ -152,6 +152,8 @@ def read_payload(path: str | Path) -> dict:
         if "vocab" not in payload:
             raise CheckpointError(f"{path} lacks 'vocab'")
         payload["tokenizer"] = {"type": CHARS, "chars": payload.pop("vocab")}
+        if isinstance(payload.get("config"), dict):
+            payload["config"].setdefault("tie_embeddings", False)  # a field of the second format
     elif payload.get("version") != VERSION:
         raise CheckpointError(f"{path} has format version {payload.get('version')!r}, which this code does not "
                               f"read: update colab-worker to load it")
@@ -196,3 +198,28 @@ def load_model(name_or_path: str | Path, device: torch.device | str = "cpu") -> 
     model, vocab, config = build_model(payload, path)
     model.to(device).eval()
     return LoadedModel(model=model, vocab=vocab, config=config, metadata=dict(payload["metadata"]))
+
+
+def export_model(source: str | Path, out: str | Path, half: bool = False,
+                 sentence_end_bias: dict | None = None) -> int:
+    """Write ``source`` (a model or training checkpoint) to ``out`` as a model to ship: no
+    training state, weights in 16 bits with ``half``, ``sentence_end_bias`` (see
+    ``generation.py``) in its metadata. Returns the size of the file written."""
+    payload = read_payload(source)
+    build_model(payload, source)  # refuse to export what would not load
+    payload.pop("training", None)
+    if half:
+        payload["state_dict"] = {k: v.half() if v.is_floating_point() else v for k, v in payload["state_dict"].items()}
+    if sentence_end_bias is not None:
+        payload["metadata"] = {**payload["metadata"], "sentence_end_bias": sentence_end_bias}
+    save_atomic(payload, out)
+    return Path(out).stat().st_size
+
+
+def shipped_tokenizer() -> Tokenizer:
+    """The tokenizer of the shipped model (``"default"``): it encodes any text."""
+    payload = read_payload(resolve("default"))
+    try:
+        return tokenizer_from_spec(payload["tokenizer"])
+    except ValueError as exc:
+        raise CheckpointError(f"the shipped model's tokenizer is unreadable: {exc}") from exc

@@ -5,6 +5,7 @@ Usage::
     colab-worker train CORPUS... --out MODEL.pt [--hidden-size 320 ...] [--dry-run]
     colab-worker generate [--model default] --seed "Once upon a time" --lines 10
     colab-worker evaluate [--model default] [--json] [--split reference] FILE...
+    colab-worker export TRAINED.pt OUT.pt [--half] [--sentence-end-after N --sentence-end-per-char X]
     colab-worker run [--queue URL] [--model NAME_OR_PATH] [--device auto|cpu|cuda] [--max-batch N]
 
 Each subcommand is a module-level ``add_<name>(subparsers)`` function that registers its
@@ -159,6 +160,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     import torch
+    from tqdm import tqdm
 
     from .checkpoint import load_model
     from .corpus import read_book, read_corpus, reference_split
@@ -191,7 +193,9 @@ def run_evaluate(args: argparse.Namespace) -> int:
             raise ValueError(f"{name} holds no text once the Gutenberg boilerplate is stripped")
         print(f"scoring {name} ({len(text):,} characters) with the model {args.model} on {device}",
               file=sys.stderr, flush=True)
-        score = score_text(loaded, text, device)
+        with tqdm(desc=Path(name).name, total=len(loaded.vocab.encode(text)), unit="token", leave=False,
+                  disable=not sys.stderr.isatty(), dynamic_ncols=True) as bar:
+            score = score_text(loaded, text, device, progress=bar.update)
         if args.json:
             print(json.dumps({"file": name, "chars": score.chars, "nats_per_char": score.nats_per_char,
                               "nll": score.nll}), flush=True)
@@ -199,6 +203,40 @@ def run_evaluate(args: argparse.Namespace) -> int:
             print(f"{score.nats_per_char:.4f} nats/char over {score.chars:,} characters  {Path(name).name}",
                   flush=True)
     return 0
+
+
+def add_export(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "export", help="write a trained model as a file to ship",
+        description="Copy a model (or training checkpoint) without optimizer state, optionally in half "
+                    "precision, with how its stories are decoded stored in its metadata.")
+    p.add_argument("model", help="a model or training checkpoint written by `train`")
+    p.add_argument("out", help="the file to write (e.g. colab_worker/models/default.pt)")
+    p.add_argument("--half", action="store_true",
+                   help="store the weights in 16 bits: half the size, read back as 32-bit weights")
+    p.add_argument("--sentence-end-after", type=int, metavar="CHARS",
+                   help="decoding: push toward ending a sentence once it is this many characters long")
+    p.add_argument("--sentence-end-per-char", type=float, metavar="NATS",
+                   help="decoding: how much more likely a sentence end gets per character past that "
+                        "(added to the log-probability of tokens that hold . ! or ?)")
+    p.set_defaults(func=run_export)
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from .checkpoint import export_model
+
+    end_bias = None
+    if args.sentence_end_after is not None or args.sentence_end_per_char is not None:
+        if args.sentence_end_after is None or args.sentence_end_per_char is None:
+            raise ValueError("give both --sentence-end-after and --sentence-end-per-char")
+        if args.sentence_end_after < 0 or not 0 <= args.sentence_end_per_char <= 1:
+            raise ValueError("--sentence-end-after must be at least 0 and --sentence-end-per-char from 0 to 1")
+        end_bias = {"after": args.sentence_end_after, "per_char": args.sentence_end_per_char}
+    size = export_model(args.model, args.out, half=args.half, sentence_end_bias=end_bias)
+    print(f"wrote {args.out} ({size / 1e6:.1f} MB)")
+    return 0
+
+
 
 
 def check_files(paths: list[str]) -> None:
@@ -212,7 +250,7 @@ def check_files(paths: list[str]) -> None:
                          "repository: docs/corpus.md says how to download them into corpus/")
 
 
-SUBCOMMANDS = [add_train, add_generate, add_evaluate, add_run]
+SUBCOMMANDS = [add_train, add_generate, add_evaluate, add_export, add_run]
 #: what ``colab-worker --help`` says first
 DESCRIPTION = ("Train the story model, write and score stories with it on this machine, and serve a job "
                "queue on its CPU or GPU.")

@@ -76,7 +76,8 @@ def read_books(paths: list[str | Path]) -> dict[str, str]:
     ordered = sorted((Path(p) for p in paths), key=lambda p: p.name)
     names = [p.name for p in ordered]
     if len(set(names)) != len(names):
-        raise ValueError("two corpus files share a name: " + ", ".join(sorted({n for n in names if names.count(n) > 1})))
+        shared = sorted({n for n in names if names.count(n) > 1})
+        raise ValueError("two corpus files share a name: " + ", ".join(shared))
     return {p.name: read_book(p) for p in ordered}
 
 
@@ -105,7 +106,8 @@ def book_split(books: dict[str, str], held_out: Sequence[str] = ()) -> Split:
     if not spans:
         return split
     if not _held_block_indices(len(joined)):
-        raise ValueError(f"holding a book out needs a corpus of at least {BLOCK_CHARS * (HOLDOUT_OFFSET + 1):,} characters")
+        least = BLOCK_CHARS * (HOLDOUT_OFFSET + 1)
+        raise ValueError(f"holding a book out needs a corpus of at least {least:,} characters")
     kept = bytearray(b"\x01") * len(joined)
     for a, b in spans:
         kept[a:b] = bytes(b - a)

@@ -1,61 +1,66 @@
 r"""Line-by-line story generation for many stories at once, with carried recurrent state.
 
 A :class:`StoryBatch` owns the LSTM state of every story in it. ``add`` feeds a story's
-text once; each ``step`` then advances all stories together by a fixed chunk of characters
-(one batched forward per character) and returns the lines completed during it. Continuing
-costs O(new characters), never a re-read of the story; ``edit`` re-feeds only the part
-after the longest unchanged prefix, starting from the latest state kept inside it.
+text once; each ``step`` then advances all stories together by a fixed chunk of tokens (one
+batched forward per token) and returns the lines completed during it. Continuing costs
+O(new tokens), never a re-read of the story; ``edit`` re-feeds only the part after the
+longest unchanged prefix, starting from the latest state kept inside it.
 
-Two ways to cut lines, chosen per story (by default from the model's ``text_format``):
+The model is a character or a byte-level BPE model (``LoadedModel.vocab``); lines are cut
+on characters either way (a token may hold several characters, or part of one: the bytes of
+a character split across tokens are held back until it is whole). Two ways to cut lines,
+chosen per story (by default from the model's ``text_format``):
 
 * **Sentence lines** (models trained on unwrapped text). The model reads ``START`` (a
   paragraph break, what precedes every paragraph it was trained on) and then the text, and
   writes on; :mod:`.sentences` cuts what it writes into lines at sentence ends and paragraph
-  breaks. The decoder keeps whitespace canonical: no whitespace after a space or at the
-  start of a paragraph, a newline is always followed by a second one (a paragraph break),
-  no other whitespace characters, and a word reaching ``max_line_chars`` must end. So the
-  separator after every line is a space or ``"\n\n"``, known when the line is cut (the
-  character after a sentence's space decides whether the sentence ended), and the text of a
-  story is rebuilt exactly from its seed and lines (``stories.story_text``). A text given
-  to ``add`` that ends in whitespace is at a line boundary; otherwise the first line
-  completes its last sentence.
-* **Newline lines** (models trained on hard-wrapped text). The model reads the text and a
-  newline; a line ends at the next newline, which is excluded while the line is blank and
-  forced at ``max_line_chars``. The text of a story is ``"\n".join([seed, *lines])``.
+  breaks. The decoder keeps whitespace canonical (:mod:`.token_rules`): a line is followed by
+  a space or by ``"\n\n"``, known when the line is cut (the character after a sentence's
+  space decides whether the sentence ended), and the text of a story is rebuilt exactly from
+  its seed and lines (``stories.story_text``). A text given to ``add`` that ends in
+  whitespace is at a line boundary; otherwise the first line completes its last sentence.
+* **Newline lines** (character models trained on hard-wrapped text). The model reads the
+  text and a newline; a line ends at the next newline. The text of a story is
+  ``"\n".join([seed, *lines])``.
 
-Either way, adding the text of a story to a fresh batch with the same parameters continues
-with the same lines (:mod:`.sampling` explains why, and the one caveat: float ties): every
-constraint on a draw depends only on the text before it. Characters decoded past a line's
-end are the start of the next line; they are kept, and they are exactly what a fresh batch
-would decode there.
+**Resuming elsewhere is exact.** Adding the text of a story to a fresh batch with the same
+parameters continues with the same lines (:mod:`.sampling` explains the counter-based noise,
+and the one caveat: float ties). A token sequence the model drew and the tokenizer's own
+encoding of the same text can differ, and a worker that resumes a story has only the text.
+So at every line end the state is, by rule, the state after the tokenizer's encoding of
+``START`` and the story so far without the separator after its last line; tokens are
+numbered by their position in that encoding. When the tokens drawn for the line are that
+encoding (nearly always), the tokens already drawn past the line end stand, since a fresh
+worker draws the same ones from the same state. When they are not, the story is fed the
+encoding, what was drawn past the line end is dropped and drawn again. Either way the
+separator is then known: the first token drawn after a text that ends in a separator must
+begin with it, and when the free draw does not, it is drawn again with the separator forced
+(a fresh worker does the very same).
 
 On CUDA each chunk is one replay of a captured CUDA graph (one graph per power-of-two batch
 size and filtering mode, captured when first needed); elsewhere the same code runs eagerly.
-The per-character rules above are a small automaton over lookup tables (``_bias``,
-``_next_state``, ``_resets``), so the graph holds no branch.
 """
 
 from __future__ import annotations
 
+import codecs
 from dataclasses import dataclass, field
 
 import torch
 
 from .checkpoint import PARAGRAPHS, LoadedModel
-from .sampling import SamplingParams, filter_top_k_top_p, gumbel_noise, seed32
+from .sampling import SamplingParams, filter_top_k_top_p, fold, gumbel_noise, history_hash, seed32
 from .sentences import LineSplitter
+from .tokenizer import BPETokenizer
+from .token_rules import (BLANK, CODES, FORCE_PARAGRAPH, FORCE_SPACE, START as START_STATE, WORD, code, quotes,
+                          sentence_run, token_rules)
 from .vocab import UNK_ID
 
 __all__ = ["START", "BatchFull", "Line", "SamplingParams", "StoryBatch", "canonical_text"]
 
-NEG_INF = float("-inf")
 #: what a sentence-lines model reads before a story's text
 START = "\n\n"
-
-# Automaton states: newline lines (blank so far / with text), sentence lines (after a
-# visible character / a space / a first newline / a paragraph break or at the start).
-_N_BLANK, _N_TEXT, _S_WORD, _S_SPACE, _S_NEWLINE, _S_START = range(6)
-_STATES = 6
+_SEPARATOR_STATE = {" ": FORCE_SPACE, "\n\n": FORCE_PARAGRAPH}
 
 
 class BatchFull(Exception):
@@ -87,9 +92,15 @@ class _Story:
     params: SamplingParams
     seed: int                   # 32-bit seed of the noise
     sentences: bool             # sentence lines (else newline lines)
-    ids: list[int]              # what the model reads, up to the last line end
-    splitter: LineSplitter
-    partial: list[int] = field(default_factory=list)  # decoded ids after the last line end
+    body: str = ""              # the text up to its last line end, without the separator after it
+    sep: str = ""               # that separator: "", " " or "\n\n" ("\n" for newline lines)
+    ids: list[int] = field(default_factory=list)  # what the model has read: the encoding of the body
+    splitter: LineSplitter | None = None
+    partial: list[int] = field(default_factory=list)  # tokens drawn after the body
+    chars: list[int] = field(default_factory=list)    # characters they completed, cumulated
+    decoder: codecs.IncrementalDecoder = field(default_factory=lambda: codecs.getincrementaldecoder("utf-8")("replace"))
+    skip: int = 0               # characters of the separator still to come that the splitter has seen
+    check_sep: bool = False     # the next token drawn must begin with ``sep`` (else it is drawn again, forced)
     snapshots: list[_Snapshot] = field(default_factory=list)
 
 
@@ -107,7 +118,7 @@ def canonical_text(text: str) -> str:
 class StoryBatch:
     """Stories decoded together on one device (see the module docstring for the contract).
 
-    ``max_batch`` stories at most; ``chunk`` characters per story per :meth:`step`;
+    ``max_batch`` stories at most; ``chunk`` tokens per story per :meth:`step`;
     ``use_cuda_graph`` (default: on CUDA) replays captured graphs instead of eager code;
     ``max_snapshots`` states kept per story (at line ends) for :meth:`edit`.
     """
@@ -125,10 +136,11 @@ class StoryBatch:
         self.use_cuda_graph = self.device.type == "cuda" if use_cuda_graph is None else use_cuda_graph
         if self.use_cuda_graph and self.device.type != "cuda":
             raise ValueError("CUDA graphs need a CUDA device")
-        cfg = loaded.config
-        self.newline = self.vocab.encode("\n")[0]
-        self._start_ids = self.vocab.encode(START)
-        vocab_size, layers, hidden = cfg.vocab_size, cfg.num_layers, cfg.hidden_size
+        self._token_bytes = token_bytes(self.vocab)
+        self._rules = token_rules(tuple(self._token_bytes)).to(self.device)
+        end_bias = loaded.metadata.get("sentence_end_bias") or {}
+        self._end_after, self._end_slope = int(end_bias.get("after", 0)), float(end_bias.get("per_char", 0.0))
+        layers, hidden = loaded.config.num_layers, loaded.config.hidden_size
         dev, n = self.device, max_batch
 
         def zeros(*shape, dtype=torch.float32):
@@ -137,12 +149,14 @@ class StoryBatch:
         # Per-slot state and parameters; row i belongs to self._slots[i]. Rows are kept compact.
         self._h, self._c = zeros(layers, n, hidden), zeros(layers, n, hidden)
         self._next_input = zeros(n, dtype=torch.long)
-        self._position = zeros(n, dtype=torch.long)     # index in the model's input of the next character drawn
-        self._state = zeros(n, dtype=torch.long)        # automaton state (see _tables)
-        self._run = zeros(n, dtype=torch.long)          # characters in the line (newline) or word (sentence)
+        self._position = zeros(n, dtype=torch.long)     # index in the model's input of the next token drawn
+        self._code = zeros(n, dtype=torch.long)         # the token rules' state (see token_rules.py)
+        self._run = zeros(n, dtype=torch.long)          # characters in the word (sentence lines) or line
+        self._sentence = zeros(n, dtype=torch.long)     # characters since the last sentence stop
         self._seed = zeros(n, dtype=torch.long)
+        self._history = zeros(n, dtype=torch.long)     # running hash of what the story has read (sampling.fold)
         self._inv_temp = torch.ones(n, 1, device=dev)
-        self._noise_scale = torch.ones(n, 1, 1, device=dev)  # 0: greedy
+        self._noise_scale = torch.ones(n, 1, device=dev)  # 0: greedy
         self._top_k = zeros(n, dtype=torch.long)
         self._top_p = torch.ones(n, device=dev)
         self._max_line = zeros(n, dtype=torch.long)
@@ -151,8 +165,6 @@ class StoryBatch:
         self._out = zeros(n, chunk, dtype=torch.long)
         self._hist_h = zeros(chunk, layers, n, hidden)
         self._hist_c = zeros(chunk, layers, n, hidden)
-        self._chars = self.vocab.decode(range(vocab_size))
-        self._bias, self._next_state, self._resets = (t.to(dev) for t in self._tables())
 
         self._stories: dict[object, _Story] = {}
         self._slots: list[object] = []
@@ -173,12 +185,11 @@ class StoryBatch:
         """The story text up to its last line end: newline lines ``"\\n".join([seed, *lines])``;
         sentence lines the text with the separator after the last line (see ``stories.story_text``)."""
         story = self._stories[story_id]
-        ids = story.ids[len(self._start_ids):] if story.sentences else story.ids[:-1]
-        return self.vocab.decode(ids)
+        return story.body + story.sep if story.sentences else story.body
 
     @torch.no_grad()
-    def next_char_probs(self, story_id: object) -> torch.Tensor:
-        """The model's distribution [vocab] (temperature 1, no filtering) for the first character
+    def next_token_probs(self, story_id: object) -> torch.Tensor:
+        """The model's distribution [vocab] (temperature 1, no rule applied) for the first token
         after the story's last line end."""
         story = self._stories[story_id]
         h, c = self._state_before(story, len(story.ids) - 1)
@@ -189,16 +200,15 @@ class StoryBatch:
 
     def add(self, story_id: object, text: str, params: SamplingParams = SamplingParams(),
             sentences: bool | None = None) -> None:
-        """Start a story: feed ``text`` (any string; see :mod:`.vocab` for unknown characters).
-        ``sentences``: cut it into sentence lines (default: as the model was trained)."""
+        """Start a story: feed ``text`` (any string). ``sentences``: cut it into sentence lines
+        (default: as the model was trained)."""
         if story_id in self._stories:
             raise KeyError(f"story {story_id!r} is already in the batch")
         if len(self._slots) >= self.max_batch:
             raise BatchFull(f"the batch already holds {self.max_batch} stories")
         params = params.with_seed()
-        sentences = self.sentences if sentences is None else sentences
-        story = _Story(params=params, seed=seed32(params.random_seed), sentences=sentences, ids=[],
-                       splitter=LineSplitter(sentences, params.max_line_chars, ""))
+        story = _Story(params=params, seed=seed32(params.random_seed),
+                       sentences=self.sentences if sentences is None else sentences)
         self._stories[story_id] = story
         self._slots.append(story_id)
         slot = len(self._slots) - 1
@@ -213,7 +223,8 @@ class StoryBatch:
         if slot != last:
             for buf in (self._h, self._c):
                 buf[:, slot] = buf[:, last]
-            for buf in (self._next_input, self._position, self._state, self._run, self._seed,
+            for buf in (self._next_input, self._position, self._code, self._run, self._sentence, self._history,
+                        self._seed,
                         self._inv_temp, self._noise_scale, self._top_k, self._top_p, self._max_line):
                 buf[slot] = buf[last]
             self._slots[slot] = self._slots[last]
@@ -228,7 +239,7 @@ class StoryBatch:
         self._feed(self._stories[story_id], self._slots.index(story_id), new_text)
 
     def step(self) -> list[Line]:
-        """Advance every story by ``chunk`` characters; return the lines completed, in order."""
+        """Advance every story by ``chunk`` tokens; return the lines completed, in order."""
         n = len(self._slots)
         if n == 0:
             return []
@@ -241,45 +252,7 @@ class StoryBatch:
                 self._decode_chunk(n, filtering)
         return self._collect(n)
 
-    # -- internals -------------------------------------------------------------------
-
-    def _tables(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """``bias[state + STATES * full]`` [codes, vocab] (0 or -inf; ``full``: the line
-        (newline) or word (sentence) has ``max_line_chars`` characters), ``next_state`` and
-        ``resets`` [states * vocab] indexed by ``state * vocab + token``."""
-        vocab_size = len(self._chars)
-        space = self.vocab.encode(" ")[0] if " " in self.vocab.chars else None
-        white = torch.tensor([ch.isspace() for ch in self._chars])
-        white[UNK_ID] = False
-        odd_white = white.clone()
-        odd_white[self.newline] = False
-        if space is not None:
-            odd_white[space] = False
-        visible = ~white
-        visible[UNK_ID] = False
-        bias = torch.zeros(2 * _STATES, vocab_size)
-        bias[_N_BLANK, self.newline] = NEG_INF
-        bias[_STATES + _N_BLANK] = bias[_STATES + _N_TEXT] = NEG_INF
-        bias[_STATES + _N_BLANK, self.newline] = bias[_STATES + _N_TEXT, self.newline] = 0.0
-        bias[_S_WORD, odd_white] = NEG_INF
-        bias[_STATES + _S_WORD, odd_white | visible] = NEG_INF
-        for state in (_S_SPACE, _S_START):
-            bias[state, white] = bias[_STATES + state, white] = NEG_INF
-        bias[_S_NEWLINE] = bias[_STATES + _S_NEWLINE] = NEG_INF
-        bias[_S_NEWLINE, self.newline] = bias[_STATES + _S_NEWLINE, self.newline] = 0.0
-        bias[:, UNK_ID] = NEG_INF
-
-        next_state = torch.empty(_STATES, vocab_size, dtype=torch.long)
-        resets = torch.zeros(_STATES, vocab_size, dtype=torch.bool)
-        for state in (_N_BLANK, _N_TEXT):
-            next_state[state] = torch.where(visible, _N_TEXT, state)
-            next_state[state, self.newline] = _N_BLANK
-            resets[state, self.newline] = True
-        for state in (_S_WORD, _S_SPACE, _S_NEWLINE, _S_START):
-            next_state[state] = torch.where(white, _S_SPACE, _S_WORD)
-            next_state[state, self.newline] = _S_START if state == _S_NEWLINE else _S_NEWLINE
-            resets[state] = white
-        return bias, next_state.view(-1), resets.view(-1)
+    # -- feeding text ----------------------------------------------------------------------
 
     def _set_params(self, slot: int, params: SamplingParams, seed: int) -> None:
         self._seed[slot] = seed
@@ -290,43 +263,58 @@ class StoryBatch:
         self._top_p[slot] = params.top_p
         self._max_line[slot] = params.max_line_chars
 
-    def _model_input(self, story: _Story, text: str) -> tuple[str, list[int]]:
-        """The text as the story holds it, and the ids the model reads for it."""
-        if story.sentences:
-            text = canonical_text(text)
-            return text, self._start_ids + self.vocab.encode(text)
-        return text, self.vocab.encode(text) + [self.newline]
-
     @torch.no_grad()
     def _feed(self, story: _Story, slot: int, text: str) -> None:
-        text, ids = self._model_input(story, text)
-        common = 0
-        for old, new in zip(story.ids, ids):
-            if old != new:
-                break
-            common += 1
-        last = len(ids) - 1
-        story.snapshots = [s for s in story.snapshots if s.fed <= min(common, last)]
-        h, c = self._state_before(story, last, ids)
-        story.ids, story.partial = ids, []
-        story.splitter = LineSplitter(story.sentences, story.params.max_line_chars, text)
-        self._keep_snapshot(story, _Snapshot(last, h[:, 0].clone(), c[:, 0].clone()))
+        if story.sentences:
+            text = canonical_text(text)
+            body = text.rstrip()
+            sep = text[len(body):]
+            ids = self.vocab.encode(START + body)
+        else:
+            body, sep = text, "\n"
+            ids = self.vocab.encode(text + "\n")
+        self._prune_snapshots(story, ids)
+        story.body, story.sep = body, sep
+        if story.sentences and not sep:
+            self._snapshot_before_last_word(story, ids)
+        h, c = self._state_before(story, len(ids) - 1, ids)
+        story.ids = ids
+        self._keep_snapshot(story, _Snapshot(len(ids) - 1, h[:, 0].clone(), c[:, 0].clone()))
+        story.splitter = LineSplitter(story.sentences, story.params.max_line_chars, body + sep)
+        if not story.sentences:
+            self._restart(story, slot, h, c, BLANK, 0)
+        elif sep:
+            self._restart(story, slot, h, c, WORD, 0, skip=len(sep), check_sep=True)
+        else:
+            self._restart(story, slot, h, c, WORD if body else START_STATE, _last_word(body))
+
+    def _snapshot_before_last_word(self, story: _Story, ids: list[int]) -> None:
+        """Keep the state before the last word of a text that ends mid-sentence: its first line
+        may re-encode that word (``"ti"`` + ``"me"`` is one token), and feeding on from here
+        spares reading the whole text again."""
+        cut = max(story.body.rfind(" "), story.body.rfind("\n"))
+        if cut <= 0:
+            return
+        head = self.vocab.encode(START + story.body[:cut])
+        if ids[:len(head)] == head and len(head) < len(ids) - 1:
+            h, c = self._state_before(story, len(head), ids)
+            self._keep_snapshot(story, _Snapshot(len(head), h[:, 0].clone(), c[:, 0].clone()))
+
+    def _restart(self, story: _Story, slot: int, h: torch.Tensor, c: torch.Tensor, state: int, run: int,
+                 skip: int = 0, check_sep: bool = False) -> None:
+        """Decode the story on from the end of ``story.ids``, from model state ``h``, ``c``
+        (after all but its last id) and token-rules ``state``, with nothing drawn yet."""
+        story.partial, story.chars = [], []
+        story.decoder.reset()
+        story.skip, story.check_sep = skip, check_sep
         self._h[:, slot] = h[:, 0]
         self._c[:, slot] = c[:, 0]
-        self._next_input[slot] = ids[last]
-        self._position[slot] = len(ids)
-        if story.sentences:
-            tail = self._chars[ids[-1]] if ids[-1] != UNK_ID else "x"
-            before = self._chars[ids[-2]] if len(ids) > 1 else ""
-            state = (_S_WORD if not tail.isspace() else _S_SPACE if tail != "\n"
-                     else _S_START if before == "\n" else _S_NEWLINE)
-            word = 0
-            while word < len(ids) and (ids[-1 - word] == UNK_ID or not self._chars[ids[-1 - word]].isspace()):
-                word += 1
-        else:
-            state, word = _N_BLANK, 0
-        self._state[slot] = state
-        self._run[slot] = word
+        self._next_input[slot] = story.ids[-1]
+        self._position[slot] = len(story.ids)
+        self._code[slot] = code(state, 0, *quotes(story.body + story.sep))
+        self._run[slot] = run
+        self._sentence[slot] = sentence_run(story.body)
+        self._history[slot] = history_hash(story.ids[:-1])  # the step folds in the last one
 
     def _state_before(self, story: _Story, index: int, ids: list[int] | None = None
                       ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -343,40 +331,57 @@ class StoryBatch:
             h, c = self.model.advance(torch.tensor([ids[fed:index]], device=self.device), (h, c))
         return h, c
 
+    def _prune_snapshots(self, story: _Story, ids: list[int]) -> None:
+        """Forget the states kept past the part ``ids`` shares with what the story has read."""
+        common = 0
+        for old, new in zip(story.ids, ids):
+            if old != new:
+                break
+            common += 1
+        story.snapshots = [s for s in story.snapshots if s.fed <= min(common, len(ids) - 1)]
+
     def _keep_snapshot(self, story: _Story, snapshot: _Snapshot) -> None:
         story.snapshots = [s for s in story.snapshots if s.fed < snapshot.fed]
         story.snapshots.append(snapshot)
         del story.snapshots[:-self.max_snapshots]
 
+    # -- decoding --------------------------------------------------------------------------
+
     def _decode_chunk(self, rows: int, filtering: bool) -> None:
-        """Decode ``chunk`` characters for rows ``[:rows]``, reading and writing only the
-        static buffers (so that the same code can be captured in a CUDA graph)."""
+        """Decode ``chunk`` tokens for rows ``[:rows]``, reading and writing only the static
+        buffers (so that the same code can be captured in a CUDA graph)."""
         layers = self.model.config.num_layers
-        vocab_size = self._bias.shape[1]
+        rules = self._rules
+        vocab_size = rules.bias.shape[1]
         hs = [self._h[layer, :rows] for layer in range(layers)]
         cs = [self._c[layer, :rows] for layer in range(layers)]
         tok = self._next_input[:rows]
-        state, run = self._state[:rows], self._run[:rows]
+        rule_code, run = self._code[:rows], self._run[:rows]
+        sentence, history = self._sentence[:rows], self._history[:rows]
         max_line, inv_temp = self._max_line[:rows], self._inv_temp[:rows]
         top_k, top_p = self._top_k[:rows], self._top_p[:rows]
-        start = self._position[:rows]
-        offsets = torch.arange(self.chunk, device=self.device)
-        noise = gumbel_noise(self._seed[:rows], start.unsqueeze(1) + offsets, vocab_size)
-        noise = noise * self._noise_scale[:rows]
+        seeds, start, noise_scale = self._seed[:rows], self._position[:rows], self._noise_scale[:rows]
         weights = self.model.step_weights()
         tokens, hist_h, hist_c = [], [], []
         for t in range(self.chunk):
             logits, hs, cs = self.model.step(tok, hs, cs, weights)
             hist_h.extend(hs)
             hist_c.extend(cs)
-            code = torch.add(state, run >= max_line, alpha=_STATES)
-            scores = torch.addcmul(self._bias[code], logits, inv_temp)
+            row = torch.add(rule_code, run >= max_line, alpha=CODES)
+            scores = torch.addcmul(rules.bias[row], logits, inv_temp)
+            if self._end_slope:
+                push = (sentence - self._end_after).clamp_min(0) * self._end_slope
+                scores = torch.addcmul(scores, push.unsqueeze(1), rules.ends)
             if filtering:
                 scores = filter_top_k_top_p(scores, top_k, top_p)
-            tok = (scores + noise[:, t]).argmax(dim=1)
-            move = torch.add(tok, state, alpha=vocab_size)
-            run = torch.where(self._resets[move], 0, run + 1)
-            state = self._next_state[move]
+            history = fold(history, tok)  # the token just read
+            noise = gumbel_noise(seeds ^ history, (start + t).unsqueeze(1), vocab_size)[:, 0]
+            tok = torch.addcmul(scores, noise, noise_scale).argmax(dim=1)
+            move = torch.add(tok, rule_code, alpha=vocab_size)
+            gained = rules.tail[move]
+            run = torch.where(rules.resets[move], gained, run + gained)
+            rule_code = rules.next_code[move]
+            sentence = torch.where(rules.stops[tok], rules.stop_tail[tok], sentence + rules.stop_tail[tok])
             tokens.append(tok)
         self._out[:rows].copy_(torch.stack(tokens, dim=1))
         self._hist_h[:, :, :rows].copy_(torch.stack(hist_h).view(self.chunk, layers, rows, -1))
@@ -384,8 +389,10 @@ class StoryBatch:
         self._h[:, :rows].copy_(torch.stack(hs))
         self._c[:, :rows].copy_(torch.stack(cs))
         self._next_input[:rows].copy_(tok)
-        self._state[:rows].copy_(state)
+        self._code[:rows].copy_(rule_code)
         self._run[:rows].copy_(run)
+        self._sentence[:rows].copy_(sentence)
+        self._history[:rows].copy_(history)
         self._position[:rows].add_(self.chunk)
 
     def _replay(self, rows: int, filtering: bool) -> None:
@@ -397,7 +404,8 @@ class StoryBatch:
         graph.replay()
 
     def _capture(self, rows: int, filtering: bool) -> torch.cuda.CUDAGraph:
-        buffers = [self._h, self._c, self._next_input, self._position, self._state, self._run]
+        buffers = [self._h, self._c, self._next_input, self._position, self._code, self._run, self._sentence,
+                   self._history]
         saved = [b.clone() for b in buffers]
         stream = torch.cuda.Stream(self.device)
         stream.wait_stream(torch.cuda.current_stream(self.device))
@@ -414,31 +422,127 @@ class StoryBatch:
             self._decode_chunk(rows, filtering)
         return graph
 
+    # -- cutting lines ---------------------------------------------------------------------
+
     def _collect(self, n: int) -> list[Line]:
         tokens = self._out[:n].tolist()
-        chars = self._chars
         lines: list[Line] = []
         for slot, story_id in enumerate(self._slots):
             story = self._stories[story_id]
             first = len(story.ids) + len(story.partial)  # input index of this chunk's first token
             for tok in tokens[slot]:
+                data = self._token_bytes[tok]
+                if story.check_sep:
+                    story.check_sep = False
+                    if not data.startswith(story.sep[:1].encode()):
+                        self._force_separator(story, slot)
+                        break
                 story.partial.append(tok)
-                cut = story.splitter.push(chars[tok])
-                if cut is None:
-                    continue
-                story.ids.extend(story.partial[:cut.length])
-                del story.partial[:cut.length]
-                self._snapshot_at_line_end(story, slot, first)
-                if cut.line is not None:
-                    lines.append(Line(story_id, cut.line, cut.paragraph_end, cut.follows))
+                text = story.decoder.decode(data)
+                story.chars.append((story.chars[-1] if story.chars else 0) + len(text))
+                if self._push(story, slot, story_id, text, first, lines):
+                    break
         return lines
 
+    def _push(self, story: _Story, slot: int, story_id: object, text: str, first: int, lines: list[Line]) -> bool:
+        """Give the characters of a drawn token to the story's line splitter; True when the
+        story restarted from a line end (what it drew after it is void)."""
+        for ch in text:
+            if story.skip:
+                story.skip -= 1
+                continue
+            cut = story.splitter.push(ch)
+            if cut is None:
+                continue
+            restarted = self._line_end(story, slot, cut, first)
+            if cut.line is not None:
+                lines.append(Line(story_id, cut.line, cut.paragraph_end, cut.follows))
+            if restarted:
+                return True
+        return False
+
+    def _line_end(self, story: _Story, slot: int, cut, first: int) -> bool:
+        """Move the story's body to the end of the line just cut (see the module docstring);
+        True when the tokens drawn were not the text's encoding and it restarted there."""
+        line = cut.line or ""
+        if story.sentences:
+            offset = len(story.sep) + len(line)  # characters drawn from the body's end to the line's end
+            sep = "\n\n" if cut.paragraph_end else " "
+            body = story.body + story.sep + line
+            ids = story.ids + self.vocab.encode(story.sep + line) if story.sep else self.vocab.encode(START + body)
+        else:
+            offset, sep = len(line) + 1, "\n"
+            body = story.body + "\n" + line
+            ids = story.ids + self.vocab.encode(line + "\n")
+        drawn = _tokens_for(story.chars, offset)
+        if drawn is not None and ids == story.ids + story.partial[:drawn]:
+            story.ids, story.body, story.sep = ids, body, sep
+            del story.partial[:drawn]
+            story.chars = [n - offset for n in story.chars[drawn:]]
+            self._snapshot_at_line_end(story, slot, first)
+            return False
+        self._prune_snapshots(story, ids)
+        self._snapshot_at_divergence(story, slot, ids, first)
+        story.body, story.sep = body, sep
+        h, c = self._state_before(story, len(ids) - 1, ids)
+        story.ids = ids
+        self._keep_snapshot(story, _Snapshot(len(ids) - 1, h[:, 0].clone(), c[:, 0].clone()))
+        story.splitter = LineSplitter(story.sentences, story.params.max_line_chars, body + sep)
+        if story.sentences:
+            self._restart(story, slot, h, c, WORD, _last_word(body), skip=len(sep), check_sep=True)
+        else:
+            self._restart(story, slot, h, c, BLANK, 0)
+        return True
+
+    def _snapshot_at_divergence(self, story: _Story, slot: int, ids: list[int], first: int) -> None:
+        """Keep the state before the first of the tokens drawn in this chunk that ``ids`` does
+        not share, so only the differing tail is fed again."""
+        drawn = story.ids + story.partial
+        shared = len(story.ids)
+        if ids[:shared] != story.ids:
+            return  # it differs in what was read before this line (a seed's last word): see _feed
+        while shared < min(len(drawn), len(ids) - 1) and drawn[shared] == ids[shared]:
+            shared += 1
+        t = shared - first  # the state when token t was drawn has read ids[:first + t]
+        if 0 <= t < self.chunk and shared > len(story.ids):
+            self._keep_snapshot(story, _Snapshot(shared, self._hist_h[t, :, slot].clone(),
+                                                 self._hist_c[t, :, slot].clone()))
+
+    def _force_separator(self, story: _Story, slot: int) -> None:
+        """The free draw after a text ending in a separator did not begin with it: draw again,
+        at the same position and from the same state, with the separator forced."""
+        h, c = self._state_before(story, len(story.ids) - 1)
+        self._restart(story, slot, h, c, _SEPARATOR_STATE[story.sep], 0, skip=len(story.sep))
+
     def _snapshot_at_line_end(self, story: _Story, slot: int, first: int) -> None:
-        """Keep the state before the last separator character (or after it) when this chunk
-        drew it; a line cut further back (a runaway sentence) keeps none."""
-        for fed in (len(story.ids) - 1, len(story.ids)):
-            t = fed - first  # the state when token t was drawn has read ids[:first + t]
-            if 0 <= t < self.chunk:
-                h, c = self._hist_h[t, :, slot].clone(), self._hist_c[t, :, slot].clone()
-                self._keep_snapshot(story, _Snapshot(fed, h, c))
-                return
+        """Keep the state after all but the last id of the body when this chunk drew that id
+        (a line whose end was drawn in an earlier chunk keeps none)."""
+        fed = len(story.ids) - 1
+        t = fed - first  # the state when token t was drawn has read ids[:first + t]
+        if 0 <= t < self.chunk:
+            h, c = self._hist_h[t, :, slot].clone(), self._hist_c[t, :, slot].clone()
+            self._keep_snapshot(story, _Snapshot(fed, h, c))
+
+
+def token_bytes(vocab) -> list[bytes]:
+    """Each token's UTF-8 bytes, by id (a character vocabulary's ``UNK`` has none: never drawn)."""
+    if isinstance(vocab, BPETokenizer):
+        return vocab.token_bytes
+    return [b""] + [ch.encode("utf-8") for ch in vocab.chars]
+
+
+def _tokens_for(cumulated: list[int], chars: int) -> int | None:
+    """How many tokens complete exactly ``chars`` characters (None when a token straddles that point)."""
+    if chars == 0:
+        return 0
+    for i, n in enumerate(cumulated):
+        if n == chars:
+            return i + 1
+        if n > chars:
+            return None
+    return None
+
+
+def _last_word(text: str) -> int:
+    """Characters after the last whitespace of ``text``."""
+    return len(text) - max(text.rfind(" "), text.rfind("\n")) - 1

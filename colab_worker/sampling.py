@@ -1,8 +1,10 @@
 """Sampling knobs and the counter-based random numbers behind them.
 
-Randomness is a pure function of ``(random_seed, position in the story, vocabulary
-index)``: a 32-bit integer hash (Chris Wellons' "lowbias32") computed with int64 tensor
-operations, turned into Gumbel noise. Sampling is ``argmax(logits / temperature + bias +
+Randomness is a pure function of ``(random_seed, the story's tokens so far, position in
+the story, vocabulary index)``: a 32-bit integer hash (Chris Wellons' "lowbias32") computed
+with int64 tensor operations, turned into Gumbel noise. The tokens so far enter as a running
+hash (:func:`fold`), so two stories drawn with the same random seed part ways as soon as
+their texts differ and never fall into step again. Sampling is ``argmax(logits / temperature + bias +
 gumbel)`` (the Gumbel-max trick: an exact draw from the softmax), so
 
 * a story draws the same characters whether it is decoded alone or in a batch, and when it
@@ -83,6 +85,24 @@ def hash32(x: torch.Tensor) -> torch.Tensor:
     x = x ^ (x >> 15)
     x = _mul32(x, 0x846CA68B)
     return x ^ (x >> 16)
+
+
+def fold(history: torch.Tensor, token: torch.Tensor) -> torch.Tensor:
+    """The running hash of a story's tokens, one more token folded in (elementwise)."""
+    return hash32(history ^ token)
+
+
+def history_hash(tokens: list[int]) -> int:
+    """:func:`fold` over ``tokens`` from the empty history, in plain integers (once when a story is fed)."""
+    history = _GOLDEN
+    for token in tokens:
+        x = history ^ token
+        x ^= x >> 16
+        x = (x * 0x7FEB352D) & _M32
+        x ^= x >> 15
+        x = (x * 0x846CA68B) & _M32
+        history = x ^ (x >> 16)
+    return history
 
 
 def seed32(random_seed: int) -> int:

@@ -1,16 +1,18 @@
 r"""Scoring a whole text: its negative log-likelihood under a model, in nats per character.
 
-The text is read once, in order, with the LSTM state carried from the first character to the
-last. Every character is scored, the first one too: the model first reads ``START`` (a
-paragraph break, what precedes every book in the training text, as ``corpus.read_corpus``
-joins the books) and predicts the text from there. A character the vocabulary encodes as
-several ids (a fallback such as ``…`` -> ``...``) costs the sum of their negative
-log-likelihoods, and one it cannot encode costs that of ``UNK``; the total is divided by the
-number of characters of the text, not of ids.
+The text is read once, in order, ``chunk`` tokens per forward pass, with the LSTM state
+carried from the first token to the last. Every token is scored, the first one too: the
+model first reads ``START`` (a paragraph break, what precedes every book in the training
+text, as ``corpus.read_corpus`` joins the books) and predicts the text from there. The total
+is divided by the number of characters of the text, whatever the tokenization, so character
+and subword models compare on one scale. (For a character model, a character the vocabulary
+encodes as several ids, a fallback such as ``…`` -> ``...``, costs the sum of their negative
+log-likelihoods, and one it cannot encode costs that of ``UNK``.)
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -31,8 +33,10 @@ class Score:
 
 
 @torch.no_grad()
-def score_text(loaded: LoadedModel, text: str, device: torch.device | str = "cpu", chunk: int = 2048) -> Score:
-    """The total negative log-likelihood of ``text`` (see the module docstring)."""
+def score_text(loaded: LoadedModel, text: str, device: torch.device | str = "cpu", chunk: int = 2048,
+               progress: Callable[[int], None] | None = None) -> Score:
+    """The total negative log-likelihood of ``text`` (see the module docstring);
+    ``progress(n)`` is called after each chunk with the number of tokens it scored."""
     model, vocab = loaded.model, loaded.vocab
     was_training = model.training
     model.eval()
@@ -47,5 +51,7 @@ def score_text(loaded: LoadedModel, text: str, device: torch.device | str = "cpu
         losses = F.cross_entropy(logits[0], targets[0], reduction="none")
         skip = max(0, first_target - start)
         total += losses[skip:].sum().item()
+        if progress:
+            progress(targets.shape[1])
     model.train(was_training)
     return Score(chars=len(text), nll=total)

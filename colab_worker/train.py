@@ -29,17 +29,19 @@ from pathlib import Path
 import torch
 from torch.nn import functional as F
 
-from stories.training import ModelConfig, TrainConfig
+from stories.training import BPE, CHARS, SHIPPED, ModelConfig, TrainConfig
 
-from .checkpoint import (CHARS, PARAGRAPHS, CheckpointError, Tokenizer, build_model, model_payload, read_payload,
-                         save_atomic)
+from .checkpoint import (PARAGRAPHS, CheckpointError, Tokenizer, build_model, model_payload, read_payload,
+                         save_atomic, shipped_tokenizer)
 from .cleaning import clean_prose
 from .corpus import book_split, prepare_text, read_books, reference_split
 from .devices import pick_device
 from .generation import START
 from .model import LSTMModel
-from .tokenizer import BPE, BPETokenizer
+from .tokenizer import BPETokenizer
 from .vocab import UNK_ID, Vocab
+
+
 
 
 @dataclass(frozen=True)
@@ -154,16 +156,17 @@ def train(
 
     ``model_config`` overrides fields of :class:`ModelConfig` (``vocab_size`` comes from the
     tokenizer). ``held_out``: names of corpus files kept out of training (see
-    :func:`.corpus.book_split`). ``tokenizer``: the one to train with (a shipped model's, say);
-    by default one is learned from the training text, as ``config.tokenizer`` says. With ``resume`` and an existing checkpoint for the same corpus and shapes, the
+    :func:`.corpus.book_split`). ``tokenizer``: the one to train with; by default the shipped model's,
+    or one learned from the training text, as ``config.tokenizer`` says (a resumed run keeps
+    its checkpoint's). With ``resume`` and an existing checkpoint for the same corpus and shapes, the
     run continues where it stopped; a checkpoint for anything else raises
     :class:`CheckpointError`. ``should_stop()`` is polled every step: when it returns True
     the checkpoint is written and the call returns (``stopped_by="should_stop"``).
     ``on_checkpoint(path)`` runs after each checkpoint write (e.g. to copy it to a queue's
     store). ``dry_run`` trains two steps and evaluates once, for tests.
     """
-    if config.tokenizer not in (BPE, CHARS):
-        raise ValueError(f"unknown tokenizer {config.tokenizer!r}: use {BPE} or {CHARS}")
+    if config.tokenizer not in (SHIPPED, BPE, CHARS):
+        raise ValueError(f"unknown tokenizer {config.tokenizer!r}: use {SHIPPED}, {BPE} or {CHARS}")
     if config.lr_schedule not in ("plateau", "cosine"):
         raise ValueError(f"unknown learning rate schedule {config.lr_schedule!r}: use plateau or cosine")
     if config.lr_schedule == "cosine" and not config.max_steps:
@@ -188,6 +191,8 @@ def train(
     train_text = clean_prose(split.train) if config.clean else split.train
     if resume and checkpoint_path.is_file():
         tokenizer = build_model(read_payload(checkpoint_path), checkpoint_path)[1]
+    elif tokenizer is None and config.tokenizer == SHIPPED:
+        tokenizer = shipped_tokenizer()
     elif tokenizer is None:
         tokenizer = (BPETokenizer.train(train_text.split("\n"), config.vocab_size) if config.tokenizer == BPE
                      else Vocab.from_text(train_text, config.min_char_count))

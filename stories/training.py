@@ -20,8 +20,12 @@ from typing import Any
 from drivequeue.errors import InvalidPayload
 from drivequeue.kinds import Field, flag, integer, matching, number
 
-#: the tokenizers a model can be trained with (the type names stored in a model file)
-BPE, CHARS = "bpe", "chars"
+#: the tokenizers a model can be trained with: the shipped model's (byte-level BPE, it covers any
+#: text), one learned from the corpus, or characters (``bpe`` and ``chars`` are also the type
+#: names stored in a model file)
+SHIPPED, BPE, CHARS = "shipped", "bpe", "chars"
+#: the size of the shipped tokenizer's vocabulary
+SHIPPED_VOCAB = 4096
 #: the vocabulary a character model is taken to have when its corpus is not read yet
 TYPICAL_CHARS = 100
 
@@ -35,13 +39,15 @@ class ModelConfig:
     subword vocabulary costs."""
 
     vocab_size: int
-    embedding_dim: int = 64
-    hidden_size: int = 256
+    embedding_dim: int = 0  # 0: as wide as the LSTM (hidden_size)
+    hidden_size: int = 512
     num_layers: int = 2
     dropout: float = 0.1
-    tie_embeddings: bool = False
+    tie_embeddings: bool = True
 
     def __post_init__(self) -> None:
+        if not self.embedding_dim:
+            object.__setattr__(self, "embedding_dim", self.hidden_size)
         if self.tie_embeddings and self.embedding_dim != self.hidden_size:
             raise ValueError(f"tied embeddings need embedding_dim == hidden_size, "
                              f"not {self.embedding_dim} and {self.hidden_size}")
@@ -54,7 +60,7 @@ class ModelConfig:
 class TrainConfig:
     """Optimisation settings; stored in the training checkpoint and the model's metadata."""
 
-    seq_len: int = 100
+    seq_len: int = 128             # tokens
     batch_size: int = 32
     lr: float = 3e-3
     lr_schedule: str = "plateau"   # "plateau": decay on stalls; "cosine": to lr/10 at max_steps
@@ -68,7 +74,7 @@ class TrainConfig:
     eval_blocks: int = 0           # held-out blocks scored at each evaluation, evenly spaced (0: all)
     checkpoint_every_s: float = 120.0
     grad_clip: float = 1.0
-    tokenizer: str = CHARS         # "bpe": byte-level BPE learned from the corpus; "chars": a character vocabulary
+    tokenizer: str = SHIPPED       # see SHIPPED, BPE, CHARS above
     vocab_size: int = 4096         # tokens a learned BPE tokenizer holds
     clean: bool = True             # leave what is not prose out of the training text (see cleaning.py)
     unk_rate: float = 0.002        # chars: share of input characters replaced by UNK so its embedding is learned
@@ -101,13 +107,16 @@ class TrainOption:
 TRAIN_OPTIONS = (
     TrainOption("steps", TrainConfig, "max_steps", integer(0, 1_000_000),
                 "optimizer steps (0: until the validation loss stops improving)"),
-    TrainOption("tokenizer", TrainConfig, "tokenizer", matching(re.compile(f"{BPE}|{CHARS}"), f"{BPE} or {CHARS}"),
-                f"{BPE}: subword tokens learned from the corpus; {CHARS}: one token a character"),
+    TrainOption("tokenizer", TrainConfig, "tokenizer",
+                matching(re.compile(f"{SHIPPED}|{BPE}|{CHARS}"), f"{SHIPPED}, {BPE} or {CHARS}"),
+                f"{SHIPPED}: the shipped model's subword tokens (they cover any text); {BPE}: subword tokens "
+                f"learned from the corpus; {CHARS}: one token a character"),
     TrainOption("vocab_size", TrainConfig, "vocab_size", integer(256, 65_536),
                 f"tokens the learned tokenizer holds ({BPE} only)"),
     TrainOption("hidden_size", ModelConfig, "hidden_size", integer(16, 4096), "LSTM width"),
     TrainOption("layers", ModelConfig, "num_layers", integer(1, 8), "LSTM layers"),
-    TrainOption("embedding_dim", ModelConfig, "embedding_dim", integer(8, 4096), "size of a token's embedding"),
+    TrainOption("embedding_dim", ModelConfig, "embedding_dim", integer(0, 4096),
+                "size of a token's embedding (0: as wide as the LSTM)"),
     TrainOption("tie_embeddings", ModelConfig, "tie_embeddings", flag,
                 "the output layer shares the embedding's weights (needs embedding-dim = hidden-size)"),
     TrainOption("dropout", ModelConfig, "dropout", number(0.0, 0.9), "dropout between the layers"),
@@ -156,7 +165,8 @@ def flops_per_token(options: Mapping[str, Any]) -> float:
     times the forward's multiply-adds doubled) with the model the ``options`` describe."""
     shape = model_settings(options, vocab_size=1)
     tokenizer = options.get("tokenizer") or OPTIONS_BY_NAME["tokenizer"].default
-    vocab = (options.get("vocab_size") or OPTIONS_BY_NAME["vocab_size"].default) if tokenizer == BPE else TYPICAL_CHARS
+    vocab = {SHIPPED: SHIPPED_VOCAB, CHARS: TYPICAL_CHARS}.get(
+        tokenizer, options.get("vocab_size") or OPTIONS_BY_NAME["vocab_size"].default)
     width = shape.hidden_size
     lstm = sum(4 * width * ((shape.embedding_dim if layer == 0 else width) + width)
                for layer in range(shape.num_layers))

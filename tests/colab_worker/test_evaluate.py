@@ -23,7 +23,7 @@ BOOK = ("The Project Gutenberg eBook of Tales\n\n*** START OF THE PROJECT GUTENB
 def loaded() -> LoadedModel:
     vocab = Vocab.from_text("Once upon a time there was a king. He went into the wide world.\n" * 3)
     torch.manual_seed(2)
-    model = LSTMModel(ModelConfig(vocab_size=len(vocab), embedding_dim=8, hidden_size=16)).eval()
+    model = LSTMModel(ModelConfig(vocab_size=len(vocab), embedding_dim=8, hidden_size=16, tie_embeddings=False)).eval()
     return LoadedModel(model=model, vocab=vocab, config=model.config, metadata={"text_format": "paragraphs"})
 
 

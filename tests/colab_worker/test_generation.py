@@ -19,7 +19,7 @@ CORPUS = ("The fox ran into the wood, and the bear sat by the river.\n"
 def loaded() -> LoadedModel:
     vocab = Vocab.from_text(CORPUS)
     torch.manual_seed(7)
-    config = ModelConfig(vocab_size=len(vocab), embedding_dim=8, hidden_size=24, num_layers=2)
+    config = ModelConfig(vocab_size=len(vocab), embedding_dim=8, hidden_size=24, num_layers=2, tie_embeddings=False)
     model = LSTMModel(config).eval()
     with torch.no_grad():  # sharper than at initialisation, and lines a few dozen characters long
         model.head.weight.mul_(8.0)
@@ -48,7 +48,7 @@ def test_carried_state_equals_refeeding_the_whole_story(loaded):
     lines = lines_of(batch, "s", 4)
     text = "\n".join(["The fox ran", *lines])
     assert batch.text("s") == text
-    torch.testing.assert_close(batch.next_char_probs("s"), reference_probs(loaded, text), rtol=1e-4, atol=1e-6)
+    torch.testing.assert_close(batch.next_token_probs("s"), reference_probs(loaded, text), rtol=1e-4, atol=1e-6)
 
 
 def test_edit_of_the_last_line_refeeds_only_the_suffix_and_matches(loaded):
@@ -58,10 +58,10 @@ def test_edit_of_the_last_line_refeeds_only_the_suffix_and_matches(loaded):
     edited = "\n".join(["Who is there?", *lines[:2], "the bear sat there"])
     batch.edit("s", edited)
     assert batch.text("s") == edited
-    torch.testing.assert_close(batch.next_char_probs("s"), reference_probs(loaded, edited), rtol=1e-4, atol=1e-6)
+    torch.testing.assert_close(batch.next_token_probs("s"), reference_probs(loaded, edited), rtol=1e-4, atol=1e-6)
     # An edit inside the seed starts again from the beginning and still matches.
     batch.edit("s", "Who was there?")
-    torch.testing.assert_close(batch.next_char_probs("s"), reference_probs(loaded, "Who was there?"),
+    torch.testing.assert_close(batch.next_token_probs("s"), reference_probs(loaded, "Who was there?"),
                                rtol=1e-4, atol=1e-6)
 
 
@@ -183,7 +183,7 @@ def test_unseen_characters_empty_and_huge_seeds(loaded):
     huge = ("The fox ran into the wood, and the bear sat by the river.\n" * 200)[:10_000]
     batch.add("huge", huge, SamplingParams(random_seed=3))
     assert batch.text("huge") == huge
-    torch.testing.assert_close(batch.next_char_probs("huge"), reference_probs(loaded, huge), rtol=1e-3, atol=1e-5)
+    torch.testing.assert_close(batch.next_token_probs("huge"), reference_probs(loaded, huge), rtol=1e-3, atol=1e-5)
     got = {}
     while len(got) < 3:
         got.update((line.story, line.text) for line in batch.step())

@@ -8,6 +8,7 @@ import torch
 from colab_worker.checkpoint import CheckpointError, load_model, model_payload, resolve, save_model
 from colab_worker.corpus import read_corpus, reference_split, strip_gutenberg
 from colab_worker.model import LSTMModel, ModelConfig
+from colab_worker.tokenizer import BPETokenizer
 from colab_worker.vocab import UNK_ID, Vocab
 
 TEXT = "Once upon a time, a king said: \"Go!\"\nThe queen went away.\n"
@@ -15,7 +16,8 @@ TEXT = "Once upon a time, a king said: \"Go!\"\nThe queen went away.\n"
 
 def tiny(vocab: Vocab, seed: int = 0) -> LSTMModel:
     torch.manual_seed(seed)
-    return LSTMModel(ModelConfig(vocab_size=len(vocab), embedding_dim=8, hidden_size=16, num_layers=2)).eval()
+    config = ModelConfig(vocab_size=len(vocab), embedding_dim=8, hidden_size=16, num_layers=2, tie_embeddings=False)
+    return LSTMModel(config).eval()
 
 
 def test_step_by_step_equals_sequence_forward():
@@ -72,9 +74,12 @@ def test_default_name_resolves_to_shipped_model():
 
 def test_shipped_default_model_loads_and_meets_the_bar():
     loaded = load_model("default")
-    assert loaded.metadata["best_val_loss"] <= 1.30
-    assert "\n" in loaded.vocab.chars and "e" in loaded.vocab.chars
-    assert resolve("default").stat().st_size <= 15 * 1024 * 1024
+    assert isinstance(loaded.vocab, BPETokenizer) and loaded.config.tie_embeddings
+    assert loaded.metadata["best_val_loss"] <= 1.20  # nats/char on the reference split
+    assert loaded.text_format == "paragraphs"
+    text = "Once upon a time \u2014 «déjà vu» 🦊\n\nThe end."
+    assert loaded.vocab.decode(loaded.vocab.encode(text)) == text
+    assert resolve("default").stat().st_size <= 25 * 1024 * 1024
 
 
 def test_missing_file_is_a_checkpoint_error(tmp_path):
@@ -162,3 +167,42 @@ def test_reference_split_holds_out_blocks_7_27_47():
 def test_tiny_text_still_gets_a_validation_block():
     split = reference_split("x" * 500)
     assert split.validation and split.train
+
+
+def test_a_model_file_of_the_first_format_still_loads_and_writes(tmp_path):
+    """Character models shipped before subword models (format ``charlstm`` 1) keep working."""
+    vocab = Vocab.from_text(TEXT)
+    model = tiny(vocab, seed=5)
+    path = tmp_path / "old.pt"
+    config = {k: v for k, v in model.config.to_dict().items() if k != "tie_embeddings"}  # a later field
+    torch.save({"format": "charlstm", "version": 1, "config": config, "vocab": vocab.chars,
+                "state_dict": model.state_dict(), "metadata": {"text_format": "wrapped"}}, path)
+    loaded = load_model(path)
+    assert loaded.vocab == vocab and not loaded.config.tie_embeddings
+    from colab_worker.generation import SamplingParams, StoryBatch
+
+    batch = StoryBatch(loaded, max_batch=1)
+    batch.add("s", "Once upon", SamplingParams(random_seed=1, max_line_chars=30))
+    lines = []
+    while len(lines) < 3:
+        lines += batch.step()
+    assert all(line.follows == "newline" and "\n" not in line.text for line in lines)
+
+
+def test_an_exported_model_is_half_the_size_and_writes_the_same(tmp_path):
+    from colab_worker.checkpoint import export_model
+
+    tokenizer = BPETokenizer.train([TEXT * 20], vocab_size=280)
+    torch.manual_seed(2)
+    model = LSTMModel(ModelConfig(vocab_size=len(tokenizer), hidden_size=32)).eval()
+    full = tmp_path / "full.pt"
+    save_model(full, model, tokenizer, {"text_format": "paragraphs"})
+    size = export_model(full, tmp_path / "half.pt", half=True, sentence_end_bias={"after": 90, "per_char": 0.02})
+    assert size < 0.7 * full.stat().st_size
+    half = load_model(tmp_path / "half.pt")
+    assert half.metadata["sentence_end_bias"] == {"after": 90, "per_char": 0.02}
+    assert half.model.embedding.weight.dtype == torch.float32  # read back as 32-bit weights
+    assert half.model.head.weight.data_ptr() == half.model.embedding.weight.data_ptr()  # still tied
+    ids = torch.tensor([tokenizer.encode(TEXT)])
+    with torch.no_grad():
+        torch.testing.assert_close(half.model(ids)[0], model(ids)[0], atol=2e-2, rtol=0)

@@ -7,10 +7,11 @@ import sys
 import pytest
 import torch
 
-from colab_worker.checkpoint import LoadedModel, save_model
+from colab_worker.checkpoint import LoadedModel, load_model, save_model
 from colab_worker.cli import main
 from colab_worker.generation import START, SamplingParams, StoryBatch
 from colab_worker.model import LSTMModel, ModelConfig
+from colab_worker.tokenizer import BPETokenizer
 from colab_worker.vocab import Vocab
 from stories.story_text import story_text
 
@@ -18,17 +19,39 @@ CORPUS = ("The fox ran into the wood. The bear sat by the river!\n\n"
           "\"Who is there?\" asked the old woman. Mr. Fox answered her.\n")
 
 
-@pytest.fixture(scope="module")
-def loaded() -> LoadedModel:
+def char_model() -> LoadedModel:
     vocab = Vocab.from_text(CORPUS + "\t")
     torch.manual_seed(7)
-    config = ModelConfig(vocab_size=len(vocab), embedding_dim=8, hidden_size=24, num_layers=2)
+    config = ModelConfig(vocab_size=len(vocab), embedding_dim=8, hidden_size=24, num_layers=2, tie_embeddings=False)
     model = LSTMModel(config).eval()
     with torch.no_grad():  # words, sentence ends and a paragraph break now and then
         model.head.weight.mul_(6.0)
         for ch, boost in ((" ", 2.5), (".", 1.5), ("T", 1.0), ("\n", 0.3), ("\t", 3.0)):
             model.head.bias[vocab.encode(ch)[0]] += boost
     return LoadedModel(model=model, vocab=vocab, config=config, metadata={"text_format": "paragraphs"})
+
+
+def subword_model() -> LoadedModel:
+    """Random weights over a small byte-level BPE vocabulary: it draws words, bytes of
+    multi-byte characters, quotation marks and whitespace tokens the rules must refuse, and
+    token sequences that are not the tokenizer's encoding of their text (so lines often end
+    with the text re-encoded)."""
+    odd = "Un café, déjà vu — “quoted” ‘single’ 🦊 \t  x\n"
+    vocab = BPETokenizer.train([CORPUS * 4 + odd], vocab_size=320)
+    torch.manual_seed(7)
+    config = ModelConfig(vocab_size=len(vocab), hidden_size=24, num_layers=2, tie_embeddings=True)
+    model = LSTMModel(config).eval()
+    with torch.no_grad():
+        model.embedding.weight.mul_(0.5)  # the output layer is tied: the biases below decide most draws
+        boost = {b".": 3.0, b"\n": 2.5, b" The": 3.0, b"!": 1.5}
+        model.head.bias.copy_(torch.tensor([
+            boost.get(data, 2.0 if data.strip().isalpha() and data.isascii() else 0.0) for data in vocab.token_bytes]))
+    return LoadedModel(model=model, vocab=vocab, config=config, metadata={"text_format": "paragraphs"})
+
+
+@pytest.fixture(scope="module", params=["chars", "subwords"])
+def loaded(request) -> LoadedModel:
+    return char_model() if request.param == "chars" else subword_model()
 
 
 def decode(batch: StoryBatch, story_id, n: int) -> list:
@@ -55,18 +78,24 @@ def test_lines_are_sentences_and_the_text_is_rebuilt_exactly(loaded):
     assert re.fullmatch(r"(?:[^\n]|\n\n)*", text)  # newlines only come as paragraph breaks
     assert lines[0].follows in ("mid-sentence", "sentence", "paragraph")
     assert any(line.paragraph_end for line in lines) and any(not line.paragraph_end for line in lines)
-    for line in lines[1:]:
+    for line, after in zip(lines[1:], lines[2:]):
         assert line.text and line.text == line.text.strip() and len(line.text) <= 60
-        assert line.paragraph_end or len(line.text) > 50 or re.search(r"[.!?][\"')]*$", line.text), line
+        # a line that ends no sentence was cut because the next word would take it past 60
+        cut_at_the_cap = len(line.text) + 1 + len(after.text.split(" ")[0]) > 60
+        assert line.paragraph_end or cut_at_the_cap or re.search(r"[.!?][\"')]*$", line.text), line
 
 
 def test_carried_state_equals_reading_the_whole_text(loaded):
+    """At a line end the state is that of reading the story without the separator after its
+    last line (the separator is drawn next, as the start of the next line)."""
     batch = StoryBatch(loaded, max_batch=1, chunk=16)
     batch.add("s", "Who is there?", SamplingParams(random_seed=5))
     decode(batch, "s", 5)
+    text = batch.text("s")
+    assert text.endswith((" ", "\n\n"))
     with torch.no_grad():
-        logits, _ = loaded.model(torch.tensor([loaded.vocab.encode(START + batch.text("s"))]))
-    torch.testing.assert_close(batch.next_char_probs("s"), torch.softmax(logits[0, -1], 0), rtol=1e-4, atol=1e-6)
+        logits, _ = loaded.model(torch.tensor([loaded.vocab.encode(START + text.rstrip())]))
+    torch.testing.assert_close(batch.next_token_probs("s"), torch.softmax(logits[0, -1], 0), rtol=1e-4, atol=1e-6)
 
 
 @pytest.mark.parametrize("seed", ["The bear", "The bear sat.", "", '"Who is there?"'])
@@ -137,3 +166,30 @@ def test_the_generate_command_prints_sentences_and_paragraph_breaks(loaded, tmp_
             expected.append("")
     assert first.out == "\n".join(expected) + "\n"
     assert "" in expected
+
+
+@pytest.mark.parametrize("seed", ["Once upon a time there lived a poor miller who", "The king said: ", ""])
+def test_the_shipped_model_resumed_from_its_lines_goes_on_identically(seed):
+    """With a trained subword model some lines are drawn as tokens that are not the
+    tokenizer's encoding of their text; the story still resumes exactly."""
+    shipped = load_model("default")
+    params = SamplingParams(temperature=1.0, top_p=0.95, random_seed=5)
+    first = StoryBatch(shipped, max_batch=1, chunk=16)
+    first.add("s", seed, params)
+    lines = decode(first, "s", 10)[:10]
+    fresh = StoryBatch(shipped, max_batch=1, chunk=32)
+    fresh.add("s", rebuilt(seed, lines[:4]), params)
+    assert [(x.text, x.paragraph_end) for x in decode(fresh, "s", 6)[:6]] == [(x.text, x.paragraph_end)
+                                                                              for x in lines[4:10]]
+
+
+def test_two_stories_with_the_same_random_seed_do_not_fall_into_step():
+    """The noise depends on what a story has read: two beginnings, one random seed, two stories."""
+    shipped = load_model("default")
+    told = {}
+    for seed in ("Once upon a time there lived a poor miller", "A wolf met a fox in the dark forest"):
+        batch = StoryBatch(shipped, max_batch=1)
+        batch.add("s", seed, SamplingParams(random_seed=1))
+        told[seed] = [line.text for line in decode(batch, "s", 8)[:8]]
+    first, second = told.values()
+    assert not set(first[2:]) & set(second[2:])

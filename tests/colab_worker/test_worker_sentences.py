@@ -16,7 +16,7 @@ CORPUS = "The fox ran into the wood. The bear sat by the river!\n\nWho is there?
 def paragraphs_model(path):
     vocab = Vocab.from_text(CORPUS)
     torch.manual_seed(3)
-    model = LSTMModel(ModelConfig(vocab_size=len(vocab), embedding_dim=8, hidden_size=24)).eval()
+    model = LSTMModel(ModelConfig(vocab_size=len(vocab), embedding_dim=8, hidden_size=24, tie_embeddings=False)).eval()
     with torch.no_grad():
         model.head.weight.mul_(6.0)
         for ch, boost in ((" ", 2.5), (".", 1.5), ("T", 1.0), ("\n", 0.5)):

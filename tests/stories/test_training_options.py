@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from stories.kinds import TRAIN
-from stories.training import TRAIN_OPTIONS, ModelConfig, TrainConfig
+from stories.training import TRAIN_OPTIONS, ModelConfig, TrainConfig, model_settings, train_settings
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -50,9 +50,9 @@ def test_both_command_lines_offer_the_same_options_with_the_same_defaults():
 
 def test_a_train_job_takes_its_defaults_from_the_model_and_training_settings():
     clean = TRAIN.validate({"corpus": "tales.txt", "model": "tales"})
-    for option in TRAIN_OPTIONS:
-        config = ModelConfig(vocab_size=1) if option.config is ModelConfig else TrainConfig()
-        assert clean[option.name] == getattr(config, option.field), option.name
+    assert {option.name for option in TRAIN_OPTIONS} <= set(clean)
+    assert model_settings(clean, vocab_size=1) == ModelConfig(vocab_size=1)
+    assert train_settings(clean) == TrainConfig()
 
 
 @pytest.mark.parametrize("command", [("colab_worker", "train", "corpus.txt", "--out", "m.pt"),
