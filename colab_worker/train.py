@@ -29,7 +29,7 @@ from pathlib import Path
 import torch
 from torch.nn import functional as F
 
-from stories.training import BPE, CHARS, SHIPPED, ModelConfig, TrainConfig
+from stories.training import BPE, SHIPPED, ModelConfig, TrainConfig
 
 from .checkpoint import (PARAGRAPHS, CheckpointError, Tokenizer, build_model, model_payload, read_payload,
                          save_atomic, shipped_tokenizer)
@@ -165,12 +165,6 @@ def train(
     ``on_checkpoint(path)`` runs after each checkpoint write (e.g. to copy it to a queue's
     store). ``dry_run`` trains two steps and evaluates once, for tests.
     """
-    if config.tokenizer not in (SHIPPED, BPE, CHARS):
-        raise ValueError(f"unknown tokenizer {config.tokenizer!r}: use {SHIPPED}, {BPE} or {CHARS}")
-    if config.lr_schedule not in ("plateau", "cosine"):
-        raise ValueError(f"unknown learning rate schedule {config.lr_schedule!r}: use plateau or cosine")
-    if config.lr_schedule == "cosine" and not config.max_steps:
-        raise ValueError("the cosine learning rate schedule needs max_steps")
     if text is None:
         if not corpus_paths:
             raise ValueError("give corpus files or text to train on")
@@ -291,7 +285,9 @@ def train(
             st.loss_sum, st.loss_count = st.loss_sum + train_loss, st.loss_count + 1
 
             val = None
-            if st.step % config.eval_every == 0 or st.position == 0:
+            # at every eval_every-th step, at an epoch's end, and at the last step, so that a run
+            # of fewer steps than eval_every writes its model too
+            if st.step % config.eval_every == 0 or st.position == 0 or st.step == config.max_steps:
                 val = validation_loss(model, vocab, held, device)
                 st.history.append({"step": st.step, "train_loss": st.loss_sum / st.loss_count,
                                    "val_loss": val, "lr": st.lr})

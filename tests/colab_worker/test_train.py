@@ -152,3 +152,9 @@ def test_models_that_predate_the_recorded_text_format_are_told_apart():
     assert text_format({"train_config": {"lr": 0.003}}) == "wrapped"  # the first shipped models
     assert text_format({"train_config": {"lr": 0.003, "min_char_count": 25}}) == "paragraphs"  # unwrapped text
     assert text_format({}) == "wrapped"
+
+
+def test_a_run_of_fewer_steps_than_eval_every_evaluates_at_its_last_step_and_writes_its_model(corpus_file, tmp_path):
+    result = train([corpus_file], tmp_path / "m.pt", SMALL, replace(FAST, max_steps=3, eval_every=20), plot=False)
+    assert result.stopped_by == "max_steps" and [h["step"] for h in result.history] == [3]
+    assert load_model(result.out_path).metadata["best_val_loss"] == result.best_val_loss < 10
