@@ -11,9 +11,17 @@ from colab_worker.checkpoint import CheckpointError, load_model, shipped_tokeniz
 from colab_worker.cli import main
 from colab_worker.tokenizer import BPETokenizer
 from colab_worker.train import TrainConfig, train
+from stories.training import TRAIN_OPTIONS, ModelConfig
+from tests.stories.test_training_options import NOT_DEFAULTS, flags_for
 
 SMALL = {"hidden_size": 32, "num_layers": 2, "dropout": 0.1}  # a subword model, the shipped tokenizer
 FAST = TrainConfig(seq_len=32, batch_size=8, lr=1e-2, eval_every=20, checkpoint_every_s=3600)
+
+
+def options_of(loaded) -> dict:
+    """The training options a model file says it was trained with, by name."""
+    return {option.name: getattr(loaded.config, option.field) if option.config is ModelConfig
+            else loaded.metadata["train_config"][option.field] for option in TRAIN_OPTIONS}
 
 
 def synthetic_text(n_chars: int = 20_000, seed: int = 0) -> str:
@@ -202,3 +210,8 @@ def test_a_checkpoint_from_before_subword_models_resumes_as_the_character_model_
     with pytest.raises(CheckpointError, match="trained with clean False, not True"):
         train([corpus_file], out, SMALL, replace(config, clean=True), dry_run=True)
     assert train([corpus_file], out, SMALL, replace(config, max_steps=4), plot=False).steps == 4
+
+
+def test_every_training_option_on_the_command_line_reaches_the_model_it_trains(corpus_file, tmp_path):
+    assert main(["train", str(corpus_file), "--out", str(tmp_path / "m.pt"), *flags_for(NOT_DEFAULTS)]) == 0
+    assert options_of(load_model(tmp_path / "m.pt")) == NOT_DEFAULTS
