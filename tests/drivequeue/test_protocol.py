@@ -462,6 +462,17 @@ def test_cancel_a_queued_job_and_not_a_finished_one(queue):
         queue.cancel(finished)
 
 
+def test_a_reader_that_lacks_the_kind_is_told_a_finished_job_cannot_be_cancelled(queue, store, fast_timing):
+    finished = job(queue)
+    with session(queue) as worker:
+        worker.claim_next().complete()
+    without_the_kind = Queue(store, fast_timing, kinds={})
+    assert without_the_kind.status(finished).state is JobState.DONE
+    with pytest.raises(JobStateError, match="finished"):
+        without_the_kind.cancel(finished)
+    assert queue.status(finished)["status"] == "done"
+
+
 def test_a_cancelled_job_whose_worker_vanished_is_not_stopping(store, fast_timing):
     timing = replace(fast_timing, lease=0.5, heartbeat=0.05)
     queue = new_queue(store, timing)
