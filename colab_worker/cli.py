@@ -2,7 +2,7 @@
 
 Usage::
 
-    colab-worker train CORPUS... --out MODEL.pt [--hidden-size 320 ...] [--dry-run]
+    colab-worker train CORPUS... --out MODEL.pt [--steps N --layers N ...] [--fresh] [--dry-run]
     colab-worker generate [--model default] --seed "Once upon a time" --lines 10
     colab-worker evaluate [--model default] [--json] [--split reference] FILE...
     colab-worker export TRAINED.pt OUT.pt [--half] [--sentence-end-after N --sentence-end-per-char X]
@@ -141,10 +141,12 @@ def run_generate(args: argparse.Namespace) -> int:
 def add_evaluate(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "evaluate", help="score text files under a model, in nats per character",
-        description="Score the whole of each FILE (Gutenberg boilerplate stripped, hard wrap undone, as the "
-                    "model is trained): the negative log-likelihood of every character, the state carried "
-                    "through the file, divided by its characters. With --split reference: the validation "
-                    "figure of the corpus FILE... instead (its held-out blocks 7, 27, 47, ...).")
+        description="Score the whole of each FILE (Gutenberg boilerplate stripped, hard wrap undone, as "
+                    "training prepares it, but not cleaned): the negative log-likelihood of every token, "
+                    "the state carried "
+                    "through the file, divided by its characters, whatever the tokenization. With --split "
+                    "reference: the validation figure of the corpus FILE... instead (its held-out blocks 7, "
+                    "27, 47, ...).")
     p.add_argument("files", nargs="+", metavar="FILE", help="UTF-8 text files")
     p.add_argument("--model", default="default", help="model name or .pt path (default: default)")
     p.add_argument("--device", default="cpu", help="cpu, cuda ... (default cpu)")
