@@ -25,7 +25,7 @@ from . import files
 from .errors import CorruptRecord, InvalidPayload, JobStateError, KeyExists, LeaseLost, NotFound, StoreUnavailable
 from .finder import JobFinder
 from .records import CancelRecord, ClaimRecord, OutputRecord, WorkerRecord, decode
-from .state import JobState, JobView
+from .state import JobView
 from .worker_report import DeviceProbe, WorkerReport
 
 log = logging.getLogger(__name__)
