@@ -430,6 +430,26 @@ def test_closing_a_session_writes_an_ending_that_met_an_outage(tmp_path, fast_ti
     assert status["status"] == "done" and status["lines"] == ["the end"] and status["attempt"] == 1
 
 
+def test_a_job_failed_on_the_way_is_not_held_through_an_outage_and_is_failed_once_it_is_past(
+        tmp_path, fast_timing):
+    def refuse(payload):
+        raise InvalidPayload("this worker writes no lines today")
+
+    store = OutageStore(tmp_path / "queue")
+    queue = new_queue(store, fast_timing)
+    job_id = job(queue)
+    strict = Queue(store, fast_timing, kinds={**BY_NAME, "lines": replace(BY_NAME["lines"], check=refuse)})
+    with session(strict) as worker:
+        store.outage = lambda method, key, data: output_state(data) == "failed"
+        with pytest.raises(StoreUnavailable):
+            worker.claim_next()
+        assert worker.claims == []  # its heartbeat does not keep the job running
+        store.outage = None
+        assert worker.claim_next() is None  # failed on the way
+    status = queue.status(job_id)
+    assert status.state is JobState.FAILED and status.error == "this worker writes no lines today"
+
+
 # -- cancel and continue ------------------------------------------------------------------------
 
 
