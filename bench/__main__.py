@@ -229,7 +229,8 @@ def run_suite(model: str, sizes: Sizes, workdir: Path, quick: bool, threads: int
             "--workers", "1", "4", "8"], workdir, sizes.timeout),
         "throughput": lambda: run_script("throughput", [
             "--jobs", str(sizes.throughput_jobs), "--trips", str(sizes.throughput_trips),
-            "--drive-jobs", str(sizes.throughput_drive_jobs), "--naps", str(sizes.throughput_naps)],
+            "--drive-jobs", str(sizes.throughput_drive_jobs), "--naps", str(sizes.throughput_naps),
+            "--rounds", "3" if sizes.throughput_jobs > 100 else "1"],
             workdir, sizes.timeout),
         "web_polling": lambda: run_script("web_polling", [
             "--pollers", str(sizes.pollers), "--seconds", str(sizes.poll_seconds)], workdir, sizes.timeout),

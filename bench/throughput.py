@@ -10,8 +10,10 @@ A round trip is one ``submit`` then ``result`` in one process, --trips times in 
 
 On Redis, rq runs the same no-op function on the same redis-server, measured the
 same way: its ``SimpleWorker`` (no fork) and its default forking ``Worker``, the
-client enqueueing every job and then waiting for each ``latest_result``. Redis runs
-twice, on a server of its own each: ``appendfsync always`` and ``everysec``. Then a
+client enqueueing every job and then waiting for each ``latest_result``. Ours and
+rq's ``SimpleWorker`` take turns --rounds times and the median round counts (the
+load of a shared machine shifts from minute to minute). Redis runs twice, on a
+server of its own each: ``appendfsync always`` and ``everysec``. Then a
 local folder, and the Drive emulator at --drive-latency-ms a request with handler
 concurrency 1 and --drive-concurrency (no-op jobs, and jobs that wait a second as
 a job waiting on something remote does). Redis commands and Drive API calls are
@@ -139,11 +141,11 @@ def per_job(before: int, after: int, jobs: int) -> float:
 
 # -- rq -----------------------------------------------------------------------------------------
 
-def rq_run(url: str, worker_class: str, jobs: int, workdir: Path, env: dict[str, str]) -> dict:
-    """rq's worker (``worker_class``) started and idle, then the same client pattern."""
-    connection = redis.Redis.from_url(url)
+@contextmanager
+def rq_worker(url: str, worker_class: str, workdir: Path, env: dict[str, str]):
+    """rq's worker (``worker_class``) on its own queue, registered and idle when this yields its queue."""
     name = f"bench-{worker_class.rsplit('.', 1)[-1].lower()}"
-    queue = RQQueue(name, connection=connection)
+    queue = RQQueue(name, connection=redis.Redis.from_url(url))
     process = subprocess.Popen([str(Path(sys.executable).parent / "rq"), "worker", "--url", url,
                                 "--worker-class", worker_class, name], cwd=workdir, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -154,39 +156,55 @@ def rq_run(url: str, worker_class: str, jobs: int, workdir: Path, env: dict[str,
                 raise BenchFailed(f"rq worker did not start: {process.stderr.read().decode()[-2000:]}")
             time.sleep(0.1)
         time.sleep(1.0)
-        before = commands(url)
-        started = time.perf_counter()
-        enqueued = [queue.enqueue("bench.throughput_plugin.rq_noop") for _ in range(jobs)]
-        submitted = time.perf_counter()
-        for job in enqueued:
-            result = job.latest_result(timeout=600)
-            if result is None or result.type != Result.Type.SUCCESSFUL:
-                raise BenchFailed(f"an rq job ended {result!r}")
-        elapsed = time.perf_counter() - started
-        return {"jobs": jobs, "seconds": elapsed, "jobs_per_s": jobs / elapsed, "submit_s": submitted - started,
-                "commands_per_job": per_job(before, commands(url), jobs)}
+        yield queue
     finally:
         process.kill()  # an idle rq worker's warm stop waits out its blocking dequeue: not what is measured
         process.wait(60)
 
 
+def rq_run(url: str, queue: RQQueue, jobs: int) -> dict:
+    """The same client pattern on rq: enqueue every no-op job, then wait for each result."""
+    before = commands(url)
+    started = time.perf_counter()
+    enqueued = [queue.enqueue("bench.throughput_plugin.rq_noop") for _ in range(jobs)]
+    submitted = time.perf_counter()
+    for job in enqueued:
+        result = job.latest_result(timeout=600)
+        if result is None or result.type != Result.Type.SUCCESSFUL:
+            raise BenchFailed(f"an rq job ended {result!r}")
+    elapsed = time.perf_counter() - started
+    return {"jobs": jobs, "seconds": elapsed, "jobs_per_s": jobs / elapsed, "submit_s": submitted - started,
+            "commands_per_job": per_job(before, commands(url), jobs)}
+
+
+def median_run(runs: list[dict]) -> dict:
+    """The run with the median rate, with every run's rate beside it."""
+    middle = sorted(runs, key=lambda run: run["jobs_per_s"])[len(runs) // 2]
+    return {**middle, "rates": [run["jobs_per_s"] for run in runs]}
+
+
 # -- the stores ---------------------------------------------------------------------------------
 
-def on_redis(fsync: str, jobs: int, trips: int, workdir: Path) -> dict:
+def on_redis(fsync: str, jobs: int, trips: int, rounds: int, workdir: Path) -> dict:
+    """Ours and rq's no-fork worker take turns, ``rounds`` times (the load of a shared machine
+    shifts from minute to minute); each figure is the median round. rq's forking worker runs once."""
     env = clean_env()
     folder = workdir / f"redis-{fsync}"
     folder.mkdir()
     with redis_server(folder, fsync=fsync) as server:
         url = f"{server}?queue=bench"
-        figures = {}
-        with our_worker(url, folder, env):
-            for kind in ("noop", "tiny"):
-                before = commands(server)
-                figures[kind] = ours(url, kind, jobs)
-                figures[kind]["commands_per_job"] = per_job(before, commands(server), jobs)
+        runs: dict[str, list[dict]] = {"noop": [], "tiny": [], "rq_simple": []}
+        with our_worker(url, folder, env), rq_worker(server, "rq.worker.SimpleWorker", folder, env) as simple:
+            for _ in range(rounds):
+                for kind in ("noop", "tiny"):
+                    before = commands(server)
+                    run = ours(url, kind, jobs)
+                    runs[kind].append({**run, "commands_per_job": per_job(before, commands(server), jobs)})
+                runs["rq_simple"].append(rq_run(server, simple, jobs))
+            figures = {name: median_run(found) for name, found in runs.items()}
             figures["round_trip"] = round_trips(url, trips)
-        figures["rq_simple"] = rq_run(server, "rq.worker.SimpleWorker", jobs, folder, env)
-        figures["rq_fork"] = rq_run(server, "rq.worker.Worker", jobs, folder, env)
+        with rq_worker(server, "rq.worker.Worker", folder, env) as forking:
+            figures["rq_fork"] = rq_run(server, forking, jobs)
     return figures
 
 
@@ -233,6 +251,8 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--jobs", type=int, default=300, help="jobs per throughput run (Redis, local folder)")
     parser.add_argument("--trips", type=int, default=100, help="round trips per store")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="turns ours and rq's no-fork worker take on each Redis server (the median counts)")
     parser.add_argument("--drive-jobs", type=int, default=40, help="no-op jobs per run on the Drive emulator")
     parser.add_argument("--naps", type=int, default=24, help=f"jobs that wait {NAP_S:g} s, per run on the Drive emulator")
     parser.add_argument("--drive-latency-ms", type=float, default=150.0, help="the emulator's delay per request")
@@ -240,10 +260,10 @@ def main() -> None:
     parser.add_argument("--json", metavar="FILE", help="also write the figures to FILE as JSON")
     parser.add_argument("--markdown", metavar="FILE", help="also write BENCHMARKS.md's section to FILE")
     args = parser.parse_args()
-    figures = {"machine": machine(), "jobs": args.jobs}
+    figures = {"machine": machine(), "jobs": args.jobs, "rounds": args.rounds}
     with tempfile.TemporaryDirectory(prefix="throughput-") as tmp:
         for fsync in ("always", "everysec"):
-            figures[f"redis_{fsync}"] = on_redis(fsync, args.jobs, args.trips, Path(tmp))
+            figures[f"redis_{fsync}"] = on_redis(fsync, args.jobs, args.trips, args.rounds, Path(tmp))
             report_redis(fsync, figures[f"redis_{fsync}"])
         figures["local"] = on_folder(args.jobs, args.trips, Path(tmp))
         report_local(figures["local"])

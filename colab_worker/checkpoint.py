@@ -18,7 +18,8 @@ written in sentence lines) or ``"wrapped"`` (hard-wrapped lines, as the first mo
 their lines end at a newline). See :func:`text_format`.
 
 A training checkpoint is the same dict plus ``"training"`` (optimizer state, step,
-position in the data, loss history, random-generator state) so an interrupted run resumes.
+position in the data, loss history, random-generator state, the settings it was trained with
+and the best model's weights) so an interrupted run resumes.
 """
 
 from __future__ import annotations

@@ -1,20 +1,23 @@
-"""Training a character LSTM on a text corpus, resumable after an interruption.
+"""Training the story model (an LSTM over subword tokens or characters) on a text corpus,
+resumable after an interruption.
 
 Usage (through the CLI)::
 
-    colab-worker train ../shared/corpora/*.txt --out colab_worker/models/default.pt
+    colab-worker train corpus/*.txt --out colab_worker/models/mine.pt
 
 The run keeps two files: the best model so far at ``out_path`` (shippable: no optimizer
 state) and a training checkpoint (default ``<out>.train.pt``) written every
-``checkpoint_every_s`` seconds and at every evaluation. Calling :func:`train` again with the
-same corpus and ``out_path`` resumes from that checkpoint. A loss-curve PNG is written
-beside the model (``<out>.loss.png``).
+``checkpoint_every_s`` seconds and at every evaluation, which also holds the best model's
+weights. Calling :func:`train` again with the same corpus, ``out_path`` and settings resumes
+from that checkpoint, and writes ``out_path`` again from it (a train job resumed on another
+machine has only the checkpoint). A loss-curve PNG is written beside the model
+(``<out>.loss.png``).
 
 Batches follow char-rnn / ``word_language_model``: the training text is cut into
-``batch_size`` parallel streams read ``seq_len`` characters at a time, carrying the LSTM
+``batch_size`` parallel streams read ``seq_len`` tokens at a time, carrying the LSTM
 state from one window to the next (truncated back-propagation through time). Validation
-loss is the mean cross-entropy in nats per character over the held-out blocks, each read
-from an empty state (see :func:`validation_loss`).
+loss is the cross-entropy over the held-out blocks, each read from an empty state, in nats
+per character whatever the tokenization (see :func:`validation_loss`).
 """
 
 from __future__ import annotations
@@ -40,8 +43,6 @@ from .generation import START
 from .model import LSTMModel
 from .tokenizer import BPETokenizer
 from .vocab import UNK_ID, Vocab
-
-
 
 
 @dataclass(frozen=True)
@@ -158,19 +159,13 @@ def train(
     tokenizer). ``held_out``: names of corpus files kept out of training (see
     :func:`.corpus.book_split`). ``tokenizer``: the one to train with; by default the shipped model's,
     or one learned from the training text, as ``config.tokenizer`` says (a resumed run keeps
-    its checkpoint's). With ``resume`` and an existing checkpoint for the same corpus and shapes, the
-    run continues where it stopped; a checkpoint for anything else raises
-    :class:`CheckpointError`. ``should_stop()`` is polled every step: when it returns True
+    its checkpoint's). With ``resume`` and an existing checkpoint for the same corpus, model shape
+    and data settings (tokenizer, sequence length, batch size, cleaning), the run continues where
+    it stopped; a checkpoint for anything else raises :class:`CheckpointError`. ``should_stop()`` is polled every step: when it returns True
     the checkpoint is written and the call returns (``stopped_by="should_stop"``).
     ``on_checkpoint(path)`` runs after each checkpoint write (e.g. to copy it to a queue's
     store). ``dry_run`` trains two steps and evaluates once, for tests.
     """
-    if config.tokenizer not in (SHIPPED, BPE, CHARS):
-        raise ValueError(f"unknown tokenizer {config.tokenizer!r}: use {SHIPPED}, {BPE} or {CHARS}")
-    if config.lr_schedule not in ("plateau", "cosine"):
-        raise ValueError(f"unknown learning rate schedule {config.lr_schedule!r}: use plateau or cosine")
-    if config.lr_schedule == "cosine" and not config.max_steps:
-        raise ValueError("the cosine learning rate schedule needs max_steps")
     if text is None:
         if not corpus_paths:
             raise ValueError("give corpus files or text to train on")
@@ -189,8 +184,9 @@ def train(
     device = torch.device(device) if device is not None else pick_device("auto")
 
     train_text = clean_prose(split.train) if config.clean else split.train
-    if resume and checkpoint_path.is_file():
-        tokenizer = build_model(read_payload(checkpoint_path), checkpoint_path)[1]
+    saved = _resumable(checkpoint_path, config) if resume and checkpoint_path.is_file() else None
+    if saved is not None:
+        tokenizer = build_model(saved, checkpoint_path)[1]
     elif tokenizer is None and config.tokenizer == SHIPPED:
         tokenizer = shipped_tokenizer()
     elif tokenizer is None:
@@ -217,10 +213,14 @@ def train(
     model = LSTMModel(mc)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     st, state = _State(lr=config.lr), None
-    if resume and checkpoint_path.is_file():
-        st, state = _restore(checkpoint_path, model, optimizer, generator, mc, vocab, corpus)
+    best: dict | None = None  # the best model's weights, as its file holds them (the checkpoint keeps them too)
+    if saved is not None:
+        st, state, best = _restore(saved, checkpoint_path, model, optimizer, generator, mc, vocab, corpus)
         if state is not None:
             state = (state[0].to(device), state[1].to(device))
+        if best is not None:  # the model file may be gone (a train job resumed on another machine)
+            save_atomic({**model_payload(model, vocab, {**_metadata(corpus, st, config), "steps": st.best_step}),
+                         "state_dict": best}, out_path)
     model.to(device)
     _optimizer_to(optimizer, device)
 
@@ -234,6 +234,7 @@ def train(
             "torch_rng": torch.get_rng_state(),
             "cuda_rng": torch.cuda.get_rng_state(device) if device.type == "cuda" else None,
             "carry": None if state is None else (state[0].cpu(), state[1].cpu()),
+            "best": best,
         }
         save_atomic(payload, checkpoint_path)
         if on_checkpoint:
@@ -291,7 +292,9 @@ def train(
             st.loss_sum, st.loss_count = st.loss_sum + train_loss, st.loss_count + 1
 
             val = None
-            if st.step % config.eval_every == 0 or st.position == 0:
+            # at every eval_every-th step, at an epoch's end, and at the last step, so that a run
+            # of fewer steps than eval_every writes its model too
+            if st.step % config.eval_every == 0 or st.position == 0 or st.step == config.max_steps:
                 val = validation_loss(model, vocab, held, device)
                 st.history.append({"step": st.step, "train_loss": st.loss_sum / st.loss_count,
                                    "val_loss": val, "lr": st.lr})
@@ -306,7 +309,9 @@ def train(
                             group["lr"] = st.lr
                 if val < st.best_val_loss:
                     st.best_val_loss, st.best_step = val, st.step
-                    save_atomic(model_payload(model, vocab, _metadata(corpus, st, config)), out_path)
+                    shipped = model_payload(model, vocab, _metadata(corpus, st, config))
+                    save_atomic(shipped, out_path)
+                    best = shipped["state_dict"]
                 checkpoint()
                 last_checkpoint = time.monotonic()
                 if plot:
@@ -356,21 +361,43 @@ def _metadata(corpus: str, st: _State, config: TrainConfig) -> dict:
     }
 
 
-def _restore(path: Path, model: LSTMModel, optimizer: torch.optim.Optimizer, generator: torch.Generator,
-             mc: ModelConfig, vocab: Vocab, corpus: str) -> tuple[_State, tuple | None]:
-    """Load a training checkpoint into ``model``, ``optimizer`` and the random generators;
-    return the loop state and the LSTM state carried between windows (None at an epoch start)."""
+#: the settings that say what a checkpoint's place in the training data is, which a resumed run
+#: keeps; a checkpoint written before a setting existed was trained as its value here says
+_RESUME_SETTINGS = {"tokenizer": CHARS, "vocab_size": None, "seq_len": None, "batch_size": None, "clean": False}
+_START_AFRESH = "delete it, or start afresh with --fresh"
+
+
+def _resumable(path: Path, config: TrainConfig) -> dict:
+    """The training checkpoint at ``path``, once it is known to be one that a run with
+    ``config`` continues; else :class:`CheckpointError` says which setting differs."""
     payload = read_payload(path)
-    saved_model, saved_vocab, saved_config = build_model(payload, path)
-    if saved_config != mc or saved_vocab != vocab:
-        raise CheckpointError(f"{path} was trained with another model shape or vocabulary; "
-                              "delete it or choose another --checkpoint to start afresh")
-    if payload["metadata"].get("corpus") != corpus:
-        raise CheckpointError(f"{path} was trained on another corpus ({payload['metadata'].get('corpus')}); "
-                              "delete it or choose another --checkpoint to start afresh")
     training = payload.get("training")
     if not isinstance(training, dict):
         raise CheckpointError(f"{path} is a model file, not a training checkpoint")
+    trained = {**_RESUME_SETTINGS, **(training.get("config") or {})}
+    for name in _RESUME_SETTINGS:
+        if name == "vocab_size" and config.tokenizer != BPE:
+            continue  # only a learned tokenizer's size is chosen
+        if trained[name] != getattr(config, name):
+            raise CheckpointError(f"{path} was trained with {name.replace('_', '-')} {trained[name]}, not "
+                                  f"{getattr(config, name)}: resume with the same, or {_START_AFRESH}")
+    return payload
+
+
+def _restore(payload: dict, path: Path, model: LSTMModel, optimizer: torch.optim.Optimizer,
+             generator: torch.Generator, mc: ModelConfig, vocab: Tokenizer, corpus: str
+             ) -> tuple[_State, tuple | None, dict | None]:
+    """Load a training checkpoint (``_resumable``) into ``model``, ``optimizer`` and the random
+    generators; return the loop state, the LSTM state carried between windows (None at an
+    epoch start) and the best model's weights (None before the first evaluation, and in
+    checkpoints written before they were kept)."""
+    saved_model, saved_vocab, saved_config = build_model(payload, path)
+    if saved_config != mc or saved_vocab != vocab:
+        raise CheckpointError(f"{path} was trained with another model shape or vocabulary; {_START_AFRESH}")
+    if payload["metadata"].get("corpus") != corpus:
+        raise CheckpointError(f"{path} was trained on another corpus ({payload['metadata'].get('corpus')}); "
+                              f"{_START_AFRESH}")
+    training = payload["training"]
     model.load_state_dict(saved_model.state_dict())
     optimizer.load_state_dict(training["optimizer"])
     generator.set_state(training["generator"])
@@ -380,7 +407,7 @@ def _restore(path: Path, model: LSTMModel, optimizer: torch.optim.Optimizer, gen
     st = _State(**training["state"])
     for group in optimizer.param_groups:
         group["lr"] = st.lr
-    return st, training.get("carry")
+    return st, training.get("carry"), training.get("best")
 
 
 def _streams(ids: torch.Tensor, offset: int, batch_size: int, length: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from drivequeue import JobFailed
 from drivequeue.function_handler import Job, Stopped
+from stories.kinds import train_job_settings
 from stories.training import ModelConfig, settings_of, train_settings
 
 from .checkpoint import CheckpointError, read_payload
@@ -88,14 +89,15 @@ class TrainJob:
         log.info("train job %s: training %s on %s %s on %s%s", job.key, name, p["corpus"], how_long, self.device,
                  resumed)
         job.say(f"training {name} on {p['corpus']} {how_long} on {self.device}{resumed}")
-        config = train_settings(p, checkpoint_every_s=self.checkpoint_seconds,
+        options, settings = train_job_settings(p)
+        config = train_settings(options, checkpoint_every_s=self.checkpoint_seconds, **settings,
                                 **({"eval_every": min(200, max(1, steps // 10))} if steps else {}))
         out = job.workdir / "model.pt"
         try:
             result = train(
-                [corpus], out, settings_of(ModelConfig, p), config,
+                [corpus], out, settings_of(ModelConfig, options), config,
                 checkpoint_path=checkpoint, resume=True, device=self.device,
-                progress_callback=lambda progress: self._progress(progress, steps),
+                progress_callback=lambda progress: self._progress(progress, options, steps),
                 should_stop=job.should_stop, on_checkpoint=self._checkpointed, plot=False,
             )
         except ValueError as exc:  # a corpus it cannot train on
@@ -126,7 +128,7 @@ class TrainJob:
 
     # -- callbacks from the training loop ----------------------------------------------------------
 
-    def _progress(self, progress: Progress, steps: int) -> None:
+    def _progress(self, progress: Progress, options: dict, steps: int) -> None:
         now = time.monotonic()
         if progress.val_loss is not None or now - self._last_line >= PROGRESS_LINE_SECONDS:
             self._last_line = now
@@ -136,7 +138,7 @@ class TrainJob:
         if self._first_step is None:
             self._first_step = (now, progress.step)
         elif now - self._first_step[0] >= SPEED_SECONDS:  # this worker's speed, for the next estimate
-            self.speed.observed(self.payload, progress.step - self._first_step[1], now - self._first_step[0])
+            self.speed.observed(options, progress.step - self._first_step[1], now - self._first_step[0])
 
     def _checkpointed(self, path: Path) -> None:
         if self.job.cancelled:

@@ -37,7 +37,7 @@ from .drive_folders import check_folder, find_folder
 from .drive_settings import DriveSettings
 from .drive_url import parse_drive_url
 from .errors import InvalidKey, KeyExists, NotFound, StoreUnavailable, UnreadableFile
-from .store import MAX_READ_BYTES, Entry, Store, check_key, check_name
+from .store import MAX_READ_BYTES, Entry, Store, as_bytes, check_key, check_name
 from .timing import Timing
 
 OCTET = "application/octet-stream"
@@ -110,7 +110,7 @@ class DriveStore(Store):
         check_key(key)
         check_name(name)
         tag = secrets.token_hex(8)
-        media = MediaInMemoryUpload(bytes(data), mimetype=OCTET)
+        media = MediaInMemoryUpload(as_bytes(data), mimetype=OCTET)
         body = self._create_body(key, name, tag)
         try:
             self.api.execute("files.create", lambda: self.api.files().create(body=body, media_body=media, fields="id"))
@@ -166,7 +166,7 @@ class DriveStore(Store):
     def write(self, key: str, data: bytes) -> None:
         check_key(key)
         self._check_in_folder(key)
-        media = MediaInMemoryUpload(bytes(data), mimetype=OCTET)
+        media = MediaInMemoryUpload(as_bytes(data), mimetype=OCTET)
         self._call("files.update", lambda: self.api.files().update(fileId=key, media_body=media, fields="id"), key)
         self.index.changed(key, len(data))
 

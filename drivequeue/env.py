@@ -8,6 +8,7 @@ that cannot be read is a ``ConfigError`` that names the variable and what it hol
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -31,15 +32,17 @@ class Env:
         return raw or default
 
     def number(self, name: str, kind: type[N], default: D, *, minimum: N | None = None) -> N | D:
-        """The value as an ``int`` or ``float`` (``kind``), at least ``minimum``; ``default`` if
-        unset or blank."""
+        """The value as an ``int`` or ``float`` (``kind``), finite and at least ``minimum``;
+        ``default`` if unset or blank."""
         raw = self.text(name)
         if raw is None:
             return default
         try:
             value = kind(raw)
         except ValueError:
-            raise ConfigError(f"{name} must be a number, not {raw!r}") from None
+            value = math.nan
+        if isinstance(value, float) and not math.isfinite(value):  # float() reads "nan" and "inf"
+            raise ConfigError(f"{name} must be a number, not {raw!r}")
         if minimum is not None and value < minimum:
             raise ConfigError(f"{name} must be {minimum:g} or more, not {raw!r}")
         return value

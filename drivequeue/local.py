@@ -25,7 +25,7 @@ from pathlib import Path
 
 from .errors import InvalidKey, KeyExists, NotFound, StoreUnavailable, UnreadableFile
 from .local_creates import CreateLog
-from .store import MAX_READ_BYTES, Entry, Store, check_key, check_name, check_size, file_chunks
+from .store import MAX_READ_BYTES, Entry, Store, as_bytes, check_key, check_name, check_size, file_chunks
 from .timing import Timing
 
 try:
@@ -86,12 +86,12 @@ class LocalStore(Store):
 
     def create(self, key: str, name: str, data: bytes) -> None:
         path = self._new_path(key, name)
-        self._link(self._write_temporary([_bytes(data)]), path, key)
+        self._link(self._write_temporary([as_bytes(data)]), path, key)
 
     def create_pair(self, first: tuple[str, str, bytes], second: tuple[str, str, bytes]) -> None:
         """Both files are linked before one sync of the folder makes both names durable."""
         key, name, data = first
-        self._link(self._write_temporary([_bytes(data)]), self._new_path(key, name), key, sync=False)
+        self._link(self._write_temporary([as_bytes(data)]), self._new_path(key, name), key, sync=False)
         try:
             self.create(*second)
         except KeyExists:
@@ -136,7 +136,7 @@ class LocalStore(Store):
         path = self._path(key)
         if not path.exists():
             raise NotFound(f"no file {key}")
-        tmp = self._write_temporary([_bytes(data)])
+        tmp = self._write_temporary([as_bytes(data)])
         try:
             os.replace(tmp, path)
         except OSError as exc:
@@ -340,12 +340,6 @@ def _kind_of(mode: int) -> str:
         if test(mode):
             return kind
     return "something else"
-
-
-def _bytes(data) -> bytes:
-    if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise TypeError("store data must be bytes")
-    return data
 
 
 def _hashed(chunks: Iterable[bytes], digest, progress: Callable[[int], None] | None) -> Iterator[bytes]:

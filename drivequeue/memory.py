@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from .errors import BadStoreURL, KeyExists, NotFound
-from .store import KEY_PATTERN, MAX_READ_BYTES, Entry, Store, check_key, check_name, check_size
+from .store import KEY_PATTERN, MAX_READ_BYTES, Entry, Store, as_bytes, check_key, check_name, check_size
 from .timing import Timing
 
 
@@ -71,7 +71,7 @@ class MemoryStore(Store):
     def create(self, key: str, name: str, data: bytes) -> None:
         check_key(key)
         check_name(name)
-        data = _bytes(data)
+        data = as_bytes(data)
         with self._folder.changed:
             if key in self._folder.files:
                 raise KeyExists(f"{key} exists")
@@ -84,7 +84,7 @@ class MemoryStore(Store):
         return data
 
     def write(self, key: str, data: bytes) -> None:
-        data = _bytes(data)
+        data = as_bytes(data)
         with self._folder.changed:
             file = self._file(key)
             file.data, file.modified = data, time.time()
@@ -147,9 +147,3 @@ def open_memory_store(url: str) -> MemoryStore:
     if parts.path or parts.query or parts.fragment:
         raise BadStoreURL("a memory:// queue URL is memory://NAME, with nothing after the name")
     return MemoryStore(parts.netloc)
-
-
-def _bytes(data) -> bytes:
-    if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise TypeError("store data must be bytes")
-    return bytes(data)

@@ -135,6 +135,10 @@ class Queue:
 
     @staticmethod
     def _cancel_cuts(view: JobView, options: dict[str, Any]) -> bool:
+        """Whether a cancel with ``options`` keeps fewer lines than the job wrote (a kind this
+        program does not know keeps them all)."""
+        if view.kind is None:
+            return False
         written = len(view.lines)
         return view.kind.kept_after_cancel(options, view.segment_start, written) < written
 

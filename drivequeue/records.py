@@ -348,7 +348,7 @@ class WorkerRecord:
     @classmethod
     def parse(cls, raw: dict[str, Any]) -> WorkerRecord:
         if raw.get("type") != "worker":
-            raise CorruptRecord(f"expected a worker file, found {raw.get('type')!r}")
+            raise CorruptRecord(f"expected a worker file, found {shown(raw.get('type'))}")
         # workers of other protocol versions still show up in the registry
         return cls(
             id=_text(raw, "id"),

@@ -61,7 +61,18 @@ from .errors import (
     StoreUnavailable,
     UnreadableFile,
 )
-from .store import KEY_PATTERN, MAX_READ_BYTES, NAME_PATTERN, Entry, Store, check_key, check_name, check_size, file_chunks
+from .store import (
+    KEY_PATTERN,
+    MAX_READ_BYTES,
+    NAME_PATTERN,
+    Entry,
+    Store,
+    as_bytes,
+    check_key,
+    check_name,
+    check_size,
+    file_chunks,
+)
 from .timing import Timing
 
 log = logging.getLogger(__name__)
@@ -569,11 +580,11 @@ class RedisStore(Store):
 
 
 def _bytes(data) -> bytes:
-    if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise TypeError("store data must be bytes")
+    """``data`` as bytes, if a Redis queue takes a file that big."""
+    data = as_bytes(data)
     if len(data) > MAX_FILE_BYTES:
         raise FileTooBig(f"a Redis queue takes files up to {MAX_FILE_BYTES // 2**20} MiB")
-    return bytes(data)
+    return data
 
 
 def _chunks(data: bytes) -> list[bytes]:

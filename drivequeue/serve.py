@@ -110,7 +110,7 @@ class Server:
         self.probe = probe
         self.taken = 0
         runners: dict[int, Runner] = {}
-        self.by_kind: dict[str, Stepped] = {}
+        self.by_kind: dict[str, Runner] = {}
         for kind, handler in handlers.items():
             runner = runners.setdefault(id(handler), as_runner(handler, context))
             self.by_kind[kind] = runner

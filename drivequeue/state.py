@@ -140,14 +140,6 @@ class JobView:
         return self.job.created if self.job is not None else 0.0
 
     @property
-    def last_activity(self) -> float:
-        """Producer or worker wall time of the newest thing that happened (for retention)."""
-        times = [self.queued_since]
-        if self.output is not None:
-            times.append(self.output.time)
-        return max(times)
-
-    @property
     def sort_key(self) -> tuple[float, str]:
         return (self.queued_since, self.key)
 

@@ -52,6 +52,13 @@ def check_name(name: object) -> str:
     return name
 
 
+def as_bytes(data: object) -> bytes:
+    """``data`` as ``bytes`` (a bytearray or memoryview copied); ``TypeError`` for anything else."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError("store data must be bytes")
+    return bytes(data)
+
+
 def file_chunks(source: BinaryIO, size: int, chunk_size: int) -> Iterator[bytes]:
     """The first ``size`` bytes of the open file ``source`` in pieces of ``chunk_size``: what it held
     when it was opened, however fast it grows since (an upload must end; the caller sees the growth)."""

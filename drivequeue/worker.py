@@ -25,7 +25,7 @@ from . import files
 from .errors import CorruptRecord, InvalidPayload, JobStateError, KeyExists, LeaseLost, NotFound, StoreUnavailable
 from .finder import JobFinder
 from .records import CancelRecord, ClaimRecord, OutputRecord, WorkerRecord, decode
-from .state import JobState, JobView
+from .state import JobView
 from .worker_report import DeviceProbe, WorkerReport
 
 log = logging.getLogger(__name__)
@@ -138,7 +138,13 @@ class WorkerSession:
                 self.finder.look_later(view.key)  # another worker won it
             elif view.needs_failing:
                 log.warning("failing job %s: %s", view.key, view.error)
-                claim.fail(view.error or "the job cannot be run")
+                try:
+                    claim.fail(view.error or "the job cannot be run")
+                except LeaseLost:
+                    continue  # taken over: the new holder fails it
+                except StoreUnavailable:
+                    claim._end()  # not held through the outage: once it is past, it is claimed and failed again
+                    raise
             else:
                 return claim
         return None

@@ -1,7 +1,7 @@
 """``drivequeue worker``: serve the job kinds of the loaded plugins, and nothing else.
 
 A generic worker: it imports only the plugins (entry points, ``DRIVEQUEUE_PLUGINS``,
-``--plugin``) and calls ``handlers(worker)`` of those whose kinds it serves, so
+``--plugin``) and calls ``handlers(context)`` of those whose kinds it serves, so
 nothing heavy (no model, no torch) is loaded unless a served kind's handlers need
 it. By default it serves every kind a loaded plugin has handlers for, except those
 served only on request (``JobKind.serve_by_default``, such as ``story`` and ``train``);

@@ -24,7 +24,7 @@ from drivequeue.kinds import (
 )
 
 from .status import StoryStatus
-from .training import check_shape, payload_fields
+from .training import CHARS, check_shape, payload_fields
 
 MODEL_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 DEFAULT_MODEL = "default"
@@ -146,7 +146,7 @@ STORY = JobKind(
 
 # Version 2: every option of ``stories.training`` (the same names and defaults as ``colab-worker
 # train``); version 1 jobs (steps, hidden_size, layers, seq_len, batch_size, learning_rate,
-# random_seed) still run.
+# random_seed) still run, and train what they trained then (``train_job_settings``).
 TRAIN = JobKind(
     name="train",
     version=2,
@@ -167,3 +167,16 @@ TRAIN = JobKind(
     check=check_shape,
     serve_by_default=False,
 )
+
+#: what a version 1 train job trains, as workers did before subword models: a character model
+#: with an embedding of its own, 64 wide, on the text uncleaned (its checkpoint resumes so)
+TRAIN_V1_OPTIONS = {"tokenizer": CHARS, "embedding_dim": 64, "tie_embeddings": False, "dropout": 0.1}
+TRAIN_V1_SETTINGS = {"clean": False}
+
+
+def train_job_settings(payload: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A train job's options by name (``stories.training.TRAIN_OPTIONS``) and the further
+    ``TrainConfig`` settings its version implies."""
+    if payload.get("v") == 1:
+        return {**payload, **TRAIN_V1_OPTIONS}, dict(TRAIN_V1_SETTINGS)
+    return dict(payload), {}

@@ -81,6 +81,29 @@ class TrainConfig:
     min_char_count: int = 1        # chars: rarer characters are left out of the vocabulary (see vocab.py)
     seed: int = 1234
 
+    def __post_init__(self) -> None:
+        """A ``ValueError`` naming the setting as ``colab-worker train`` spells its flag, for a
+        value training cannot run with (the options' flags check their own ranges first)."""
+        if self.tokenizer not in (SHIPPED, BPE, CHARS):
+            raise ValueError(f"unknown tokenizer {self.tokenizer!r}: use {SHIPPED}, {BPE} or {CHARS}")
+        if self.lr_schedule not in ("plateau", "cosine"):
+            raise ValueError(f"unknown learning rate schedule {self.lr_schedule!r}: use plateau or cosine")
+        if self.lr_schedule == "cosine" and not self.max_steps:
+            raise ValueError("the cosine learning rate schedule needs a step limit (steps above 0)")
+        for name, least in _LEAST.items():
+            if not getattr(self, name) >= least:
+                raise ValueError(f"{name.replace('_', '-')} must be at least {least}, not {getattr(self, name)}")
+        if not 0 < self.lr_decay <= 1:
+            raise ValueError(f"lr-decay must be above 0 and at most 1, not {self.lr_decay}")
+        if not 0 <= self.unk_rate < 1:
+            raise ValueError(f"unk-rate must be at least 0 and below 1, not {self.unk_rate}")
+
+
+#: the least value of each numeric ``TrainConfig`` setting that training can run with
+_LEAST = {"seq_len": 1, "batch_size": 1, "lr_patience": 1, "patience": 1, "min_improvement": 0, "max_epochs": 1,
+          "eval_every": 1, "eval_blocks": 0, "checkpoint_every_s": 0, "grad_clip": 0, "vocab_size": 256,
+          "min_char_count": 1}
+
 
 @dataclass(frozen=True)
 class TrainOption:

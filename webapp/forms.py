@@ -28,7 +28,7 @@ SAMPLING_FIELDS = ("temperature", "top_k", "top_p", "random_seed")
 TYPED_TEXT = Field(text(MAX_SEED_CHARS))
 
 
-class _PageForm(FlaskForm):
+class PageForm(FlaskForm):
     """A form a page posts: only form fields are read (Flask-WTF would take a JSON body
     as form data, unchecked)."""
 
@@ -38,7 +38,7 @@ class _PageForm(FlaskForm):
         super().__init__(**kwargs)
 
 
-class _KnobsForm(_PageForm):
+class _KnobsForm(PageForm):
     lines = IntegerField("Lines to write", default=DEFAULT_LINES, validators=[Optional()])
     temperature = FloatField("Temperature", default=DEFAULT_TEMPERATURE, validators=[Optional()])
     top_k = IntegerField("Top-k", validators=[Optional()])
@@ -141,7 +141,7 @@ class ContinueForm(_KnobsForm):
         return STORY.continue_fields or {}
 
 
-class CancelForm(_PageForm):
+class CancelForm(PageForm):
     """Stop a story (the form only carries the CSRF token)."""
 
 

@@ -21,7 +21,7 @@ from drivequeue.state import JobState
 from drivequeue.urls import redact
 
 from . import metrics
-from .forms import _PageForm
+from .forms import PageForm
 from .operator_access import require_operator, sign_in, sign_out, signed_in
 from .queue_watch import QueueWatch
 from .stories import Stories
@@ -35,7 +35,7 @@ BAR_WIDTH, CHART_HEIGHT = 10, 80
 STATES = [state.value for state in JobState]
 
 
-class SignInForm(_PageForm):
+class SignInForm(PageForm):
     key = PasswordField("Operator key", validators=[InputRequired("Type the operator key.")])
 
 

@@ -11,9 +11,17 @@ from colab_worker.checkpoint import CheckpointError, load_model, shipped_tokeniz
 from colab_worker.cli import main
 from colab_worker.tokenizer import BPETokenizer
 from colab_worker.train import TrainConfig, train
+from stories.training import TRAIN_OPTIONS, ModelConfig
+from tests.stories.test_training_options import NOT_DEFAULTS, flags_for
 
 SMALL = {"hidden_size": 32, "num_layers": 2, "dropout": 0.1}  # a subword model, the shipped tokenizer
 FAST = TrainConfig(seq_len=32, batch_size=8, lr=1e-2, eval_every=20, checkpoint_every_s=3600)
+
+
+def options_of(loaded) -> dict:
+    """The training options a model file says it was trained with, by name."""
+    return {option.name: getattr(loaded.config, option.field) if option.config is ModelConfig
+            else loaded.metadata["train_config"][option.field] for option in TRAIN_OPTIONS}
 
 
 def synthetic_text(n_chars: int = 20_000, seed: int = 0) -> str:
@@ -152,3 +160,58 @@ def test_models_that_predate_the_recorded_text_format_are_told_apart():
     assert text_format({"train_config": {"lr": 0.003}}) == "wrapped"  # the first shipped models
     assert text_format({"train_config": {"lr": 0.003, "min_char_count": 25}}) == "paragraphs"  # unwrapped text
     assert text_format({}) == "wrapped"
+
+
+def test_a_run_of_fewer_steps_than_eval_every_evaluates_at_its_last_step_and_writes_its_model(corpus_file, tmp_path):
+    result = train([corpus_file], tmp_path / "m.pt", SMALL, replace(FAST, max_steps=3, eval_every=20), plot=False)
+    assert result.stopped_by == "max_steps" and [h["step"] for h in result.history] == [3]
+    assert load_model(result.out_path).metadata["best_val_loss"] == result.best_val_loss < 10
+
+
+def test_a_resumed_run_writes_its_best_model_from_the_checkpoint_when_the_model_file_is_gone(corpus_file, tmp_path):
+    out, config, steps = tmp_path / "m.pt", replace(FAST, max_steps=6, eval_every=2), []
+    first = train([corpus_file], out, SMALL, config, progress_callback=lambda p: steps.append(p.step),
+                  should_stop=lambda: len(steps) >= 3, plot=False)
+    assert first.stopped_by == "should_stop" and first.steps == 3
+    best = torch.load(out, weights_only=True)  # evaluated at step 2
+    out.unlink()  # as for a train job taken over by another machine: only the checkpoint travels
+    resumed = train([corpus_file], out, SMALL, replace(config, max_steps=3), plot=False)
+    assert resumed.steps == 3 and resumed.best_val_loss == first.best_val_loss
+    rewritten = torch.load(out, weights_only=True)
+    assert rewritten["metadata"]["best_step"] == rewritten["metadata"]["steps"] == 2
+    for key, value in best["state_dict"].items():
+        assert torch.equal(rewritten["state_dict"][key], value), key
+
+
+def test_resume_refuses_other_data_settings_in_one_line_that_says_how_to_start_afresh(corpus_file, tmp_path, capsys):
+    def run(*flags):
+        return main(["train", str(corpus_file), "--out", str(tmp_path / "m.pt"), "--dry-run", "--hidden-size", "16",
+                     "--seq-len", "16", *flags])
+
+    assert run("--batch-size", "4") == 0
+    capsys.readouterr()
+    assert run("--batch-size", "8") == 2  # the streams it was reading would not fit
+    assert capsys.readouterr().err == (f"colab-worker train: {tmp_path / 'm.train.pt'} was trained with batch-size 4, "
+                                       "not 8: resume with the same, or delete it, or start afresh with --fresh\n")
+    assert run("--batch-size", "4", "--tokenizer", "chars") == 2
+    assert "was trained with tokenizer shipped, not chars" in capsys.readouterr().err
+    assert run("--batch-size", "8", "--fresh") == 0
+
+
+def test_a_checkpoint_from_before_subword_models_resumes_as_the_character_model_it_was(corpus_file, tmp_path):
+    out, config = tmp_path / "m.pt", replace(FAST, tokenizer="chars", clean=False)
+    train([corpus_file], out, SMALL, config, dry_run=True)
+    checkpoint = torch.load(tmp_path / "m.train.pt", weights_only=True)
+    for name in ("tokenizer", "vocab_size", "clean"):  # settings those checkpoints do not record
+        del checkpoint["training"]["config"][name]
+    torch.save(checkpoint, tmp_path / "m.train.pt")
+    with pytest.raises(CheckpointError, match="trained with tokenizer chars, not shipped"):
+        train([corpus_file], out, SMALL, FAST, dry_run=True)
+    with pytest.raises(CheckpointError, match="trained with clean False, not True"):
+        train([corpus_file], out, SMALL, replace(config, clean=True), dry_run=True)
+    assert train([corpus_file], out, SMALL, replace(config, max_steps=4), plot=False).steps == 4
+
+
+def test_every_training_option_on_the_command_line_reaches_the_model_it_trains(corpus_file, tmp_path):
+    assert main(["train", str(corpus_file), "--out", str(tmp_path / "m.pt"), *flags_for(NOT_DEFAULTS)]) == 0
+    assert options_of(load_model(tmp_path / "m.pt")) == NOT_DEFAULTS

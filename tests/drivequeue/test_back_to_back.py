@@ -53,9 +53,9 @@ class Serving:
     def __init__(self, handle, timing, tmp_path):
         self.stop = Shutdown()
         self.queue = Queue(handle, timing, kinds=ECHO_KINDS)
-        env = HandlerContext(store=self.queue.store, timing=timing, device="cpu", stop=self.stop,
-                        endings=Endings(), cache_dir=tmp_path / "cache")
-        self.server = Server(self.queue, echo_plugin.handlers(env), env, drain_seconds=5)
+        context = HandlerContext(store=self.queue.store, timing=timing, device="cpu", stop=self.stop,
+                                 endings=Endings(), cache_dir=tmp_path / "cache")
+        self.server = Server(self.queue, echo_plugin.handlers(context), context, drain_seconds=5)
         self.thread = threading.Thread(target=self.server.run)
 
     def __enter__(self):

@@ -23,7 +23,11 @@ def test_unset_or_blank_means_the_default_and_values_lose_surrounding_blanks():
     ("many", int, "COUNT must be a number, not 'many'"),
     ("1.5", int, "COUNT must be a number, not '1.5'"),
     ("nan?", float, "COUNT must be a number, not 'nan?'"),
+    ("nan", float, "COUNT must be a number, not 'nan'"),
+    ("inf", float, "COUNT must be a number, not 'inf'"),
+    ("-Infinity", float, "COUNT must be a number, not '-Infinity'"),
     ("-1", int, "COUNT must be 0 or more, not '-1'"),
+    ("-" + "9" * 400, int, "COUNT must be 0 or more"),
 ])
 def test_a_value_that_cannot_be_read_names_the_variable(raw, kind, message):
     with pytest.raises(ConfigError, match=message.replace("?", r"\?").replace(".", r"\.")):

@@ -430,6 +430,26 @@ def test_closing_a_session_writes_an_ending_that_met_an_outage(tmp_path, fast_ti
     assert status["status"] == "done" and status["lines"] == ["the end"] and status["attempt"] == 1
 
 
+def test_a_job_failed_on_the_way_is_not_held_through_an_outage_and_is_failed_once_it_is_past(
+        tmp_path, fast_timing):
+    def refuse(payload):
+        raise InvalidPayload("this worker writes no lines today")
+
+    store = OutageStore(tmp_path / "queue")
+    queue = new_queue(store, fast_timing)
+    job_id = job(queue)
+    strict = Queue(store, fast_timing, kinds={**BY_NAME, "lines": replace(BY_NAME["lines"], check=refuse)})
+    with session(strict) as worker:
+        store.outage = lambda method, key, data: output_state(data) == "failed"
+        with pytest.raises(StoreUnavailable):
+            worker.claim_next()
+        assert worker.claims == []  # its heartbeat does not keep the job running
+        store.outage = None
+        assert worker.claim_next() is None  # failed on the way
+    status = queue.status(job_id)
+    assert status.state is JobState.FAILED and status.error == "this worker writes no lines today"
+
+
 # -- cancel and continue ------------------------------------------------------------------------
 
 
@@ -460,6 +480,17 @@ def test_cancel_a_queued_job_and_not_a_finished_one(queue):
         claim.complete()
     with pytest.raises(JobStateError, match="finished"):
         queue.cancel(finished)
+
+
+def test_a_reader_that_lacks_the_kind_is_told_a_finished_job_cannot_be_cancelled(queue, store, fast_timing):
+    finished = job(queue)
+    with session(queue) as worker:
+        worker.claim_next().complete()
+    without_the_kind = Queue(store, fast_timing, kinds={})
+    assert without_the_kind.status(finished).state is JobState.DONE
+    with pytest.raises(JobStateError, match="finished"):
+        without_the_kind.cancel(finished)
+    assert queue.status(finished)["status"] == "done"
 
 
 def test_a_cancelled_job_whose_worker_vanished_is_not_stopping(store, fast_timing):

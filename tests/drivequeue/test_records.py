@@ -75,7 +75,7 @@ def test_output_marks_must_be_indices_of_its_lines():
 
 _hostile_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.integers(min_value=10**300) | st.floats()
-    | st.text(max_size=10) | st.just("../../etc/passwd"),
+    | st.text(max_size=10) | st.just("../../etc/passwd") | st.just("x" * 100_000),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
     max_leaves=8,
 )
@@ -85,13 +85,15 @@ _RECORDS = [JobRecord, SegmentRecord, CancelRecord, ClaimRecord, OutputRecord, W
 @settings(max_examples=100, deadline=None)
 @given(st.sampled_from(_RECORDS), st.data())
 def test_a_record_with_hostile_values_is_a_corrupt_record(record_type, data):
-    """Start from a valid record and overwrite some fields: a record or CorruptRecord, nothing else."""
+    """Start from a valid record and overwrite some fields: a record or CorruptRecord, nothing else;
+    the reason is short, whatever the field held (it goes into one log line)."""
     valid = decode(_valid(record_type))
     names = sorted(valid)
     changes = data.draw(st.dictionaries(st.sampled_from(names), _hostile_values, max_size=3))
     try:
         parsed = record_type.parse({**valid, **changes})
-    except CorruptRecord:
+    except CorruptRecord as exc:
+        assert len(str(exc)) < 200
         return
     repr(parsed)  # what was accepted can be shown and written again
     parsed.to_bytes()
@@ -114,3 +116,10 @@ def _valid(record_type) -> bytes:
                                    version="1", started=1.0),
     }
     return samples[record_type].to_bytes()
+
+
+@pytest.mark.parametrize("record_type", _RECORDS)
+def test_the_reason_a_record_is_refused_stays_short_whatever_its_type_field_holds(record_type):
+    with pytest.raises(CorruptRecord) as refused:
+        record_type.parse({**decode(_valid(record_type)), "type": "x" * 100_000})
+    assert len(str(refused.value)) < 200

@@ -172,6 +172,18 @@ def test_write_replaces_the_whole_file(store):
     assert store.read(key) == b"short"
 
 
+@pytest.mark.parametrize("data", ["text", 5, None])
+def test_data_that_is_not_bytes_is_refused_and_writes_nothing(store, data):
+    key, = store.new_keys("output")
+    with pytest.raises(TypeError):
+        store.create(key, "output", data)
+    assert not store.exists(key)
+    store.create(key, "output", b"kept")
+    with pytest.raises(TypeError):
+        store.write(key, data)
+    assert store.read(key) == b"kept"
+
+
 def test_write_to_a_missing_key_is_not_found(store):
     key, = store.new_keys("output")
     with pytest.raises(NotFound):

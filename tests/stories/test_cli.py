@@ -10,6 +10,7 @@ import pytest
 from drivequeue import LocalStore, Queue
 from drivequeue.cli import main
 from stories.plugin import KINDS
+from tests.stories.test_training_options import NOT_DEFAULTS, flags_for
 
 
 @pytest.fixture
@@ -61,6 +62,13 @@ def test_submit_train_takes_the_corpus_and_names_the_model_after_it(run, queue):
     assert payload["steps"] == 300
     code, out, _ = run("submit", "train", "tales.txt", "--model", "tales2")
     assert code == 0 and queue.status(out.split()[-1])["payload"]["model"] == "tales2"
+
+
+def test_every_training_option_on_submit_train_reaches_the_jobs_payload(run, queue):
+    code, out, _ = run("submit", "train", "tales.txt", *flags_for(NOT_DEFAULTS))
+    assert code == 0
+    payload = queue.status(out.split()[-1])["payload"]
+    assert {name: payload[name] for name in NOT_DEFAULTS} == NOT_DEFAULTS
 
 
 def test_continue_and_cancel_take_the_storys_flags(run, queue):

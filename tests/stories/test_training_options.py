@@ -15,6 +15,18 @@ from stories.kinds import TRAIN
 from stories.training import TRAIN_OPTIONS, ModelConfig, TrainConfig, model_settings, train_settings
 
 REPO = Path(__file__).resolve().parents[2]
+#: a value other than its default for every training option, each cheap to train with (the
+#: tests that every option reaches the model, through each command and a train job, use it)
+NOT_DEFAULTS = {"steps": 3, "tokenizer": "bpe", "vocab_size": 300, "hidden_size": 24, "layers": 1,
+                "embedding_dim": 12, "tie_embeddings": False, "dropout": 0.2, "seq_len": 16, "batch_size": 4,
+                "learning_rate": 0.02, "random_seed": 5}
+
+
+def flags_for(options: dict) -> list[str]:
+    """The command-line flags that set ``options`` (by name)."""
+    return [arg for option in TRAIN_OPTIONS if option.name in options for arg in
+            ([option.flag if options[option.name] else f"--no-{option.flag[2:]}"]
+             if isinstance(options[option.name], bool) else [option.flag, str(options[option.name])])]
 
 
 def help_of(*command: str) -> str:
@@ -65,3 +77,8 @@ def test_an_option_out_of_range_is_named_by_its_flag_on_either_command(command, 
     assert done.returncode == 2
     assert "--layers must be a whole number from 1 to 8" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_values_that_every_option_is_tested_with_differ_from_its_default():
+    assert {option.name: option.default != NOT_DEFAULTS.get(option.name, option.default)
+            for option in TRAIN_OPTIONS} == {option.name: True for option in TRAIN_OPTIONS}

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from tests.helpers import eventually
 
 from .browser_support import (  # noqa: F401 (fixtures)
-    ROOT, browser_settings, line_count, page, queue_dir, reveal_all, serious_accessibility_problems, site,
+    ROOT, browser_settings, page, queue_dir, reveal_all, serious_accessibility_problems, site,
     site_settings, start_story, worker_session,
 )
 from .test_browser_stream import LINES

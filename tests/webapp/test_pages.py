@@ -138,3 +138,15 @@ def test_an_edit_of_a_story_that_has_since_grown_shorter_says_to_reload(client):
     page = response.get_data(as_text=True)
     assert "the story is shorter than when this page was loaded: reload the page and edit again" in page
     assert '<details id="edit" open>' in page
+
+
+def test_a_train_job_page_with_a_result_of_another_shape_still_opens(client, queue, worker):
+    job_id = queue.submit("train", {"corpus": "goats.txt", "model": "goats", "steps": 2000})
+    claim = worker.claim_next(kinds={"train"})
+    claim.append(["step 1"], progress={"step": "one", "of": 2000})
+    running = client.get(f"/jobs/{job_id}")
+    assert running.status_code == 200 and "Training (no step reported yet)" in running.get_data(as_text=True)
+    claim.complete({"steps": "many"})  # what an older or a damaged output may hold
+    done = client.get(f"/jobs/{job_id}")
+    assert done.status_code == 200 and '<p id="status" class="status" role="status" data-status="done">Done.</p>' \
+        in done.get_data(as_text=True)
