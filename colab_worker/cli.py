@@ -2,7 +2,7 @@
 
 Usage::
 
-    colab-worker train CORPUS... --out MODEL.pt [--hidden-size 320 ...] [--dry-run]
+    colab-worker train CORPUS... --out MODEL.pt [--steps N --layers N ...] [--fresh] [--dry-run]
     colab-worker generate [--model default] --seed "Once upon a time" --lines 10
     colab-worker evaluate [--model default] [--json] [--split reference] FILE...
     colab-worker export TRAINED.pt OUT.pt [--half] [--sentence-end-after N --sentence-end-per-char X]
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import fields
+from dataclasses import Field, fields
 
 from drivequeue.errors import InvalidPayload
 
@@ -27,7 +27,6 @@ from .run_cli import add_run
 
 def add_train(subparsers: argparse._SubParsersAction) -> None:
     from stories.flags import add_train_flags
-    from stories.training import TRAIN_OPTIONS, TrainConfig
 
     p = subparsers.add_parser("train", help="train the story model (an LSTM) on text files",
                               description="Train the story model; rerun the same command to resume.")
@@ -42,22 +41,27 @@ def add_train(subparsers: argparse._SubParsersAction) -> None:
                    help="a corpus file read for the validation split but left out of training, to be "
                         "scored whole with `evaluate` (repeatable)")
     add_train_flags(p)
-    # the finer settings, only here: named as their TrainConfig fields
     finer = p.add_argument_group("finer training settings")
-    set_by_options = {option.field for option in TRAIN_OPTIONS if option.config is TrainConfig}
-    for f in fields(TrainConfig):
-        if f.name in set_by_options:
-            continue
+    for f in finer_settings():
         kind = {"action": argparse.BooleanOptionalAction} if isinstance(f.default, bool) else {"type": type(f.default)}
         finer.add_argument(f"--{f.name.replace('_', '-')}", default=f.default, **kind, help=f"(default {f.default})")
     p.set_defaults(func=run_train)
+
+
+def finer_settings() -> list[Field]:
+    """The ``TrainConfig`` fields that no training option sets: flags of ``colab-worker train``
+    only, named as the fields."""
+    from stories.training import TRAIN_OPTIONS, TrainConfig
+
+    set_by_options = {option.field for option in TRAIN_OPTIONS if option.config is TrainConfig}
+    return [f for f in fields(TrainConfig) if f.name not in set_by_options]
 
 
 def run_train(args: argparse.Namespace) -> int:
     import torch
 
     from stories.flags import train_flags
-    from stories.training import TRAIN_OPTIONS, ModelConfig, TrainConfig, settings_of, train_settings
+    from stories.training import ModelConfig, settings_of, train_settings
 
     from .devices import pick_device
     from .train import train
@@ -67,9 +71,7 @@ def run_train(args: argparse.Namespace) -> int:
     device = pick_device(args.device) if args.device else None
     if args.threads:
         torch.set_num_threads(args.threads)
-    set_by_options = {option.field for option in TRAIN_OPTIONS}
-    config = train_settings(options, **{f.name: getattr(args, f.name) for f in fields(TrainConfig)
-                                        if f.name not in set_by_options})
+    config = train_settings(options, **{f.name: getattr(args, f.name) for f in finer_settings()})
     result = train(args.corpus, args.out, settings_of(ModelConfig, options), config, held_out=args.hold_out,
                    checkpoint_path=args.checkpoint, resume=not args.fresh, device=device, dry_run=args.dry_run,
                    progress_bar=True)
@@ -141,10 +143,12 @@ def run_generate(args: argparse.Namespace) -> int:
 def add_evaluate(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "evaluate", help="score text files under a model, in nats per character",
-        description="Score the whole of each FILE (Gutenberg boilerplate stripped, hard wrap undone, as the "
-                    "model is trained): the negative log-likelihood of every character, the state carried "
-                    "through the file, divided by its characters. With --split reference: the validation "
-                    "figure of the corpus FILE... instead (its held-out blocks 7, 27, 47, ...).")
+        description="Score the whole of each FILE (Gutenberg boilerplate stripped, hard wrap undone, as "
+                    "training prepares it, but not cleaned): the negative log-likelihood of every token, "
+                    "the state carried "
+                    "through the file, divided by its characters, whatever the tokenization. With --split "
+                    "reference: the validation figure of the corpus FILE... instead (its held-out blocks 7, "
+                    "27, 47, ...).")
     p.add_argument("files", nargs="+", metavar="FILE", help="UTF-8 text files")
     p.add_argument("--model", default="default", help="model name or .pt path (default: default)")
     p.add_argument("--device", default="cpu", help="cpu, cuda ... (default cpu)")
@@ -235,8 +239,6 @@ def run_export(args: argparse.Namespace) -> int:
     size = export_model(args.model, args.out, half=args.half, sentence_end_bias=end_bias)
     print(f"wrote {args.out} ({size / 1e6:.1f} MB)")
     return 0
-
-
 
 
 def check_files(paths: list[str]) -> None:

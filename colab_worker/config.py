@@ -4,7 +4,7 @@
   ``.pt`` path (default: ``default``, the shipped model);
 * ``COLAB_WORKER_DEVICE``: ``auto``, ``cpu``, ``cuda`` or ``cuda:N`` (``auto``);
 * ``COLAB_WORKER_MAX_BATCH``: stories decoded together (32);
-* ``COLAB_WORKER_CHUNK``: characters decoded per batched step (32);
+* ``COLAB_WORKER_CHUNK``: tokens decoded per story per batched step (32);
 * ``COLAB_WORKER_THREADS``: CPU threads for torch (torch's choice; 1 is much faster
   on a small CPU shared with other processes);
 * ``COLAB_WORKER_DRAIN``: seconds a warm stop may spend finishing current lines (30);

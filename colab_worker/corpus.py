@@ -5,9 +5,9 @@ the Gutenberg header and licence stripped, and the hard wrap undone (:func:`unwr
 paragraph is one line, and paragraphs are separated by one blank line. So the model learns
 where sentences and paragraphs end, not where a typesetter broke the line.
 
-The reference split (``shared/corpora/README.md``): prepare each file so, concatenate them in
-name order, cut the result into 10,000-character blocks and hold out blocks 7, 27, 47, ...
-(0-based index ``i`` with ``i % 20 == 7``) for validation.
+The reference split, on which models are compared: prepare each file so, concatenate them
+in name order, cut the result into 10,000-character blocks and hold out blocks 7, 27, 47,
+... (0-based index ``i`` with ``i % 20 == 7``) for validation.
 """
 
 from __future__ import annotations

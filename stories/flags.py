@@ -10,7 +10,7 @@ import argparse
 from typing import Any
 
 from . import kinds as k
-from .training import TRAIN_OPTIONS
+from .training import TRAIN_OPTIONS, check_shape
 
 #: a story's sampling settings: payload name -> (flag, help)
 SAMPLING_FLAGS = {
@@ -37,12 +37,14 @@ def add_train_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def train_flags(args: argparse.Namespace) -> dict[str, Any]:
-    """The options typed, by name, each checked (``InvalidPayload`` naming the flag)."""
+    """The options typed, by name, each checked, and the model they describe too, before any
+    corpus is read (``InvalidPayload`` naming the flag)."""
     typed = {option.name: getattr(args, option.name) for option in TRAIN_OPTIONS
              if getattr(args, option.name) is not None}
     for option in TRAIN_OPTIONS:
         if option.name in typed:
             typed[option.name] = option.check(option.flag, typed[option.name])
+    check_shape(typed)
     return typed
 
 

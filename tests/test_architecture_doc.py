@@ -1,5 +1,5 @@
 """docs/architecture.md stays a true map: every file it names exists, and it names every module
-of the queue and of the story plugin."""
+of the queue, of the story plugin and of the worker."""
 
 from __future__ import annotations
 
@@ -24,8 +24,8 @@ def test_every_file_the_map_names_exists():
         assert "/" not in path or (ROOT / path).is_file(), path
 
 
-def test_the_map_names_every_module_of_the_queue_and_of_the_story_plugin():
+def test_the_map_names_every_module_of_the_queue_the_story_plugin_and_the_worker():
     assert set(SECTIONS) == {"drivequeue", "stories", "webapp", "colab_worker"}
-    for package in ("drivequeue", "stories"):
+    for package in ("drivequeue", "stories", "colab_worker"):
         modules = {path.name for path in (ROOT / package).glob("*.py")} - {"__init__.py", "__main__.py"}
         assert modules <= named_files(SECTIONS[package]), sorted(modules - named_files(SECTIONS[package]))

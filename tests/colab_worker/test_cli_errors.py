@@ -54,7 +54,9 @@ def test_a_missing_corpus_file_says_where_the_books_come_from(command, tmp_path)
     assert not (tmp_path / "m.pt").exists()
 
 
-@pytest.mark.parametrize("flags, message", [  # the finer settings: a value training cannot run with
+@pytest.mark.parametrize("flags, message", [  # settings training cannot run with
+    (["--embedding-dim", "64", "--hidden-size", "128"], "tied embeddings need embedding-dim == hidden-size, "
+                                                        "not 64 and 128"),
     (["--eval-every", "0"], "eval-every must be at least 1, not 0"),
     (["--lr-patience", "0"], "lr-patience must be at least 1, not 0"),
     (["--max-epochs", "0"], "max-epochs must be at least 1, not 0"),
@@ -63,7 +65,7 @@ def test_a_missing_corpus_file_says_where_the_books_come_from(command, tmp_path)
     (["--lr-schedule", "cosine", "--steps", "0"],
      "the cosine learning rate schedule needs a step limit (steps above 0)"),
 ])
-def test_train_refuses_a_finer_setting_it_cannot_run_with_in_one_line(flags, message, tmp_path, capsys):
+def test_train_refuses_settings_it_cannot_run_with_in_one_line_before_reading_the_corpus(flags, message, tmp_path, capsys):
     assert main(["train", str(REPO / "README.md"), "--out", str(tmp_path / "m.pt"), *flags]) == 2
     out, err = capsys.readouterr()
     assert out == "" and err == f"colab-worker train: {message}\n"

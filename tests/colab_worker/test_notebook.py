@@ -2,6 +2,8 @@
 already installed, a local queue, the CPU and the shipped model; it serves one story and exits."""
 
 import os
+import re
+import tomllib
 
 import nbformat
 import pytest
@@ -22,6 +24,16 @@ def test_notebook_has_no_committed_outputs():
     for cell in notebook.cells:
         if cell.cell_type == "code":
             assert cell.outputs == [] and cell.execution_count is None
+
+
+def test_the_install_cell_installs_what_the_story_worker_needs_beyond_the_notebooks_image():
+    extra = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"]["worker"]
+    needed = {re.match(r"[\w.-]+", requirement).group(0) for requirement in extra}
+    # in every notebook image: torch (a CUDA build) and numpy; not needed by a worker on Drive or
+    # Redis: matplotlib (the loss plot of `colab-worker train`) and inotify-simple (local folders)
+    needed -= {"torch", "numpy", "matplotlib", "inotify-simple"}
+    install = nbformat.read(NOTEBOOK, as_version=4).cells[1].source
+    assert needed and all(f'"{name}>=' in install for name in needed), needed
 
 
 def test_notebook_serves_one_story_in_smoke_mode(tmp_path):
