@@ -1,7 +1,6 @@
 """Training: dry run, learning, resuming, early stopping, the CLI."""
 
 import random
-import sys
 from dataclasses import replace
 
 import pytest
