@@ -32,7 +32,7 @@ from pathlib import Path
 import torch
 from torch.nn import functional as F
 
-from stories.training import BPE, CHARS, SHIPPED, ModelConfig, TrainConfig
+from stories.training import BPE, CHARS, SHIPPED, TRAIN_OPTIONS, ModelConfig, TrainConfig
 
 from .checkpoint import (PARAGRAPHS, CheckpointError, Tokenizer, build_model, model_payload, read_payload,
                          save_atomic, shipped_tokenizer)
@@ -160,8 +160,9 @@ def train(
     :func:`.corpus.book_split`). ``tokenizer``: the one to train with; by default the shipped model's,
     or one learned from the training text, as ``config.tokenizer`` says (a resumed run keeps
     its checkpoint's). With ``resume`` and an existing checkpoint for the same corpus, model shape
-    and data settings (tokenizer, sequence length, batch size, cleaning), the run continues where
-    it stopped; a checkpoint for anything else raises :class:`CheckpointError`. ``should_stop()`` is polled every step: when it returns True
+    and data settings (tokenizer, sequence length, batch size, cleaning, random seed), the run
+    continues where it stopped (with a learning rate other than the checkpoint's, from that
+    rate); a checkpoint for anything else raises :class:`CheckpointError`. ``should_stop()`` is polled every step: when it returns True
     the checkpoint is written and the call returns (``stopped_by="should_stop"``).
     ``on_checkpoint(path)`` runs after each checkpoint write (e.g. to copy it to a queue's
     store). ``dry_run`` trains two steps and evaluates once, for tests.
@@ -215,7 +216,7 @@ def train(
     st, state = _State(lr=config.lr), None
     best: dict | None = None  # the best model's weights, as its file holds them (the checkpoint keeps them too)
     if saved is not None:
-        st, state, best = _restore(saved, checkpoint_path, model, optimizer, generator, mc, vocab, corpus)
+        st, state, best = _restore(saved, checkpoint_path, model, optimizer, generator, mc, vocab, corpus, config)
         if state is not None:
             state = (state[0].to(device), state[1].to(device))
         if best is not None:  # the model file may be gone (a train job resumed on another machine)
@@ -361,9 +362,11 @@ def _metadata(corpus: str, st: _State, config: TrainConfig) -> dict:
     }
 
 
-#: the settings that say what a checkpoint's place in the training data is, which a resumed run
-#: keeps; a checkpoint written before a setting existed was trained as its value here says
-_RESUME_SETTINGS = {"tokenizer": CHARS, "vocab_size": None, "seq_len": None, "batch_size": None, "clean": False}
+#: the settings that say what a checkpoint's place in the training data (and its random state)
+#: is, which a resumed run keeps; a checkpoint written before a setting existed was trained as
+#: its value here says
+_RESUME_SETTINGS = {"tokenizer": CHARS, "vocab_size": None, "seq_len": None, "batch_size": None, "clean": False,
+                    "seed": None}
 _START_AFRESH = "delete it, or start afresh with --fresh"
 
 
@@ -379,18 +382,20 @@ def _resumable(path: Path, config: TrainConfig) -> dict:
         if name == "vocab_size" and config.tokenizer != BPE:
             continue  # only a learned tokenizer's size is chosen
         if trained[name] != getattr(config, name):
-            raise CheckpointError(f"{path} was trained with {name.replace('_', '-')} {trained[name]}, not "
+            shown = next((o.name for o in TRAIN_OPTIONS if o.config is TrainConfig and o.field == name), name)
+            raise CheckpointError(f"{path} was trained with {shown.replace('_', '-')} {trained[name]}, not "
                                   f"{getattr(config, name)}: resume with the same, or {_START_AFRESH}")
     return payload
 
 
 def _restore(payload: dict, path: Path, model: LSTMModel, optimizer: torch.optim.Optimizer,
-             generator: torch.Generator, mc: ModelConfig, vocab: Tokenizer, corpus: str
+             generator: torch.Generator, mc: ModelConfig, vocab: Tokenizer, corpus: str, config: TrainConfig
              ) -> tuple[_State, tuple | None, dict | None]:
     """Load a training checkpoint (``_resumable``) into ``model``, ``optimizer`` and the random
     generators; return the loop state, the LSTM state carried between windows (None at an
     epoch start) and the best model's weights (None before the first evaluation, and in
-    checkpoints written before they were kept)."""
+    checkpoints written before they were kept). The learning rate goes on where the schedule
+    left it, unless ``config`` gives another than the run's: then from that one."""
     saved_model, saved_vocab, saved_config = build_model(payload, path)
     if saved_config != mc or saved_vocab != vocab:
         raise CheckpointError(f"{path} was trained with another model shape or vocabulary; {_START_AFRESH}")
@@ -405,6 +410,8 @@ def _restore(payload: dict, path: Path, model: LSTMModel, optimizer: torch.optim
     if training.get("cuda_rng") is not None and torch.cuda.is_available():
         torch.cuda.set_rng_state(training["cuda_rng"])
     st = _State(**training["state"])
+    if training["config"].get("lr", config.lr) != config.lr:
+        st.lr = config.lr
     for group in optimizer.param_groups:
         group["lr"] = st.lr
     return st, training.get("carry"), training.get("best")

@@ -175,12 +175,16 @@ class LocalStore(Store):
         return entries
 
     def exists(self, key: str) -> bool:
+        """Whether anything is at ``key``: a folder, a FIFO or a link there cannot be read, but it
+        is something, as on every store (a claim that finds one at its cancel key stops, as every
+        reader sees the job cancelled)."""
         try:
-            return stat.S_ISREG(os.lstat(self._path(key)).st_mode)
+            os.lstat(self._path(key))
         except FileNotFoundError:
             return False
         except OSError as exc:
             raise StoreUnavailable(f"cannot look at {key}: {exc.strerror}") from None
+        return True
 
     def now(self) -> float:
         """The folder's clock: the time of change its file system gives a file created now."""

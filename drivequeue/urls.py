@@ -20,7 +20,7 @@ import importlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from .env import Env
 from .errors import BadStoreURL
@@ -131,13 +131,18 @@ def open_folder(url: str) -> LocalStore:
 
 
 def redact(url: str) -> str:
-    """``url`` without its password, for logs."""
+    """``url`` without its password, for logs: in its user part, or as a ``password`` query
+    parameter (redis-py reads one there too)."""
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.netloc.rpartition("@")[2]
-    user = f"{parts.username}:" if parts.username else ":"
-    return parts._replace(netloc=f"{user}***@{host}").geturl()
+    if parts.password is not None:
+        host = parts.netloc.rpartition("@")[2]
+        user = f"{parts.username}:" if parts.username else ":"
+        parts = parts._replace(netloc=f"{user}***@{host}")
+    params = parse_qsl(parts.query, keep_blank_values=True)
+    if any(name == "password" for name, _ in params):
+        query = urlencode([(name, "***" if name == "password" else value) for name, value in params], safe="*")
+        parts = parts._replace(query=query)
+    return parts.geturl()
 
 
 def _file_url_path(url: str) -> str:

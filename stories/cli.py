@@ -10,11 +10,8 @@ from typing import Any
 from drivequeue.queue_cli import cmd_submit, open_queue
 
 from . import kinds as k
-from .train_estimate import estimate_lines
 from .flags import add_sampling_flags, add_train_flags, train_flags
-
-STORY_FIELDS = ("seed", "lines", "temperature", "top_k", "top_p", "model", "random_seed", "max_line_chars", "parent")
-CONTINUE_FIELDS = ("lines", "temperature", "top_k", "top_p")
+from .train_estimate import estimate_lines
 
 
 def cli(submit, commands: dict[str, argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
@@ -46,7 +43,7 @@ def cli(submit, commands: dict[str, argparse.ArgumentParser], common: argparse.A
     more.add_argument("--lines", type=int, help=f"lines to add to a story ({k.LINES[0]}-{k.LINES[1]}, "
                                                 f"default {k.DEFAULT_LINES})")
     add_sampling_flags(more)
-    more.set_defaults(continue_fields=CONTINUE_FIELDS)
+    more.set_defaults(continue_fields=tuple(k.STORY.continue_fields))
 
     cancel = commands["cancel"]
     cancel.add_argument("--seen", type=int, help="a story keeps at most this many lines and the next one")
@@ -61,7 +58,7 @@ def _fields(args: argparse.Namespace, names: tuple[str, ...]) -> dict[str, Any]:
 
 
 def _story_payload(args: argparse.Namespace) -> dict[str, Any]:
-    return _fields(args, STORY_FIELDS)
+    return _fields(args, tuple(k.STORY_FIELDS))
 
 
 def cmd_submit_train(args: argparse.Namespace) -> int:

@@ -10,7 +10,7 @@
     var counter = document.querySelector('.counter[data-for="' + box.id + '"]');
     if (!counter) return;
     var max = Number(counter.getAttribute("data-max"));
-    var length = box.value.length;
+    var length = Array.from(box.value).length;  // characters as the server counts them, not UTF-16 units
     var over = length - max;
     counter.textContent = format.format(length) + " of " + format.format(max) + " characters" +
       (over > 0 ? ": " + format.format(over) + " too many" : "");

@@ -1,7 +1,5 @@
 """StoryBatch: carried state, edits, batching, lines, reproducibility (eager CPU path)."""
 
-import sys
-
 import pytest
 import torch
 

@@ -2,7 +2,6 @@
 story text that is rebuilt exactly from its lines, so resuming, batching and chunking change nothing."""
 
 import re
-import sys
 
 import pytest
 import torch

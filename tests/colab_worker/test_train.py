@@ -1,7 +1,6 @@
 """Training: dry run, learning, resuming, early stopping, the CLI."""
 
 import random
-import sys
 from dataclasses import replace
 
 import pytest
@@ -195,6 +194,8 @@ def test_resume_refuses_other_data_settings_in_one_line_that_says_how_to_start_a
                                        "not 8: resume with the same, or delete it, or start afresh with --fresh\n")
     assert run("--batch-size", "4", "--tokenizer", "chars") == 2
     assert "was trained with tokenizer shipped, not chars" in capsys.readouterr().err
+    assert run("--batch-size", "4", "--random-seed", "7") == 2
+    assert "was trained with random-seed 1234, not 7" in capsys.readouterr().err
     assert run("--batch-size", "8", "--fresh") == 0
 
 
@@ -215,3 +216,13 @@ def test_a_checkpoint_from_before_subword_models_resumes_as_the_character_model_
 def test_every_training_option_on_the_command_line_reaches_the_model_it_trains(corpus_file, tmp_path):
     assert main(["train", str(corpus_file), "--out", str(tmp_path / "m.pt"), *flags_for(NOT_DEFAULTS)]) == 0
     assert options_of(load_model(tmp_path / "m.pt")) == NOT_DEFAULTS
+
+
+def test_a_learning_rate_given_anew_on_resume_takes_over_from_the_schedule(corpus_file, tmp_path):
+    config = replace(FAST, max_steps=4, eval_every=2, lr_patience=1, lr_decay=0.5, min_improvement=10.0)
+    first = train([corpus_file], tmp_path / "m.pt", SMALL, config, plot=False)  # only the first evaluation counts
+    assert [h["lr"] for h in first.history] == [0.01, 0.01]  # the rate each evaluation's steps ran at
+    same = train([corpus_file], tmp_path / "m.pt", SMALL, replace(config, max_steps=6), plot=False)
+    assert same.history[-1]["lr"] == 0.005  # the schedule goes on where it was: halved at step 4
+    anew = train([corpus_file], tmp_path / "m.pt", SMALL, replace(config, max_steps=8, lr=0.004), plot=False)
+    assert anew.history[-1]["lr"] == 0.004  # from the rate given, not the schedule's 0.0025

@@ -10,8 +10,6 @@ import json
 import subprocess
 import sys
 
-import pytest
-
 from drivequeue import Queue, open_store
 from drivequeue.drive import DriveStore
 from tests.colab_worker.worker_support import REPO, WorkerProcess, drivequeue, follow, queue_env, queue_for, submit_story

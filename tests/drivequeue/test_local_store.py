@@ -12,10 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from drivequeue.errors import InvalidKey, NotFound
+from drivequeue import JobState, Queue
+from drivequeue.errors import InvalidKey, NotFound, UnreadableFile
 from drivequeue.local import STALE_TMP_SECONDS, TMP_DIR, LocalStore
 
 from . import torn_writer
+from .lines_plugin import BY_NAME
 
 REPO = Path(__file__).resolve().parents[2]
 OLD = b"O" * 300_000
@@ -47,6 +49,31 @@ def test_foreign_and_temporary_files_are_not_listed(store, tmp_path):
     (tmp_path / "queue" / "README.txt").write_text("not a record")
     (tmp_path / "queue" / TMP_DIR / "leftover").write_bytes(b"half")
     assert store.list() == []
+
+
+def test_something_at_a_key_that_is_no_file_exists_though_it_cannot_be_read(store, tmp_path):
+    folder, fifo, link = store.new_keys("cancel", 3)
+    (store.root / folder).mkdir()
+    os.mkfifo(store.root / fifo)
+    os.symlink(tmp_path / "nowhere", store.root / link)
+    for key in (folder, fifo, link):
+        assert store.exists(key)
+        with pytest.raises(UnreadableFile):
+            store.read(key)
+
+
+def test_a_claim_stops_at_a_folder_on_its_cancel_key_as_readers_see_the_job_cancelled(store, fast_timing):
+    queue = Queue(store, fast_timing, kinds=BY_NAME)
+    job_id = queue.submit("lines", {"text": "x", "count": 5})
+    with queue.worker(host="h", device="cpu", offers=["default"]) as worker:
+        claim = worker.claim_next()
+        claim.append(["one"])
+        (store.root / claim._cancel_key).mkdir()
+        reader = Queue(LocalStore(store.root), fast_timing, kinds=BY_NAME)
+        assert reader.status(job_id).state is JobState.CANCELLED
+        assert claim.cancelled
+        claim.complete()
+    assert reader.status(job_id).state is JobState.CANCELLED and not reader.status(job_id).stopping
 
 
 def test_stale_temporary_files_are_removed_on_open(tmp_path):

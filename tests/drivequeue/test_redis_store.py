@@ -85,6 +85,8 @@ def test_passwords_stay_out_of_logs():
     assert redact("rediss://:s3cret@host:6380/0?queue=q") == "rediss://:***@host:6380/0?queue=q"
     assert redact("redis://user:s3cret@host:6380") == "redis://user:***@host:6380"
     assert redact("drive://id:abc") == "drive://id:abc"
+    assert redact("redis://host:6380/0?queue=q&password=s3cret") == "redis://host:6380/0?queue=q&password=***"
+    assert redact("var/queue") == "var/queue" and redact("file:///srv/q") == "file:///srv/q"
 
 
 def test_a_wrong_password_says_to_update_the_url(tmp_path):

@@ -77,6 +77,8 @@ def test_the_start_page_says_who_writes_and_offers_examples_and_a_counter(page, 
     expect(seed).to_have_value(page.get_by_role("button", name="The lantern in the wood").get_attribute("data-example"))
     seed.fill("x" * 4010)
     expect(counter).to_have_text("4,010 of 4,000 characters: 10 too many")
+    seed.fill("🦊" * 3000)  # one character each for the limit, two UTF-16 units each for the browser
+    expect(counter).to_have_text("3,000 of 4,000 characters")
     assert serious_accessibility_problems(page) == []
 
 
