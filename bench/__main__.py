@@ -141,21 +141,28 @@ def pick_model(requested: str | None, workdir: Path, quick: bool) -> tuple[str, 
         cfg, meta = loaded.config, loaded.metadata
         origin = "the shipped model (colab_worker/models/default.pt)" if requested == "default" else requested
         loss = f", validation loss {meta['best_val_loss']:.3f} nats/char" if "best_val_loss" in meta else ""
-        return requested, f"{origin}: {cfg.num_layers}x{cfg.hidden_size} character LSTM{loss}"
+        return requested, f"{origin}: {cfg.num_layers}x{cfg.hidden_size} {model_kind(loaded)} LSTM{loss}"
     corpus = workdir / "corpus.txt"
     corpus.write_text("\n".join(p.read_text() for p in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
                                 if p.is_file()))
     out = workdir / "dry-run.pt"
-    shape = ["--hidden-size", "64", "--embedding-dim", "16"] if quick else []
+    shape = ["--hidden-size", "64"] if quick else []
     command = [sys.executable, "-m", "colab_worker", "train", str(corpus), "--out", str(out), "--dry-run",
                "--batch-size", "8", "--seq-len", "50", *shape]
     note("no shipped model: training a stand-in with `colab-worker train --dry-run`")
     run_checked("colab-worker train --dry-run", command, 600)
-    cfg = load_model(out).config
+    loaded = load_model(out)
+    cfg = loaded.config
     return str(out), (f"a stand-in, colab_worker/models/default.pt being absent: an untrained {cfg.num_layers}x"
-                      f"{cfg.hidden_size} character LSTM from `colab-worker train --dry-run` (2 training steps); "
-                      "its lines are gibberish, but a character costs what it costs in a trained model of that "
+                      f"{cfg.hidden_size} {model_kind(loaded)} LSTM from `colab-worker train --dry-run` (2 training "
+                      "steps); its lines are gibberish, but a token costs what it costs in a trained model of that "
                       "shape, and line lengths differ")
+
+
+def model_kind(loaded) -> str:
+    from colab_worker.tokenizer import BPETokenizer
+
+    return "subword" if isinstance(loaded.vocab, BPETokenizer) else "character"
 
 
 # -- running the benchmarks ----------------------------------------------------------------------

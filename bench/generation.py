@@ -141,7 +141,7 @@ def main() -> None:
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 16, 64, 256], help="concurrent stories")
     parser.add_argument("--seconds", type=float, default=3.0, help="time per throughput measurement")
     parser.add_argument("--lines", type=int, default=100, help="story length for the per-line times")
-    parser.add_argument("--chunk", type=int, default=32, help="characters per step")
+    parser.add_argument("--chunk", type=int, default=32, help="tokens per step")
     parser.add_argument("--threads", type=int, default=2, help="CPU threads (default 2)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)

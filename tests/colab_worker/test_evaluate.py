@@ -12,6 +12,7 @@ from colab_worker.corpus import prepare_text, read_corpus, reference_split
 from colab_worker.generation import START
 from colab_worker.model import LSTMModel, ModelConfig
 from colab_worker.scoring import score_text
+from colab_worker.tokenizer import BPETokenizer
 from colab_worker.vocab import Vocab
 
 BOOK = ("The Project Gutenberg eBook of Tales\n\n*** START OF THE PROJECT GUTENBERG EBOOK TALES ***\n\n"
@@ -28,7 +29,7 @@ def loaded() -> LoadedModel:
 
 
 def nll_step_by_step(loaded: LoadedModel, text: str) -> float:
-    """Every character's ids predicted one step at a time from the start context."""
+    """Every id of the text predicted one step at a time from the start context."""
     ids = loaded.vocab.encode(START + text)
     layers = loaded.config.num_layers
     hs = [torch.zeros(1, loaded.config.hidden_size) for _ in range(layers)]
@@ -50,6 +51,22 @@ def test_every_character_is_scored_with_the_state_carried(loaded):
     assert math.isclose(score.nll, nll_step_by_step(loaded, text), rel_tol=1e-4)
     assert math.isclose(score.nats_per_char, score.nll / len(text))
     assert math.isclose(score_text(loaded, text, chunk=4096).nll, score.nll, rel_tol=1e-5)
+
+
+def test_a_subword_model_is_scored_per_character_of_the_text():
+    """Every token is scored, from the start context on, and the total is divided by characters:
+    a subword model's figure is on the same scale as a character model's."""
+    tokenizer = BPETokenizer.train(["Once upon a time there was a king. He went into the wide world.\n" * 20],
+                                   vocab_size=300)
+    torch.manual_seed(3)
+    model = LSTMModel(ModelConfig(vocab_size=len(tokenizer), hidden_size=16)).eval()
+    subword = LoadedModel(model=model, vocab=tokenizer, config=model.config, metadata={"text_format": "paragraphs"})
+    text = "Once upon a time there was a king \u2603 who went into the world."
+    assert len(tokenizer.encode(START + text)) < len(text)
+    score = score_text(subword, text, chunk=3)
+    assert score.chars == len(text)
+    assert math.isclose(score.nll, nll_step_by_step(subword, text), rel_tol=1e-4)
+    assert math.isclose(score_text(subword, text, chunk=4096).nll, score.nll, rel_tol=1e-5)
 
 
 def test_evaluate_scores_the_prepared_text_of_each_whole_file(loaded, tmp_path, capsys):
