@@ -25,17 +25,8 @@ from pathlib import Path
 
 from .errors import InvalidKey, KeyExists, NotFound, StoreUnavailable, UnreadableFile
 from .local_creates import CreateLog
-from .store import (
-    MAX_READ_BYTES,
-    Entry,
-    Store,
-    as_bytes,
-    check_key,
-    check_name,
-    check_reserved,
-    check_size,
-    file_chunks,
-)
+from .store import (MAX_READ_BYTES, Entry, Store, as_bytes, check_key, check_name, check_reserved, check_size,
+                     file_chunks)
 from .timing import Timing
 
 try:

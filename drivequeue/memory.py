@@ -17,17 +17,8 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from .errors import BadStoreURL, KeyExists, NotFound
-from .store import (
-    KEY_PATTERN,
-    MAX_READ_BYTES,
-    Entry,
-    Store,
-    as_bytes,
-    check_key,
-    check_name,
-    check_reserved,
-    check_size,
-)
+from .store import (KEY_PATTERN, MAX_READ_BYTES, Entry, Store, as_bytes, check_key, check_name, check_reserved,
+                     check_size)
 from .timing import Timing
 
 

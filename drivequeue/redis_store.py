@@ -60,19 +60,8 @@ from .errors import (
     StoreUnavailable,
     UnreadableFile,
 )
-from .store import (
-    KEY_PATTERN,
-    MAX_READ_BYTES,
-    NAME_PATTERN,
-    Entry,
-    Store,
-    as_bytes,
-    check_key,
-    check_name,
-    check_reserved,
-    check_size,
-    file_chunks,
-)
+from .store import (KEY_PATTERN, MAX_READ_BYTES, NAME_PATTERN, Entry, Store, as_bytes, check_key, check_name,
+                     check_reserved, check_size, file_chunks)
 from .timing import Timing
 
 log = logging.getLogger(__name__)
