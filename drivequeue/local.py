@@ -25,7 +25,8 @@ from pathlib import Path
 
 from .errors import InvalidKey, KeyExists, NotFound, StoreUnavailable, UnreadableFile
 from .local_creates import CreateLog
-from .store import MAX_READ_BYTES, Entry, Store, as_bytes, check_key, check_name, check_size, file_chunks
+from .store import (MAX_READ_BYTES, Entry, Store, as_bytes, check_key, check_name, check_reserved, check_size,
+                     file_chunks)
 from .timing import Timing
 
 try:
@@ -261,10 +262,7 @@ class LocalStore(Store):
 
     def _new_path(self, key: str, name: str) -> Path:
         """The path of the new file ``key`` called ``name`` (``InvalidKey`` unless reserved for it)."""
-        path = self._path(key)
-        if _name_of(key) != check_name(name):
-            raise InvalidKey(f"key was not reserved for a {name!r} file")
-        return path
+        return self.root / check_reserved(key, name)
 
     def _link(self, tmp: str, path: Path, key: str, sync: bool = True) -> None:
         """Make the written temporary file ``tmp`` the new file ``key`` (``KeyExists`` if it exists);

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from .errors import BadStoreURL, KeyExists, NotFound
-from .store import KEY_PATTERN, MAX_READ_BYTES, Entry, Store, as_bytes, check_key, check_name, check_size
+from .store import (KEY_PATTERN, MAX_READ_BYTES, Entry, Store, as_bytes, check_key, check_name, check_reserved,
+                     check_size)
 from .timing import Timing
 
 
@@ -69,8 +70,7 @@ class MemoryStore(Store):
         return [f"{name}-{secrets.token_urlsafe(16)}" for _ in range(n)]
 
     def create(self, key: str, name: str, data: bytes) -> None:
-        check_key(key)
-        check_name(name)
+        check_reserved(key, name)
         data = as_bytes(data)
         with self._folder.changed:
             if key in self._folder.files:

@@ -14,6 +14,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from . import bounded_json
 from .errors import InvalidPayload
 from .kinds import REQUIRED, JobKind
 from .plugins import Plugin, kinds_of
@@ -101,10 +102,12 @@ def open_queue(args: argparse.Namespace) -> Queue:
 
 
 def _json_object(text: str, what: str) -> dict[str, Any]:
+    """``text`` as a JSON object, read within the bounds every reader of the queue keeps
+    (``bounded_json``: a deeply nested one is refused, not a RecursionError)."""
     try:
-        value = json.loads(text)
-    except ValueError as exc:
-        raise InvalidPayload(f"{what} is not valid JSON: {exc}") from None
+        value = bounded_json.loads(text)
+    except bounded_json.JsonRefused as exc:
+        raise InvalidPayload(f"{what} {exc}") from None
     if not isinstance(value, dict):
         raise InvalidPayload(f"{what} must be a JSON object")
     return value

@@ -55,24 +55,13 @@ from .errors import (
     ChecksumMismatch,
     ConfigError,
     FileTooBig,
-    InvalidKey,
     KeyExists,
     NotFound,
     StoreUnavailable,
     UnreadableFile,
 )
-from .store import (
-    KEY_PATTERN,
-    MAX_READ_BYTES,
-    NAME_PATTERN,
-    Entry,
-    Store,
-    as_bytes,
-    check_key,
-    check_name,
-    check_size,
-    file_chunks,
-)
+from .store import (KEY_PATTERN, MAX_READ_BYTES, NAME_PATTERN, Entry, Store, as_bytes, check_key, check_name,
+                     check_reserved, check_size, file_chunks)
 from .timing import Timing
 
 log = logging.getLogger(__name__)
@@ -289,14 +278,14 @@ class RedisStore(Store):
         return [f"{name}-{secrets.token_urlsafe(16)}" for _ in range(n)]
 
     def create(self, key: str, name: str, data: bytes) -> None:
-        self._check_reserved(key, name)
+        check_reserved(key, name)
         chunks = _chunks(_bytes(data))
         self._created(key, name, chunks=chunks)
 
     def create_pair(self, first: tuple[str, str, bytes], second: tuple[str, str, bytes]) -> None:
         """One script creates both, or neither when ``second`` exists: one round trip, one write."""
         for key, name, _ in (first, second):
-            self._check_reserved(key, name)
+            check_reserved(key, name)
         chunks = [_chunks(_bytes(data)) for _, _, data in (first, second)]
         tag = secrets.token_hex(8)
         keys = [self._meta(first[0]), self._data(first[0]), self._meta(second[0]), self._data(second[0]),
@@ -435,7 +424,7 @@ class RedisStore(Store):
 
     def upload(self, key: str, name: str, path: str | os.PathLike, progress: Progress | None = None) -> str:
         """Create ``key`` from a local file sent in chunks; returns its MD5 (``FileTooBig`` past the limit)."""
-        self._check_reserved(key, name)
+        check_reserved(key, name)
         tag = secrets.token_hex(8)
         staging = f"{self._prefix}u:{tag}"
         digest = hashlib.md5()
@@ -553,12 +542,6 @@ class RedisStore(Store):
             self.client.delete(key)
         except _DOWN:
             pass  # it expires by itself
-
-    def _check_reserved(self, key: str, name: str) -> None:
-        check_key(key)
-        check_name(name)
-        if key.partition("-")[0] != name:
-            raise InvalidKey(f"key was not reserved for a {name!r} file")
 
     def _call(self, method, *args, **kwargs):
         try:

@@ -52,6 +52,17 @@ def check_name(name: object) -> str:
     return name
 
 
+def check_reserved(key: object, name: object) -> str:
+    """Return ``key`` if ``new_keys(name)`` could have handed it out on a store whose keys are
+    ``<name>-<random>`` (a folder, Redis, memory), else raise ``InvalidKey``."""
+    check_key(key)
+    check_name(name)
+    prefix, _, rest = key.partition("-")
+    if prefix != name or not rest:
+        raise InvalidKey(f"key was not reserved for a {name!r} file")
+    return key
+
+
 def as_bytes(data: object) -> bytes:
     """``data`` as ``bytes`` (a bytearray or memoryview copied); ``TypeError`` for anything else."""
     if not isinstance(data, (bytes, bytearray, memoryview)):

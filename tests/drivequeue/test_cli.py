@@ -141,6 +141,8 @@ def test_cancel_continue_list_workers_and_gc(run, queue):
     (["submit", "lines", "--payload", "[1]"], "error: --payload must be a JSON object"),
     (["submit", "lines", "--payload", "{"], "error: --payload is not valid JSON"),
     (["continue", "k" * 20 + "." + "s" * 22, "--payload", "{"], "error: --payload is not valid JSON"),
+    (["submit", "lines", "--payload", "[" * 100_000], "error: --payload nests more than 32 levels deep"),
+    (["cancel", "k" * 20 + "." + "s" * 22, "--options", '{"a":' * 50_000], "error: --options nests more than 32"),
 ])
 def test_bad_input_is_one_line_on_stderr_and_exit_status_2(run, args, message):
     code, out, err = run(*args)

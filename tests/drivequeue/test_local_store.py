@@ -43,6 +43,8 @@ def test_a_key_must_have_been_reserved_for_that_name(store):
         store.create(key, "claim", b"x")
     with pytest.raises(InvalidKey):
         store.create("nodash", "job", b"x")
+    with pytest.raises(InvalidKey):
+        store.create("job-", "job", b"x")
 
 
 def test_foreign_and_temporary_files_are_not_listed(store, tmp_path):

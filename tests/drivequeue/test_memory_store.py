@@ -7,7 +7,7 @@ import gc
 
 import pytest
 
-from drivequeue import BadStoreURL, MemoryStore, open_store
+from drivequeue import BadStoreURL, InvalidKey, MemoryStore, open_store
 
 
 def test_handles_on_one_name_share_the_files_and_other_names_do_not():
@@ -31,3 +31,12 @@ def test_the_folder_lives_as_long_as_a_handle_on_it():
 def test_a_malformed_memory_url_is_refused_with_its_form(url):
     with pytest.raises(BadStoreURL, match="memory://"):
         open_store(url)
+
+
+def test_a_key_must_have_been_reserved_for_that_name_as_on_a_folder_and_on_redis():
+    store = MemoryStore()
+    key, = store.new_keys("job")
+    for wrong_key, name in ((key, "claim"), ("nodash", "job"), ("job-", "job")):
+        with pytest.raises(InvalidKey, match="reserved"):
+            store.create(wrong_key, name, b"x")
+    assert store.list() == []
