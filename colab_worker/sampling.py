@@ -1,8 +1,8 @@
 """Sampling knobs and the counter-based random numbers behind them.
 
 Randomness is a pure function of ``(random_seed, the story's tokens so far, position in
-the story, vocabulary index)``: a 32-bit integer hash (Chris Wellons' "lowbias32") computed
-with int64 tensor operations, turned into Gumbel noise. The tokens so far enter as a running
+the story, vocabulary index)``: a 32-bit integer hash (Chris Wellons' "lowbias32"), turned
+into Gumbel noise. The tokens so far enter as a running
 hash (:func:`fold`), so two stories drawn with the same random seed part ways as soon as
 their texts differ and never fall into step again. Sampling is ``argmax(logits / temperature + bias +
 gumbel)`` (the Gumbel-max trick: an exact draw from the softmax), so
@@ -87,6 +87,27 @@ def hash32(x: torch.Tensor) -> torch.Tensor:
     return x ^ (x >> 16)
 
 
+# lowbias32's multipliers as int32 values (the second one's bits, read as a signed number)
+_K1, _K2 = 0x7FEB352D, 0x846CA68B - (1 << 32)
+
+
+def hash32_wrapping(x: torch.Tensor) -> torch.Tensor:
+    """lowbias32 on an int32 tensor, bit for bit :func:`hash32`: products wrap modulo 2**32
+    (two's complement, as the CPU's and the GPU's integer units do) and the right shifts are
+    arithmetic ones masked to logical ones. Half the operations on half the bytes of the int64
+    form: it hashes the [stories, vocabulary] block drawn for every token."""
+    x = x ^ ((x >> 16) & 0xFFFF)
+    x = x * _K1
+    x = x ^ ((x >> 15) & 0x1FFFF)
+    x = x * _K2
+    return x ^ ((x >> 16) & 0xFFFF)
+
+
+def _as_int32(x: torch.Tensor) -> torch.Tensor:
+    """32-bit values held in int64 -> the int32 with the same bits."""
+    return torch.where(x >= 1 << 31, x - (1 << 32), x).to(torch.int32)
+
+
 def fold(history: torch.Tensor, token: torch.Tensor) -> torch.Tensor:
     """The running hash of a story's tokens, one more token folded in (elementwise)."""
     return hash32(history ^ token)
@@ -118,10 +139,10 @@ def uniform_noise(seeds: torch.Tensor, positions: torch.Tensor, vocab_size: int)
     story of the characters being drawn.
     """
     seeds = seeds.reshape(seeds.shape + (1,) * (positions.dim() - 1))
-    key = hash32(seeds ^ hash32((positions & _M32) ^ _GOLDEN))
-    columns = hash32(torch.arange(vocab_size, device=positions.device, dtype=torch.int64) * 2 + 1)
-    bits = hash32(key.unsqueeze(-1) ^ columns)
-    return ((bits >> 8).to(torch.float32) + 0.5) * (1.0 / (1 << 24))
+    key = _as_int32(hash32(seeds ^ hash32((positions & _M32) ^ _GOLDEN)))
+    columns = hash32_wrapping(torch.arange(vocab_size, device=positions.device, dtype=torch.int32) * 2 + 1)
+    bits = hash32_wrapping(key.unsqueeze(-1) ^ columns)
+    return (((bits >> 8) & 0xFFFFFF).to(torch.float32) + 0.5) * (1.0 / (1 << 24))
 
 
 def gumbel_noise(seeds: torch.Tensor, positions: torch.Tensor, vocab_size: int) -> torch.Tensor:

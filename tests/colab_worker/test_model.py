@@ -75,7 +75,7 @@ def test_default_name_resolves_to_shipped_model():
 def test_shipped_default_model_loads_and_meets_the_bar():
     loaded = load_model("default")
     assert isinstance(loaded.vocab, BPETokenizer) and loaded.config.tie_embeddings
-    assert loaded.metadata["best_val_loss"] <= 1.20  # nats/char on the reference split
+    assert loaded.metadata["best_val_loss"] <= 1.10  # nats/char on the reference split (40 blocks)
     assert loaded.text_format == "paragraphs"
     text = "Once upon a time \u2014 «déjà vu» 🦊\n\nThe end."
     assert loaded.vocab.decode(loaded.vocab.encode(text)) == text

@@ -5,8 +5,8 @@ import math
 import pytest
 import torch
 
-from colab_worker.sampling import (SamplingParams, filter_top_k_top_p, gumbel_noise, hash32, seed32,
-                                   uniform_noise)
+from colab_worker.sampling import (SamplingParams, filter_top_k_top_p, gumbel_noise, hash32, hash32_wrapping,
+                                   seed32, uniform_noise)
 
 
 def lowbias32(x: int) -> int:
@@ -20,6 +20,14 @@ def lowbias32(x: int) -> int:
 def test_tensor_hash_matches_the_integer_definition():
     values = [0, 1, 2, 12345, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 987654321]
     assert hash32(torch.tensor(values)).tolist() == [lowbias32(v) for v in values]
+
+
+def test_int32_hash_has_the_same_bits_as_the_integer_definition():
+    values = [0, 1, 2, 12345, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 987654321]
+    values += torch.randint(0, 2**32, (1001,), generator=torch.Generator().manual_seed(3)).tolist()
+    as_int32 = torch.tensor([v - 2**32 if v >= 2**31 else v for v in values], dtype=torch.int32)
+    hashed = hash32_wrapping(as_int32).to(torch.int64) & 0xFFFFFFFF
+    assert hashed.tolist() == [lowbias32(v) for v in values]
 
 
 def test_noise_is_uniform_deterministic_and_seed_dependent():
