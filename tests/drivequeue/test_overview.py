@@ -166,7 +166,9 @@ def test_top_redraws_until_interrupted(store, queue):
             output += line
             looks += "Ctrl-C stops" in line
         process.send_signal(signal.SIGINT)
-        assert process.wait(10) == 0
+        rest, errors = process.communicate(timeout=60)  # reads on, so a full pipe cannot hold the exit up
+        assert process.returncode == 0, errors
+        output += rest
     assert done
     assert "WORKERS: 1 online, 0 offline" in output
     assert "cuda: Tesla T4  memory: 3.0 GiB used, 12.0 GiB free  jobs: 0" in output
