@@ -224,7 +224,8 @@ def generation_section(gen: dict) -> list[str]:
         f"| carried state | {_ms(gen['carried_s'][0])} | {_ms(gen['carried_s'][1])} |",
         f"| re-seeding | {_ms(gen['reseeded_s'][0])} | {_ms(gen['reseeded_s'][1])} |",
         "",
-        "Throughput with several stories decoded as one batch (a token is a character):",
+        "Throughput with several stories decoded as one batch (the characters the stories kept, whatever "
+        "a token holds):",
         "",
         *rows,
         *contrast,
