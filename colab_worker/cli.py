@@ -16,8 +16,12 @@ parser and sets ``func``; adding one means writing such a function and listing i
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
+from contextlib import contextmanager
 from dataclasses import Field, fields
+from typing import Iterator
 
 from drivequeue.errors import InvalidPayload
 
@@ -72,12 +76,40 @@ def run_train(args: argparse.Namespace) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     config = train_settings(options, **{f.name: getattr(args, f.name) for f in finer_settings()})
-    result = train(args.corpus, args.out, settings_of(ModelConfig, options), config, held_out=args.hold_out,
-                   checkpoint_path=args.checkpoint, resume=not args.fresh, device=device, dry_run=args.dry_run,
-                   progress_bar=True)
+    with first_interrupt_stops() as interrupted:
+        result = train(args.corpus, args.out, settings_of(ModelConfig, options), config, held_out=args.hold_out,
+                       checkpoint_path=args.checkpoint, resume=not args.fresh, device=device,
+                       dry_run=args.dry_run, progress_bar=True, should_stop=interrupted.is_set)
+    if result.stopped_by == "should_stop":
+        print(f"colab-worker train: interrupted after step {result.steps}, its checkpoint written: "
+              f"run the same command to go on from there", file=sys.stderr)
+        return 130
     print(f"best validation loss {result.best_val_loss:.4f} nats/char after {result.steps} steps "
           f"({result.stopped_by.replace('_', ' ')}); model in {result.out_path}")
     return 0
+
+
+@contextmanager
+def first_interrupt_stops() -> Iterator[threading.Event]:
+    """While training: the first Ctrl-C (SIGINT) sets the event, so that the run ends after its
+    step and writes its checkpoint, losing nothing; a second one interrupts at once."""
+    interrupted = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield interrupted
+        return
+
+    def on_interrupt(signum, frame) -> None:
+        if interrupted.is_set():
+            raise KeyboardInterrupt
+        interrupted.set()
+        print("\ncolab-worker train: stopping after this step to write the checkpoint "
+              "(Ctrl-C again stops at once, losing the steps since the last one)", file=sys.stderr)
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        yield interrupted
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def add_generate(subparsers: argparse._SubParsersAction) -> None:

@@ -1,6 +1,11 @@
 """Training: dry run, learning, resuming, early stopping, the CLI."""
 
+import os
 import random
+import re
+import signal
+import subprocess
+import sys
 from dataclasses import replace
 
 import pytest
@@ -122,6 +127,31 @@ def test_interrupted_training_resumes_exactly(corpus_file, tmp_path):
     for key, value in straight["state_dict"].items():
         assert torch.equal(resumed["state_dict"][key], value), key
     assert straight["training"]["state"]["history"] == resumed["training"]["state"]["history"]
+
+
+def test_ctrl_c_ends_a_run_after_its_step_with_the_checkpoint_written_and_the_same_command_goes_on(
+        corpus_file, tmp_path, capsys):
+    out = tmp_path / "m.pt"
+    command = ["train", str(corpus_file), "--out", str(out), "--tokenizer", "chars", "--hidden-size", "16",
+               "--embedding-dim", "8", "--no-tie-embeddings", "--batch-size", "4", "--seq-len", "16",
+               "--eval-every", "100000", "--max-epochs", "1000", "--checkpoint-every-s", "3600", "--threads", "1"]
+    child = subprocess.Popen([sys.executable, "-m", "colab_worker", *command, "--steps", "100000"],
+                             stderr=subprocess.PIPE)
+    shown = ""
+    while not re.search(r"\b([3-9]|\d\d+)/100000", shown):  # the progress bar: a few steps done
+        chunk = os.read(child.stderr.fileno(), 4096).decode(errors="replace")
+        assert chunk, shown
+        shown += chunk
+    child.send_signal(signal.SIGINT)
+    _, rest = child.communicate(timeout=60)
+    said = rest.decode()
+    assert child.returncode == 130, said
+    step = int(re.search(r"interrupted after step (\d+), its checkpoint written", said).group(1))
+    assert step >= 3
+    assert torch.load(tmp_path / "m.train.pt", weights_only=True)["training"]["state"]["step"] == step
+
+    assert main([*command, "--steps", str(step + 2)]) == 0
+    assert f"after {step + 2} steps" in capsys.readouterr().out
 
 
 def test_resume_refuses_another_model_shape_or_corpus(corpus_file, tmp_path):
