@@ -2,9 +2,9 @@
 
 Randomness is a pure function of ``(random_seed, the story's tokens so far, position in
 the story, vocabulary index)``: a 32-bit integer hash (Chris Wellons' "lowbias32"), turned
-into Gumbel noise. The tokens so far enter as a running
-hash (:func:`fold`), so two stories drawn with the same random seed part ways as soon as
-their texts differ and never fall into step again. Sampling is ``argmax(logits / temperature + bias +
+into Gumbel noise. The tokens so far enter as a running hash (:func:`fold`), so two stories
+drawn with the same random seed part ways as soon as their texts differ and never fall into
+step again. Sampling is ``argmax(logits / temperature + bias +
 gumbel)`` (the Gumbel-max trick: an exact draw from the softmax), so
 
 * a story draws the same characters whether it is decoded alone or in a batch, and when it
