@@ -24,6 +24,7 @@ from dataclasses import Field, fields
 from typing import Iterator
 
 from drivequeue.errors import InvalidPayload
+from drivequeue.shutdown import restore_ctrl_c
 
 from .checkpoint import CheckpointError
 from .run_cli import add_run
@@ -300,6 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    restore_ctrl_c()
     try:
         return args.func(args)
     except (CheckpointError, InvalidPayload, ValueError, OSError) as exc:

@@ -18,6 +18,7 @@ import sys
 from .errors import BadStoreURL, ConfigError, DriveQueueError, InvalidKey, InvalidPayload
 from .plugins import Plugin, PluginError, kinds_of, load
 from .queue_cli import register_submit
+from .shutdown import restore_ctrl_c
 
 COMMAND_MODULES = ["drivequeue.queue_cli", "drivequeue.worker_cli", "drivequeue.files_cli", "drivequeue.auth_cli",
                    "drivequeue.selfcheck", "drivequeue.top", "drivequeue.bad_cli"]
@@ -71,6 +72,7 @@ def in_flags(error: Exception, argv: list[str]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    restore_ctrl_c()
     try:
         plugins = load(plugin_modules(argv))
         parser = build_parser(plugins)

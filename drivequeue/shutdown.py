@@ -97,5 +97,14 @@ class Shutdown:
         self._watcher.join()
 
 
+def restore_ctrl_c() -> None:
+    """Let Ctrl-C (SIGINT) interrupt this command even when whatever started it left SIGINT
+    ignored or blocked, which a process inherits (a shell's background job, a supervisor, a
+    test runner): Python raises KeyboardInterrupt only where it found SIGINT at its default."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def _leave_to_the_watcher(signum: int, frame) -> None:
     """The watcher thread acts on the signal; the interrupted code goes on."""

@@ -17,9 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import signal
 import sys
-import threading
 import time
 
 from . import human
@@ -56,7 +54,6 @@ def cmd_top(args: argparse.Namespace) -> int:
     queue.follow_changes(args.interval)
     where = redact(queue.store.url)
     on_terminal = sys.stdout.isatty()
-    _let_ctrl_c_stop()
     try:
         while True:
             try:
@@ -70,14 +67,6 @@ def cmd_top(args: argparse.Namespace) -> int:
             time.sleep(args.interval)
     except KeyboardInterrupt:  # how a watch ends
         return 0
-
-
-def _let_ctrl_c_stop() -> None:
-    """Ctrl-C ends the watch even when whatever started it ignored or blocked SIGINT, which a
-    process inherits (a supervisor, a notebook's shell, a test runner)."""
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def render(view: Overview, where: str, interval: float) -> str:

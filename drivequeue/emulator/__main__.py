@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 
 from ..auth import write_private
+from ..shutdown import restore_ctrl_c
 from . import Emulator, Faults
 
 
@@ -45,6 +46,7 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
 
 def main(argv: list[str] | None = None) -> int:
     args, command = parse_args(argv)
+    restore_ctrl_c()
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(message)s")
     faults = Faults(fail_rate=args.fail_rate, drop_rate=args.drop_rate, latency_s=args.latency_ms / 1000, seed=args.seed)
     emulator = Emulator(port=args.port, faults=faults, list_lag_s=args.list_lag_s)

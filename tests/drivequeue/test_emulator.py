@@ -207,10 +207,12 @@ def test_fault_rate_is_roughly_the_configured_fraction():
 
 def test_command_line_prints_the_environment_and_serves(tmp_path):
     token_file = tmp_path / "token.json"
+    # started with SIGINT ignored, as a shell starts a background job: Ctrl-C still stops it
     process = subprocess.Popen(
         [sys.executable, "-m", "drivequeue.emulator", "--port", "0", "--token-file", str(token_file),
          "--folder", "queue", "--latency-ms", "5"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     try:
         lines = dict(process.stdout.readline().strip().split("=", 1) for _ in range(3))
         endpoint = lines["DRIVEQUEUE_DRIVE_ENDPOINT"]
