@@ -26,7 +26,7 @@ from pathlib import Path
 from .errors import InvalidKey, KeyExists, NotFound, StoreUnavailable, UnreadableFile
 from .local_creates import CreateLog
 from .store import (MAX_READ_BYTES, Entry, Store, as_bytes, check_key, check_name, check_reserved, check_size,
-                     file_chunks)
+                     file_chunks, random_keys)
 from .timing import Timing
 
 try:
@@ -82,8 +82,7 @@ class LocalStore(Store):
     # -- the Store interface -------------------------------------------------
 
     def new_keys(self, name: str, n: int = 1) -> list[str]:
-        check_name(name)
-        return [f"{name}-{secrets.token_urlsafe(16)}" for _ in range(n)]
+        return random_keys(name, n)
 
     def create(self, key: str, name: str, data: bytes) -> None:
         path = self._new_path(key, name)

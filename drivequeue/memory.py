@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from .errors import BadStoreURL, KeyExists, NotFound
 from .store import (KEY_PATTERN, MAX_READ_BYTES, Entry, Store, as_bytes, check_key, check_name, check_reserved,
-                     check_size)
+                     check_size, random_keys)
 from .timing import Timing
 
 
@@ -66,8 +66,7 @@ class MemoryStore(Store):
         return f"MemoryStore({self.url!r})"
 
     def new_keys(self, name: str, n: int = 1) -> list[str]:
-        check_name(name)
-        return [f"{name}-{secrets.token_urlsafe(16)}" for _ in range(n)]
+        return random_keys(name, n)
 
     def create(self, key: str, name: str, data: bytes) -> None:
         check_reserved(key, name)

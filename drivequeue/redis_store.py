@@ -61,7 +61,7 @@ from .errors import (
     UnreadableFile,
 )
 from .store import (KEY_PATTERN, MAX_READ_BYTES, NAME_PATTERN, Entry, Store, as_bytes, check_key, check_name,
-                     check_reserved, check_size, file_chunks)
+                     check_reserved, check_size, file_chunks, random_keys)
 from .timing import Timing
 
 log = logging.getLogger(__name__)
@@ -274,8 +274,7 @@ class RedisStore(Store):
     # -- single files -------------------------------------------------------------------
 
     def new_keys(self, name: str, n: int = 1) -> list[str]:
-        check_name(name)
-        return [f"{name}-{secrets.token_urlsafe(16)}" for _ in range(n)]
+        return random_keys(name, n)
 
     def create(self, key: str, name: str, data: bytes) -> None:
         check_reserved(key, name)

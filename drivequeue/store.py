@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import secrets
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
@@ -50,6 +51,12 @@ def check_name(name: object) -> str:
     if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
         raise InvalidKey("malformed file name")
     return name
+
+
+def random_keys(name: str, n: int) -> list[str]:
+    """``n`` keys ``<name>-<random>`` (a folder, Redis, memory: the keys ``check_reserved`` accepts)."""
+    check_name(name)
+    return [f"{name}-{secrets.token_urlsafe(16)}" for _ in range(n)]
 
 
 def check_reserved(key: object, name: object) -> str:
