@@ -24,7 +24,6 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from .errors import InvalidKey, KeyExists, NotFound, StoreUnavailable, UnreadableFile
-from .local_creates import CreateLog
 from .store import (MAX_READ_BYTES, Entry, Store, as_bytes, check_key, check_name, check_reserved, check_size,
                      file_chunks, random_keys)
 from .timing import Timing
@@ -228,6 +227,8 @@ class LocalStore(Store):
         if inotify_simple is None:
             return None
         if self._creates is None:
+            from .local_creates import CreateLog  # needs inotify-simple, which only some installs have
+
             self._creates = CreateLog(self.root, _name_of)  # before the listing: nothing falls between
         told, position = self._creates.since(None if cursor is None else int(cursor))
         if told is None:
