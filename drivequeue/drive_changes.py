@@ -167,8 +167,8 @@ class FolderIndex:
         """Bring the index (and the read cache) up to date with one ``changes.list`` call."""
         if self._page_token is not None and not self._follow_changes():
             self._page_token = None  # the stored token is no longer valid: start over
-            self._index.clear()
-            self._contents.clear()
+            for known in (self._index, self._contents, self._sizes, self._modified, self._skipped):
+                known.clear()
             self._cached_bytes = 0
         if self._page_token is None:
             self._page_token = self._call(

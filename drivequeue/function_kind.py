@@ -17,7 +17,7 @@ function's return value is the job's JSON result. It stays a plain function:
 calling it calls it.
 
 Annotations: ``int``, ``float``, ``bool``, ``str`` (readable text), ``Literal[...]``
-(one of those values), ``InputFile``, ``X | None`` (optional, default None), and
+(one of those values), ``InputFile``, ``X | None`` (None allowed; ``= None`` makes it optional), and
 ``Annotated[T, extra]`` where ``extra`` is ``Range(lo, hi)`` (for ``int`` and
 ``float``), ``Text(max_chars)`` (for ``str``) or any checker ``(name, value) -> clean
 value`` of ``drivequeue.kinds``. Anything else is refused when the module is imported.

@@ -187,7 +187,10 @@ class LocalStore(Store):
 
     def now(self) -> float:
         """The folder's clock: the time of change its file system gives a file created now."""
-        fd, path = tempfile.mkstemp(dir=self._tmp)
+        try:
+            fd, path = tempfile.mkstemp(dir=self._tmp)
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot read the clock of {self.root}: {exc.strerror}") from None
         try:
             return os.fstat(fd).st_mtime
         finally:
@@ -314,7 +317,10 @@ class LocalStore(Store):
             os.close(fd)
 
     def _remove_stale_temporaries(self) -> None:
-        cutoff = self.now() - STALE_TMP_SECONDS  # by the clock that stamped them, not this process's
+        try:
+            cutoff = self.now() - STALE_TMP_SECONDS  # by the clock that stamped them, not this process's
+        except StoreUnavailable:  # a folder this process cannot write to (an observer): none are its own
+            return
         with os.scandir(self._tmp) as it:
             for item in it:
                 try:

@@ -403,9 +403,10 @@ class RedisStore(Store):
             return None
         return Entry(key, file_name)
 
-    def created_since(self, cursor: object | None) -> tuple[list[Entry], int]:
+    def created_since(self, cursor: object | None) -> tuple[list[Entry], int] | None:
         """From cursor None: every file (the index) and the create counter, read in one transaction;
-        then only the keys whose create came later (the names are part of the keys)."""
+        then only the keys whose create came later (the names are part of the keys). None (list
+        instead) if the queue's own counter or create log hold something else than they should."""
         try:
             if cursor is None:
                 with self.client.pipeline(transaction=True) as pipe:
@@ -414,6 +415,9 @@ class RedisStore(Store):
                     index, sequence = pipe.execute()
                 return self._entries(index.items()), int(sequence or 0)
             rows = self.client.zrangebyscore(self._created_set, f"({int(cursor)}", "+inf", withscores=True)
+        except (redis_errors.ResponseError, ValueError) as exc:
+            self.bad.note(self._sequence, "create counter", f"it cannot be read as the queue's ({exc})")
+            return None
         except _DOWN as exc:
             raise _unavailable(exc) from None
         entries = self._entries((key, key.partition(b"-")[0]) for key, _ in rows)

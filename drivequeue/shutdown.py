@@ -103,7 +103,8 @@ def restore_ctrl_c() -> None:
     test runner): Python raises KeyboardInterrupt only where it found SIGINT at its default."""
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.default_int_handler)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        if hasattr(signal, "pthread_sigmask"):  # not on Windows
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _leave_to_the_watcher(signum: int, frame) -> None:

@@ -238,3 +238,15 @@ def test_calls_during_an_outage_raise_store_unavailable(crashable):
     crashable.start()
     assert store.read(key) == b"x"
     assert store.wait(0.01) is True  # subscribed again; what changed meanwhile may have been missed
+
+
+def test_a_create_counter_that_holds_something_else_makes_readers_list_instead(store):
+    job, = store.new_keys("job")
+    store.create(job, "job", b"{}")
+    entries, cursor = store.created_since(None)
+    assert [entry.key for entry in entries] == [job]
+    store.client.delete(store._sequence)
+    store.client.hset(store._sequence, "junk", "1")  # a hash where the counter was
+    assert store.created_since(None) is None  # the reader lists the files instead
+    assert [entry.key for entry in store.list("job")] == [job]
+    assert [item.key for item in store.bad.items()] == [store._sequence]
