@@ -111,8 +111,10 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     end_bias = None
-    if args.end_after is not None or args.end_per_char is not None:
-        end_bias = {"after": args.end_after or 0, "per_char": args.end_per_char or 0.0}
+    if (args.end_after is None) != (args.end_per_char is None):
+        p.error("--end-after and --end-per-char go together")
+    if args.end_after is not None:
+        end_bias = {"after": args.end_after, "per_char": args.end_per_char}
     result = {"model": args.model, "generated": generated(args.model, args.stories, args.lines, end_bias,
                                                           args.temperature)}
     if args.corpus:

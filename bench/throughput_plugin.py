@@ -1,4 +1,4 @@
-"""The job kinds bench/throughput.py measures, and the same work as rq functions.
+"""The job kinds bench/throughput.py measures, and the no-op as an rq function beside them.
 
 ``noop`` does nothing: what a job costs the queue itself. ``tiny`` is a tiny real job: it
 counts the words and characters of a text it is sent and returns them. ``nap`` waits, as a
@@ -40,7 +40,3 @@ def count(text: str) -> dict:
 # the same work for rq, whose jobs are plain functions
 def rq_noop() -> None:
     return None
-
-
-def rq_tiny(text: str) -> dict:
-    return count(text)

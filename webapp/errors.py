@@ -126,6 +126,7 @@ _TITLES = {
     403: "Not allowed",
     404: "Not found",
     405: "Method not allowed",
+    408: "Request timeout",
     409: "Not possible now",
     413: "Too large",
     415: "Unsupported media type",

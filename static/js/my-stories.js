@@ -96,13 +96,10 @@
       .catch(function () { /* the list says what it knew */ });
   }
 
-  window.MyStories = { record: record };
-
-  var story = document.getElementById("story");
-  if (story) record(story);
-
-  var section = document.getElementById("my-stories");
-  if (section) {
+  // The list on the start page (again after the page put a new copy of it in place).
+  function showList() {
+    var section = document.getElementById("my-stories");
+    if (!section) return;
     show(section);
     section.querySelector("button[data-forget]").addEventListener("click", function () {
       window.localStorage.removeItem(KEY);
@@ -110,4 +107,10 @@
       section.hidden = true;
     });
   }
+
+  window.MyStories = { record: record, showList: showList };
+
+  var story = document.getElementById("story");
+  if (story) record(story);
+  showList();
 })();

@@ -64,11 +64,17 @@
     var main = page.getElementById("main");
     if (!main) { form.submit(); return; }
     var story = response.redirected && response.ok && page.getElementById("story");
-    if (story) history.pushState({ story: true }, "", response.url);
+    // anything but the story or the form again (an error page): a plain post, so that Back
+    // brings the form back with what was typed
+    if (!story && !page.getElementById("seed")) { form.submit(); return; }
+    if (story) {
+      history.pushState({ story: true }, "", response.url);
+      shownPath = location.pathname;
+    }
     document.title = page.title;
     document.getElementById("main").replaceWith(document.importNode(main, true));
     window.scrollTo(0, 0);
-    if (!story) { start(); return; }  // the form again, with what to correct
+    if (!story) { start(); window.MyStories.showList(); return; }  // the form again, with what to correct
     var root = document.getElementById("story");
     window.MyStories.record(root);
     window.StoryPage.start(root);
@@ -98,8 +104,11 @@
   }
 
   // Back (or Forward) between the start page and a story it became: load the page the address
-  // names (this document may show the other one)
-  window.addEventListener("popstate", function () { window.location.reload(); });
+  // names (this document may show the other one); a jump within the page (#seed) is not that
+  var shownPath = location.pathname;
+  window.addEventListener("popstate", function () {
+    if (location.pathname !== shownPath) window.location.reload();
+  });
   window.addEventListener("pageshow", function () {
     document.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = false; });
   });

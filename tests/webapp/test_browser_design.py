@@ -261,3 +261,17 @@ def test_your_stories_say_when_how_long_and_how_each_stands(page, site, queue_di
         page.wait_for_timeout(250)
     expect(items.first).to_have_text(re.compile(r"^The cat sat\. 1 line · done" + started + "$"))
     assert serious_accessibility_problems(page) == []
+
+
+def test_a_link_of_the_error_summary_keeps_what_was_typed(page, site):
+    page.goto(site + "/")
+    page.get_by_label("Beginning of the story").fill("The fox found a key")
+    page.get_by_text("Sampling settings").click()
+    page.get_by_label("Lines to write").fill("500")
+    page.get_by_role("button", name="Write my story").click()
+    link = page.locator("#form-errors a", has_text="Lines to write")
+    expect(link).to_be_visible()
+    link.click()  # a jump within the page, not a page of its own: nothing is loaded again
+    page.wait_for_timeout(500)
+    expect(page.get_by_label("Beginning of the story")).to_have_value("The fox found a key")
+    expect(page.locator("#form-errors a")).to_have_count(1)
