@@ -54,7 +54,9 @@ class TrainingSpeed:
             tokens = torch.randint(PROBE_VOCAB, (PROBE_BATCH, PROBE_LENGTH + 1), device=self.device)
             started = 0.0
             for step in range(PROBE_STEPS + 1):
-                if step == 1:
+                if step == 1:  # after a warm-up step, finished on a GPU before the clock starts
+                    if self.device.type == "cuda":
+                        torch.cuda.synchronize(self.device)
                     started = time.perf_counter()
                 logits, _ = model(tokens[:, :-1])
                 loss = F.cross_entropy(logits.reshape(-1, PROBE_VOCAB), tokens[:, 1:].reshape(-1))
